@@ -1,0 +1,48 @@
+# sshshare — `make help` lists the targets.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+GO      ?= go
+PREFIX  ?= $(HOME)/.local
+STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
+
+.DEFAULT_GOAL := help
+.PHONY: help build install test lint bench demo cross fuzz clean
+
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## Build bin/sshshare with the version injected.
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/sshshare ./cmd/sshshare
+
+install: ## Install sshshare into $(PREFIX)/bin (default ~/.local/bin).
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/sshshare ./cmd/sshshare
+	install -d $(PREFIX)/bin
+	install -m 0755 bin/sshshare $(PREFIX)/bin/sshshare
+
+test: ## Run every unit and integration test with the race detector.
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
+	$(GO) vet ./...
+	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$(STATICCHECK) ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) mod tidy -diff
+
+bench: ## Benchmarks against a local sshd behind a 50 ms relay (not tests).
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./integration/
+
+demo: build ## The main job on a throwaway local sshd: cold and warm ssh timings.
+	$(GO) run ./integration/demo
+
+cross: ## Build for darwin/amd64, darwin/arm64 and windows/amd64.
+	GOOS=darwin  GOARCH=amd64 $(GO) build -o /dev/null ./...
+	GOOS=darwin  GOARCH=arm64 $(GO) build -o /dev/null ./...
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./...
+
+fuzz: ## Fuzz the parsers of untrusted bytes for a minute each.
+	$(GO) test -run '^$$' -fuzz FuzzExpand -fuzztime 60s ./tokens
+
+clean: ## Remove built binaries.
+	rm -rf bin dist

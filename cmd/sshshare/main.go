@@ -1,0 +1,100 @@
+// Command sshshare gives stock OpenSSH connection sharing from one line of
+// ~/.ssh/config:
+//
+//	Host 10.5.*
+//	    ProxyCommand sshshare %r %h %p
+//	    KnownHostsCommand sshshare known-hosts %H
+//
+// This package is only the command line: it parses, binds the globals and
+// runs the chosen command, then maps errors to messages and exit codes. The
+// work happens in package share.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/tokens"
+)
+
+// CLI is the whole command line.
+type CLI struct {
+	Version kong.VersionFlag `help:"Print the version and exit."`
+
+	Proxy      ProxyCmd      `cmd:"" default:"withargs" help:"Connect stdio to the master for USER HOST PORT, starting it if needed (the ProxyCommand)."`
+	Master     MasterCmd     `cmd:"" hidden:"" help:"Run a master (started by the proxy command)."`
+	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
+	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
+	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
+}
+
+// exitFailure is the exit code for every failure, as ssh uses it.
+const exitFailure = 255
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run parses args, runs the command and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	var cli CLI
+	parser, err := kong.New(&cli,
+		kong.Name("sshshare"),
+		kong.Description("One SSH login shared by every ssh, scp, sftp, rsync and git to a host."),
+		kong.Vars{"version": buildVersion(), "control_path": tokens.DefaultControlPath},
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { panic(exitCode(code)) }),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		return report(stderr, err)
+	}
+	return runParsed(parser, args, stdout, stderr)
+}
+
+// exitCode carries kong's requested exit (help, --version) out of Parse.
+type exitCode int
+
+// runParsed parses and runs, turning kong's exit requests into codes.
+func runParsed(parser *kong.Kong, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitCode)
+			if !ok {
+				panic(r)
+			}
+			code = int(c)
+		}
+	}()
+	ctx, err := parser.Parse(args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx.BindTo(stdout, (*io.Writer)(nil))
+	ctx.Bind(logger)
+	if err := ctx.Run(); err != nil {
+		return report(stderr, err)
+	}
+	return 0
+}
+
+// report prints err as one "sshshare:" line, plus a hint line when the fix
+// is known, and returns the exit code the error asks for.
+func report(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "sshshare: %v\n", err)
+	if hint := share.Hint(err); hint != "" {
+		fmt.Fprintf(stderr, "sshshare: hint: %s\n", hint)
+	}
+	var coder kong.ExitCoder
+	if errors.As(err, &coder) {
+		return coder.ExitCode()
+	}
+	return exitFailure
+}

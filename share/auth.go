@@ -1,0 +1,172 @@
+package share
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/sshshare/sshshare/tokens"
+)
+
+// keyring gathers the public keys the master may log in with, the way ssh
+// does: agent keys, then identity files (IdentitiesOnly limits agent keys
+// to those named by identity files).
+type keyring struct {
+	cfg    HostConfig
+	target Target
+	log    *slog.Logger
+	agent  agent.ExtendedAgent
+	conn   net.Conn
+}
+
+// signers returns the keys to try, in order; errors loading one file are
+// logged and the file skipped, as ssh does.
+func (k *keyring) signers() ([]ssh.Signer, error) {
+	files := k.identityFiles()
+	agentSigners := k.agentSigners()
+	if k.cfg.IdentitiesOnly {
+		agentSigners = onlyFileKeys(agentSigners, files)
+	}
+	out := agentSigners
+	for _, f := range files {
+		if f.signer != nil && !containsKey(out, f.pub) {
+			out = append(out, f.signer)
+		}
+	}
+	return out, nil
+}
+
+// identity is one IdentityFile: its public half, and its signer if the
+// private key could be read without a passphrase.
+type identity struct {
+	path   string
+	pub    ssh.PublicKey
+	signer ssh.Signer
+}
+
+// identityFiles loads the configured identity files that exist.
+func (k *keyring) identityFiles() []identity {
+	var out []identity
+	for _, tmpl := range k.cfg.IdentityFiles {
+		path, err := k.expand(tmpl)
+		if err != nil {
+			k.log.Warn("identity file", "path", tmpl, "err", err)
+			continue
+		}
+		id, err := loadIdentity(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			k.log.Warn("identity file", "path", path, "err", err)
+		}
+		if id.pub != nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// loadIdentity reads a private key and its .pub, if any.
+func loadIdentity(path string) (identity, error) {
+	id := identity{path: path}
+	pemBytes, err := os.ReadFile(path)
+	if err != nil {
+		return id, err
+	}
+	if pubBytes, err := os.ReadFile(path + ".pub"); err == nil {
+		id.pub, _, _, _, _ = ssh.ParseAuthorizedKey(pubBytes)
+	}
+	signer, err := ssh.ParsePrivateKey(pemBytes)
+	var missing *ssh.PassphraseMissingError
+	if errors.As(err, &missing) {
+		if id.pub == nil {
+			id.pub = missing.PublicKey
+		}
+		return id, fmt.Errorf("%s is encrypted; passphrases are not supported yet", path)
+	}
+	if err != nil {
+		return id, fmt.Errorf("parse %s: %w", path, err)
+	}
+	id.signer, id.pub = signer, signer.PublicKey()
+	return id, nil
+}
+
+// expand expands ~ and %-tokens in a path from the config.
+func (k *keyring) expand(tmpl string) (string, error) {
+	v, err := tokens.Local(k.target.User, k.cfg.HostName, strconv.Itoa(k.cfg.Port), k.target.configHost())
+	if err != nil {
+		return "", err
+	}
+	return tokens.Expand(tmpl, v)
+}
+
+// agentSigners connects to the agent (IdentityAgent or SSH_AUTH_SOCK) and
+// returns its keys; no agent is not an error.
+func (k *keyring) agentSigners() []ssh.Signer {
+	sock := k.cfg.IdentityAgent
+	switch sock {
+	case "none":
+		return nil
+	case "", "SSH_AUTH_SOCK":
+		sock = os.Getenv("SSH_AUTH_SOCK")
+	}
+	if sock == "" {
+		return nil
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		k.log.Warn("agent", "socket", sock, "err", err)
+		return nil
+	}
+	k.conn = conn
+	k.agent = agent.NewClient(conn)
+	signers, err := k.agent.Signers()
+	if err != nil {
+		k.log.Warn("agent signers", "err", err)
+	}
+	return signers
+}
+
+// close releases the agent connection.
+func (k *keyring) close() {
+	if k.conn != nil {
+		k.conn.Close()
+	}
+}
+
+// onlyFileKeys keeps the agent keys whose public half is an identity file.
+func onlyFileKeys(signers []ssh.Signer, files []identity) []ssh.Signer {
+	var out []ssh.Signer
+	for _, s := range signers {
+		for _, f := range files {
+			if keysEqual(s.PublicKey(), f.pub) {
+				out = append(out, s)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// containsKey reports whether any signer has public key pub.
+func containsKey(signers []ssh.Signer, pub ssh.PublicKey) bool {
+	for _, s := range signers {
+		if keysEqual(s.PublicKey(), pub) {
+			return true
+		}
+	}
+	return false
+}
+
+// keysEqual compares two public keys by their wire form.
+func keysEqual(a, b ssh.PublicKey) bool {
+	return a != nil && b != nil && string(a.Marshal()) == string(b.Marshal())
+}

@@ -1,0 +1,135 @@
+package share
+
+import (
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// end is one side of a bridged channel: the channel and its requests.
+type end struct {
+	ch   ssh.Channel
+	reqs <-chan *ssh.Request
+}
+
+// Bridge joins a downstream channel (from a local ssh) to an upstream one
+// (to sshd) so that each behaves as if it were directly connected to the
+// other: data, extended data (stderr) and EOF both ways, channel requests
+// both ways with want-reply answered from the other side.
+//
+// Close discipline (golang/go#29733): a side is closed only after the other
+// side's data reached EOF and its request stream ended (the peer sent
+// CLOSE), so exit-status and the last bytes always arrive.
+type Bridge struct {
+	Down, Up end
+	// OnRequest, if set, sees every downstream request before it is
+	// forwarded (agent and X11 routing need to know who asked).
+	OnRequest func(*ssh.Request)
+	// GateStdin holds downstream data until the session has been started
+	// (shell, exec or subsystem sent upstream), for servers that, unlike
+	// sshd, open session channels with a non-zero window.
+	GateStdin bool
+	// Counters, if set, count bytes to the client (In) and from it (Out).
+	In, Out *atomic.Int64
+
+	gate     chan struct{}
+	gateOnce sync.Once
+}
+
+// Run bridges until both channels are closed.
+func (b *Bridge) Run() {
+	b.gate = make(chan struct{})
+	if !b.GateStdin {
+		b.openGate()
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); b.half(b.Up, b.Down, b.In, nil, nil) }()
+	go func() { defer wg.Done(); b.half(b.Down, b.Up, b.Out, b.gate, b.OnRequest) }()
+	wg.Wait()
+}
+
+// half moves everything from src to dst, then closes dst once src has
+// finished both its data and its requests.
+func (b *Bridge) half(src, dst end, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
+	done := make(chan struct{})
+	go func() {
+		if gate != nil {
+			<-gate
+		}
+		copyData(dst.ch, src.ch, count)
+		close(done)
+	}()
+	b.forwardRequests(dst.ch, src.reqs, observe)
+	b.openGate() // no more requests: a start request can no longer come
+	<-done
+	dst.ch.Close()
+}
+
+// forwardRequests relays src's channel requests to dst in order.
+func (b *Bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, observe func(*ssh.Request)) {
+	for req := range reqs {
+		if observe != nil {
+			observe(req)
+		}
+		ok, err := dst.SendRequest(req.Type, req.WantReply, req.Payload)
+		if req.WantReply {
+			req.Reply(ok && err == nil, nil)
+		}
+		if startsSession(req.Type) {
+			b.openGate()
+		}
+	}
+}
+
+// openGate lets downstream data flow upstream.
+func (b *Bridge) openGate() {
+	b.gateOnce.Do(func() { close(b.gate) })
+}
+
+// startsSession reports whether a session request starts the remote
+// program, after which the session reads stdin.
+func startsSession(reqType string) bool {
+	switch reqType {
+	case "shell", "exec", "subsystem":
+		return true
+	}
+	return false
+}
+
+// copyData copies data and extended data from src to dst until src's EOF,
+// then sends EOF on dst. Stderr is always drained, or a full window would
+// stall the channel (golang/go#80333).
+func copyData(dst, src ssh.Channel, count *atomic.Int64) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		copyCounted(dst.Stderr(), src.Stderr(), count)
+	}()
+	copyCounted(dst, src, count)
+	wg.Wait()
+	dst.CloseWrite()
+}
+
+// copyCounted is io.Copy that adds the bytes moved to count, if set. On a
+// write error it keeps draining src so the peer never stalls on a window.
+func copyCounted(dst io.Writer, src io.Reader, count *atomic.Int64) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if count != nil {
+				count.Add(int64(n))
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				dst = io.Discard
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}

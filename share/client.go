@@ -1,0 +1,188 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync/atomic"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// client is one local ssh whose SSH session the master terminates.
+type client struct {
+	m              *Master
+	conn           *ssh.ServerConn
+	noMoreSessions atomic.Bool
+}
+
+// serveShare runs the master's side of a local ssh's SSH connection until
+// the client leaves.
+func (m *Master) serveShare(nc net.Conn) {
+	sc, chans, reqs, err := ssh.NewServerConn(nc, m.server)
+	if err != nil {
+		m.log.Info("local handshake", "err", err)
+		return
+	}
+	c := &client{m: m, conn: sc}
+	go c.globalRequests(reqs)
+	for nch := range chans {
+		go c.openChannel(nch)
+	}
+	c.leave()
+}
+
+// leave cancels the client's remote forwards upstream and forgets its
+// routes, so nothing it set up outlives it.
+func (c *client) leave() {
+	up := c.m.pool.Primary()
+	for _, k := range c.m.routes.ownedBy(c) {
+		if k.port == 0 {
+			up.Conn.SendRequest("cancel-streamlocal-forward@openssh.com", true, ssh.Marshal(streamlocalForwardMsg{k.addr}))
+			continue
+		}
+		up.Conn.SendRequest("cancel-tcpip-forward", true, ssh.Marshal(tcpipForwardMsg{k.addr, k.port}))
+	}
+	c.m.routes.drop(c)
+}
+
+// globalRequests answers the client's global requests: keepalives and
+// no-more-sessions locally, forwards upstream on the primary connection,
+// anything else relayed as is.
+func (c *client) globalRequests(reqs <-chan *ssh.Request) {
+	for req := range reqs {
+		switch req.Type {
+		case "keepalive@openssh.com":
+			req.Reply(false, nil) // what sshd answers; any answer means alive
+		case "no-more-sessions@openssh.com":
+			c.noMoreSessions.Store(true)
+			req.Reply(true, nil)
+		case "tcpip-forward", "cancel-tcpip-forward":
+			c.tcpipForward(req)
+		case "streamlocal-forward@openssh.com", "cancel-streamlocal-forward@openssh.com":
+			c.streamlocalForward(req)
+		default:
+			ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, req.WantReply, req.Payload)
+			req.Reply(ok && err == nil, payload)
+		}
+	}
+}
+
+// tcpipForward relays a -R request and records its listener for routing.
+func (c *client) tcpipForward(req *ssh.Request) {
+	var m tcpipForwardMsg
+	if err := ssh.Unmarshal(req.Payload, &m); err != nil {
+		req.Reply(false, nil)
+		return
+	}
+	ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, true, req.Payload)
+	ok = ok && err == nil
+	if ok && req.Type == "tcpip-forward" {
+		key := forwardKey{m.Addr, m.Port}
+		var bound struct{ Port uint32 }
+		if m.Port == 0 && ssh.Unmarshal(payload, &bound) == nil {
+			key.port = bound.Port
+		}
+		c.m.routes.add(key, c)
+	}
+	if ok && req.Type == "cancel-tcpip-forward" {
+		c.m.routes.remove(forwardKey{m.Addr, m.Port})
+	}
+	req.Reply(ok, payload)
+}
+
+// streamlocalForward relays a -R to a Unix socket path.
+func (c *client) streamlocalForward(req *ssh.Request) {
+	var m streamlocalForwardMsg
+	if err := ssh.Unmarshal(req.Payload, &m); err != nil {
+		req.Reply(false, nil)
+		return
+	}
+	ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, true, req.Payload)
+	ok = ok && err == nil
+	switch {
+	case ok && req.Type == "streamlocal-forward@openssh.com":
+		c.m.routes.add(forwardKey{addr: m.Path}, c)
+	case ok:
+		c.m.routes.remove(forwardKey{addr: m.Path})
+	}
+	req.Reply(ok, payload)
+}
+
+// openChannel opens the same channel upstream and bridges the two; an
+// upstream refusal is passed down with its reason.
+func (c *client) openChannel(nch ssh.NewChannel) {
+	isSession := nch.ChannelType() == "session"
+	if isSession && c.noMoreSessions.Load() {
+		nch.Reject(ssh.Prohibited, "no more sessions")
+		return
+	}
+	up, upReqs, release, err := c.openUpstream(nch)
+	if err != nil {
+		rejectLike(nch, err)
+		return
+	}
+	defer release()
+	down, downReqs, err := nch.Accept()
+	if err != nil {
+		up.Close()
+		return
+	}
+	c.m.stats.channels.Add(1)
+	defer c.m.stats.channels.Add(-1)
+	b := &Bridge{
+		Down: end{down, downReqs}, Up: end{up, upReqs},
+		GateStdin: isSession, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
+		OnRequest: c.observe,
+	}
+	b.Run()
+}
+
+// openUpstream opens nch's counterpart upstream: sessions through the pool
+// (MaxSessions), everything else on the primary connection.
+func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), error) {
+	if nch.ChannelType() == "session" {
+		return c.m.pool.OpenSession(context.Background(), nch.ExtraData())
+	}
+	ch, reqs, err := c.m.pool.Primary().Conn.OpenChannel(nch.ChannelType(), nch.ExtraData())
+	return ch, reqs, func() {}, err
+}
+
+// observe notes who asked for agent or X11 forwarding.
+func (c *client) observe(req *ssh.Request) {
+	switch req.Type {
+	case "auth-agent-req@openssh.com":
+		c.m.routes.want("auth-agent@openssh.com", c)
+	case "x11-req":
+		c.m.routes.want("x11", c)
+	}
+}
+
+// rejectLike refuses nch with the reason the upstream gave.
+func rejectLike(nch ssh.NewChannel, err error) {
+	var oe *ssh.OpenChannelError
+	if errors.As(err, &oe) {
+		nch.Reject(oe.Reason, oe.Message)
+		return
+	}
+	nch.Reject(ssh.ConnectionFailed, err.Error())
+}
+
+// deliver opens a server-opened channel on this client's connection and
+// bridges it to the upstream channel.
+func (c *client) deliver(nch ssh.NewChannel) {
+	down, downReqs, err := c.conn.OpenChannel(nch.ChannelType(), nch.ExtraData())
+	if err != nil {
+		rejectLike(nch, err)
+		return
+	}
+	up, upReqs, err := nch.Accept()
+	if err != nil {
+		down.Close()
+		return
+	}
+	c.m.stats.channels.Add(1)
+	defer c.m.stats.channels.Add(-1)
+	b := &Bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut}
+	b.Run()
+}

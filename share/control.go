@@ -1,0 +1,108 @@
+package share
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ProtocolVersion is the version of the control protocol spoken over a
+// master's socket. A master refuses frames of another version.
+const ProtocolVersion = 1
+
+// maxFrame bounds a control frame; the length is checked before anything is
+// allocated, so a hostile or confused peer cannot make the master allocate.
+const maxFrame = 64 << 10
+
+// Control operations an invocation or a command asks of a master.
+const (
+	OpShare  = "share"  // terminate this connection's SSH and bridge it
+	OpTunnel = "tunnel" // splice this connection to a direct-tcpip channel
+	OpStatus = "status" // describe the master
+	OpStop   = "stop"   // close now, or drain when Drain is set
+)
+
+// Hello is the first frame on a connection to a master.
+type Hello struct {
+	Version int    `json:"v"`
+	Op      string `json:"op"`
+	Host    string `json:"host,omitempty"`  // tunnel target
+	Port    int    `json:"port,omitempty"`  // tunnel target
+	Drain   bool   `json:"drain,omitempty"` // stop: wait for clients to leave
+}
+
+// Reply answers a Hello. On OK the connection carries the operation's bytes
+// (SSH for share, the target's bytes for tunnel) from the next byte on.
+type Reply struct {
+	OK     bool    `json:"ok"`
+	Error  string  `json:"error,omitempty"`
+	Hint   string  `json:"hint,omitempty"`
+	Retry  bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
+	Status *Status `json:"status,omitempty"`
+}
+
+// ErrFrameTooLarge is returned for a frame longer than the protocol allows.
+var ErrFrameTooLarge = errors.New("control frame too large")
+
+// writeFrame writes v as one length-prefixed JSON frame.
+func writeFrame(w io.Writer, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame: %w", err)
+	}
+	if len(body) > maxFrame {
+		return ErrFrameTooLarge
+	}
+	buf := make([]byte, 4+len(body))
+	binary.BigEndian.PutUint32(buf, uint32(len(body)))
+	copy(buf[4:], body)
+	if _, err := w.Write(buf); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return nil
+}
+
+// readFrame reads one length-prefixed JSON frame into v. It reads exactly
+// the frame's bytes and nothing after them, so the connection can carry
+// other bytes next.
+func readFrame(r io.Reader, v any) error {
+	var hdr [4]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return fmt.Errorf("read frame: %w", err)
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > maxFrame {
+		return fmt.Errorf("read frame of %d bytes: %w", n, ErrFrameTooLarge)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return fmt.Errorf("read frame: %w", err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("decode frame: %w", err)
+	}
+	return nil
+}
+
+// readHello reads and validates the first frame a master receives.
+func readHello(r io.Reader) (Hello, error) {
+	var h Hello
+	if err := readFrame(r, &h); err != nil {
+		return h, err
+	}
+	if h.Version != ProtocolVersion {
+		return h, fmt.Errorf("control protocol version %d, want %d", h.Version, ProtocolVersion)
+	}
+	switch h.Op {
+	case OpShare, OpStatus, OpStop:
+	case OpTunnel:
+		if h.Host == "" || h.Port <= 0 || h.Port > 65535 {
+			return h, fmt.Errorf("tunnel to %q port %d: bad target", h.Host, h.Port)
+		}
+	default:
+		return h, fmt.Errorf("unknown control op %q", h.Op)
+	}
+	return h, nil
+}

@@ -1,0 +1,86 @@
+package share
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestHelloRoundTrip(t *testing.T) {
+	tests := []Hello{
+		{Version: ProtocolVersion, Op: OpShare},
+		{Version: ProtocolVersion, Op: OpTunnel, Host: "10.0.0.5", Port: 22},
+		{Version: ProtocolVersion, Op: OpStop, Drain: true},
+	}
+	for _, want := range tests {
+		t.Run(want.Op, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := writeFrame(&buf, want); err != nil {
+				t.Fatal(err)
+			}
+			buf.WriteString("SSH-2.0-rest")
+			got, err := readHello(&buf)
+			if err != nil {
+				t.Fatalf("readHello: %v", err)
+			}
+			if got != want {
+				t.Errorf("got %+v; want %+v", got, want)
+			}
+			if rest := buf.String(); rest != "SSH-2.0-rest" {
+				t.Errorf("bytes after the frame: got %q; want %q", rest, "SSH-2.0-rest")
+			}
+		})
+	}
+}
+
+func TestHelloRefused(t *testing.T) {
+	tests := []struct {
+		name  string
+		frame []byte
+		want  string
+	}{
+		{"huge length", []byte{0xff, 0xff, 0xff, 0xff}, "too large"},
+		{"short", []byte{0, 0, 0, 9, '{'}, "read frame"},
+		{"not json", frameOf("hello"), "decode frame"},
+		{"old version", frameOf(`{"v":0,"op":"share"}`), "version 0"},
+		{"unknown op", frameOf(`{"v":1,"op":"rm -rf"}`), `unknown control op "rm -rf"`},
+		{"tunnel port", frameOf(`{"v":1,"op":"tunnel","host":"h","port":70000}`), "bad target"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := readHello(bytes.NewReader(tt.frame))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v; want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFrameTooLargeIsSentinel(t *testing.T) {
+	_, err := readHello(bytes.NewReader([]byte{0, 0x10, 0, 1}))
+	if !errors.Is(err, ErrFrameTooLarge) {
+		t.Errorf("got %v; want ErrFrameTooLarge", err)
+	}
+}
+
+func frameOf(body string) []byte {
+	b := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
+	return append(b, body...)
+}
+
+func FuzzReadHello(f *testing.F) {
+	f.Add(frameOf(`{"v":1,"op":"share"}`))
+	f.Add(frameOf(`{"v":1,"op":"tunnel","host":"a","port":22}`))
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, err := readHello(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if h.Version != ProtocolVersion {
+			t.Errorf("accepted version %d", h.Version)
+		}
+	})
+}

@@ -1,0 +1,196 @@
+package share
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Remote forwards (-R) and the channels the server opens for them.
+//
+// A tcpip-forward or streamlocal-forward request is sent on the primary
+// upstream connection; the forwarded-tcpip / forwarded-streamlocal channels
+// sshd then opens are routed back to the client that asked, matched on the
+// exact bind address and port of the request (x/crypto's Listen helpers
+// would claim them, so the master dispatches them itself). Agent and X11
+// channels carry no session id: they go to the most recent live client
+// that requested them, as OpenSSH's ControlMaster does with its own.
+
+// forwardKey names a remote listener: host and port, or a socket path.
+type forwardKey struct {
+	addr string
+	port uint32
+}
+
+// tcpipForwardMsg is the payload of tcpip-forward and cancel-tcpip-forward.
+type tcpipForwardMsg struct {
+	Addr string
+	Port uint32
+}
+
+// streamlocalForwardMsg is the payload of streamlocal-forward@openssh.com.
+type streamlocalForwardMsg struct {
+	Path string
+}
+
+// forwardedTCPIPMsg is the extra data of a forwarded-tcpip channel open.
+type forwardedTCPIPMsg struct {
+	Addr       string
+	Port       uint32
+	OriginAddr string
+	OriginPort uint32
+}
+
+// forwardedStreamlocalMsg is the extra data of forwarded-streamlocal.
+type forwardedStreamlocalMsg struct {
+	Path     string
+	Reserved string
+}
+
+// routes maps remote listeners and agent/X11 requests to local clients.
+type routes struct {
+	mu       sync.Mutex
+	forwards map[forwardKey]*client
+	agent    []*client // clients that requested agent forwarding, oldest first
+	x11      []*client
+}
+
+func newRoutes() *routes {
+	return &routes{forwards: make(map[forwardKey]*client)}
+}
+
+// add records that c owns the remote listener k.
+func (r *routes) add(k forwardKey, c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.forwards[k] = c
+}
+
+// remove forgets the remote listener k.
+func (r *routes) remove(k forwardKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.forwards, k)
+}
+
+// owner finds the client for a listener: exact match, else by port alone
+// (sshd may report a normalised bind address).
+func (r *routes) owner(k forwardKey) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.forwards[k]; ok {
+		return c
+	}
+	if k.port == 0 {
+		return nil
+	}
+	for fk, c := range r.forwards {
+		if fk.port == k.port {
+			return c
+		}
+	}
+	return nil
+}
+
+// ownedBy lists the listeners of client c.
+func (r *routes) ownedBy(c *client) []forwardKey {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var keys []forwardKey
+	for k, owner := range r.forwards {
+		if owner == c {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// count is the number of remote listeners.
+func (r *routes) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.forwards)
+}
+
+// want records that c asked for agent ("auth-agent@openssh.com") or X11.
+func (r *routes) want(kind string, c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := r.list(kind)
+	for _, x := range *list {
+		if x == c {
+			return
+		}
+	}
+	*list = append(*list, c)
+}
+
+// latest is the most recent live client that wanted kind.
+func (r *routes) latest(kind string) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	list := *r.list(kind)
+	if len(list) == 0 {
+		return nil
+	}
+	return list[len(list)-1]
+}
+
+// list returns the requester list for a channel type.
+func (r *routes) list(kind string) *[]*client {
+	if kind == "x11" {
+		return &r.x11
+	}
+	return &r.agent
+}
+
+// drop forgets every route of a client that has gone.
+func (r *routes) drop(c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, list := range []*[]*client{&r.agent, &r.x11} {
+		kept := (*list)[:0]
+		for _, x := range *list {
+			if x != c {
+				kept = append(kept, x)
+			}
+		}
+		*list = kept
+	}
+	for k, owner := range r.forwards {
+		if owner == c {
+			delete(r.forwards, k)
+		}
+	}
+}
+
+// routeServerChannel finds the local client for a channel the server opened.
+func (r *routes) routeServerChannel(nch ssh.NewChannel) (*client, error) {
+	switch nch.ChannelType() {
+	case "forwarded-tcpip":
+		var m forwardedTCPIPMsg
+		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
+			return nil, fmt.Errorf("parse forwarded-tcpip: %w", err)
+		}
+		return r.found(r.owner(forwardKey{m.Addr, m.Port}), "remote forward "+m.Addr+":"+strconv.Itoa(int(m.Port)))
+	case "forwarded-streamlocal@openssh.com":
+		var m forwardedStreamlocalMsg
+		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
+			return nil, fmt.Errorf("parse forwarded-streamlocal: %w", err)
+		}
+		return r.found(r.owner(forwardKey{addr: m.Path}), "remote forward "+m.Path)
+	case "auth-agent@openssh.com", "x11":
+		return r.found(r.latest(nch.ChannelType()), nch.ChannelType()+" forwarding")
+	}
+	return nil, fmt.Errorf("unexpected channel type %q from server", nch.ChannelType())
+}
+
+// found turns a missing client into an error naming what was sought.
+func (r *routes) found(c *client, what string) (*client, error) {
+	if c == nil {
+		return nil, fmt.Errorf("no live client for %s", what)
+	}
+	return c, nil
+}

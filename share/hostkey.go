@@ -1,0 +1,139 @@
+package share
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/skeema/knownhosts"
+	"golang.org/x/crypto/ssh"
+	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeyCheck verifies the upstream's host key against the user's
+// known_hosts files as ssh would. It never logs in to a host whose key
+// changed: a recycled IP with a new instance behind it must not silently
+// receive the user's session.
+type HostKeyCheck struct {
+	Files  []string // UserKnownHostsFile then GlobalKnownHostsFile, existing or not
+	Alias  string   // HostKeyAlias: the name looked up instead of the host
+	Strict string   // StrictHostKeyChecking as ssh -G prints it
+	db     *knownhosts.HostKeyDB
+}
+
+// newHostKeyCheck loads the known_hosts files of cfg.
+func newHostKeyCheck(cfg HostConfig) (*HostKeyCheck, error) {
+	c := &HostKeyCheck{
+		Files:  append(append([]string(nil), cfg.UserKnownHostsFiles...), cfg.GlobalKnownHostsFiles...),
+		Alias:  cfg.HostKeyAlias,
+		Strict: cfg.StrictHostKeyChecking,
+	}
+	var existing []string
+	for _, f := range c.Files {
+		if _, err := os.Stat(f); err == nil {
+			existing = append(existing, f)
+		}
+	}
+	db, err := knownhosts.NewDB(existing...)
+	if err != nil {
+		return nil, fmt.Errorf("read known hosts: %w", err)
+	}
+	c.db = db
+	return c, nil
+}
+
+// lookupName is the known_hosts name for host:port, honouring HostKeyAlias.
+func (c *HostKeyCheck) lookupName(host string, port int) string {
+	if c.Alias != "" {
+		host = c.Alias
+	}
+	return net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// Algorithms returns the host key algorithms to offer: those of the known
+// entries for the host (golang/go#29286), or nil for x/crypto's defaults.
+func (c *HostKeyCheck) Algorithms(host string, port int) []string {
+	return c.db.HostKeyAlgorithms(c.lookupName(host, port))
+}
+
+// Callback returns the ssh.HostKeyCallback for a connection to host:port.
+func (c *HostKeyCheck) Callback(host string, port int) ssh.HostKeyCallback {
+	name := c.lookupName(host, port)
+	check := c.db.HostKeyCallback()
+	return func(_ string, remote net.Addr, key ssh.PublicKey) error {
+		err := check(name, remote, key)
+		var keyErr *xknownhosts.KeyError
+		if err == nil || !errors.As(err, &keyErr) {
+			return err
+		}
+		if len(keyErr.Want) > 0 {
+			return c.changedError(name, key, keyErr)
+		}
+		return c.unknown(name, key)
+	}
+}
+
+// changedError is ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED", refused
+// whatever StrictHostKeyChecking says.
+func (c *HostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhosts.KeyError) error {
+	known := e.Want[0]
+	err := fmt.Errorf("host key for %s has changed (now %s %s; %s:%d has %s): refusing to log in, someone could be eavesdropping or the address was recycled",
+		name, key.Type(), ssh.FingerprintSHA256(key), known.Filename, known.Line, ssh.FingerprintSHA256(known.Key))
+	return withHint(&HostKeyError{Host: name, Changed: true, err: err},
+		fmt.Sprintf("if the host was really replaced: ssh-keygen -f %s -R %s", known.Filename, knownHostsPattern(name)))
+}
+
+// unknown applies StrictHostKeyChecking to a key not in known_hosts.
+func (c *HostKeyCheck) unknown(name string, key ssh.PublicKey) error {
+	switch c.Strict {
+	case "accept-new":
+		return c.record(name, key)
+	case "false", "no", "off":
+		return nil
+	}
+	err := fmt.Errorf("host key for %s is not known (%s %s)", name, key.Type(), ssh.FingerprintSHA256(key))
+	return withHint(&HostKeyError{Host: name, err: err},
+		"connect once with plain ssh to check and record it, or set StrictHostKeyChecking accept-new")
+}
+
+// record appends the host's key to the first user known_hosts file.
+func (c *HostKeyCheck) record(name string, key ssh.PublicKey) error {
+	if len(c.Files) == 0 {
+		return fmt.Errorf("record host key for %s: no known hosts file", name)
+	}
+	file := c.Files[0]
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	_, err = fmt.Fprintln(f, knownhosts.Line([]string{name}, key))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil && !errors.Is(err, fs.ErrClosed) {
+		return fmt.Errorf("record host key in %s: %w", file, err)
+	}
+	return nil
+}
+
+// knownHostsPattern is how ssh-keygen -R names host:port: [host]:port, or
+// the bare host for port 22.
+func knownHostsPattern(hostPort string) string {
+	return knownhosts.Normalize(hostPort)
+}
+
+// HostKeyError is an upstream host key that is unknown or has changed.
+type HostKeyError struct {
+	Host    string
+	Changed bool
+	err     error
+}
+
+func (e *HostKeyError) Error() string { return e.err.Error() }

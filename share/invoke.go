@@ -1,0 +1,127 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sshshare/sshshare/lock"
+)
+
+// Invocation is one run of sshshare as ssh's ProxyCommand: it connects its
+// stdio to the master for the target, starting the master if there is none.
+type Invocation struct {
+	Target Target
+	Socket string
+	// Spawn starts a detached master for Target on Socket; see SpawnMaster.
+	Spawn func(ctx context.Context) error
+	Log   *slog.Logger
+	// LockWait bounds the wait for another invocation's master start-up.
+	LockWait time.Duration
+}
+
+// helloTimeout bounds a master's answer to a hello.
+const helloTimeout = 10 * time.Second
+
+// Run connects and splices stdin and stdout to the master until the master
+// side ends. Stdout carries SSH bytes only.
+func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	conn, err := inv.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return splice(conn, stdin, stdout)
+}
+
+// Connect returns a connection to a master that has accepted this client.
+// The fast path takes no lock; the slow path serialises start-up so that N
+// simultaneous cold invocations make exactly one master.
+func (inv *Invocation) Connect(ctx context.Context) (net.Conn, error) {
+	conn, err := dialShare(inv.Socket)
+	if err == nil {
+		return conn, nil
+	}
+	inv.Log.Debug("fast path", "err", err)
+	return inv.slowPath(ctx)
+}
+
+// slowPath takes the start-up lock, re-checks, clears a dead socket, starts
+// a master and connects to it.
+func (inv *Invocation) slowPath(ctx context.Context) (net.Conn, error) {
+	if err := EnsurePrivateDir(filepath.Dir(inv.Socket)); err != nil {
+		return nil, err
+	}
+	lockCtx, cancel := context.WithTimeout(ctx, inv.LockWait)
+	release, err := lock.Acquire(lockCtx, inv.Socket)
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("wait for master start-up: %w", err)
+	}
+	defer release()
+	if conn, err := dialShare(inv.Socket); err == nil {
+		return conn, nil
+	}
+	if err := os.Remove(inv.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale socket: %w", err)
+	}
+	if err := inv.Spawn(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := dialShare(inv.Socket)
+	if err != nil {
+		return nil, fmt.Errorf("connect to new master: %w", err)
+	}
+	return conn, nil
+}
+
+// dialShare connects to the master at socket and asks to share.
+func dialShare(socket string) (net.Conn, error) {
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		return nil, err
+	}
+	reply, err := exchange(conn, Hello{Version: ProtocolVersion, Op: OpShare})
+	if err == nil && !reply.OK {
+		err = errors.New(reply.Error)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("master %s: %w", socket, err)
+	}
+	return conn, nil
+}
+
+// exchange sends a hello and reads the reply, bounded by helloTimeout.
+func exchange(conn net.Conn, hello Hello) (Reply, error) {
+	var reply Reply
+	conn.SetDeadline(time.Now().Add(helloTimeout))
+	defer conn.SetDeadline(time.Time{})
+	if err := writeFrame(conn, hello); err != nil {
+		return reply, err
+	}
+	err := readFrame(conn, &reply)
+	return reply, err
+}
+
+// splice copies stdin to conn and conn to stdout; it returns when the
+// master side ends, whatever stdin is doing.
+func splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
+	go func() {
+		io.Copy(conn, stdin)
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+	}()
+	_, err := io.Copy(stdout, conn)
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("relay from master: %w", err)
+	}
+	return nil
+}

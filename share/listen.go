@@ -1,0 +1,69 @@
+package share
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/sshshare/sshshare/tokens"
+)
+
+// publishedListener is a Unix socket listener published atomically at its
+// path: it listens on a temporary name and is renamed into place, so a
+// client never sees a socket that does not accept yet.
+type publishedListener struct {
+	*net.UnixListener
+	path      string
+	info      os.FileInfo // the socket file as published, to recognise it
+	closeOnce sync.Once
+}
+
+// publish listens on path in its private directory, mode 0600.
+func publish(path string) (*publishedListener, error) {
+	if err := EnsurePrivateDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	tmp := tokens.PublishPath(path)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", tmp, err)
+	}
+	ln.SetUnlinkOnClose(false)
+	if err := publishFile(tmp, path); err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	return &publishedListener{UnixListener: ln, path: path, info: info}, nil
+}
+
+// publishFile sets the socket's mode and renames it into place.
+func publishFile(tmp, path string) error {
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("publish socket %s: %w", path, err)
+	}
+	return nil
+}
+
+// Close stops listening and removes the socket file, unless another master
+// has replaced it meanwhile.
+func (l *publishedListener) Close() error {
+	var err error
+	l.closeOnce.Do(func() {
+		err = l.UnixListener.Close()
+		if info, serr := os.Stat(l.path); serr == nil && os.SameFile(info, l.info) {
+			os.Remove(l.path)
+		}
+	})
+	return err
+}

@@ -1,0 +1,255 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/sshshare/sshshare/lock"
+)
+
+// DefaultPersist is how long a master stays after its last client left:
+// the seeds' ControlPersist 120.
+const DefaultPersist = 120 * time.Second
+
+// MasterConfig is what a master needs to start.
+type MasterConfig struct {
+	Target   Target
+	Socket   string        // the socket path it publishes
+	Persist  time.Duration // idle window; 0 means DefaultPersist
+	Loader   ConfigLoader  // reads the user's ssh config for Target
+	StateDir string        // holds the local host key
+	Log      *slog.Logger
+}
+
+// Master holds one logged-in upstream and serves local clients on a Unix
+// socket until it has been idle for its persist window, is stopped, or
+// loses its upstream.
+type Master struct {
+	cfg     MasterConfig
+	log     *slog.Logger
+	pool    *Pool
+	routes  *routes
+	server  *ssh.ServerConfig
+	ln      *publishedListener
+	started time.Time
+	stats   stats
+
+	mu       sync.Mutex
+	clients  int
+	closing  bool
+	draining bool
+	idle     *time.Timer
+	done     chan struct{}
+	doneOnce sync.Once
+	reason   string
+}
+
+// stats are the master's live counters.
+type stats struct {
+	channels atomic.Int64
+	bytesIn  atomic.Int64 // to local clients
+	bytesOut atomic.Int64 // from local clients
+	lastUsed atomic.Int64 // unix nanoseconds of the last client leaving
+}
+
+// StartMaster reads the config, logs in upstream and publishes the socket.
+// It returns once clients can connect, or with the reason they cannot.
+func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
+	if cfg.Persist <= 0 {
+		cfg.Persist = DefaultPersist
+	}
+	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), done: make(chan struct{})}
+	hostKey, err := HostKey(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	m.server = &ssh.ServerConfig{NoClientAuth: true, ServerVersion: "SSH-2.0-sshshare"}
+	m.server.AddHostKey(hostKey)
+	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
+	if err != nil {
+		return nil, err
+	}
+	dialer := &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log}
+	primary, err := dialer.Dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m.pool = newPool(primary, dialer.Dial, m.serveUpstream, cfg.Log)
+	if m.ln, err = publish(cfg.Socket); err != nil {
+		m.pool.Close()
+		return nil, err
+	}
+	m.log.Info("master ready", "target", cfg.Target.String(), "socket", cfg.Socket)
+	return m, nil
+}
+
+// Serve accepts local clients until the master shuts down, and returns why.
+func (m *Master) Serve() error {
+	m.mu.Lock()
+	m.idle = time.AfterFunc(m.cfg.Persist, m.expire)
+	m.mu.Unlock()
+	go m.watchUpstream()
+	for {
+		conn, err := m.ln.Accept()
+		if err != nil {
+			break
+		}
+		go m.serveConn(conn)
+	}
+	<-m.done
+	m.pool.Close()
+	m.log.Info("master exit", "reason", m.reason)
+	return nil
+}
+
+// serveConn checks the peer, reads its hello and runs the operation.
+func (m *Master) serveConn(conn net.Conn) {
+	defer conn.Close()
+	if err := checkPeer(conn); err != nil {
+		m.log.Warn("refused local connection", "err", err)
+		return
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	hello, err := readHello(conn)
+	if err != nil {
+		m.log.Warn("bad hello", "err", err)
+		writeFrame(conn, Reply{Error: err.Error()})
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	switch hello.Op {
+	case OpShare:
+		m.share(conn)
+	case OpStatus:
+		writeFrame(conn, Reply{OK: true, Status: m.Status()})
+	case OpStop:
+		writeFrame(conn, Reply{OK: true})
+		m.Stop(hello.Drain)
+	default:
+		writeFrame(conn, Reply{Error: fmt.Sprintf("%s is not served by a share master", hello.Op)})
+	}
+}
+
+// share admits a client unless the master is going away, in which case the
+// client is told to retry with a fresh master.
+func (m *Master) share(conn net.Conn) {
+	if !m.admit() {
+		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
+		return
+	}
+	defer m.leave()
+	if err := writeFrame(conn, Reply{OK: true}); err != nil {
+		return
+	}
+	m.serveShare(conn)
+}
+
+// admit counts a new client, unless the master is closing or draining.
+func (m *Master) admit() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closing || m.draining {
+		return false
+	}
+	m.clients++
+	m.idle.Stop()
+	return true
+}
+
+// leave uncounts a client and arms the idle timer after the last one.
+func (m *Master) leave() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.clients--
+	m.stats.lastUsed.Store(time.Now().UnixNano())
+	if m.clients > 0 {
+		return
+	}
+	if m.draining {
+		go m.shutdown("drained")
+		return
+	}
+	m.idle.Reset(m.cfg.Persist)
+}
+
+// expire ends the master after its persist window, unless a client came.
+func (m *Master) expire() {
+	m.shutdownIf("idle for "+m.cfg.Persist.String(), func() bool { return m.clients == 0 })
+}
+
+// Stop ends the master now, or once its clients have left (drain).
+func (m *Master) Stop(drain bool) {
+	if !drain {
+		m.shutdown("stopped")
+		return
+	}
+	m.mu.Lock()
+	m.draining = true
+	idle := m.clients == 0
+	m.mu.Unlock()
+	m.unpublish()
+	if idle {
+		m.shutdown("drained")
+	}
+}
+
+// watchUpstream ends the master when its primary upstream connection ends.
+func (m *Master) watchUpstream() {
+	err := m.pool.Primary().Conn.Wait()
+	m.shutdown(fmt.Sprintf("upstream closed: %v", err))
+}
+
+// shutdown ends the master unconditionally.
+func (m *Master) shutdown(reason string) {
+	m.shutdownIf(reason, func() bool { return true })
+}
+
+// shutdownIf closes the listener and removes the socket under the start-up
+// lock, if ok still holds once the lock is held, then ends the master. An
+// invocation that arrives meanwhile either was admitted before (and is
+// served) or finds no master under the lock and starts a fresh one: never
+// an error.
+func (m *Master) shutdownIf(reason string, ok func() bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	release, err := lock.Acquire(ctx, m.cfg.Socket)
+	if err != nil {
+		m.log.Warn("shutdown without lock", "err", err)
+	}
+	m.mu.Lock()
+	if m.closing || !ok() {
+		m.mu.Unlock()
+		if release != nil {
+			release()
+		}
+		return
+	}
+	m.closing = true
+	m.reason = reason
+	m.mu.Unlock()
+	m.unpublish()
+	if release != nil {
+		release()
+	}
+	m.pool.Close()
+	m.doneOnce.Do(func() { close(m.done) })
+}
+
+// unpublish stops accepting and removes the socket if it is still ours.
+func (m *Master) unpublish() {
+	if err := m.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		m.log.Warn("close listener", "err", err)
+	}
+}
+
+// Pid is the master's process id, for status.
+func (m *Master) pid() int { return os.Getpid() }

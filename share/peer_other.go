@@ -1,0 +1,17 @@
+//go:build !linux && !darwin
+
+package share
+
+import (
+	"errors"
+	"net"
+)
+
+// peerUID is not implemented on this platform yet; the socket's directory is
+// the only guard there, so every connection is refused until it is.
+func peerUID(net.Conn) (int, error) {
+	return -1, errors.New("peer credentials are not supported on this platform yet")
+}
+
+// selfUID has no meaning here.
+func selfUID() int { return -2 }

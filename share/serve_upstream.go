@@ -1,0 +1,34 @@
+package share
+
+import (
+	"golang.org/x/crypto/ssh"
+)
+
+// serveUpstream services one upstream connection's server-opened channels
+// and global requests until it closes. Both must always be serviced, or
+// the connection's read loop blocks and every channel on it stalls.
+func (m *Master) serveUpstream(uc *upConn) {
+	go func() {
+		for req := range uc.Reqs {
+			// hostkeys-00@openssh.com, keepalives: answer as ssh does.
+			if req.WantReply {
+				req.Reply(false, nil)
+			}
+		}
+	}()
+	for nch := range uc.Chans {
+		go m.routeServerChannel(nch)
+	}
+}
+
+// routeServerChannel hands a server-opened channel (remote forward, agent,
+// X11) to the local client it belongs to.
+func (m *Master) routeServerChannel(nch ssh.NewChannel) {
+	c, err := m.routes.routeServerChannel(nch)
+	if err != nil {
+		m.log.Info("refused server channel", "type", nch.ChannelType(), "err", err)
+		nch.Reject(ssh.Prohibited, err.Error())
+		return
+	}
+	c.deliver(nch)
+}

@@ -1,0 +1,163 @@
+package share
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HostConfig is the part of the user's ssh configuration for one host that
+// the master honours, as `ssh -G` resolves it.
+type HostConfig struct {
+	User                         string
+	HostName                     string
+	Port                         int
+	IdentityFiles                []string // as configured: ~ and %-tokens not yet expanded
+	CertificateFiles             []string
+	IdentitiesOnly               bool
+	IdentityAgent                string // "" means SSH_AUTH_SOCK; "none" disables the agent
+	UserKnownHostsFiles          []string
+	GlobalKnownHostsFiles        []string
+	HostKeyAlias                 string
+	StrictHostKeyChecking        string // yes (true), ask, accept-new, no (false), off
+	BatchMode                    bool
+	ConnectTimeout               time.Duration // 0: the system's TCP timeout
+	ServerAliveInterval          time.Duration
+	ServerAliveCountMax          int
+	PubkeyAuthentication         bool
+	PasswordAuthentication       bool
+	KbdInteractiveAuthentication bool
+	NumberOfPasswordPrompts      int
+	PreferredAuthentications     []string
+}
+
+// ConfigLoader asks OpenSSH how it would connect to a host.
+type ConfigLoader struct {
+	SSH        string // ssh binary; "" means "ssh" from PATH
+	ConfigFile string // ssh's -F; "" means the user's default config
+}
+
+// Load runs `ssh -G` for the target and parses what it prints, so the
+// master sees the exact Host and Match blocks the user's ssh used.
+func (l ConfigLoader) Load(ctx context.Context, t Target) (HostConfig, error) {
+	out, err := l.run(ctx, t)
+	if err != nil {
+		return HostConfig{}, err
+	}
+	cfg, err := parseSSHG(out)
+	if err != nil {
+		return cfg, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
+	}
+	return cfg, nil
+}
+
+// run executes ssh -G and returns its standard output.
+func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
+	bin := l.SSH
+	if bin == "" {
+		bin = "ssh"
+	}
+	args := []string{"-G"}
+	if l.ConfigFile != "" {
+		args = append(args, "-F", l.ConfigFile)
+	}
+	args = append(args, "-p", strconv.Itoa(t.Port), "-l", t.User, "--", t.configHost())
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		return nil, fmt.Errorf("ssh -G %s: %w: %s", t.configHost(), err, msg)
+	}
+	return out, nil
+}
+
+// parseSSHG parses the "keyword value" lines `ssh -G` prints.
+func parseSSHG(out []byte) (HostConfig, error) {
+	cfg := HostConfig{ServerAliveCountMax: 3, NumberOfPasswordPrompts: 3,
+		PubkeyAuthentication: true, PasswordAuthentication: true, KbdInteractiveAuthentication: true}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		key, value, _ := strings.Cut(sc.Text(), " ")
+		if err := cfg.set(strings.ToLower(key), value); err != nil {
+			return cfg, fmt.Errorf("%s %s: %w", key, value, err)
+		}
+	}
+	if cfg.HostName == "" || cfg.Port == 0 {
+		return cfg, fmt.Errorf("no hostname or port in output")
+	}
+	return cfg, sc.Err()
+}
+
+// set applies one keyword of ssh -G's output.
+func (c *HostConfig) set(key, value string) (err error) {
+	switch key {
+	case "user":
+		c.User = value
+	case "hostname":
+		c.HostName = value
+	case "port":
+		c.Port, err = ParsePort(value)
+	case "identityfile":
+		c.IdentityFiles = append(c.IdentityFiles, value)
+	case "certificatefile":
+		c.CertificateFiles = append(c.CertificateFiles, value)
+	case "identitiesonly":
+		c.IdentitiesOnly = yes(value)
+	case "identityagent":
+		c.IdentityAgent = value
+	case "userknownhostsfile":
+		c.UserKnownHostsFiles = strings.Fields(value)
+	case "globalknownhostsfile":
+		c.GlobalKnownHostsFiles = strings.Fields(value)
+	case "hostkeyalias":
+		c.HostKeyAlias = value
+	case "stricthostkeychecking":
+		c.StrictHostKeyChecking = value
+	case "batchmode":
+		c.BatchMode = yes(value)
+	case "connecttimeout":
+		c.ConnectTimeout, err = seconds(value)
+	case "serveraliveinterval":
+		c.ServerAliveInterval, err = seconds(value)
+	case "serveralivecountmax":
+		c.ServerAliveCountMax, err = strconv.Atoi(value)
+	case "pubkeyauthentication":
+		c.PubkeyAuthentication = yes(value)
+	case "passwordauthentication":
+		c.PasswordAuthentication = yes(value)
+	case "kbdinteractiveauthentication":
+		c.KbdInteractiveAuthentication = yes(value)
+	case "numberofpasswordprompts":
+		c.NumberOfPasswordPrompts, err = strconv.Atoi(value)
+	case "preferredauthentications":
+		c.PreferredAuthentications = strings.Split(value, ",")
+	}
+	return err
+}
+
+// yes reports whether an ssh -G flag value means on.
+func yes(v string) bool {
+	switch strings.ToLower(v) {
+	case "yes", "true":
+		return true
+	}
+	return false
+}
+
+// seconds parses ssh -G's integer seconds, where "none" means unset.
+func seconds(v string) (time.Duration, error) {
+	if v == "none" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	return time.Duration(n) * time.Second, err
+}

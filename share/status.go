@@ -1,0 +1,52 @@
+package share
+
+import (
+	"time"
+)
+
+// Status describes a running master, for `sshshare status`.
+type Status struct {
+	Target         string    `json:"target"`
+	Mode           string    `json:"mode"`
+	Via            string    `json:"via"`
+	Pid            int       `json:"pid"`
+	Socket         string    `json:"socket"`
+	Started        time.Time `json:"started"`
+	Clients        int       `json:"clients"`
+	Channels       int64     `json:"channels"`
+	Upstreams      int       `json:"upstreams"`
+	Forwards       int       `json:"forwards"`
+	BytesIn        int64     `json:"bytes_in"`
+	BytesOut       int64     `json:"bytes_out"`
+	IdleSeconds    float64   `json:"idle_seconds"`
+	PersistSeconds float64   `json:"persist_seconds"`
+	Healthy        bool      `json:"healthy"`
+	Draining       bool      `json:"draining"`
+	Log            string    `json:"log"`
+}
+
+// Status reports the master's state now.
+func (m *Master) Status() *Status {
+	m.mu.Lock()
+	clients, draining := m.clients, m.draining
+	m.mu.Unlock()
+	s := &Status{
+		Target: m.cfg.Target.String(), Mode: OpShare, Pid: m.pid(), Socket: m.cfg.Socket,
+		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
+		Upstreams: m.pool.Size(), Forwards: m.routes.count(),
+		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
+		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: true, Draining: draining,
+		Log: LogPath(m.cfg.Socket),
+	}
+	if clients == 0 {
+		last := m.started
+		if n := m.stats.lastUsed.Load(); n != 0 {
+			last = time.Unix(0, n)
+		}
+		s.IdleSeconds = time.Since(last).Seconds()
+	}
+	return s
+}
+
+// LogPath is the master's log file beside its socket.
+func LogPath(socket string) string { return socket + ".log" }

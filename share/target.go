@@ -1,0 +1,62 @@
+package share
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Target is the upstream a master serves: user@host:port, plus the host
+// name as the user typed it (ssh's %n), which selects Host blocks in the
+// user's ssh config.
+type Target struct {
+	User  string
+	Host  string
+	Port  int
+	Alias string
+}
+
+// String formats the target as user@host:port.
+func (t Target) String() string {
+	return t.User + "@" + net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
+}
+
+// configHost is the name to look up in the ssh config: the alias if known.
+func (t Target) configHost() string {
+	if t.Alias != "" {
+		return t.Alias
+	}
+	return t.Host
+}
+
+// ParseTarget parses [user@]host[:port], filling in defaultUser and port 22.
+func ParseTarget(s, defaultUser string) (Target, error) {
+	t := Target{User: defaultUser, Port: 22}
+	if i := strings.LastIndex(s, "@"); i >= 0 {
+		t.User, s = s[:i], s[i+1:]
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = strings.Trim(s, "[]"), ""
+	}
+	t.Host = host
+	if port != "" {
+		if t.Port, err = ParsePort(port); err != nil {
+			return t, err
+		}
+	}
+	if t.Host == "" || t.User == "" {
+		return t, fmt.Errorf("target %q: want [user@]host[:port]", s)
+	}
+	return t, nil
+}
+
+// ParsePort parses a TCP port number.
+func ParsePort(s string) (int, error) {
+	p, err := strconv.Atoi(s)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0, fmt.Errorf("bad port %q", s)
+	}
+	return p, nil
+}

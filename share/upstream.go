@@ -1,0 +1,100 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Upstream is one authenticated SSH connection from the master to the
+// target, with the channels and requests the server opens on it.
+type Upstream struct {
+	Conn  ssh.Conn
+	Chans <-chan ssh.NewChannel
+	Reqs  <-chan *ssh.Request
+}
+
+// Dialer logs in to the target the way ssh would with the user's config.
+type Dialer struct {
+	Target Target
+	Config HostConfig
+	Log    *slog.Logger
+}
+
+// defaultConnectTimeout bounds a TCP connect when ConnectTimeout is unset,
+// so a dead network fails instead of hanging the waiting ssh.
+const defaultConnectTimeout = 30 * time.Second
+
+// Dial connects and authenticates one upstream connection.
+func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
+	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
+	check, err := newHostKeyCheck(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log}
+	defer keys.close()
+	cc := &ssh.ClientConfig{
+		User:              d.Config.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(keys.signers)},
+		HostKeyCallback:   check.Callback(d.Config.HostName, d.Config.Port),
+		HostKeyAlgorithms: check.Algorithms(d.Config.HostName, d.Config.Port),
+		ClientVersion:     "SSH-2.0-sshshare",
+		Timeout:           d.connectTimeout(),
+	}
+	conn, err := d.dialTCP(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return d.handshake(ctx, conn, addr, cc)
+}
+
+// connectTimeout is ConnectTimeout, or the default.
+func (d *Dialer) connectTimeout() time.Duration {
+	if d.Config.ConnectTimeout > 0 {
+		return d.Config.ConnectTimeout
+	}
+	return defaultConnectTimeout
+}
+
+// dialTCP opens the TCP connection, bounded by ConnectTimeout.
+func (d *Dialer) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, d.connectTimeout())
+	defer cancel()
+	var nd net.Dialer
+	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// handshake runs the SSH handshake and login over conn, bounded by ctx and
+// the connect timeout (a silent server must not hang the master).
+func (d *Dialer) handshake(ctx context.Context, conn net.Conn, addr string, cc *ssh.ClientConfig) (*Upstream, error) {
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	conn.SetDeadline(time.Now().Add(d.connectTimeout() + 30*time.Second))
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cc)
+	if err != nil {
+		conn.Close()
+		return nil, d.loginError(addr, err)
+	}
+	conn.SetDeadline(time.Time{})
+	return &Upstream{Conn: c, Chans: chans, Reqs: reqs}, nil
+}
+
+// loginError phrases a failed handshake for the user.
+func (d *Dialer) loginError(addr string, err error) error {
+	var hk *HostKeyError
+	if errors.As(err, &hk) {
+		return err
+	}
+	return fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err)
+}
