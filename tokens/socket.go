@@ -1,0 +1,143 @@
+package tokens
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// PublishSuffix is the shape of the suffix a master adds to its socket path
+// to listen on a temporary name before renaming it into place; PublishPath
+// fills in the Xs. Socket paths leave room for it.
+const PublishSuffix = ".XXXXXXXX.tmp"
+
+// maxFallbackPath bounds every fallback path, on every OS: it fits macOS's
+// and the BSDs' 104-byte sun_path with PublishSuffix and the NUL.
+const maxFallbackPath = 90
+
+// hashLen is the number of hex digits of SHA-256 in a fallback name: 128
+// bits, so distinct templates do not meet by accident.
+const hashLen = 32
+
+// MaxSocketPath returns the longest socket path SocketPath returns
+// unchanged on this OS: sun_path's size (Linux 108 bytes, macOS and the
+// BSDs 104) less the NUL and PublishSuffix.
+func MaxSocketPath() int {
+	return sunPathLen - 1 - len(PublishSuffix)
+}
+
+// SocketPath expands template with Expand and returns the result if it is
+// at most MaxSocketPath bytes. A longer path could not be bound, so it is
+// replaced by a name made from its SHA-256, stable for the same expansion
+// and at most 90 bytes long, in $XDG_RUNTIME_DIR/sshshare when
+// $XDG_RUNTIME_DIR is an absolute, private directory that leaves room, or
+// else in /tmp/sshshare-UID (%TEMP%\sshshare on Windows). SocketPath
+// creates that directory with mode 0700 and returns a *DirError if it is
+// not a directory of the current user's that nobody else can write to. It
+// creates no other directory.
+func SocketPath(template string, v Values) (string, error) {
+	p, err := Expand(template, v)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		return "", &TemplateError{Template: template, Problem: "empty socket path"}
+	}
+	if len(p) <= MaxSocketPath() {
+		return p, nil
+	}
+	p, err = fallbackPath(p)
+	if err != nil {
+		return "", fmt.Errorf("shorten socket path for %q: %w", template, err)
+	}
+	return p, nil
+}
+
+// PublishPath returns the temporary name a master listens on before it
+// renames the socket to path: path with PublishSuffix appended, its Xs
+// replaced by random hex digits.
+func PublishPath(path string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // never fails, per crypto/rand
+	return path + strings.Replace(PublishSuffix, "XXXXXXXX", hex.EncodeToString(b[:]), 1)
+}
+
+// fallbackPath returns the short stand-in for the too-long path long.
+func fallbackPath(long string) (string, error) {
+	sum := sha256.Sum256([]byte(long))
+	name := hex.EncodeToString(sum[:])[:hashLen]
+	dir := runtimeDir()
+	if dir == "" {
+		dir = privateTempDir()
+	}
+	p := filepath.Join(dir, name)
+	if len(p) > maxFallbackPath {
+		return "", fmt.Errorf("fallback %s is longer than %d bytes", p, maxFallbackPath)
+	}
+	if err := EnsureDir(dir); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// runtimeDir returns $XDG_RUNTIME_DIR/sshshare, or "" when
+// $XDG_RUNTIME_DIR is unset, relative, too long for a fallback name, or
+// not a private directory of ours.
+func runtimeDir() string {
+	base := os.Getenv("XDG_RUNTIME_DIR")
+	if base == "" || !filepath.IsAbs(base) {
+		return ""
+	}
+	dir := filepath.Join(base, "sshshare")
+	if len(dir)+1+hashLen > maxFallbackPath || checkDir(base) != nil {
+		return ""
+	}
+	return dir
+}
+
+// DirError reports a socket directory that is unsafe to use: one that
+// someone other than the current user could write to or replace.
+type DirError struct {
+	Path    string
+	Problem string // e.g. "is writable by group or others (mode 0775)"
+	Fix     string // a command that fixes it, for a hint line
+}
+
+// Error describes the directory and what is wrong with it.
+func (e *DirError) Error() string {
+	return "unsafe socket directory " + e.Path + ": " + e.Problem
+}
+
+// Hint returns how to fix the directory.
+func (e *DirError) Hint() string { return e.Fix }
+
+// EnsureDir creates dir, and missing parents, with mode 0700 and checks it
+// is safe for sockets: a real directory (not a symlink), owned by the
+// current user, not writable by group or others. Anyone who can write
+// there can replace a socket and so read every session sent through it;
+// the failed check is a *DirError.
+func EnsureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create socket directory: %w", err)
+	}
+	return checkDir(dir)
+}
+
+// checkDir is EnsureDir's check, without creating anything.
+func checkDir(dir string) error {
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("check socket directory: %w", err)
+	}
+	switch {
+	case info.Mode()&os.ModeSymlink != 0:
+		return &DirError{Path: dir, Problem: "is a symlink", Fix: "remove it: rm " + dir}
+	case !info.IsDir():
+		return &DirError{Path: dir, Problem: "is not a directory", Fix: "remove it: rm " + dir}
+	}
+	return checkOwnerAndMode(dir, info)
+}

@@ -1,0 +1,28 @@
+//go:build !unix
+
+package tokens
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// sunPathLen is the size of sun_path where AF_UNIX exists outside Unix:
+// Windows' UNIX_PATH_MAX.
+const sunPathLen = 108
+
+// tempRoot is where privateTempDir lives; tests point it elsewhere.
+var tempRoot = os.TempDir()
+
+// privateTempDir is the fallback socket directory. On Windows the temp
+// directory is already inside the user's profile.
+func privateTempDir() string {
+	return filepath.Join(tempRoot, "sshshare")
+}
+
+// checkOwnerAndMode accepts any directory: mode bits mean nothing here, and
+// the profile directory's ACL is what keeps other users out.
+func checkOwnerAndMode(string, fs.FileInfo) error {
+	return nil
+}

@@ -1,0 +1,271 @@
+//go:build unix
+
+package tokens
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// useTempRoot points the /tmp fallback at a private temp dir for one test,
+// so tests leave nothing in the real /tmp.
+func useTempRoot(t *testing.T) string {
+	t.Helper()
+	old := tempRoot
+	tempRoot = shortTempDir(t)
+	t.Cleanup(func() { tempRoot = old })
+	return filepath.Join(tempRoot, "sshshare-"+strconv.Itoa(os.Getuid()))
+}
+
+// shortTempDir is a t.TempDir short enough to hold fallback names: on
+// macOS $TMPDIR alone is about 50 bytes.
+func shortTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "tok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+// longTemplate is a 120-character directory plus a socket name.
+func longTemplate(t *testing.T) string {
+	t.Helper()
+	dir := "/" + strings.Repeat("d", 119)
+	if len(dir) != 120 {
+		t.Fatalf("long dir: got %d bytes; want 120", len(dir))
+	}
+	return dir + "/%r@%h-%p"
+}
+
+func TestMaxSocketPath(t *testing.T) {
+	want := map[string]int{"linux": 94, "android": 94, "darwin": 90, "ios": 90, "freebsd": 90,
+		"openbsd": 90, "netbsd": 90, "dragonfly": 90}[runtime.GOOS]
+	if got := MaxSocketPath(); want != 0 && got != want {
+		t.Errorf("MaxSocketPath() on %s: got %d; want %d", runtime.GOOS, got, want)
+	}
+	if got := MaxSocketPath(); got < maxFallbackPath {
+		t.Errorf("MaxSocketPath(): got %d; want at least the fallback bound %d", got, maxFallbackPath)
+	}
+}
+
+func TestSocketPathShortUnchanged(t *testing.T) {
+	dir := shortTempDir(t)
+	tests := []string{
+		dir + "/%r@%h-%p",
+		dir + "/" + strings.Repeat("s", MaxSocketPath()-len(dir)-1),
+	}
+	for _, template := range tests {
+		t.Run(strconv.Itoa(len(template)), func(t *testing.T) {
+			want, err := Expand(template, testValues)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := SocketPath(template, testValues)
+			if err != nil || got != want {
+				t.Fatalf("SocketPath(%q): got %q, %v; want %q", template, got, err, want)
+			}
+			listen(t, got)
+		})
+	}
+}
+
+func TestSocketPathFallback(t *testing.T) {
+	xdg := shortTempDir(t)
+	longXDG := filepath.Join(xdg, strings.Repeat("x", 60))
+	mkdir(t, longXDG, 0o700)
+	groupWritable := shortTempDir(t)
+	if err := os.Chmod(groupWritable, 0o770); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, xdg string
+		wantDir   func(tmp string) string
+	}{
+		{"no runtime dir", "", func(tmp string) string { return tmp }},
+		{"runtime dir", xdg, func(string) string { return filepath.Join(xdg, "sshshare") }},
+		{"relative runtime dir", "run/user", func(tmp string) string { return tmp }},
+		{"missing runtime dir", xdg + "/missing", func(tmp string) string { return tmp }},
+		{"shared runtime dir", groupWritable, func(tmp string) string { return tmp }},
+		{"long runtime dir", longXDG, func(tmp string) string { return tmp }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := useTempRoot(t)
+			t.Setenv("XDG_RUNTIME_DIR", tt.xdg)
+			template := longTemplate(t)
+			got, err := SocketPath(template, testValues)
+			if err != nil {
+				t.Fatalf("SocketPath(%q): %v", template, err)
+			}
+			checkFallback(t, got, tt.wantDir(tmp))
+			again, err := SocketPath(template, testValues)
+			if err != nil || again != got {
+				t.Errorf("SocketPath again: got %q, %v; want %q", again, err, got)
+			}
+			listen(t, got)
+		})
+	}
+}
+
+// checkFallback checks p is a hashed name in dir, within the bound, in a
+// 0700 directory.
+func checkFallback(t *testing.T, p, dir string) {
+	t.Helper()
+	if len(p) > maxFallbackPath {
+		t.Errorf("fallback %q: got %d bytes; want at most %d", p, len(p), maxFallbackPath)
+	}
+	if got := filepath.Dir(p); got != dir {
+		t.Errorf("fallback %q: got directory %q; want %q", p, got, dir)
+	}
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(filepath.Base(p)) {
+		t.Errorf("fallback %q: got name %q; want 32 hex digits", p, filepath.Base(p))
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		t.Errorf("fallback directory %s: got mode %#o; want 0700", dir, perm)
+	}
+}
+
+// listen proves p can be bound, with the publish suffix too.
+func listen(t *testing.T, p string) {
+	t.Helper()
+	for _, name := range []string{PublishPath(p), p} {
+		l, err := net.Listen("unix", name)
+		if err != nil {
+			t.Fatalf("listen on %q: %v", name, err)
+		}
+		_ = l.Close()
+	}
+}
+
+func TestSocketPathFallbackDistinct(t *testing.T) {
+	useTempRoot(t)
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	seen := make(map[string]string)
+	for _, host := range []string{"a", "b", "c"} {
+		v := testValues
+		v.Host = host
+		p, err := SocketPath(longTemplate(t), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, dup := seen[p]; dup {
+			t.Errorf("hosts %s and %s: got the same socket %q; want distinct", other, host, p)
+		}
+		seen[p] = host
+	}
+}
+
+func TestSocketPathUnsafeTempDir(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, dir string)
+		want  string
+	}{
+		{"group writable", func(t *testing.T, dir string) { mkdir(t, dir, 0o775) }, "is writable by group or others (mode 0775)"},
+		{"symlink", func(t *testing.T, dir string) { symlink(t, shortTempDir(t), dir) }, "is a symlink"},
+		{"file", func(t *testing.T, dir string) { writeFile(t, dir) }, "not a directory"},
+		{"other owner", plantForeignDir, "not by you"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := useTempRoot(t)
+			tt.plant(t, dir)
+			got, err := SocketPath(longTemplate(t), testValues)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("SocketPath with a planted %s: got %q, %v; want an error containing %q",
+					dir, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnsureDirError(t *testing.T) {
+	dir := filepath.Join(shortTempDir(t), "shared")
+	mkdir(t, dir, 0o777)
+	err := EnsureDir(dir)
+	var de *DirError
+	if !errors.As(err, &de) || de.Path != dir || de.Hint() != "chmod 700 "+dir {
+		t.Fatalf("EnsureDir(%s): got %v; want a *DirError with a chmod hint", dir, err)
+	}
+}
+
+func TestEnsureDirCreates(t *testing.T) {
+	dir := filepath.Join(shortTempDir(t), "a", "b")
+	if err := EnsureDir(dir); err != nil {
+		t.Fatalf("EnsureDir(%s): %v", dir, err)
+	}
+	if err := EnsureDir(dir); err != nil {
+		t.Fatalf("EnsureDir(%s) again: %v", dir, err)
+	}
+}
+
+func TestSocketPathEmpty(t *testing.T) {
+	t.Setenv("SSHSHARE_TEST_EMPTY", "")
+	if got, err := SocketPath("${SSHSHARE_TEST_EMPTY}", testValues); err == nil {
+		t.Errorf("SocketPath of an empty expansion: got %q; want an error", got)
+	}
+}
+
+func TestPublishPath(t *testing.T) {
+	const p = "/run/x/sock"
+	a, b := PublishPath(p), PublishPath(p)
+	if len(a) != len(p)+len(PublishSuffix) {
+		t.Errorf("PublishPath(%q): got %q (%d bytes); want %d bytes", p, a, len(a), len(p)+len(PublishSuffix))
+	}
+	if !regexp.MustCompile(`^` + regexp.QuoteMeta(p) + `\.[0-9a-f]{8}\.tmp$`).MatchString(a) {
+		t.Errorf("PublishPath(%q): got %q; want %s.<8 hex>.tmp", p, a, p)
+	}
+	if a == b {
+		t.Errorf("PublishPath(%q) twice: got %q both times; want random names", p, a)
+	}
+}
+
+func mkdir(t *testing.T, dir string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Mkdir(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, mode); err != nil { // past the umask
+		t.Fatal(err)
+	}
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t *testing.T, name string) {
+	t.Helper()
+	if err := os.WriteFile(name, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// plantForeignDir makes dir owned by another user; only root can.
+func plantForeignDir(t *testing.T, dir string) {
+	t.Helper()
+	if os.Getuid() != 0 {
+		t.Skip("needs root to chown a directory to another user")
+	}
+	mkdir(t, dir, 0o700)
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+}
