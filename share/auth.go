@@ -24,6 +24,9 @@ type keyring struct {
 	log    *slog.Logger
 	agent  agent.ExtendedAgent
 	conn   net.Conn
+	// prompter asks for passphrases of encrypted identity files; nil
+	// skips them.
+	prompter Prompter
 }
 
 // signers returns the keys to try, in order; errors loading one file are
@@ -60,7 +63,7 @@ func (k *keyring) identityFiles() []identity {
 			k.log.Warn("identity file", "path", tmpl, "err", err)
 			continue
 		}
-		id, err := loadIdentity(path)
+		id, err := k.loadIdentity(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -74,8 +77,9 @@ func (k *keyring) identityFiles() []identity {
 	return out
 }
 
-// loadIdentity reads a private key and its .pub, if any.
-func loadIdentity(path string) (identity, error) {
+// loadIdentity reads a private key and its .pub, if any, asking for the
+// passphrase of an encrypted key.
+func (k *keyring) loadIdentity(path string) (identity, error) {
 	id := identity{path: path}
 	pemBytes, err := os.ReadFile(path)
 	if err != nil {
@@ -90,13 +94,40 @@ func loadIdentity(path string) (identity, error) {
 		if id.pub == nil {
 			id.pub = missing.PublicKey
 		}
-		return id, fmt.Errorf("%s is encrypted; passphrases are not supported yet", path)
+		return k.unlock(id, pemBytes)
 	}
 	if err != nil {
 		return id, fmt.Errorf("parse %s: %w", path, err)
 	}
 	id.signer, id.pub = signer, signer.PublicKey()
 	return id, nil
+}
+
+// unlock asks for the passphrase of an encrypted key, up to three times
+// as ssh does; an empty answer skips the key.
+func (k *keyring) unlock(id identity, pemBytes []byte) (identity, error) {
+	if k.prompter == nil {
+		return id, fmt.Errorf("%s is encrypted and there is no way to ask for its passphrase", id.path)
+	}
+	prompt := fmt.Sprintf("Enter passphrase for key '%s': ", id.path)
+	for range 3 {
+		answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
+		if err != nil {
+			return id, err
+		}
+		if len(answers) != 1 || answers[0] == "" {
+			return id, nil
+		}
+		pass := []byte(answers[0])
+		signer, err := ssh.ParsePrivateKeyWithPassphrase(pemBytes, pass)
+		clear(pass)
+		if err == nil {
+			id.signer, id.pub = signer, signer.PublicKey()
+			return id, nil
+		}
+		prompt = "Bad passphrase, try again for " + id.path + ": "
+	}
+	return id, fmt.Errorf("%s: wrong passphrase", id.path)
 }
 
 // expand expands ~ and %-tokens in a path from the config.

@@ -19,7 +19,9 @@ type client struct {
 // serveShare runs the master's side of a local ssh's SSH connection until
 // the client leaves.
 func (m *Master) serveShare(nc net.Conn) {
+	m.login.waiting.Add(1)
 	sc, chans, reqs, err := ssh.NewServerConn(nc, m.server)
+	m.login.waiting.Add(-1)
 	if err != nil {
 		m.log.Info("local handshake", "err", err)
 		return

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -22,7 +23,9 @@ type HostKeyCheck struct {
 	Files  []string // UserKnownHostsFile then GlobalKnownHostsFile, existing or not
 	Alias  string   // HostKeyAlias: the name looked up instead of the host
 	Strict string   // StrictHostKeyChecking as ssh -G prints it
-	db     *knownhosts.HostKeyDB
+	// Prompter asks about an unknown key when Strict is "ask"; nil refuses.
+	Prompter Prompter
+	db       *knownhosts.HostKeyDB
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
@@ -94,10 +97,48 @@ func (c *HostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 		return c.record(name, key)
 	case "false", "no", "off":
 		return nil
+	case "ask":
+		if c.Prompter != nil {
+			return c.ask(name, key)
+		}
 	}
 	err := fmt.Errorf("host key for %s is not known (%s %s)", name, key.Type(), ssh.FingerprintSHA256(key))
 	return withHint(&HostKeyError{Host: name, err: err},
 		"connect once with plain ssh to check and record it, or set StrictHostKeyChecking accept-new")
+}
+
+// ask shows the unknown key's fingerprint as ssh does and records it if the
+// user says yes or types the fingerprint.
+func (c *HostKeyCheck) ask(name string, key ssh.PublicKey) error {
+	fp := ssh.FingerprintSHA256(key)
+	q := Question{
+		Instruction: fmt.Sprintf("The authenticity of host '%s' can't be established.\n%s key fingerprint is %s.\nThis key is not known by any other names.",
+			knownHostsPattern(name), keyTypeName(key), fp),
+		Prompts: []string{"Are you sure you want to continue connecting (yes/no/[fingerprint])? "},
+		Echos:   []bool{true},
+	}
+	for range 3 {
+		answers, err := c.Prompter.Ask(q)
+		if err != nil {
+			return err
+		}
+		switch a := strings.TrimSpace(strings.Join(answers, "")); {
+		case strings.EqualFold(a, "yes") || a == fp:
+			return c.record(name, key)
+		case strings.EqualFold(a, "no"):
+			return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
+		}
+		q.Instruction = ""
+		q.Prompts = []string{"Please type 'yes', 'no' or the fingerprint: "}
+	}
+	return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
+}
+
+// keyTypeName is how ssh names a key type in its questions (ED25519, RSA).
+func keyTypeName(key ssh.PublicKey) string {
+	t := strings.TrimPrefix(key.Type(), "ssh-")
+	t, _, _ = strings.Cut(t, "-")
+	return strings.ToUpper(t)
 }
 
 // record appends the host's key to the first user known_hosts file.

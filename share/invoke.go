@@ -20,7 +20,7 @@ type Invocation struct {
 	Target Target
 	Socket string
 	// Spawn starts a detached master for Target on Socket; see SpawnMaster.
-	Spawn func(ctx context.Context) error
+	Spawn func(ctx context.Context) (*Starting, error)
 	Log   *slog.Logger
 	// LockWait bounds the wait for another invocation's master start-up.
 	LockWait time.Duration
@@ -30,23 +30,35 @@ type Invocation struct {
 const helloTimeout = 10 * time.Second
 
 // Run connects and splices stdin and stdout to the master until the master
-// side ends. Stdout carries SSH bytes only.
+// side ends. Stdout carries SSH bytes only. When this invocation started
+// the master, the local ssh's handshake runs over the splice while the
+// master logs in (it may relay questions to it); Run reports a failed login.
 func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-	conn, err := inv.Connect(ctx)
+	conn, starting, err := inv.Connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return splice(conn, stdin, stdout)
+	spliced := make(chan error, 1)
+	go func() { spliced <- splice(conn, stdin, stdout) }()
+	if starting != nil {
+		if err := starting.Wait(); err != nil {
+			<-spliced
+			return err
+		}
+	}
+	return <-spliced
 }
 
-// Connect returns a connection to a master that has accepted this client.
-// The fast path takes no lock; the slow path serialises start-up so that N
-// simultaneous cold invocations make exactly one master.
-func (inv *Invocation) Connect(ctx context.Context) (net.Conn, error) {
+// Connect returns a connection to a master that has accepted this client,
+// and, if this invocation started that master, its login under way: the
+// caller must Wait for it, which releases the start-up lock. The fast path
+// takes no lock; the slow path serialises start-up so that N simultaneous
+// cold invocations make exactly one master and one login.
+func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error) {
 	conn, err := dialShare(inv.Socket)
 	if err == nil {
-		return conn, nil
+		return conn, nil, nil
 	}
 	inv.Log.Debug("fast path", "err", err)
 	return inv.slowPath(ctx)
@@ -54,31 +66,41 @@ func (inv *Invocation) Connect(ctx context.Context) (net.Conn, error) {
 
 // slowPath takes the start-up lock, re-checks, clears a dead socket, starts
 // a master and connects to it.
-func (inv *Invocation) slowPath(ctx context.Context) (net.Conn, error) {
+func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *Starting, err error) {
 	if err := EnsurePrivateDir(filepath.Dir(inv.Socket)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	waitStart := time.Now()
 	lockCtx, cancel := context.WithTimeout(ctx, inv.LockWait)
 	release, err := lock.Acquire(lockCtx, inv.Socket)
 	cancel()
 	if err != nil {
-		return nil, fmt.Errorf("wait for master start-up: %w", err)
+		return nil, nil, fmt.Errorf("wait for master start-up: %w", err)
 	}
-	defer release()
+	defer func() {
+		if starting == nil {
+			release()
+		}
+	}()
 	if conn, err := dialShare(inv.Socket); err == nil {
-		return conn, nil
+		return conn, nil, nil
+	}
+	if err := recentFailure(inv.Socket, waitStart); err != nil {
+		return nil, nil, err
 	}
 	if err := os.Remove(inv.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale socket: %w", err)
+		return nil, nil, fmt.Errorf("remove stale socket: %w", err)
 	}
-	if err := inv.Spawn(ctx); err != nil {
-		return nil, err
-	}
-	conn, err := dialShare(inv.Socket)
+	s, err := inv.Spawn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("connect to new master: %w", err)
+		return nil, nil, err
 	}
-	return conn, nil
+	if conn, err = dialShare(inv.Socket); err != nil {
+		s.Wait()
+		return nil, nil, fmt.Errorf("connect to new master: %w", err)
+	}
+	s.release = release
+	return conn, s, nil
 }
 
 // dialShare connects to the master at socket and asks to share.

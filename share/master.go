@@ -20,6 +20,10 @@ import (
 // the seeds' ControlPersist 120.
 const DefaultPersist = 120 * time.Second
 
+// loginFailGrace is how long a master whose login failed stays to answer
+// the local clients that were waiting for it.
+const loginFailGrace = 250 * time.Millisecond
+
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
 	Target   Target
@@ -40,6 +44,8 @@ type Master struct {
 	routes  *routes
 	server  *ssh.ServerConfig
 	ln      *publishedListener
+	dialer  *Dialer
+	login   *Login
 	started time.Time
 	stats   stats
 
@@ -61,35 +67,61 @@ type stats struct {
 	lastUsed atomic.Int64 // unix nanoseconds of the last client leaving
 }
 
-// StartMaster reads the config, logs in upstream and publishes the socket.
-// It returns once clients can connect, or with the reason they cannot.
+// StartMaster reads the config, publishes the socket and starts the
+// upstream login in the background. It returns once clients can connect;
+// Login reports when the upstream is ready. Clients that connect meanwhile
+// wait for the login, or answer its questions (see Login).
 func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	if cfg.Persist <= 0 {
 		cfg.Persist = DefaultPersist
 	}
-	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), done: make(chan struct{})}
+	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(),
+		done: make(chan struct{}), login: NewLogin()}
 	hostKey, err := HostKey(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
-	m.server = &ssh.ServerConfig{NoClientAuth: true, ServerVersion: "SSH-2.0-sshshare"}
+	m.server = &ssh.ServerConfig{ServerVersion: "SSH-2.0-sshshare"}
 	m.server.AddHostKey(hostKey)
+	m.login.serverAuth(m.server)
 	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
 	if err != nil {
 		return nil, err
 	}
-	dialer := &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log}
-	primary, err := dialer.Dial(ctx)
-	if err != nil {
-		return nil, err
-	}
-	m.pool = newPool(primary, dialer.Dial, m.serveUpstream, cfg.Log)
+	m.dialer = &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login}
 	if m.ln, err = publish(cfg.Socket); err != nil {
-		m.pool.Close()
 		return nil, err
 	}
-	m.log.Info("master ready", "target", cfg.Target.String(), "socket", cfg.Socket)
+	if err := register(cfg.StateDir, cfg.Socket); err != nil {
+		m.ln.Close()
+		return nil, err
+	}
+	go m.logIn(ctx)
 	return m, nil
+}
+
+// Login is the master's upstream login; its Done channel closes when the
+// master is logged in or has failed to.
+func (m *Master) Login() *Login { return m.login }
+
+// logIn makes the primary upstream connection. On failure the master
+// answers the clients already waiting, then exits.
+func (m *Master) logIn(ctx context.Context) {
+	primary, err := m.dialer.Dial(ctx)
+	if err != nil {
+		m.log.Error("login", "err", err)
+		recordFailure(m.cfg.Socket, err)
+		m.login.Finish(err)
+		time.Sleep(loginFailGrace) // let waiting clients hear why
+		m.shutdown("login failed")
+		return
+	}
+	extra := *m.dialer
+	extra.Prompter = nil // pooled connections never ask: they queue instead
+	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
+	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
+	m.login.Finish(nil)
+	go m.watchUpstream()
 }
 
 // Serve accepts local clients until the master shuts down, and returns why.
@@ -97,7 +129,6 @@ func (m *Master) Serve() error {
 	m.mu.Lock()
 	m.idle = time.AfterFunc(m.cfg.Persist, m.expire)
 	m.mu.Unlock()
-	go m.watchUpstream()
 	for {
 		conn, err := m.ln.Accept()
 		if err != nil {
@@ -106,7 +137,7 @@ func (m *Master) Serve() error {
 		go m.serveConn(conn)
 	}
 	<-m.done
-	m.pool.Close()
+	m.closePool()
 	m.log.Info("master exit", "reason", m.reason)
 	return nil
 }
@@ -237,11 +268,23 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	m.reason = reason
 	m.mu.Unlock()
 	m.unpublish()
+	unregister(m.cfg.StateDir, m.cfg.Socket)
 	if release != nil {
 		release()
 	}
-	m.pool.Close()
+	m.closePool()
 	m.doneOnce.Do(func() { close(m.done) })
+}
+
+// closePool closes the upstream connections, if the login made any.
+func (m *Master) closePool() {
+	select {
+	case <-m.login.Done():
+		if m.pool != nil {
+			m.pool.Close()
+		}
+	default:
+	}
 }
 
 // unpublish stops accepting and removes the socket if it is still ours.

@@ -17,16 +17,24 @@ const ReadyFDEnv = "SSHSHARE_READY_FD"
 // spawnWait bounds how long an invocation waits for a new master to log in.
 const spawnWait = 90 * time.Second
 
-// SpawnMaster starts `exe args...` as a detached master and waits for it to
-// report that it listens, or why it could not start. The master gets no
-// stdio of ours (it must never hold the caller's stdout or stderr, or
-// `$(ssh host cmd)` would wait for it), only a private pipe for the report.
-func SpawnMaster(ctx context.Context, exe string, args []string) error {
+// Starting is a master this invocation spawned whose login is under way.
+// The invocation keeps the start-up lock until the login has finished, so
+// invocations that come meanwhile wait and then share the result.
+type Starting struct {
+	report  *os.File
+	release func() error
+}
+
+// SpawnMaster starts `exe args...` as a detached master and waits until it
+// listens, or for why it could not start. The master gets no stdio of ours
+// (it must never hold the caller's stdout or stderr, or `$(ssh host cmd)`
+// would wait for it), only a private pipe for its reports: one when it
+// listens, one when its login has finished.
+func SpawnMaster(ctx context.Context, exe string, args []string) (*Starting, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("start master: %w", err)
+		return nil, fmt.Errorf("start master: %w", err)
 	}
-	defer r.Close()
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), ReadyFDEnv+"=3")
 	cmd.ExtraFiles = []*os.File{w}
@@ -34,18 +42,32 @@ func SpawnMaster(ctx context.Context, exe string, args []string) error {
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
-		return fmt.Errorf("start master: %w", err)
+		r.Close()
+		return nil, fmt.Errorf("start master: %w", err)
 	}
 	go cmd.Wait() // reap it if it exits while we are still running
-	return awaitReady(ctx, r)
+	if err := readReport(r, time.Now().Add(spawnWait)); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return &Starting{report: r}, nil
 }
 
-// awaitReady reads the master's start-up report.
-func awaitReady(ctx context.Context, r *os.File) error {
-	deadline := time.Now().Add(spawnWait)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+// loginWait bounds how long an invocation waits for a login that asks the
+// user questions.
+const loginWait = 10 * time.Minute
+
+// Wait waits for the master's login to finish and returns its outcome.
+func (s *Starting) Wait() error {
+	defer s.report.Close()
+	if s.release != nil {
+		defer s.release()
 	}
+	return readReport(s.report, time.Now().Add(loginWait))
+}
+
+// readReport reads one report frame from the master.
+func readReport(r *os.File, deadline time.Time) error {
 	r.SetReadDeadline(deadline)
 	var reply Reply
 	if err := readFrame(r, &reply); err != nil {
@@ -60,21 +82,37 @@ func awaitReady(ctx context.Context, r *os.File) error {
 	return nil
 }
 
-// ReportReady tells the invocation that spawned this master whether it
-// started, on the descriptor named by ReadyFDEnv, and closes it. A master
-// started by hand has no such descriptor and reports nothing.
-func ReportReady(startErr error) {
+// ReadyPipe carries a spawned master's reports to its invocation.
+type ReadyPipe struct{ f *os.File }
+
+// OpenReadyPipe returns the report pipe named by ReadyFDEnv, or nil for a
+// master started without one.
+func OpenReadyPipe() *ReadyPipe {
 	if os.Getenv(ReadyFDEnv) != "3" {
+		return nil
+	}
+	os.Unsetenv(ReadyFDEnv) // not for ssh -G or anything else we run
+	if f := os.NewFile(3, "ready"); f != nil {
+		return &ReadyPipe{f: f}
+	}
+	return nil
+}
+
+// Report sends one report: nil means success.
+func (p *ReadyPipe) Report(err error) {
+	if p == nil {
 		return
 	}
-	f := os.NewFile(3, "ready")
-	if f == nil {
-		return
+	reply := Reply{OK: err == nil}
+	if err != nil {
+		reply.Error, reply.Hint = err.Error(), Hint(err)
 	}
-	defer f.Close()
-	reply := Reply{OK: startErr == nil}
-	if startErr != nil {
-		reply.Error, reply.Hint = startErr.Error(), Hint(startErr)
+	writeFrame(p.f, reply)
+}
+
+// Close closes the pipe; the invocation sees EOF.
+func (p *ReadyPipe) Close() {
+	if p != nil {
+		p.f.Close()
 	}
-	writeFrame(f, reply)
 }

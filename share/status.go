@@ -33,7 +33,7 @@ func (m *Master) Status() *Status {
 	s := &Status{
 		Target: m.cfg.Target.String(), Mode: OpShare, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
-		Upstreams: m.pool.Size(), Forwards: m.routes.count(),
+		Upstreams: m.upstreams(), Forwards: m.routes.count(),
 		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
 		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: true, Draining: draining,
 		Log: LogPath(m.cfg.Socket),
@@ -50,3 +50,15 @@ func (m *Master) Status() *Status {
 
 // LogPath is the master's log file beside its socket.
 func LogPath(socket string) string { return socket + ".log" }
+
+// upstreams is the number of pooled upstream connections.
+func (m *Master) upstreams() int {
+	select {
+	case <-m.login.Done():
+		if m.pool != nil {
+			return m.pool.Size()
+		}
+	default:
+	}
+	return 0
+}

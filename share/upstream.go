@@ -25,6 +25,9 @@ type Dialer struct {
 	Target Target
 	Config HostConfig
 	Log    *slog.Logger
+	// Prompter asks the user for passwords, answers, passphrases and host
+	// key decisions; nil means the login must not ask anything.
+	Prompter Prompter
 }
 
 // defaultConnectTimeout bounds a TCP connect when ConnectTimeout is unset,
@@ -38,11 +41,12 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log}
+	check.Prompter = d.promptIfInteractive()
+	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, prompter: d.promptIfInteractive()}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
 		User:              d.Config.User,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(keys.signers)},
+		Auth:              d.authMethods(keys),
 		HostKeyCallback:   check.Callback(d.Config.HostName, d.Config.Port),
 		HostKeyAlgorithms: check.Algorithms(d.Config.HostName, d.Config.Port),
 		ClientVersion:     "SSH-2.0-sshshare",
@@ -96,5 +100,17 @@ func (d *Dialer) loginError(addr string, err error) error {
 	if errors.As(err, &hk) {
 		return err
 	}
-	return fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err)
+	if errors.Is(err, ErrNoPrompter) || errors.Is(err, errPrompterGone) {
+		return withHint(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
+			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
+	}
+	return fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)
+}
+
+// promptIfInteractive is the prompter, or nil when asking is not allowed.
+func (d *Dialer) promptIfInteractive() Prompter {
+	if d.interactive() {
+		return d.Prompter
+	}
+	return nil
 }

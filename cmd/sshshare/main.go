@@ -29,6 +29,8 @@ type CLI struct {
 
 	Proxy      ProxyCmd      `cmd:"" default:"withargs" help:"Connect stdio to the master for USER HOST PORT, starting it if needed (the ProxyCommand)."`
 	Master     MasterCmd     `cmd:"" hidden:"" help:"Run a master (started by the proxy command)."`
+	Status     StatusCmd     `cmd:"" help:"List running masters: target, pid, clients, channels, bytes, idle time."`
+	Stop       StopCmd       `cmd:"" help:"Stop a master now, or with --drain once its clients have left."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
@@ -78,12 +80,16 @@ func runParsed(parser *kong.Kong, args []string, stdout, stderr io.Writer) (code
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx.BindTo(stdout, (*io.Writer)(nil))
+	ctx.Bind(stderrWriter{stderr})
 	ctx.Bind(logger)
 	if err := ctx.Run(); err != nil {
 		return report(stderr, err)
 	}
 	return 0
 }
+
+// stderrWriter is the user's stderr, bound for commands that report on it.
+type stderrWriter struct{ io.Writer }
 
 // report prints err as one "sshshare:" line, plus a hint line when the fix
 // is known, and returns the exit code the error asks for.

@@ -23,18 +23,24 @@ type MasterCmd struct {
 // it, and serves until it exits.
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	report := share.OpenReadyPipe()
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
-		share.ReportReady(err)
+		report.Report(err)
 		return err
 	}
 	defer closeLog()
 	m, err := c.start(log)
-	share.ReportReady(err)
+	report.Report(err)
 	if err != nil {
 		log.Error("master start", "err", err)
 		return err
 	}
+	go func() {
+		<-m.Login().Done()
+		report.Report(m.Login().Err())
+		report.Close()
+	}()
 	go func() {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)

@@ -75,8 +75,8 @@ func (c ProxyCmd) Run(log *slog.Logger) error {
 	}
 	args := c.masterArgs(socket)
 	inv := &share.Invocation{
-		Target: target, Socket: socket, Log: log, LockWait: 2 * time.Minute,
-		Spawn: func(ctx context.Context) error { return share.SpawnMaster(ctx, exe, args) },
+		Target: target, Socket: socket, Log: log, LockWait: 10 * time.Minute,
+		Spawn: func(ctx context.Context) (*share.Starting, error) { return share.SpawnMaster(ctx, exe, args) },
 	}
 	return inv.Run(context.Background(), os.Stdin, os.Stdout)
 }

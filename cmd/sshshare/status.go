@@ -1,0 +1,85 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/sshshare/sshshare/share"
+)
+
+// StatusCmd lists the running masters.
+type StatusCmd struct {
+	JSON bool `help:"Print a JSON array of objects instead of a table."`
+}
+
+// Run queries every registered master and prints one row each.
+func (c StatusCmd) Run(stdout io.Writer, stderr stderrWriter) error {
+	stateDir, err := stateDir()
+	if err != nil {
+		return err
+	}
+	statuses := queryAll(stateDir, stderr)
+	if c.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(statuses)
+	}
+	return printStatusTable(stdout, statuses)
+}
+
+// queryAll asks every registered master for its status; stale sockets are
+// cleaned and reported once on stderr.
+func queryAll(stateDir string, stderr io.Writer) []*share.Status {
+	sockets, err := share.RegisteredSockets(stateDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "sshshare: %v\n", err)
+	}
+	statuses := []*share.Status{}
+	for _, socket := range sockets {
+		reply, err := share.Query(stateDir, socket, share.Hello{Op: share.OpStatus})
+		switch {
+		case errors.Is(err, share.ErrStale):
+			fmt.Fprintf(stderr, "sshshare: %v\n", err)
+		case err != nil:
+			fmt.Fprintf(stderr, "sshshare: %v\n", err)
+		case reply.Status != nil:
+			statuses = append(statuses, reply.Status)
+		}
+	}
+	return statuses
+}
+
+// printStatusTable prints statuses as an aligned table.
+func printStatusTable(w io.Writer, statuses []*share.Status) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TARGET\tMODE\tPID\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tUPSTREAMS\tIN\tOUT\tHEALTHY\tSOCKET")
+	for _, s := range statuses {
+		left := "-"
+		if s.Clients == 0 {
+			left = seconds(s.PersistSeconds - s.IdleSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%t\t%s\n",
+			s.Target, s.Mode, s.Pid, time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
+			s.Clients, s.Channels, s.Upstreams, s.BytesIn, s.BytesOut, s.Healthy, s.Socket)
+	}
+	return tw.Flush()
+}
+
+// seconds formats a duration in seconds for the table.
+func seconds(s float64) string {
+	return (time.Duration(max(s, 0)) * time.Second).Round(time.Second).String()
+}
+
+// stateDir is the user's sshshare state directory.
+func stateDir() (string, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("find home directory: %w", err)
+	}
+	return share.StateDir(home), nil
+}

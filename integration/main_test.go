@@ -1,0 +1,14 @@
+package integration
+
+import (
+	"os"
+	"testing"
+
+	"github.com/sshshare/sshshare/integration/harness"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	harness.RemoveBinary()
+	os.Exit(code)
+}

@@ -1,0 +1,44 @@
+package share
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"time"
+)
+
+// A master whose login fails leaves a failure record beside its socket.
+// Invocations that were waiting on the start-up lock while that login ran
+// return the same error instead of each trying (and failing) again: with
+// BatchMode and no key, ten waiting invocations fail at once, the same way.
+
+// failurePath is the failure record for socket.
+func failurePath(socket string) string { return socket + ".failed" }
+
+// failureRecord is what the record holds.
+type failureRecord struct {
+	Error string    `json:"error"`
+	Hint  string    `json:"hint,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+// recordFailure writes the record for a failed login.
+func recordFailure(socket string, err error) {
+	b, jerr := json.Marshal(failureRecord{Error: err.Error(), Hint: Hint(err), Time: time.Now()})
+	if jerr == nil {
+		os.WriteFile(failurePath(socket), b, 0o600)
+	}
+}
+
+// recentFailure returns the recorded failure if it happened after since.
+func recentFailure(socket string, since time.Time) error {
+	b, err := os.ReadFile(failurePath(socket))
+	if err != nil {
+		return nil
+	}
+	var rec failureRecord
+	if json.Unmarshal(b, &rec) != nil || rec.Time.Before(since) {
+		return nil
+	}
+	return &HintError{Err: errors.New(rec.Error), Fix: rec.Hint}
+}

@@ -1,0 +1,162 @@
+package share
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Prompts during the master's upstream login (password, keyboard-
+// interactive/MFA, key passphrase, unknown host key) are relayed to a local
+// ssh that is waiting for the master, as keyboard-interactive questions.
+// That ssh asks its user with its own terminal or askpass logic and honours
+// its own BatchMode, exactly as if the server had asked.
+
+// Prompter asks the user questions during an upstream login.
+type Prompter interface {
+	Ask(q Question) ([]string, error)
+}
+
+// Question is one keyboard-interactive round: a name, an instruction and
+// prompts, each echoed or not.
+type Question struct {
+	Name, Instruction string
+	Prompts           []string
+	Echos             []bool
+}
+
+// ErrNoPrompter means the login needs an answer and nobody can give one.
+var ErrNoPrompter = errors.New("login needs a password or answer, and no terminal or askpass can ask for it")
+
+// promptGrace is how long a question waits for a local ssh to take it when
+// none is connecting: long enough for the spawning ssh to arrive, short
+// enough to fail at once in scripts.
+const promptGrace = 1500 * time.Millisecond
+
+// Login is the state of the master's upstream login, shared by the goroutine
+// that logs in and the local clients that wait for it or answer its
+// questions.
+type Login struct {
+	done      chan struct{}
+	err       error
+	questions chan *pending
+	asking    chan struct{} // closed at the first question
+	askOnce   sync.Once
+	waiting   atomic.Int32 // local clients in their auth phase
+}
+
+// pending is a question waiting for its answers.
+type pending struct {
+	q      Question
+	answer chan answerMsg
+}
+
+type answerMsg struct {
+	answers []string
+	err     error
+}
+
+// NewLogin returns a login in progress.
+func NewLogin() *Login {
+	return &Login{done: make(chan struct{}), questions: make(chan *pending), asking: make(chan struct{})}
+}
+
+// Finish records the login's outcome and releases every waiter.
+func (l *Login) Finish(err error) {
+	l.err = err
+	close(l.done)
+}
+
+// Done is closed when the login has finished; Err then tells how.
+func (l *Login) Done() <-chan struct{} { return l.done }
+
+// Err is the login's outcome, valid after Done.
+func (l *Login) Err() error { return l.err }
+
+// Ask relays q to a local ssh and returns its answers. It fails with
+// ErrNoPrompter when no local ssh takes the question within promptGrace,
+// and with the prompter's error when the user cancels.
+func (l *Login) Ask(q Question) ([]string, error) {
+	l.askOnce.Do(func() { close(l.asking) })
+	p := &pending{q: q, answer: make(chan answerMsg, 1)}
+	for {
+		if err := l.post(p); err != nil {
+			return nil, err
+		}
+		a := <-p.answer
+		if !errors.Is(a.err, errPrompterGone) || l.waiting.Load() == 0 {
+			return a.answers, a.err
+		}
+	}
+}
+
+// post hands p to a prompter, waiting while some local ssh may still take
+// it.
+func (l *Login) post(p *pending) error {
+	t := time.NewTimer(promptGrace)
+	defer t.Stop()
+	for {
+		select {
+		case l.questions <- p:
+			return nil
+		case <-t.C:
+			if l.waiting.Load() == 0 {
+				return ErrNoPrompter
+			}
+			t.Reset(promptGrace)
+		}
+	}
+}
+
+// errPrompterGone is a local ssh that left or refused to ask.
+var errPrompterGone = errors.New("local ssh left without answering")
+
+// authNone decides a local client's "none" authentication: accepted once
+// the upstream is logged in; refused while the login asks questions, so the
+// client falls back to keyboard-interactive and can answer them.
+func (l *Login) authNone() error {
+	select {
+	case <-l.done:
+		return l.err
+	case <-l.asking:
+		select {
+		case <-l.done:
+			return l.err
+		default:
+			return errors.New("upstream login needs an answer")
+		}
+	}
+}
+
+// serveQuestions relays the login's questions to one local ssh until the
+// login finishes, and accepts that ssh if the login succeeded.
+func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge) error {
+	for {
+		select {
+		case <-l.done:
+			return l.err
+		case p := <-l.questions:
+			answers, err := challenge(p.q.Name, p.q.Instruction, p.q.Prompts, p.q.Echos)
+			if err != nil {
+				p.answer <- answerMsg{err: errPrompterGone}
+				return err
+			}
+			p.answer <- answerMsg{answers: answers}
+		}
+	}
+}
+
+// serverAuth sets a local server config's authentication to wait for, and
+// answer the questions of, this login.
+func (l *Login) serverAuth(cfg *ssh.ServerConfig) {
+	cfg.NoClientAuth = true
+	cfg.NoClientAuthCallback = func(ssh.ConnMetadata) (*ssh.Permissions, error) {
+		return nil, l.authNone()
+	}
+	cfg.KeyboardInteractiveCallback = func(_ ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+		return nil, l.serveQuestions(challenge)
+	}
+}
