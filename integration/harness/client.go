@@ -21,9 +21,10 @@ type Client struct {
 	// Env is added to the minimal environment of every Command.
 	Env []string
 
-	tb      TB
-	mu      sync.Mutex
-	trusted map[string]bool // known_hosts names already written
+	tb        TB
+	mu        sync.Mutex
+	trusted   map[string]bool // known_hosts names already written
+	shareOnce sync.Once
 }
 
 // NewClient makes a client for sshd and authorizes its key there.

@@ -174,3 +174,6 @@ func procStat(pid int) (state byte, ppid int, ok bool) {
 	}
 	return fields[0][0], ppid, true
 }
+
+// killPid sends SIGKILL to one process.
+func killPid(pid int) { syscall.Kill(pid, syscall.SIGKILL) }

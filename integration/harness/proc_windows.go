@@ -18,3 +18,10 @@ func killTree(p *os.Process, walk bool) []int {
 }
 
 func alivePids(pids []int) []int { return nil }
+
+// killPid kills one process.
+func killPid(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+	}
+}

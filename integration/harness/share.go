@@ -1,0 +1,76 @@
+package harness
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"time"
+)
+
+// AddShareHost adds a Host block for alias whose connections go through
+// the sshshare binary bin (see Binary): ProxyCommand and KnownHostsCommand
+// as the README sets them up, with -F this client's config and the sockets
+// under the client's HOME. Extra lines override defaults as in AddHost. A
+// cleanup stops every master of this client and fails the test if one
+// survives.
+func (c *Client) AddShareHost(alias, bin string, lines ...string) {
+	c.tb.Helper()
+	proxy := bin + " -F " + c.ConfigPath + " --alias %n --control-path " +
+		filepath.Join(c.Home, ".ssh", "sshshare", "%r@%h-%p") + " %r %h %p"
+	share := []string{
+		"ProxyCommand " + proxy,
+		"KnownHostsCommand " + bin + " known-hosts %H",
+	}
+	c.AddHost(alias, append(share, lines...)...)
+	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
+}
+
+// MasterStatus is the part of `sshshare status --json` tests look at.
+type MasterStatus struct {
+	Target    string `json:"target"`
+	Mode      string `json:"mode"`
+	Pid       int    `json:"pid"`
+	Socket    string `json:"socket"`
+	Clients   int    `json:"clients"`
+	Channels  int    `json:"channels"`
+	Upstreams int    `json:"upstreams"`
+	Forwards  int    `json:"forwards"`
+	Healthy   bool   `json:"healthy"`
+	Log       string `json:"log"`
+}
+
+// Masters returns what `sshshare status --json` reports for this client.
+func (c *Client) Masters(bin string) []MasterStatus {
+	c.tb.Helper()
+	res := Run(c.tb, 20*time.Second, c.Command(bin, "status", "--json"))
+	var out []MasterStatus
+	if res.Code != 0 || json.Unmarshal(res.Stdout, &out) != nil {
+		c.tb.Fatalf("sshshare status --json: %s", res)
+	}
+	return out
+}
+
+// StopMasters stops every master of this client and makes sure each one's
+// process is gone, killing it if stop did not end it within 3 s.
+func (c *Client) StopMasters(bin string) {
+	c.tb.Helper()
+	masters := c.Masters(bin)
+	Run(c.tb, 20*time.Second, c.Command(bin, "stop", "--all"))
+	for _, m := range masters {
+		if !waitPidGone(m.Pid, 3*time.Second) {
+			killPid(m.Pid)
+			c.tb.Fatalf("master %s (pid %d) still running 3s after sshshare stop", m.Target, m.Pid)
+		}
+	}
+}
+
+// waitPidGone polls until pid no longer runs (a zombie counts as gone).
+func waitPidGone(pid int, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if len(alivePids([]int{pid})) == 0 {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
