@@ -37,13 +37,57 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 	if k.cfg.IdentitiesOnly {
 		agentSigners = onlyFileKeys(agentSigners, files)
 	}
-	out := agentSigners
+	certs := k.certificates(files)
+	out := withCerts(agentSigners, certs)
 	for _, f := range files {
 		if f.signer != nil && !containsKey(out, f.pub) {
-			out = append(out, f.signer)
+			out = append(out, withCerts([]ssh.Signer{f.signer}, certs)...)
 		}
 	}
 	return out, nil
+}
+
+// certificates loads CertificateFile entries and each identity's
+// "-cert.pub", as ssh does.
+func (k *keyring) certificates(files []identity) []*ssh.Certificate {
+	var paths []string
+	for _, tmpl := range k.cfg.CertificateFiles {
+		if p, err := k.expand(tmpl); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	for _, f := range files {
+		paths = append(paths, f.path+"-cert.pub")
+	}
+	var certs []*ssh.Certificate
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+		if cert, ok := pub.(*ssh.Certificate); err == nil && ok {
+			certs = append(certs, cert)
+		}
+	}
+	return certs
+}
+
+// withCerts puts, before each signer, a certificate signer for every
+// certificate of its key: servers that trust a user CA accept those.
+func withCerts(signers []ssh.Signer, certs []*ssh.Certificate) []ssh.Signer {
+	var out []ssh.Signer
+	for _, s := range signers {
+		for _, c := range certs {
+			if keysEqual(c.Key, s.PublicKey()) {
+				if cs, err := ssh.NewCertSigner(c, s); err == nil {
+					out = append(out, cs)
+				}
+			}
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // identity is one IdentityFile: its public half, and its signer if the

@@ -48,6 +48,7 @@ type Master struct {
 	login   *Login
 	started time.Time
 	stats   stats
+	health  health
 
 	mu       sync.Mutex
 	clients  int
@@ -88,7 +89,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.dialer = &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login}
+	m.dialer = &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, Heard: m.health.heard}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -118,10 +119,13 @@ func (m *Master) logIn(ctx context.Context) {
 	}
 	extra := *m.dialer
 	extra.Prompter = nil // pooled connections never ask: they queue instead
+	extra.Heard = nil    // only the primary's health decides the master's
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
+	m.health.heard()
 	m.login.Finish(nil)
 	go m.watchUpstream()
+	go m.keepalive()
 }
 
 // Serve accepts local clients until the master shuts down, and returns why.
@@ -173,7 +177,7 @@ func (m *Master) serveConn(conn net.Conn) {
 // share admits a client unless the master is going away, in which case the
 // client is told to retry with a fresh master.
 func (m *Master) share(conn net.Conn) {
-	if !m.admit() {
+	if !m.upstreamAlive() || !m.admit() {
 		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
 		return
 	}

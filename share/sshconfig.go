@@ -66,7 +66,13 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	if l.ConfigFile != "" {
 		args = append(args, "-F", l.ConfigFile)
 	}
-	args = append(args, "-p", strconv.Itoa(t.Port), "-l", t.User, "--", t.configHost())
+	if t.Port != 0 {
+		args = append(args, "-p", strconv.Itoa(t.Port))
+	}
+	if t.User != "" {
+		args = append(args, "-l", t.User)
+	}
+	args = append(args, "--", t.configHost())
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)

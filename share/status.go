@@ -21,6 +21,8 @@ type Status struct {
 	IdleSeconds    float64   `json:"idle_seconds"`
 	PersistSeconds float64   `json:"persist_seconds"`
 	Healthy        bool      `json:"healthy"`
+	KeepaliveRTT   float64   `json:"keepalive_rtt_ms"`
+	SilentSeconds  float64   `json:"upstream_silent_seconds"`
 	Draining       bool      `json:"draining"`
 	Log            string    `json:"log"`
 }
@@ -35,8 +37,10 @@ func (m *Master) Status() *Status {
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
 		Upstreams: m.upstreams(), Forwards: m.routes.count(),
 		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
-		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: true, Draining: draining,
-		Log: LogPath(m.cfg.Socket),
+		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: m.healthy(), Draining: draining,
+		KeepaliveRTT:  float64(m.health.rtt.Load()) / 1e6,
+		SilentSeconds: m.health.silence().Seconds(),
+		Log:           LogPath(m.cfg.Socket),
 	}
 	if clients == 0 {
 		last := m.started
@@ -61,4 +65,15 @@ func (m *Master) upstreams() int {
 	default:
 	}
 	return 0
+}
+
+// healthy reports whether the master is logged in and its upstream has not
+// been declared dead.
+func (m *Master) healthy() bool {
+	select {
+	case <-m.login.Done():
+		return m.login.Err() == nil && !m.health.failed.Load()
+	default:
+		return false
+	}
 }

@@ -30,9 +30,10 @@ func (t Target) configHost() string {
 	return t.Host
 }
 
-// ParseTarget parses [user@]host[:port], filling in defaultUser and port 22.
-func ParseTarget(s, defaultUser string) (Target, error) {
-	t := Target{User: defaultUser, Port: 22}
+// ParseTarget parses [user@]host[:port]. A missing user or port is left
+// empty (zero) for the ssh config to decide.
+func ParseTarget(s string) (Target, error) {
+	var t Target
 	if i := strings.LastIndex(s, "@"); i >= 0 {
 		t.User, s = s[:i], s[i+1:]
 	}
@@ -46,7 +47,7 @@ func ParseTarget(s, defaultUser string) (Target, error) {
 			return t, err
 		}
 	}
-	if t.Host == "" || t.User == "" {
+	if t.Host == "" || strings.HasSuffix(s, "@") {
 		return t, fmt.Errorf("target %q: want [user@]host[:port]", s)
 	}
 	return t, nil

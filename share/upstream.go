@@ -28,6 +28,23 @@ type Dialer struct {
 	// Prompter asks the user for passwords, answers, passphrases and host
 	// key decisions; nil means the login must not ask anything.
 	Prompter Prompter
+	// Heard, if set, is called whenever bytes arrive from the upstream.
+	Heard func()
+}
+
+// heardConn calls heard on every successful read: the master's cheapest
+// evidence that its upstream is alive.
+type heardConn struct {
+	net.Conn
+	heard func()
+}
+
+func (c heardConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 {
+		c.heard()
+	}
+	return n, err
 }
 
 // defaultConnectTimeout bounds a TCP connect when ConnectTimeout is unset,
@@ -55,6 +72,9 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	conn, err := d.dialTCP(ctx, addr)
 	if err != nil {
 		return nil, err
+	}
+	if d.Heard != nil {
+		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
 	return d.handshake(ctx, conn, addr, cc)
 }

@@ -29,6 +29,7 @@ type CLI struct {
 
 	Proxy      ProxyCmd      `cmd:"" default:"withargs" help:"Connect stdio to the master for USER HOST PORT, starting it if needed (the ProxyCommand)."`
 	Master     MasterCmd     `cmd:"" hidden:"" help:"Run a master (started by the proxy command)."`
+	Start      StartCmd      `cmd:"" help:"Start a master now, asking for passwords here; print its socket when ready."`
 	Status     StatusCmd     `cmd:"" help:"List running masters: target, pid, clients, channels, bytes, idle time."`
 	Stop       StopCmd       `cmd:"" help:"Stop a master now, or with --drain once its clients have left."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`

@@ -1,0 +1,41 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// StartClient logs in to a master over conn as a local SSH client, answering
+// the master's login questions with ask, then disconnects. It is how
+// `sshshare start` waits for a master to be ready and prompts on its own
+// terminal. hostKey is the local host key the master must present.
+func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.PublicKey, user string, ask func(Question) ([]string, error)) error {
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	cfg := &ssh.ClientConfig{
+		User:            user,
+		HostKeyCallback: ssh.FixedHostKey(hostKey),
+		ClientVersion:   "SSH-2.0-sshshare-start",
+		Auth: []ssh.AuthMethod{ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+			return ask(Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos})
+		})},
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, "master", cfg)
+	if err != nil {
+		return fmt.Errorf("log in through master: %w", err)
+	}
+	go ssh.DiscardRequests(reqs)
+	go func() {
+		for nch := range chans {
+			nch.Reject(ssh.Prohibited, "start client takes no channels")
+		}
+	}()
+	return c.Close()
+}
+
+// ErrNoTerminal means a prompt was needed and there is no way to ask.
+var ErrNoTerminal = errors.New("no terminal and no SSH_ASKPASS to ask on")
