@@ -72,7 +72,7 @@ func openMasterLog(socket string) (*slog.Logger, func(), error) {
 	if err := share.EnsurePrivateDir(filepath.Dir(socket)); err != nil {
 		return nil, nil, err
 	}
-	f, err := os.OpenFile(share.LogPath(socket), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := share.OpenLogFile(share.LogPath(socket), share.MaxLogSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open master log: %w", err)
 	}
