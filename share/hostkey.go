@@ -67,8 +67,10 @@ func (c *HostKeyCheck) Algorithms(host string, port int) []string {
 func (c *HostKeyCheck) Callback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
 	check := c.db.HostKeyCallback()
-	return func(_ string, remote net.Addr, key ssh.PublicKey) error {
-		err := check(name, remote, key)
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		// The name decides; the remote address may be a master's Unix
+		// socket (--via), which known_hosts cannot parse.
+		err := check(name, nameAddr(name), key)
 		var keyErr *xknownhosts.KeyError
 		if err == nil || !errors.As(err, &keyErr) {
 			return err
@@ -79,6 +81,12 @@ func (c *HostKeyCheck) Callback(host string, port int) ssh.HostKeyCallback {
 		return c.unknown(name, key)
 	}
 }
+
+// nameAddr is a net.Addr whose String is a host:port name.
+type nameAddr string
+
+func (a nameAddr) Network() string { return "tcp" }
+func (a nameAddr) String() string  { return string(a) }
 
 // changedError is ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED", refused
 // whatever StrictHostKeyChecking says.

@@ -24,6 +24,12 @@ type Invocation struct {
 	Log   *slog.Logger
 	// LockWait bounds the wait for another invocation's master start-up.
 	LockWait time.Duration
+	// StateDir holds the local host key (tunnel mode logs in to the master
+	// to answer its questions).
+	StateDir string
+	// Prompt asks the user a login question in tunnel mode, where the local
+	// ssh talks to the target and cannot relay the bastion's questions.
+	Prompt func(Question) ([]string, error)
 }
 
 // helloTimeout bounds a master's answer to a hello.
@@ -40,7 +46,7 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 	}
 	defer conn.Close()
 	spliced := make(chan error, 1)
-	go func() { spliced <- splice(conn, stdin, stdout) }()
+	go func() { spliced <- Splice(conn, stdin, stdout) }()
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
 			<-spliced
@@ -105,13 +111,27 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 
 // dialShare connects to the master at socket and asks to share.
 func dialShare(socket string) (net.Conn, error) {
+	return dialOp(socket, Hello{Version: ProtocolVersion, Op: OpShare})
+}
+
+// dialOp connects to the master at socket and asks for hello's operation.
+// A refusal by a working master (not a dying one) is a *RefusedError.
+func dialOp(socket string, hello Hello) (net.Conn, error) {
 	conn, err := net.Dial("unix", socket)
 	if err != nil {
 		return nil, err
 	}
-	reply, err := exchange(conn, Hello{Version: ProtocolVersion, Op: OpShare})
+	reply, err := exchange(conn, hello)
 	if err == nil && !reply.OK {
 		err = errors.New(reply.Error)
+		if !reply.Retry {
+			err = &RefusedError{Reason: reply.Error, Fix: reply.Hint}
+		}
+	}
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		conn.Close()
+		return nil, err
 	}
 	if err != nil {
 		conn.Close()
@@ -119,6 +139,19 @@ func dialShare(socket string) (net.Conn, error) {
 	}
 	return conn, nil
 }
+
+// RefusedError is a working master's refusal of an operation, such as a
+// tunnel to a target the bastion cannot reach. Starting another master
+// would not help.
+type RefusedError struct {
+	Reason string
+	Fix    string
+}
+
+func (e *RefusedError) Error() string { return e.Reason }
+
+// Hint is the fix the master suggested, if any.
+func (e *RefusedError) Hint() string { return e.Fix }
 
 // exchange sends a hello and reads the reply, bounded by helloTimeout.
 func exchange(conn net.Conn, hello Hello) (Reply, error) {
@@ -132,9 +165,9 @@ func exchange(conn net.Conn, hello Hello) (Reply, error) {
 	return reply, err
 }
 
-// splice copies stdin to conn and conn to stdout; it returns when the
+// Splice copies stdin to conn and conn to stdout; it returns when the
 // master side ends, whatever stdin is doing.
-func splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
+func Splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
 	go func() {
 		io.Copy(conn, stdin)
 		if cw, ok := conn.(interface{ CloseWrite() error }); ok {

@@ -27,11 +27,15 @@ const loginFailGrace = 250 * time.Millisecond
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
 	Target   Target
+	Via      string        // the --via chain this master's upstream goes through, if any
+	Mode     string        // OpShare or OpTunnel: what it was started for, for status
 	Socket   string        // the socket path it publishes
 	Persist  time.Duration // idle window; 0 means DefaultPersist
 	Loader   ConfigLoader  // reads the user's ssh config for Target
 	StateDir string        // holds the local host key
 	Log      *slog.Logger
+	// DialVia connects the upstream through another master (--via chains).
+	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
 // Master holds one logged-in upstream and serves local clients on a Unix
@@ -49,6 +53,8 @@ type Master struct {
 	started time.Time
 	stats   stats
 	health  health
+
+	tunnelsLive tunnels
 
 	mu       sync.Mutex
 	clients  int
@@ -89,7 +95,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.dialer = &Dialer{Target: cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, Heard: m.health.heard}
+	m.cfg.Target = resolved(cfg.Target, hostCfg)
+	m.dialer = &Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
+		Heard: m.health.heard, DialVia: cfg.DialVia}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -99,6 +107,17 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	go m.logIn(ctx)
 	return m, nil
+}
+
+// resolved fills a target's missing user and port from the ssh config.
+func resolved(t Target, cfg HostConfig) Target {
+	if t.User == "" {
+		t.User = cfg.User
+	}
+	if t.Port == 0 {
+		t.Port = cfg.Port
+	}
+	return t
 }
 
 // Login is the master's upstream login; its Done channel closes when the
@@ -164,13 +183,13 @@ func (m *Master) serveConn(conn net.Conn) {
 	switch hello.Op {
 	case OpShare:
 		m.share(conn)
+	case OpTunnel:
+		m.tunnel(conn, hello)
 	case OpStatus:
 		writeFrame(conn, Reply{OK: true, Status: m.Status()})
 	case OpStop:
 		writeFrame(conn, Reply{OK: true})
 		m.Stop(hello.Drain)
-	default:
-		writeFrame(conn, Reply{Error: fmt.Sprintf("%s is not served by a share master", hello.Op)})
 	}
 }
 

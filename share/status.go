@@ -15,6 +15,8 @@ type Status struct {
 	Clients        int       `json:"clients"`
 	Channels       int64     `json:"channels"`
 	Upstreams      int       `json:"upstreams"`
+	Tunnels        int       `json:"tunnels"`
+	TunnelTargets  []string  `json:"tunnel_targets"`
 	Forwards       int       `json:"forwards"`
 	BytesIn        int64     `json:"bytes_in"`
 	BytesOut       int64     `json:"bytes_out"`
@@ -33,7 +35,7 @@ func (m *Master) Status() *Status {
 	clients, draining := m.clients, m.draining
 	m.mu.Unlock()
 	s := &Status{
-		Target: m.cfg.Target.String(), Mode: OpShare, Pid: m.pid(), Socket: m.cfg.Socket,
+		Target: m.cfg.Target.String(), Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
 		Upstreams: m.upstreams(), Forwards: m.routes.count(),
 		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
@@ -42,6 +44,7 @@ func (m *Master) Status() *Status {
 		SilentSeconds: m.health.silence().Seconds(),
 		Log:           LogPath(m.cfg.Socket),
 	}
+	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	if clients == 0 {
 		last := m.started
 		if n := m.stats.lastUsed.Load(); n != 0 {
@@ -76,4 +79,12 @@ func (m *Master) healthy() bool {
 	default:
 		return false
 	}
+}
+
+// mode is what the master was started for.
+func (m *Master) mode() string {
+	if m.cfg.Mode == "" {
+		return OpShare
+	}
+	return m.cfg.Mode
 }

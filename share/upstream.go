@@ -30,6 +30,9 @@ type Dialer struct {
 	Prompter Prompter
 	// Heard, if set, is called whenever bytes arrive from the upstream.
 	Heard func()
+	// DialVia, if set, opens the connection to host:port instead of TCP:
+	// through another master, for --via chains.
+	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
 // heardConn calls heard on every successful read: the master's cheapest
@@ -69,7 +72,7 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.connectTimeout(),
 	}
-	conn, err := d.dialTCP(ctx, addr)
+	conn, err := d.dialConn(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +90,18 @@ func (d *Dialer) connectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// dialTCP opens the TCP connection, bounded by ConnectTimeout.
-func (d *Dialer) dialTCP(ctx context.Context, addr string) (net.Conn, error) {
+// dialConn opens the connection, through DialVia or TCP, bounded by
+// ConnectTimeout.
+func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.connectTimeout())
 	defer cancel()
+	if d.DialVia != nil {
+		conn, err := d.DialVia(ctx, d.Config.HostName, d.Config.Port)
+		if err != nil {
+			return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		}
+		return conn, nil
+	}
 	var nd net.Dialer
 	conn, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 type MasterCmd struct {
 	TargetFlags
 	Socket string `required:"" help:"Socket path to publish."`
+	Mode   string `default:"share" enum:"share,tunnel" help:"What the master is started for (shown by status)."`
 }
 
 // Run starts the master, reports readiness to the invocation that spawned
@@ -56,15 +58,37 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	home, err := os.UserHomeDir()
+	dir, err := stateDir()
 	if err != nil {
-		return nil, fmt.Errorf("find home directory: %w", err)
+		return nil, err
 	}
-	return share.StartMaster(context.Background(), share.MasterConfig{
-		Target: target, Socket: c.Socket, Persist: c.Persist,
+	cfg := share.MasterConfig{
+		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist,
 		Loader:   share.ConfigLoader{ConfigFile: c.ConfigFile},
-		StateDir: share.StateDir(home), Log: log,
-	})
+		StateDir: dir, Log: log,
+	}
+	if c.Via != "" {
+		if cfg.DialVia, err = c.dialVia(log); err != nil {
+			return nil, err
+		}
+	}
+	return share.StartMaster(context.Background(), cfg)
+}
+
+// dialVia connects this master's upstream through the masters of its own
+// jump hosts. A detached master has no terminal: the hops before it were
+// brought up (and asked their questions) by the invocation.
+func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int) (net.Conn, error), error) {
+	chain, err := jumpChain(c.TargetFlags, log)
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range chain {
+		inv.Prompt = nil
+	}
+	return func(ctx context.Context, host string, port int) (net.Conn, error) {
+		return dialThrough(ctx, chain, host, port)
+	}, nil
 }
 
 // openMasterLog opens the log file beside the socket.

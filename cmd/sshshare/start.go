@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
@@ -19,73 +18,55 @@ type StartCmd struct {
 	ConfigFile  string        `short:"F" name:"config" env:"SSHSHARE_CONFIG" placeholder:"FILE" help:"Read this ssh config file instead of the default, like ssh's -F."`
 	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template, with ControlPath's tokens (%r %h %p %C ...)."`
 	Persist     time.Duration `default:"120s" env:"SSHSHARE_PERSIST" help:"How long the master stays after its last client left."`
+	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Start the tunnel-mode masters of these jump hosts instead; TARGET is then the last one."`
 }
 
-// Run resolves the target as ssh would, connects to (or starts) its master
-// and answers the master's login questions here.
+// Run starts the master and answers its login questions here, then prints
+// the socket path.
 func (c StartCmd) Run(stdout io.Writer, log *slog.Logger) error {
-	flags, err := c.resolve()
-	if err != nil {
-		return err
-	}
-	target, err := flags.target()
-	if err != nil {
-		return err
-	}
-	socket, err := flags.socket()
-	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("find own executable: %w", err)
-	}
-	args := flags.masterArgs(socket)
-	inv := &share.Invocation{
-		Target: target, Socket: socket, Log: log, LockWait: 10 * time.Minute,
-		Spawn: func(ctx context.Context) (*share.Starting, error) { return share.SpawnMaster(ctx, exe, args) },
-	}
-	if err := c.login(inv, target); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintln(stdout, socket)
-	return err
-}
-
-// login connects to the master and waits for its login, prompting here.
-func (c StartCmd) login(inv *share.Invocation, target share.Target) error {
 	ctx := context.Background()
-	conn, starting, err := inv.Connect(ctx)
+	chain, err := c.chain(ctx, log)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	stateDir, err := stateDir()
-	if err != nil {
-		return err
-	}
-	hostKey, err := share.HostKey(stateDir)
-	if err != nil {
-		return err
-	}
-	loginErr := share.StartClient(ctx, conn, hostKey.PublicKey(), target.User, terminalPrompt)
-	if starting != nil {
-		if err := starting.Wait(); err != nil {
+	for _, inv := range chain {
+		if err := inv.EnsureLoggedIn(ctx); err != nil {
 			return err
 		}
 	}
-	return loginErr
+	_, err = fmt.Fprintln(stdout, chain[len(chain)-1].Socket)
+	return err
+}
+
+// chain is the invocations of the masters to start: the target's alone in
+// share mode; with --via, each jump host's and then the target as the last
+// jump host, keyed exactly as the ProxyCommand keys them.
+func (c StartCmd) chain(ctx context.Context, log *slog.Logger) ([]*share.Invocation, error) {
+	if c.Via == "" {
+		flags, err := c.resolve(ctx)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := flags.invocation(log, share.OpShare)
+		if err != nil {
+			return nil, err
+		}
+		return []*share.Invocation{inv}, nil
+	}
+	flags := TargetFlags{ConfigFile: c.ConfigFile, ControlPath: c.ControlPath, Persist: c.Persist,
+		Via: c.Via + "," + c.Target}
+	return jumpChain(flags, log)
 }
 
 // resolve asks ssh -G for the target's user, host name and port, as the
 // ProxyCommand would receive them in %r %h %p, so both find one socket.
-func (c StartCmd) resolve() (TargetFlags, error) {
+func (c StartCmd) resolve(ctx context.Context) (TargetFlags, error) {
 	t, err := share.ParseTarget(c.Target)
 	if err != nil {
 		return TargetFlags{}, err
 	}
 	t.Alias = t.Host
-	cfg, err := share.ConfigLoader{ConfigFile: c.ConfigFile}.Load(context.Background(), t)
+	cfg, err := share.ConfigLoader{ConfigFile: c.ConfigFile}.Load(ctx, t)
 	if err != nil {
 		return TargetFlags{}, err
 	}

@@ -57,17 +57,33 @@ func queryAll(stateDir string, stderr io.Writer) []*share.Status {
 // printStatusTable prints statuses as an aligned table.
 func printStatusTable(w io.Writer, statuses []*share.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tMODE\tPID\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tUPSTREAMS\tIN\tOUT\tHEALTHY\tSOCKET")
+	fmt.Fprintln(tw, "TARGET\tMODE\tVIA\tPID\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tSOCKET")
 	for _, s := range statuses {
 		left := "-"
 		if s.Clients == 0 {
 			left = seconds(s.PersistSeconds - s.IdleSeconds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%t\t%s\n",
-			s.Target, s.Mode, s.Pid, time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
-			s.Clients, s.Channels, s.Upstreams, s.BytesIn, s.BytesOut, s.Healthy, s.Socket)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n",
+			s.Target, s.Mode, dash(s.Via), s.Pid, time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
+			s.Clients, s.Channels, s.Tunnels, s.Upstreams, s.BytesIn, s.BytesOut, health(s), s.Socket)
 	}
 	return tw.Flush()
+}
+
+// dash shows an empty field as "-".
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// health summarises upstream health: the last keepalive round trip.
+func health(s *share.Status) string {
+	if !s.Healthy {
+		return "down"
+	}
+	return fmt.Sprintf("ok %.0fms", s.KeepaliveRTT)
 }
 
 // seconds formats a duration in seconds for the table.
