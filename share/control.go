@@ -31,6 +31,10 @@ type Hello struct {
 	Host    string `json:"host,omitempty"`  // tunnel target
 	Port    int    `json:"port,omitempty"`  // tunnel target
 	Drain   bool   `json:"drain,omitempty"` // stop: wait for clients to leave
+	// Starter marks the invocation that spawned the master: it is admitted
+	// during the login to answer its questions; any other client is
+	// answered once the login has finished, with its outcome.
+	Starter bool `json:"starter,omitempty"`
 }
 
 // Reply answers a Hello. On OK the connection carries the operation's bytes

@@ -63,8 +63,9 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 // cold invocations make exactly one master and one login.
 func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error) {
 	conn, err := dialShare(inv.Socket)
-	if err == nil {
-		return conn, nil, nil
+	var refused *RefusedError
+	if err == nil || errors.As(err, &refused) {
+		return conn, nil, err
 	}
 	inv.Log.Debug("fast path", "err", err)
 	return inv.slowPath(ctx)
@@ -88,8 +89,10 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 			release()
 		}
 	}()
-	if conn, err := dialShare(inv.Socket); err == nil {
-		return conn, nil, nil
+	conn, err = dialShare(inv.Socket)
+	var refused *RefusedError
+	if err == nil || errors.As(err, &refused) {
+		return conn, nil, err
 	}
 	if err := recentFailure(inv.Socket, waitStart); err != nil {
 		return nil, nil, err
@@ -101,7 +104,7 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn, err = dialShare(inv.Socket); err != nil {
+	if conn, err = dialOp(inv.Socket, Hello{Version: ProtocolVersion, Op: OpShare, Starter: true}); err != nil {
 		s.Wait()
 		return nil, nil, fmt.Errorf("connect to new master: %w", err)
 	}
@@ -153,13 +156,17 @@ func (e *RefusedError) Error() string { return e.Reason }
 // Hint is the fix the master suggested, if any.
 func (e *RefusedError) Hint() string { return e.Fix }
 
-// exchange sends a hello and reads the reply, bounded by helloTimeout.
+// exchange sends a hello and reads the reply, bounded by helloTimeout; a
+// share or tunnel hello may wait for the master's login, up to loginWait.
 func exchange(conn net.Conn, hello Hello) (Reply, error) {
 	var reply Reply
 	conn.SetDeadline(time.Now().Add(helloTimeout))
 	defer conn.SetDeadline(time.Time{})
 	if err := writeFrame(conn, hello); err != nil {
 		return reply, err
+	}
+	if hello.Op == OpShare || hello.Op == OpTunnel {
+		conn.SetReadDeadline(time.Now().Add(loginWait))
 	}
 	err := readFrame(conn, &reply)
 	return reply, err

@@ -182,7 +182,7 @@ func (m *Master) serveConn(conn net.Conn) {
 	conn.SetDeadline(time.Time{})
 	switch hello.Op {
 	case OpShare:
-		m.share(conn)
+		m.share(conn, hello.Starter)
 	case OpTunnel:
 		m.tunnel(conn, hello)
 	case OpStatus:
@@ -194,13 +194,20 @@ func (m *Master) serveConn(conn net.Conn) {
 }
 
 // share admits a client unless the master is going away, in which case the
-// client is told to retry with a fresh master.
-func (m *Master) share(conn net.Conn) {
+// client is told to retry with a fresh master. Only the starter is admitted
+// before the login has finished; others hear how it ended.
+func (m *Master) share(conn net.Conn, starter bool) {
 	if !m.upstreamAlive() || !m.admit() {
 		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
 	defer m.leave()
+	if !starter {
+		if err := m.awaitLogin(); err != nil {
+			writeFrame(conn, Reply{Error: err.Error(), Hint: Hint(err)})
+			return
+		}
+	}
 	if err := writeFrame(conn, Reply{OK: true}); err != nil {
 		return
 	}

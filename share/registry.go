@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,10 +23,12 @@ import (
 // registryDir is the registry inside a state directory.
 func registryDir(stateDir string) string { return filepath.Join(stateDir, "masters") }
 
-// registryEntry is the file that records socket.
-func registryEntry(stateDir, socket string) string {
+// registryEntry is the file in which master pid records socket. The pid
+// is part of the name so that a master leaving never removes the entry of
+// a successor on the same socket.
+func registryEntry(stateDir, socket string, pid int) string {
 	sum := sha256.Sum256([]byte(socket))
-	return filepath.Join(registryDir(stateDir), hex.EncodeToString(sum[:8]))
+	return filepath.Join(registryDir(stateDir), hex.EncodeToString(sum[:8])+"."+strconv.Itoa(pid))
 }
 
 // register records socket in the registry.
@@ -34,35 +37,57 @@ func register(stateDir, socket string) error {
 	if err := EnsurePrivateDir(dir); err != nil {
 		return err
 	}
-	if err := os.WriteFile(registryEntry(stateDir, socket), []byte(socket+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(registryEntry(stateDir, socket, os.Getpid()), []byte(socket+"\n"), 0o600); err != nil {
 		return fmt.Errorf("register master: %w", err)
 	}
 	return nil
 }
 
-// unregister removes socket from the registry.
+// unregister removes this master's entry for socket from the registry.
 func unregister(stateDir, socket string) {
-	os.Remove(registryEntry(stateDir, socket))
+	os.Remove(registryEntry(stateDir, socket, os.Getpid()))
 }
 
-// RegisteredSockets lists the sockets of registered masters, sorted.
-func RegisteredSockets(stateDir string) ([]string, error) {
-	entries, err := os.ReadDir(registryDir(stateDir))
+// registeredEntries maps each registered socket to its entry files.
+func registeredEntries(stateDir string) (map[string][]string, error) {
+	dir := registryDir(stateDir)
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read master registry: %w", err)
 	}
-	var sockets []string
+	bySocket := make(map[string][]string)
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(registryDir(stateDir), e.Name()))
-		if err == nil {
-			sockets = append(sockets, strings.TrimSpace(string(b)))
+		path := filepath.Join(dir, e.Name())
+		if b, err := os.ReadFile(path); err == nil {
+			socket := strings.TrimSpace(string(b))
+			bySocket[socket] = append(bySocket[socket], path)
 		}
 	}
+	return bySocket, nil
+}
+
+// RegisteredSockets lists the sockets of registered masters, sorted.
+func RegisteredSockets(stateDir string) ([]string, error) {
+	bySocket, err := registeredEntries(stateDir)
+	sockets := make([]string, 0, len(bySocket))
+	for socket := range bySocket {
+		sockets = append(sockets, socket)
+	}
 	sort.Strings(sockets)
-	return sockets, nil
+	return sockets, err
+}
+
+// forget removes every registry entry for socket but the live master's.
+func forget(stateDir, socket string, livePid int) {
+	bySocket, _ := registeredEntries(stateDir)
+	for _, path := range bySocket[socket] {
+		if livePid == 0 || !strings.HasSuffix(path, "."+strconv.Itoa(livePid)) {
+			os.Remove(path)
+		}
+	}
 }
 
 // ErrStale is returned for a registered socket whose master is gone; the
@@ -77,7 +102,7 @@ func Query(stateDir, socket string, hello Hello) (Reply, error) {
 	if err != nil {
 		if isGone(err) {
 			os.Remove(socket)
-			unregister(stateDir, socket)
+			forget(stateDir, socket, 0)
 			return Reply{}, fmt.Errorf("%s: %w", socket, ErrStale)
 		}
 		return Reply{}, fmt.Errorf("dial master %s: %w", socket, err)
@@ -89,6 +114,9 @@ func Query(stateDir, socket string, hello Hello) (Reply, error) {
 	}
 	if !reply.OK {
 		return reply, fmt.Errorf("master %s: %s", socket, reply.Error)
+	}
+	if reply.Status != nil {
+		forget(stateDir, socket, reply.Status.Pid)
 	}
 	return reply, nil
 }

@@ -141,7 +141,7 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 	}
 	defer m.leave()
 	if err := m.awaitLogin(); err != nil {
-		writeFrame(conn, Reply{Retry: true, Error: err.Error()})
+		writeFrame(conn, Reply{Error: err.Error(), Hint: Hint(err)})
 		return
 	}
 	target := net.JoinHostPort(h.Host, strconv.Itoa(h.Port))

@@ -83,7 +83,7 @@ func health(s *share.Status) string {
 	if !s.Healthy {
 		return "down"
 	}
-	return fmt.Sprintf("ok %.0fms", s.KeepaliveRTT)
+	return fmt.Sprintf("ok %.1fms", s.KeepaliveRTT)
 }
 
 // seconds formats a duration in seconds for the table.
