@@ -11,10 +11,21 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// slotWait is how long a session open waits for a slot on a full upstream
-// connection before the pool logs in once more: short commands free their
-// slot within a round trip or two.
+// slotWait is how long session opens wait for a slot on full upstream
+// connections without any slot freeing before the pool logs in once more:
+// short commands free their slot within a round trip or two, and while
+// slots keep freeing the queue moves and no login is needed.
 const slotWait = 300 * time.Millisecond
+
+// sessionWait bounds the whole wait of one session open for a slot.
+const sessionWait = 2 * time.Minute
+
+// growRetry is how long the pool waits for slots only, without trying
+// another login, after one failed.
+const growRetry = 10 * time.Second
+
+// maxRefusals bounds the refused opens one session open retries.
+const maxRefusals = 32
 
 // extraLinger is how long an extra pooled connection stays after its last
 // session ends.
@@ -23,31 +34,39 @@ const extraLinger = 30 * time.Second
 // upConn is one pooled upstream connection and its session count.
 type upConn struct {
 	*Upstream
-	sessions int
-	limit    int // sessions at which sshd refused one more (MaxSessions); 0: not hit yet
-	idle     *time.Timer
+	sessions int // slots reserved: sessions open or being opened
+	open     int // sessions the server accepted and that are still open
+	// limit is the most sessions the server is known to take at once
+	// (MaxSessions); 0 until it has refused one. Only ever raised: each
+	// count is proven by sessions the server accepted together.
+	limit   int
+	retired bool // closed for idleness; never handed out again
+	idle    *time.Timer
 }
 
 // full reports whether the connection is known to have no session slot.
-func (u *upConn) full() bool { return u.limit > 0 && u.sessions >= u.limit }
+func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >= u.limit) }
 
 // Pool holds the master's upstream connections. The first is the primary:
 // global requests (remote forwards) go there and its loss ends the master.
 // sshd's MaxSessions never surfaces as an error: a session that does not fit
-// waits briefly for a slot, then gets a further connection.
+// waits for a slot while slots keep freeing, and gets a further connection
+// (one login at a time) when none has freed for slotWait.
 type Pool struct {
 	dial  func(context.Context) (*Upstream, error)
 	serve func(*upConn) // routes the server-opened channels of a connection
 	log   *slog.Logger
 
-	mu    sync.Mutex
-	conns []*upConn
-	freed chan struct{} // closed and replaced whenever a slot frees
+	mu         sync.Mutex
+	conns      []*upConn
+	changed    chan struct{} // closed and replaced when a slot frees or a connection is added
+	growing    bool          // a login for another connection is under way
+	growFailed time.Time     // when the last such login failed
 }
 
 // newPool makes a pool whose primary connection is primary.
 func newPool(primary *Upstream, dial func(context.Context) (*Upstream, error), serve func(*upConn), log *slog.Logger) *Pool {
-	p := &Pool{dial: dial, serve: serve, log: log, freed: make(chan struct{})}
+	p := &Pool{dial: dial, serve: serve, log: log, changed: make(chan struct{})}
 	p.conns = []*upConn{{Upstream: primary}}
 	go serve(p.conns[0])
 	return p
@@ -70,31 +89,46 @@ func (p *Pool) Size() int {
 // OpenSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
 func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
-	deadline := time.Now().Add(slotWait)
-	for attempt := 0; attempt < 8; attempt++ {
-		uc, freed := p.take()
-		if uc == nil && time.Now().Before(deadline) {
-			p.waitSlot(ctx, freed, deadline)
-			continue
-		}
-		if uc == nil {
-			var err error
-			if uc, err = p.grow(ctx); err != nil {
-				return nil, nil, nil, err
-			}
+	ctx, cancel := context.WithTimeout(ctx, sessionWait)
+	defer cancel()
+	for range maxRefusals {
+		uc, err := p.reserve(ctx)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("open session: %w", err)
 		}
 		ch, reqs, err := uc.Conn.OpenChannel("session", extra)
 		if err == nil {
+			p.opened(uc)
 			return ch, reqs, func() { p.release(uc) }, nil
 		}
 		if !p.refused(uc, err) {
 			return nil, nil, nil, err
 		}
 	}
-	return nil, nil, nil, fmt.Errorf("open session: no upstream connection has a free session slot")
+	return nil, nil, nil, errors.New("open session: the server keeps refusing sessions")
 }
 
-// take reserves a slot on the first connection that may have one.
+// reserve returns a connection with a slot reserved for the caller: one
+// with room, after waiting while slots keep freeing, else a new one.
+func (p *Pool) reserve(ctx context.Context) (*upConn, error) {
+	for {
+		uc, changed := p.take()
+		if uc != nil {
+			return uc, nil
+		}
+		if !p.waitChange(ctx, changed) {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("no upstream connection has a free session slot: %w", ctx.Err())
+			}
+			if uc := p.grow(ctx); uc != nil {
+				return uc, nil
+			}
+		}
+	}
+}
+
+// take reserves a slot on the first connection that may have one, or
+// returns the channel that is closed when that may have changed.
 func (p *Pool) take() (*upConn, chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -107,33 +141,52 @@ func (p *Pool) take() (*upConn, chan struct{}) {
 			return uc, nil
 		}
 	}
-	return nil, p.freed
+	return nil, p.changed
 }
 
-// waitSlot waits until a slot frees, ctx ends or the deadline passes.
-func (p *Pool) waitSlot(ctx context.Context, freed chan struct{}, deadline time.Time) {
-	t := time.NewTimer(time.Until(deadline))
+// waitChange waits up to slotWait for changed to close and reports
+// whether it did.
+func (p *Pool) waitChange(ctx context.Context, changed chan struct{}) bool {
+	t := time.NewTimer(slotWait)
 	defer t.Stop()
 	select {
-	case <-freed:
+	case <-changed:
+		return true
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	return false
 }
 
-// refused undoes a reservation after a failed open and reports whether the
-// failure was sshd's MaxSessions ("administratively prohibited"), which
-// marks the connection full at its current count.
+// opened counts a session the server accepted; sessions accepted together
+// prove the server's limit is at least their number.
+func (p *Pool) opened(uc *upConn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	uc.open++
+	if uc.limit > 0 && uc.open > uc.limit {
+		uc.limit = uc.open
+	}
+}
+
+// refused undoes a reservation after a failed open and reports whether it
+// is worth another try: the server refused a session while other sessions
+// were open or being opened on that connection, which is how sshd's
+// MaxSessions shows (OpenSSH answers "open failed" with reason
+// SSH_OPEN_CONNECT_FAILED). The connection counts as full at the sessions
+// it holds until one of them closes.
 func (p *Pool) refused(uc *upConn, err error) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	uc.sessions--
 	var oe *ssh.OpenChannelError
-	if !errors.As(err, &oe) || oe.Reason != ssh.Prohibited {
+	if !errors.As(err, &oe) || uc.sessions == 0 {
 		return false
 	}
-	uc.limit = max(uc.sessions, 1)
-	p.log.Info("upstream session limit reached", "sessions", uc.sessions)
+	if uc.limit == 0 {
+		p.log.Info("upstream session limit reached", "sessions", max(uc.open, 1))
+	}
+	uc.limit = max(uc.limit, uc.open, 1)
 	return true
 }
 
@@ -142,35 +195,55 @@ func (p *Pool) release(uc *upConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	uc.sessions--
-	close(p.freed)
-	p.freed = make(chan struct{})
+	uc.open--
+	p.broadcast()
 	if uc.sessions == 0 && uc != p.conns[0] {
 		uc.idle = time.AfterFunc(extraLinger, func() { p.retire(uc) })
 	}
 }
 
+// broadcast wakes the session opens waiting for a slot. p.mu must be held.
+func (p *Pool) broadcast() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
 // grow logs in once more and adds the connection to the pool, with one
-// slot reserved for the caller.
-func (p *Pool) grow(ctx context.Context) (*upConn, error) {
+// slot reserved for the caller. It returns nil, and the caller waits for
+// a slot again, if another login is under way or one failed lately.
+func (p *Pool) grow(ctx context.Context) *upConn {
+	p.mu.Lock()
+	if p.growing || time.Since(p.growFailed) < growRetry {
+		p.mu.Unlock()
+		return nil
+	}
+	p.growing = true
+	p.mu.Unlock()
+
 	up, err := p.dial(ctx)
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.growing = false
+	defer p.broadcast()
 	if err != nil {
-		return nil, fmt.Errorf("open another upstream connection: %w", err)
+		p.growFailed = time.Now()
+		p.log.Warn("open another upstream connection", "err", err)
+		return nil
 	}
 	uc := &upConn{Upstream: up, sessions: 1}
-	p.mu.Lock()
 	p.conns = append(p.conns, uc)
-	n := len(p.conns)
-	p.mu.Unlock()
-	p.log.Info("pooled upstream connection added", "connections", n)
+	p.log.Info("pooled upstream connection added", "connections", len(p.conns))
 	go p.serve(uc)
 	go p.forget(uc)
-	return uc, nil
+	return uc
 }
 
 // retire closes an extra connection that has stayed unused.
 func (p *Pool) retire(uc *upConn) {
 	p.mu.Lock()
-	unused := uc.sessions == 0
+	unused := uc.sessions == 0 && !uc.retired
+	uc.retired = unused
 	p.mu.Unlock()
 	if unused {
 		uc.Conn.Close()
@@ -182,6 +255,7 @@ func (p *Pool) forget(uc *upConn) {
 	uc.Conn.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	uc.retired = true
 	for i, c := range p.conns {
 		if c == uc {
 			p.conns = append(p.conns[:i], p.conns[i+1:]...)

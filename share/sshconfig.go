@@ -137,7 +137,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 	case "serveralivecountmax":
 		c.ServerAliveCountMax, err = strconv.Atoi(value)
 	case "pubkeyauthentication":
-		c.PubkeyAuthentication = yes(value)
+		// yes, unbound and host-bound all mean on.
+		c.PubkeyAuthentication = !no(value)
 	case "passwordauthentication":
 		c.PasswordAuthentication = yes(value)
 	case "kbdinteractiveauthentication":
@@ -154,6 +155,15 @@ func (c *HostConfig) set(key, value string) (err error) {
 func yes(v string) bool {
 	switch strings.ToLower(v) {
 	case "yes", "true":
+		return true
+	}
+	return false
+}
+
+// no reports whether an ssh -G flag value means off.
+func no(v string) bool {
+	switch strings.ToLower(v) {
+	case "no", "false":
 		return true
 	}
 	return false

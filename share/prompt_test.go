@@ -1,0 +1,202 @@
+package share
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
+	loginFailed := errors.New("permission denied")
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"success", nil},
+		{"failure", loginFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := NewLogin()
+			got := make(chan error, 1)
+			go func() { got <- l.authNone() }()
+			select {
+			case err := <-got:
+				t.Fatalf("authNone returned %v before the login finished", err)
+			case <-time.After(50 * time.Millisecond):
+			}
+			l.Finish(tt.err)
+			if err := recvWithin(t, got, 5*time.Second, "authNone"); !errors.Is(err, tt.err) {
+				t.Errorf("got %v; want %v", err, tt.err)
+			}
+			if !errors.Is(l.Err(), tt.err) {
+				t.Errorf("Err: got %v; want %v", l.Err(), tt.err)
+			}
+			select {
+			case <-l.Done():
+			default:
+				t.Error("Done not closed after Finish")
+			}
+		})
+	}
+}
+
+// TestLoginAuthNoneRefusedWhileAsking: once the login asks a question, a
+// local client's "none" is refused so that it falls back to
+// keyboard-interactive and can answer.
+func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
+	l := NewLogin()
+	l.waiting.Add(1) // a local ssh is connecting: Ask keeps waiting
+	asked := make(chan error, 1)
+	go func() {
+		_, err := l.Ask(Question{Prompts: []string{"Password: "}})
+		asked <- err
+	}()
+	waitFor(t, "the first question", func() bool {
+		select {
+		case <-l.asking:
+			return true
+		default:
+			return false
+		}
+	})
+	if err := l.authNone(); err == nil {
+		t.Error("authNone while asking: got nil; want an error")
+	}
+	l.Finish(nil)
+	if err := l.authNone(); err != nil {
+		t.Errorf("authNone after Finish: got %v; want nil", err)
+	}
+	// Let the pending Ask go, answering as a prompter would.
+	p := recvWithin(t, l.questions, 5*time.Second, "the pending question")
+	p.answer <- answerMsg{answers: []string{"pw"}}
+	if err := recvWithin(t, asked, 5*time.Second, "Ask"); err != nil {
+		t.Errorf("Ask: got %v; want nil", err)
+	}
+}
+
+func TestLoginAskNoPrompter(t *testing.T) {
+	t.Parallel()
+	l := NewLogin()
+	start := time.Now()
+	_, err := l.Ask(Question{Prompts: []string{"Password: "}})
+	if !errors.Is(err, ErrNoPrompter) {
+		t.Fatalf("got %v; want ErrNoPrompter", err)
+	}
+	if d := time.Since(start); d < promptGrace {
+		t.Errorf("failed after %v; want at least promptGrace (%v)", d, promptGrace)
+	}
+}
+
+func TestLoginAskRelayed(t *testing.T) {
+	l := NewLogin()
+	q := Question{Name: "MFA", Instruction: "Enter your code", Prompts: []string{"Password: ", "Code: "}, Echos: []bool{false, true}}
+	var seen Question
+	challenge := func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+		seen = Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos}
+		return []string{"hunter2", "123456"}, nil
+	}
+	served := make(chan error, 1)
+	go func() { served <- l.serveQuestions(challenge) }()
+
+	answers, err := l.Ask(q)
+	if err != nil {
+		t.Fatalf("Ask: %v", err)
+	}
+	if want := []string{"hunter2", "123456"}; !reflect.DeepEqual(answers, want) {
+		t.Errorf("answers: got %q; want %q", answers, want)
+	}
+	if !reflect.DeepEqual(seen, q) {
+		t.Errorf("challenge saw %+v; want %+v", seen, q)
+	}
+	l.Finish(nil)
+	if err := recvWithin(t, served, 5*time.Second, "serveQuestions"); err != nil {
+		t.Errorf("serveQuestions after a successful login: got %v; want nil", err)
+	}
+}
+
+func TestLoginServeQuestionsReturnsLoginError(t *testing.T) {
+	l := NewLogin()
+	failed := errors.New("too many authentication failures")
+	l.Finish(failed)
+	err := l.serveQuestions(func(string, string, []string, []bool) ([]string, error) {
+		t.Error("challenge called with no question")
+		return nil, nil
+	})
+	if !errors.Is(err, failed) {
+		t.Errorf("got %v; want %v", err, failed)
+	}
+}
+
+// TestLoginPrompterGone: a local ssh that fails to answer (its user pressed
+// ^C, or it is in BatchMode) ends its own serveQuestions with its error; the
+// login sees errPrompterGone when no other ssh is waiting, and asks the
+// next one when there is.
+func TestLoginPrompterGone(t *testing.T) {
+	refused := errors.New("ssh: client refused")
+	failing := func(string, string, []string, []bool) ([]string, error) { return nil, refused }
+
+	t.Run("nobody else waiting", func(t *testing.T) {
+		l := NewLogin()
+		served := make(chan error, 1)
+		go func() { served <- l.serveQuestions(failing) }()
+		_, err := l.Ask(Question{Prompts: []string{"Password: "}})
+		if !errors.Is(err, errPrompterGone) {
+			t.Errorf("Ask: got %v; want errPrompterGone", err)
+		}
+		if err := recvWithin(t, served, 5*time.Second, "serveQuestions"); !errors.Is(err, refused) {
+			t.Errorf("serveQuestions: got %v; want the challenge's error", err)
+		}
+	})
+
+	t.Run("another ssh waiting", func(t *testing.T) {
+		l := NewLogin()
+		l.waiting.Add(1)
+		first := make(chan error, 1)
+		go func() { first <- l.serveQuestions(failing) }()
+		type result struct {
+			answers []string
+			err     error
+		}
+		asked := make(chan result, 1)
+		go func() {
+			a, err := l.Ask(Question{Prompts: []string{"Password: "}})
+			asked <- result{a, err}
+		}()
+		if err := recvWithin(t, first, 5*time.Second, "first serveQuestions"); !errors.Is(err, refused) {
+			t.Fatalf("first serveQuestions: got %v; want the challenge's error", err)
+		}
+		second := make(chan error, 1)
+		go func() {
+			second <- l.serveQuestions(func(string, string, []string, []bool) ([]string, error) {
+				return []string{"pw"}, nil
+			})
+		}()
+		r := recvWithin(t, asked, 5*time.Second, "Ask")
+		if r.err != nil || !reflect.DeepEqual(r.answers, []string{"pw"}) {
+			t.Errorf("Ask: got %q, %v; want [pw], nil", r.answers, r.err)
+		}
+		l.waiting.Add(-1)
+		l.Finish(nil)
+		if err := recvWithin(t, second, 5*time.Second, "second serveQuestions"); err != nil {
+			t.Errorf("second serveQuestions: got %v; want nil", err)
+		}
+	})
+}
+
+func TestLoginServerAuth(t *testing.T) {
+	l := NewLogin()
+	var cfg ssh.ServerConfig
+	l.serverAuth(&cfg)
+	if !cfg.NoClientAuth || cfg.NoClientAuthCallback == nil || cfg.KeyboardInteractiveCallback == nil {
+		t.Fatalf("got NoClientAuth %v, callbacks %v %v; want all set",
+			cfg.NoClientAuth, cfg.NoClientAuthCallback != nil, cfg.KeyboardInteractiveCallback != nil)
+	}
+	l.Finish(nil)
+	if _, err := cfg.NoClientAuthCallback(nil); err != nil {
+		t.Errorf("none after a successful login: got %v; want nil", err)
+	}
+}
