@@ -18,9 +18,9 @@ type client struct {
 
 // serveShare runs the master's side of a local ssh's SSH connection until
 // the client leaves.
-func (m *Master) serveShare(nc net.Conn) {
+func (m *Master) serveShare(nc net.Conn, cfg *ssh.ServerConfig) {
 	m.login.waiting.Add(1)
-	sc, chans, reqs, err := ssh.NewServerConn(nc, m.server)
+	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	m.login.waiting.Add(-1)
 	if err != nil {
 		m.log.Info("local handshake", "err", err)

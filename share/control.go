@@ -35,6 +35,9 @@ type Hello struct {
 	// during the login to answer its questions; any other client is
 	// answered once the login has finished, with its outcome.
 	Starter bool `json:"starter,omitempty"`
+	// CanPrompt tells, with Starter, whether the user can be asked
+	// anything: a terminal or an askpass ssh would use (see CanPrompt).
+	CanPrompt bool `json:"can_prompt,omitempty"`
 }
 
 // Reply answers a Hello. On OK the connection carries the operation's bytes

@@ -30,6 +30,8 @@ type Invocation struct {
 	// Prompt asks the user a login question in tunnel mode, where the local
 	// ssh talks to the target and cannot relay the bastion's questions.
 	Prompt func(Question) ([]string, error)
+	// CanPrompt overrides the CanPrompt rule, for a Prompt of its own.
+	CanPrompt func() bool
 }
 
 // helloTimeout bounds a master's answer to a hello.
@@ -49,8 +51,7 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 	go func() { spliced <- Splice(conn, stdin, stdout) }()
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
-			<-spliced
-			return err
+			return err // printed before ssh, refused, hangs up on us
 		}
 	}
 	return <-spliced
@@ -104,12 +105,40 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn, err = dialOp(inv.Socket, Hello{Version: ProtocolVersion, Op: OpShare, Starter: true}); err != nil {
+	starter := Hello{Version: ProtocolVersion, Op: OpShare, Starter: true, CanPrompt: inv.canPrompt()}
+	if conn, err = dialOp(inv.Socket, starter); err != nil {
 		s.Wait()
 		return nil, nil, fmt.Errorf("connect to new master: %w", err)
 	}
 	s.release = release
 	return conn, s, nil
+}
+
+// canPrompt reports whether the user can be asked: the invocation's own
+// rule (tunnel mode, start) or, by default, ssh's.
+func (inv *Invocation) canPrompt() bool {
+	if inv.CanPrompt != nil {
+		return inv.CanPrompt()
+	}
+	return CanPrompt()
+}
+
+// CanPrompt reports whether ssh, run in this environment, could ask its
+// user a question, by the rules of its read_passphrase: askpass when
+// SSH_ASKPASS_REQUIRE=force, else the controlling terminal, else askpass
+// when a display is set and askpass is not "never".
+func CanPrompt() bool {
+	askpass := os.Getenv("SSH_ASKPASS") != ""
+	require := os.Getenv("SSH_ASKPASS_REQUIRE")
+	if require == "force" && askpass {
+		return true
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		tty.Close()
+		return true
+	}
+	display := os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	return require != "never" && (require == "prefer" || display) && askpass
 }
 
 // dialShare connects to the master at socket and asks to share.

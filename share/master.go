@@ -22,7 +22,7 @@ const DefaultPersist = 120 * time.Second
 
 // loginFailGrace is how long a master whose login failed stays to answer
 // the local clients that were waiting for it.
-const loginFailGrace = 250 * time.Millisecond
+const loginFailGrace = time.Second
 
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
@@ -42,17 +42,19 @@ type MasterConfig struct {
 // socket until it has been idle for its persist window, is stopped, or
 // loses its upstream.
 type Master struct {
-	cfg     MasterConfig
-	log     *slog.Logger
-	pool    *Pool
-	routes  *routes
-	server  *ssh.ServerConfig
-	ln      *publishedListener
-	dialer  *Dialer
-	login   *Login
-	started time.Time
-	stats   stats
-	health  health
+	cfg    MasterConfig
+	log    *slog.Logger
+	pool   *Pool
+	routes *routes
+	server *ssh.ServerConfig // for local clients
+	// starterServer is for the invocation that started the master.
+	starterServer *ssh.ServerConfig
+	ln            *publishedListener
+	dialer        *Dialer
+	login         *Login
+	started       time.Time
+	stats         stats
+	health        health
 
 	tunnelsLive tunnels
 
@@ -88,9 +90,8 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.server = &ssh.ServerConfig{ServerVersion: "SSH-2.0-sshshare"}
-	m.server.AddHostKey(hostKey)
-	m.login.serverAuth(m.server)
+	m.server = m.serverConfig(hostKey, false)
+	m.starterServer = m.serverConfig(hostKey, true)
 	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
 	if err != nil {
 		return nil, err
@@ -182,6 +183,9 @@ func (m *Master) serveConn(conn net.Conn) {
 	conn.SetDeadline(time.Time{})
 	switch hello.Op {
 	case OpShare:
+		if hello.Starter {
+			m.login.Starter(hello.CanPrompt)
+		}
 		m.share(conn, hello.Starter)
 	case OpTunnel:
 		m.tunnel(conn, hello)
@@ -211,7 +215,20 @@ func (m *Master) share(conn net.Conn, starter bool) {
 	if err := writeFrame(conn, Reply{OK: true}); err != nil {
 		return
 	}
-	m.serveShare(conn)
+	cfg := m.server
+	if starter {
+		cfg = m.starterServer
+	}
+	m.serveShare(conn, cfg)
+}
+
+// serverConfig is the local SSH server's config: the local host key, and
+// authentication that waits for (or answers) the upstream login.
+func (m *Master) serverConfig(hostKey ssh.Signer, starter bool) *ssh.ServerConfig {
+	cfg := &ssh.ServerConfig{ServerVersion: "SSH-2.0-sshshare"}
+	cfg.AddHostKey(hostKey)
+	m.login.serverAuth(cfg, starter)
+	return cfg
 }
 
 // admit counts a new client, unless the master is closing or draining.

@@ -46,6 +46,10 @@ type Login struct {
 	asking    chan struct{} // closed at the first question
 	askOnce   sync.Once
 	waiting   atomic.Int32 // local clients in their auth phase
+
+	starterSeen chan struct{} // closed when the starter's hello arrived
+	starterOnce sync.Once
+	canPrompt   atomic.Bool
 }
 
 // pending is a question waiting for its answers.
@@ -61,7 +65,33 @@ type answerMsg struct {
 
 // NewLogin returns a login in progress.
 func NewLogin() *Login {
-	return &Login{done: make(chan struct{}), questions: make(chan *pending), asking: make(chan struct{})}
+	return &Login{done: make(chan struct{}), questions: make(chan *pending), asking: make(chan struct{}),
+		starterSeen: make(chan struct{})}
+}
+
+// Starter records whether the invocation that started the master can ask
+// the user anything. Without a terminal or askpass, its ssh would answer
+// every question with an empty string: sent upstream, that is a failed
+// password attempt (account lockouts), so the login fails at once instead.
+func (l *Login) Starter(canPrompt bool) {
+	l.starterOnce.Do(func() {
+		l.canPrompt.Store(canPrompt)
+		close(l.starterSeen)
+	})
+}
+
+// starterCanPrompt waits briefly for the starter's hello and reports
+// whether it said it can prompt. A master started by hand has no starter;
+// its questions go to whichever ssh connects.
+func (l *Login) starterCanPrompt() bool {
+	t := time.NewTimer(promptGrace)
+	defer t.Stop()
+	select {
+	case <-l.starterSeen:
+		return l.canPrompt.Load()
+	case <-t.C:
+		return true
+	}
 }
 
 // Finish records the login's outcome and releases every waiter.
@@ -80,6 +110,9 @@ func (l *Login) Err() error { return l.err }
 // ErrNoPrompter when no local ssh takes the question within promptGrace,
 // and with the prompter's error when the user cancels.
 func (l *Login) Ask(q Question) ([]string, error) {
+	if !l.starterCanPrompt() {
+		return nil, ErrNoPrompter
+	}
 	l.askOnce.Do(func() { close(l.asking) })
 	p := &pending{q: q, answer: make(chan answerMsg, 1)}
 	for {
@@ -114,16 +147,30 @@ func (l *Login) post(p *pending) error {
 // errPrompterGone is a local ssh that left or refused to ask.
 var errPrompterGone = errors.New("local ssh left without answering")
 
+// failHold is how long a starter's local authentication is held after the
+// login failed, so its invocation can print why before ssh, refused, hangs
+// up on it.
+const failHold = 3 * time.Second
+
+// holdFailure delays the answer to a starter after a failed login.
+func (l *Login) holdFailure(starter bool) {
+	if starter && l.err != nil {
+		time.Sleep(failHold)
+	}
+}
+
 // authNone decides a local client's "none" authentication: accepted once
 // the upstream is logged in; refused while the login asks questions, so the
 // client falls back to keyboard-interactive and can answer them.
-func (l *Login) authNone() error {
+func (l *Login) authNone(starter bool) error {
 	select {
 	case <-l.done:
+		l.holdFailure(starter)
 		return l.err
 	case <-l.asking:
 		select {
 		case <-l.done:
+			l.holdFailure(starter)
 			return l.err
 		default:
 			return errors.New("upstream login needs an answer")
@@ -133,10 +180,11 @@ func (l *Login) authNone() error {
 
 // serveQuestions relays the login's questions to one local ssh until the
 // login finishes, and accepts that ssh if the login succeeded.
-func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge) error {
+func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge, starter bool) error {
 	for {
 		select {
 		case <-l.done:
+			l.holdFailure(starter)
 			return l.err
 		case p := <-l.questions:
 			answers, err := challenge(p.q.Name, p.q.Instruction, p.q.Prompts, p.q.Echos)
@@ -150,13 +198,14 @@ func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge) error
 }
 
 // serverAuth sets a local server config's authentication to wait for, and
-// answer the questions of, this login.
-func (l *Login) serverAuth(cfg *ssh.ServerConfig) {
+// answer the questions of, this login; starter marks the config used for
+// the invocation that started the master.
+func (l *Login) serverAuth(cfg *ssh.ServerConfig, starter bool) {
 	cfg.NoClientAuth = true
 	cfg.NoClientAuthCallback = func(ssh.ConnMetadata) (*ssh.Permissions, error) {
-		return nil, l.authNone()
+		return nil, l.authNone(starter)
 	}
 	cfg.KeyboardInteractiveCallback = func(_ ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
-		return nil, l.serveQuestions(challenge)
+		return nil, l.serveQuestions(challenge, starter)
 	}
 }

@@ -22,7 +22,7 @@ func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := NewLogin()
 			got := make(chan error, 1)
-			go func() { got <- l.authNone() }()
+			go func() { got <- l.authNone(false) }()
 			select {
 			case err := <-got:
 				t.Fatalf("authNone returned %v before the login finished", err)
@@ -63,11 +63,11 @@ func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
 			return false
 		}
 	})
-	if err := l.authNone(); err == nil {
+	if err := l.authNone(false); err == nil {
 		t.Error("authNone while asking: got nil; want an error")
 	}
 	l.Finish(nil)
-	if err := l.authNone(); err != nil {
+	if err := l.authNone(false); err != nil {
 		t.Errorf("authNone after Finish: got %v; want nil", err)
 	}
 	// Let the pending Ask go, answering as a prompter would.
@@ -100,7 +100,7 @@ func TestLoginAskRelayed(t *testing.T) {
 		return []string{"hunter2", "123456"}, nil
 	}
 	served := make(chan error, 1)
-	go func() { served <- l.serveQuestions(challenge) }()
+	go func() { served <- l.serveQuestions(challenge, false) }()
 
 	answers, err := l.Ask(q)
 	if err != nil {
@@ -125,7 +125,7 @@ func TestLoginServeQuestionsReturnsLoginError(t *testing.T) {
 	err := l.serveQuestions(func(string, string, []string, []bool) ([]string, error) {
 		t.Error("challenge called with no question")
 		return nil, nil
-	})
+	}, false)
 	if !errors.Is(err, failed) {
 		t.Errorf("got %v; want %v", err, failed)
 	}
@@ -142,7 +142,7 @@ func TestLoginPrompterGone(t *testing.T) {
 	t.Run("nobody else waiting", func(t *testing.T) {
 		l := NewLogin()
 		served := make(chan error, 1)
-		go func() { served <- l.serveQuestions(failing) }()
+		go func() { served <- l.serveQuestions(failing, false) }()
 		_, err := l.Ask(Question{Prompts: []string{"Password: "}})
 		if !errors.Is(err, errPrompterGone) {
 			t.Errorf("Ask: got %v; want errPrompterGone", err)
@@ -156,7 +156,7 @@ func TestLoginPrompterGone(t *testing.T) {
 		l := NewLogin()
 		l.waiting.Add(1)
 		first := make(chan error, 1)
-		go func() { first <- l.serveQuestions(failing) }()
+		go func() { first <- l.serveQuestions(failing, false) }()
 		type result struct {
 			answers []string
 			err     error
@@ -173,7 +173,7 @@ func TestLoginPrompterGone(t *testing.T) {
 		go func() {
 			second <- l.serveQuestions(func(string, string, []string, []bool) ([]string, error) {
 				return []string{"pw"}, nil
-			})
+			}, false)
 		}()
 		r := recvWithin(t, asked, 5*time.Second, "Ask")
 		if r.err != nil || !reflect.DeepEqual(r.answers, []string{"pw"}) {
@@ -190,7 +190,7 @@ func TestLoginPrompterGone(t *testing.T) {
 func TestLoginServerAuth(t *testing.T) {
 	l := NewLogin()
 	var cfg ssh.ServerConfig
-	l.serverAuth(&cfg)
+	l.serverAuth(&cfg, false)
 	if !cfg.NoClientAuth || cfg.NoClientAuthCallback == nil || cfg.KeyboardInteractiveCallback == nil {
 		t.Fatalf("got NoClientAuth %v, callbacks %v %v; want all set",
 			cfg.NoClientAuth, cfg.NoClientAuthCallback != nil, cfg.KeyboardInteractiveCallback != nil)

@@ -84,7 +84,7 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 		return nil, err
 	}
 	for _, inv := range chain {
-		inv.Prompt = nil
+		inv.Prompt, inv.CanPrompt = nil, func() bool { return false }
 	}
 	return func(ctx context.Context, host string, port int) (net.Conn, error) {
 		return dialThrough(ctx, chain, host, port)

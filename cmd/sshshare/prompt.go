@@ -32,6 +32,18 @@ func terminalPrompt(q share.Question) ([]string, error) {
 	return ttyPrompt(tty, q)
 }
 
+// canTerminalPrompt reports whether terminalPrompt could ask anything.
+func canTerminalPrompt() bool {
+	if useAskpass() {
+		return true
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		tty.Close()
+		return true
+	}
+	return os.Getenv("SSH_ASKPASS") != "" && os.Getenv("SSH_ASKPASS_REQUIRE") != "never"
+}
+
 // useAskpass reports whether SSH_ASKPASS must be used even with a terminal.
 func useAskpass() bool {
 	return os.Getenv("SSH_ASKPASS") != "" && os.Getenv("SSH_ASKPASS_REQUIRE") == "force"

@@ -91,7 +91,7 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*share.Invocatio
 	args := f.masterArgs(socket, mode)
 	return &share.Invocation{
 		Target: target, Socket: socket, Log: log, LockWait: 10 * time.Minute,
-		StateDir: dir, Prompt: terminalPrompt,
+		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canTerminalPrompt,
 		Spawn: func(ctx context.Context) (*share.Starting, error) { return share.SpawnMaster(ctx, exe, args) },
 	}, nil
 }

@@ -2,7 +2,12 @@
 // benchmarks and demo: an sshd per test on 127.0.0.1 with a rendered
 // sshd_config and temporary host keys, clients with a temporary HOME and
 // ssh config, a TCP relay that adds latency and can black-hole open
-// connections, and the sshshare binary built once per process.
+// connections, and the sshshare binary built once per process. For logins
+// that ask questions it has an SSH_ASKPASS program that counts its calls
+// (NewAskpass), a private tmux server for a real terminal (StartTmux), a
+// password account for PAM (PasswordUser, root only) and, for what sshd
+// cannot script unprivileged, an in-process keyboard-interactive server
+// (StartKbdServer).
 //
 // Functions take a TB rather than *testing.T so that a plain program can
 // use them through Runner. Every process the harness starts is killed and
