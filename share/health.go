@@ -32,7 +32,8 @@ type health struct {
 	lastHeard atomic.Int64 // unix nanoseconds
 	rtt       atomic.Int64 // nanoseconds, last keepalive round trip
 	failed    atomic.Bool
-	beating   atomic.Bool // a heartbeat ping is in flight
+	beating   atomic.Bool  // a heartbeat ping is in flight
+	healed    atomic.Int64 // times the primary was replaced by a fresh login
 }
 
 // heard notes that the upstream answered just now.
@@ -79,14 +80,10 @@ func (h *health) probeWait() time.Duration {
 const heartbeat = 500 * time.Millisecond
 
 // keepalive pings the primary upstream whenever it has been quiet for a
-// heartbeat, and ends the master when it has heard nothing for
-// ServerAliveInterval * ServerAliveCountMax, as ssh would.
+// heartbeat, and counts it dead when nothing has been heard for
+// ServerAliveInterval * ServerAliveCountMax, capped at maxDeadAfter.
 func (m *Master) keepalive() {
-	interval := m.dialer.Config.ServerAliveInterval
-	if interval <= 0 {
-		interval = defaultAliveInterval
-	}
-	deadAfter := interval * time.Duration(max(m.dialer.Config.ServerAliveCountMax, 1))
+	deadAfter := m.deadAfter()
 	t := time.NewTicker(heartbeat)
 	defer t.Stop()
 	for {
@@ -95,21 +92,36 @@ func (m *Master) keepalive() {
 			return
 		case <-t.C:
 		}
+		primary := m.pool.Primary().Conn
 		if m.health.silence() >= heartbeat && m.health.beating.CompareAndSwap(false, true) {
 			go func() {
 				defer m.health.beating.Store(false)
-				m.health.ping(m.pool.Primary().Conn, deadAfter)
+				m.health.ping(primary, deadAfter)
 			}()
 		}
 		if silent := m.health.silence(); silent > deadAfter {
-			m.upstreamDead(fmt.Sprintf("nothing heard for %s", silent.Round(time.Second)))
-			return
+			m.upstreamDead(primary, fmt.Sprintf("nothing heard for %s", silent.Round(time.Second)))
 		}
 	}
 }
 
+// maxDeadAfter caps the silence after which the upstream counts as dead.
+// Debian's ssh turns on ServerAliveInterval 300 with BatchMode, which
+// would leave a dead master for 15 minutes.
+const maxDeadAfter = 45 * time.Second
+
+// deadAfter is how long a silent upstream is given.
+func (m *Master) deadAfter() time.Duration {
+	interval := m.dialer.Config.ServerAliveInterval
+	if interval <= 0 {
+		interval = defaultAliveInterval
+	}
+	return min(interval*time.Duration(max(m.dialer.Config.ServerAliveCountMax, 1)), maxDeadAfter)
+}
+
 // upstreamAlive checks the upstream before a new client is admitted, when
-// it has been silent for a while. A failed probe ends the master.
+// it has been silent for a while. A failed probe heals the upstream or
+// ends the master.
 func (m *Master) upstreamAlive() bool {
 	if m.health.failed.Load() {
 		return false
@@ -119,20 +131,15 @@ func (m *Master) upstreamAlive() bool {
 	default:
 		return true // still logging in: the client waits for the login
 	}
-	if m.login.Err() != nil || m.health.silence() < probeAfter {
-		return m.login.Err() == nil
-	}
-	if err := m.health.ping(m.pool.Primary().Conn, m.health.probeWait()); err != nil {
-		m.upstreamDead("probe before a new client: " + err.Error())
+	if m.login.Err() != nil {
 		return false
 	}
-	return true
-}
-
-// upstreamDead records the failure and ends the master; its clients' ssh
-// see the connection close, the next invocation starts a fresh master.
-func (m *Master) upstreamDead(reason string) {
-	m.health.failed.Store(true)
-	m.log.Error("upstream dead", "reason", reason)
-	go m.shutdown("upstream dead: " + reason)
+	if m.health.silence() < probeAfter {
+		return true
+	}
+	primary := m.pool.Primary().Conn
+	if err := m.health.ping(primary, m.health.probeWait()); err != nil {
+		m.upstreamDead(primary, "probe before a new client: "+err.Error())
+	}
+	return !m.health.failed.Load() && !m.isClosing()
 }

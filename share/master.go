@@ -57,6 +57,7 @@ type Master struct {
 	health        health
 
 	tunnelsLive tunnels
+	healer      healer
 
 	mu       sync.Mutex
 	clients  int
@@ -280,10 +281,19 @@ func (m *Master) Stop(drain bool) {
 	}
 }
 
-// watchUpstream ends the master when its primary upstream connection ends.
+// watchUpstream heals or ends the master when its primary upstream
+// connection ends.
 func (m *Master) watchUpstream() {
-	err := m.pool.Primary().Conn.Wait()
-	m.shutdown(fmt.Sprintf("upstream closed: %v", err))
+	for {
+		up := m.pool.Primary()
+		err := up.Conn.Wait()
+		if m.pool.Primary() == up {
+			m.upstreamDead(up.Conn, fmt.Sprintf("upstream closed: %v", err))
+		}
+		if m.pool.Primary() == up || m.isClosing() {
+			return
+		}
+	}
 }
 
 // shutdown ends the master unconditionally.

@@ -25,6 +25,7 @@ type Status struct {
 	Healthy        bool      `json:"healthy"`
 	KeepaliveRTT   float64   `json:"keepalive_rtt_ms"`
 	SilentSeconds  float64   `json:"upstream_silent_seconds"`
+	Healed         int64     `json:"healed"`
 	Draining       bool      `json:"draining"`
 	Log            string    `json:"log"`
 }
@@ -41,8 +42,8 @@ func (m *Master) Status() *Status {
 		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
 		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: m.healthy(), Draining: draining,
 		KeepaliveRTT:  float64(m.health.rtt.Load()) / 1e6,
-		SilentSeconds: m.health.silence().Seconds(),
-		Log:           LogPath(m.cfg.Socket),
+		SilentSeconds: m.health.silence().Seconds(), Healed: m.health.healed.Load(),
+		Log: LogPath(m.cfg.Socket),
 	}
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	if clients == 0 {
@@ -70,12 +71,13 @@ func (m *Master) upstreams() int {
 	return 0
 }
 
-// healthy reports whether the master is logged in and its upstream has not
-// been declared dead.
+// healthy reports whether the master is logged in and its upstream has
+// answered lately.
 func (m *Master) healthy() bool {
 	select {
 	case <-m.login.Done():
-		return m.login.Err() == nil && !m.health.failed.Load()
+		overdue := m.health.silence() > heartbeat+m.health.probeWait()
+		return m.login.Err() == nil && !m.health.failed.Load() && !overdue
 	default:
 		return false
 	}

@@ -145,8 +145,12 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 		return
 	}
 	target := net.JoinHostPort(h.Host, strconv.Itoa(h.Port))
-	extra := ssh.Marshal(directTCPIPMsg{Host: h.Host, Port: uint32(h.Port), OriginHost: "127.0.0.1"})
-	ch, reqs, err := m.pool.Primary().Conn.OpenChannel("direct-tcpip", extra)
+	ch, reqs, err := m.openDirect(h.Host, h.Port)
+	var oe *ssh.OpenChannelError
+	if err != nil && !errors.As(err, &oe) {
+		writeFrame(conn, Reply{Retry: true, Error: err.Error()})
+		return
+	}
 	if err != nil {
 		writeFrame(conn, Reply{Error: refusal(m.cfg.Target, target, err)})
 		return
@@ -158,6 +162,18 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 	}
 	defer m.tunnelsLive.add(target)()
 	m.spliceChannel(conn, ch)
+}
+
+// openDirect opens a direct-tcpip channel to host:port upstream. If the
+// upstream turns out dead and is healed, it tries once more on the fresh
+// connection.
+func (m *Master) openDirect(host string, port int) (ssh.Channel, <-chan *ssh.Request, error) {
+	extra := ssh.Marshal(directTCPIPMsg{Host: host, Port: uint32(port), OriginHost: "127.0.0.1"})
+	ch, reqs, err := m.openWatched(m.pool.Primary(), "direct-tcpip", extra)
+	if errors.Is(err, errUpstreamDead) && !m.health.failed.Load() {
+		ch, reqs, err = m.openWatched(m.pool.Primary(), "direct-tcpip", extra)
+	}
+	return ch, reqs, err
 }
 
 // awaitLogin waits for the master's login, bounded by loginWait.

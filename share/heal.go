@@ -1,0 +1,122 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Self-healing. When the primary upstream stops answering (a network
+// change, a laptop sleep, a restarted sshd), the master logs in again
+// without asking anything (agent and key files only) and carries on with
+// the fresh connection: clients that arrive see nothing. Sessions that ran
+// on the dead connection end, as they would with plain ssh. If the login
+// would need a prompt, the master exits instead and the next ssh starts a
+// fresh master, which asks.
+
+// errUpstreamDead is a channel open that failed because the upstream
+// stopped answering.
+var errUpstreamDead = errors.New("upstream stopped answering")
+
+// healer serialises healing so one dead connection is replaced once.
+type healer struct{ mu sync.Mutex }
+
+// openWatched opens a channel on up, with a watchdog: an open unanswered
+// within the probe wait makes a keepalive decide. A dead upstream is
+// reported (healing or ending the master) and the open fails with
+// errUpstreamDead; a slow but live one is waited for.
+func (m *Master) openWatched(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
+	type opened struct {
+		ch   ssh.Channel
+		reqs <-chan *ssh.Request
+		err  error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		ch, reqs, err := up.Conn.OpenChannel(chanType, extra)
+		done <- opened{ch, reqs, err}
+	}()
+	t := time.NewTimer(m.health.probeWait())
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.ch, r.reqs, r.err
+	case <-t.C:
+	}
+	if err := m.health.ping(up.Conn, m.health.probeWait()); err != nil {
+		m.upstreamDead(up.Conn, "channel open unanswered: "+err.Error())
+		go func() {
+			if r := <-done; r.err == nil {
+				r.ch.Close()
+			}
+		}()
+		return nil, nil, errUpstreamDead
+	}
+	r := <-done
+	return r.ch, r.reqs, r.err
+}
+
+// upstreamDead handles a connection found dead. A pooled extra connection
+// is just closed. The primary is replaced by a fresh login when one needs
+// no prompt; otherwise the master ends, and its clients' ssh see the
+// connection close.
+func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
+	m.healer.mu.Lock()
+	defer m.healer.mu.Unlock()
+	if m.isClosing() {
+		return
+	}
+	if m.pool.Primary().Conn != dead {
+		dead.Close() // an extra connection, or a primary already replaced
+		return
+	}
+	m.log.Warn("upstream dead", "reason", reason)
+	if err := m.heal(); err != nil {
+		m.log.Error("heal upstream", "err", err)
+		m.health.failed.Store(true)
+		go m.shutdown("upstream dead: " + reason)
+		return
+	}
+	dead.Close()
+	m.log.Info("upstream healed with a fresh login")
+}
+
+// heal logs in again without prompting and makes that the primary.
+func (m *Master) heal() error {
+	d := *m.dialer
+	d.Prompter = nil
+	ctx, cancel := context.WithTimeout(context.Background(), d.connectTimeout()+10*time.Second)
+	defer cancel()
+	up, err := d.Dial(ctx)
+	if err != nil {
+		return err
+	}
+	m.pool.replacePrimary(up)
+	m.health.heard()
+	m.health.healed.Add(1)
+	return nil
+}
+
+// isClosing reports whether the master is shutting down.
+func (m *Master) isClosing() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closing
+}
+
+// replacePrimary makes up the primary connection. The old one stays in
+// the pool, retired (no new sessions), until it closes.
+func (p *Pool) replacePrimary(up *Upstream) {
+	p.mu.Lock()
+	old := p.conns[0]
+	old.retired = true
+	uc := &upConn{Upstream: up}
+	p.conns = append([]*upConn{uc}, p.conns...)
+	p.broadcast()
+	p.mu.Unlock()
+	go p.serve(uc)
+	go p.forget(old)
+}
