@@ -30,11 +30,11 @@ lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) mod tidy -diff
 
-bench: ## Benchmarks against a local sshd behind a 50 ms relay (not tests).
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./integration/
+bench: ## sshshare vs ControlMaster vs plain ssh on a local sshd; prints tables, writes docs/benchmarks.md.
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./integration/bench -args -docs "$(CURDIR)/docs/benchmarks.md"
 
 demo: build ## The main job on a throwaway local sshd: cold and warm ssh timings.
-	$(GO) run ./integration/demo
+	$(GO) run ./integration/demo -sshshare "$(CURDIR)/bin/sshshare"
 
 cross: ## Build for darwin/amd64, darwin/arm64 and windows/amd64.
 	GOOS=darwin  GOARCH=amd64 $(GO) build -o /dev/null ./...
