@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/sshshare/sshshare/share"
@@ -32,6 +33,9 @@ func (c MasterCmd) Run() error {
 		return err
 	}
 	defer closeLog()
+	if stop := startProfile(log); stop != nil {
+		defer stop()
+	}
 	m, err := c.start(log)
 	report.Report(err)
 	if err != nil {
@@ -89,6 +93,30 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 	return func(ctx context.Context, host string, port int) (net.Conn, error) {
 		return dialThrough(ctx, chain, host, port)
 	}, nil
+}
+
+// profileEnv names a file to write the master's CPU profile to (pprof),
+// for performance work.
+const profileEnv = "SSHSHARE_CPUPROFILE"
+
+// startProfile starts CPU profiling when profileEnv is set.
+func startProfile(log *slog.Logger) func() {
+	path := os.Getenv(profileEnv)
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		log.Warn("cpu profile", "err", err)
+		return nil
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // openMasterLog opens the log file beside the socket.
