@@ -146,7 +146,7 @@ func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Requ
 	if nch.ChannelType() == "session" {
 		return c.m.pool.OpenSession(context.Background(), nch.ExtraData())
 	}
-	ch, reqs, err := c.m.pool.Primary().Conn.OpenChannel(nch.ChannelType(), nch.ExtraData())
+	ch, reqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
 	return ch, reqs, func() {}, err
 }
 

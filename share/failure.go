@@ -42,3 +42,19 @@ func recentFailure(socket string, since time.Time) error {
 	}
 	return &HintError{Err: errors.New(rec.Error), Fix: rec.Hint}
 }
+
+// stoppedPath marks a master stopped on request, so its clients' invocations
+// can say so.
+func stoppedPath(socket string) string { return socket + ".stopped" }
+
+// recordStop notes that the master for socket was stopped on request.
+func recordStop(socket string) {
+	os.WriteFile(stoppedPath(socket), []byte(time.Now().Format(time.RFC3339Nano)+"\n"), 0o600)
+}
+
+// stoppedRecently reports whether the master for socket was stopped on
+// request in the last few seconds.
+func stoppedRecently(socket string) bool {
+	info, err := os.Stat(stoppedPath(socket))
+	return err == nil && time.Since(info.ModTime()) < 10*time.Second
+}

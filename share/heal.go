@@ -18,8 +18,13 @@ import (
 // fresh master, which asks.
 
 // errUpstreamDead is a channel open that failed because the upstream
-// stopped answering.
+// stopped answering, after which the master healed it: worth one more try
+// on the fresh connection.
 var errUpstreamDead = errors.New("upstream stopped answering")
+
+// errUpstreamLost is a channel open that failed because the upstream
+// stopped answering and could not be healed: the master is ending.
+var errUpstreamLost = errors.New("upstream connection lost and a new login needs a prompt")
 
 // healer serialises healing so one dead connection is replaced once.
 type healer struct{ mu sync.Mutex }
@@ -53,10 +58,23 @@ func (m *Master) openWatched(up *Upstream, chanType string, extra []byte) (ssh.C
 				r.ch.Close()
 			}
 		}()
+		if m.health.failed.Load() || m.isClosing() {
+			return nil, nil, errUpstreamLost
+		}
 		return nil, nil, errUpstreamDead
 	}
 	r := <-done
 	return r.ch, r.reqs, r.err
+}
+
+// openRetried is openWatched on the primary, tried once more on the fresh
+// connection if the first one was found dead and healed.
+func (m *Master) openRetried(chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
+	ch, reqs, err := m.openWatched(m.pool.Primary(), chanType, extra)
+	if errors.Is(err, errUpstreamDead) {
+		ch, reqs, err = m.openWatched(m.pool.Primary(), chanType, extra)
+	}
+	return ch, reqs, err
 }
 
 // upstreamDead handles a connection found dead. A pooled extra connection

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/sshshare/sshshare/lock"
@@ -54,7 +55,10 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 			return err // printed before ssh, refused, hangs up on us
 		}
 	}
-	return <-spliced
+	if err := <-spliced; !errors.Is(err, ErrMasterClosed) {
+		return err
+	}
+	return inv.masterClosed()
 }
 
 // Connect returns a connection to a master that has accepted this client,
@@ -201,11 +205,18 @@ func exchange(conn net.Conn, hello Hello) (Reply, error) {
 	return reply, err
 }
 
+// ErrMasterClosed is a splice the master side ended while ssh was still
+// connected: the master was stopped, died, or lost its upstream.
+var ErrMasterClosed = errors.New("master ended the connection")
+
 // Splice copies stdin to conn and conn to stdout; it returns when the
-// master side ends, whatever stdin is doing.
+// master side ends, whatever stdin is doing. It returns ErrMasterClosed if
+// the master ended first: in a normal ending ssh closes its side first.
 func Splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
+	var stdinDone atomic.Bool
 	go func() {
 		io.Copy(conn, stdin)
+		stdinDone.Store(true)
 		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
@@ -214,5 +225,17 @@ func Splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("relay from master: %w", err)
 	}
+	if !stdinDone.Load() {
+		return ErrMasterClosed
+	}
 	return nil
+}
+
+// masterClosed explains a connection the master ended: stopped with
+// `sshshare stop`, or lost.
+func (inv *Invocation) masterClosed() error {
+	if stoppedRecently(inv.Socket) {
+		return fmt.Errorf("master for %s was stopped (sshshare stop)", inv.Target)
+	}
+	return fmt.Errorf("master for %s ended the connection (its upstream was lost, or it died); see %s", inv.Target, LogPath(inv.Socket))
 }

@@ -142,6 +142,7 @@ func (m *Master) logIn(ctx context.Context) {
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
+	m.pool.open = m.openWatched
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
 	m.health.heard()
 	m.login.Finish(nil)
@@ -278,6 +279,7 @@ func (m *Master) expire() {
 // Stop ends the master now, or once its clients have left (drain).
 func (m *Master) Stop(drain bool) {
 	if !drain {
+		recordStop(m.cfg.Socket)
 		m.shutdown("stopped")
 		return
 	}

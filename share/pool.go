@@ -53,7 +53,10 @@ func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >=
 // waits for a slot while slots keep freeing, and gets a further connection
 // (one login at a time) when none has freed for slotWait.
 type Pool struct {
-	dial  func(context.Context) (*Upstream, error)
+	dial func(context.Context) (*Upstream, error)
+	// open opens a channel on an upstream; the master watches it (see
+	// openWatched). errUpstreamDead from it means: try again.
+	open  func(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error)
 	serve func(*upConn) // routes the server-opened channels of a connection
 	log   *slog.Logger
 
@@ -66,10 +69,15 @@ type Pool struct {
 
 // newPool makes a pool whose primary connection is primary.
 func newPool(primary *Upstream, dial func(context.Context) (*Upstream, error), serve func(*upConn), log *slog.Logger) *Pool {
-	p := &Pool{dial: dial, serve: serve, log: log, changed: make(chan struct{})}
+	p := &Pool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain}
 	p.conns = []*upConn{{Upstream: primary}}
 	go serve(p.conns[0])
 	return p
+}
+
+// openPlain opens a channel with no watchdog.
+func openPlain(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
+	return up.Conn.OpenChannel(chanType, extra)
 }
 
 // Primary is the first upstream connection.
@@ -96,12 +104,12 @@ func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-ch
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("open session: %w", err)
 		}
-		ch, reqs, err := uc.Conn.OpenChannel("session", extra)
+		ch, reqs, err := p.open(uc.Upstream, "session", extra)
 		if err == nil {
 			p.opened(uc)
 			return ch, reqs, func() { p.release(uc) }, nil
 		}
-		if !p.refused(uc, err) {
+		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
 			return nil, nil, nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 // Status describes a running master, for `sshshare status`.
 type Status struct {
 	Target         string    `json:"target"`
+	Alias          string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
 	Mode           string    `json:"mode"`
 	Via            string    `json:"via"`
 	Pid            int       `json:"pid"`
@@ -36,7 +37,7 @@ func (m *Master) Status() *Status {
 	clients, draining := m.clients, m.draining
 	m.mu.Unlock()
 	s := &Status{
-		Target: m.cfg.Target.String(), Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
+		Target: m.cfg.Target.String(), Alias: m.cfg.Target.Alias, Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
 		Upstreams: m.upstreams(), Forwards: m.routes.count(),
 		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -30,16 +29,6 @@ func ParseVia(s string) ([]Target, error) {
 		hops = append(hops, t)
 	}
 	return hops, nil
-}
-
-// RunTunnel splices stdin and stdout to host:port through the master.
-func (inv *Invocation) RunTunnel(ctx context.Context, host string, port int, stdin io.Reader, stdout io.Writer) error {
-	conn, err := inv.DialTunnel(ctx, host, port)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return Splice(conn, stdin, stdout)
 }
 
 // DialTunnel returns a connection to host:port through the master's
@@ -145,7 +134,8 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 		return
 	}
 	target := net.JoinHostPort(h.Host, strconv.Itoa(h.Port))
-	ch, reqs, err := m.openDirect(h.Host, h.Port)
+	extra := ssh.Marshal(directTCPIPMsg{Host: h.Host, Port: uint32(h.Port), OriginHost: "127.0.0.1"})
+	ch, reqs, err := m.openRetried("direct-tcpip", extra)
 	var oe *ssh.OpenChannelError
 	if err != nil && !errors.As(err, &oe) {
 		writeFrame(conn, Reply{Retry: true, Error: err.Error()})
@@ -162,18 +152,6 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 	}
 	defer m.tunnelsLive.add(target)()
 	m.spliceChannel(conn, ch)
-}
-
-// openDirect opens a direct-tcpip channel to host:port upstream. If the
-// upstream turns out dead and is healed, it tries once more on the fresh
-// connection.
-func (m *Master) openDirect(host string, port int) (ssh.Channel, <-chan *ssh.Request, error) {
-	extra := ssh.Marshal(directTCPIPMsg{Host: host, Port: uint32(port), OriginHost: "127.0.0.1"})
-	ch, reqs, err := m.openWatched(m.pool.Primary(), "direct-tcpip", extra)
-	if errors.Is(err, errUpstreamDead) && !m.health.failed.Load() {
-		ch, reqs, err = m.openWatched(m.pool.Primary(), "direct-tcpip", extra)
-	}
-	return ch, reqs, err
 }
 
 // awaitLogin waits for the master's login, bounded by loginWait.

@@ -129,7 +129,10 @@ func (c ProxyCmd) runTunnel(log *slog.Logger) error {
 		return err
 	}
 	defer conn.Close()
-	return share.Splice(conn, os.Stdin, os.Stdout)
+	if err := share.Splice(conn, os.Stdin, os.Stdout); !errors.Is(err, share.ErrMasterClosed) {
+		return err
+	}
+	return fmt.Errorf("master for %s ended the tunnel to %s:%s (stopped, or lost its upstream)", chain[len(chain)-1].Target.Host, c.Host, c.Port)
 }
 
 // jumpChain builds one invocation per jump host of --via a,b,c: the master

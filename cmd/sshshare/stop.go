@@ -11,7 +11,7 @@ import (
 
 // StopCmd stops masters, like ssh -O exit (or -O stop with --drain).
 type StopCmd struct {
-	Target string `arg:"" optional:"" help:"HOST or user@host:port of the master to stop."`
+	Target string `arg:"" optional:"" help:"HOST, the host alias you typed, or user@host:port of the master to stop."`
 	All    bool   `help:"Stop every master."`
 	Drain  bool   `help:"Refuse new clients and exit when the last one leaves, instead of closing now."`
 }
@@ -27,7 +27,7 @@ func (c StopCmd) Run(stdout io.Writer, stderr stderrWriter) error {
 	}
 	stopped := 0
 	for _, s := range queryAll(stateDir, stderr) {
-		if !c.All && !matchesTarget(s.Target, c.Target) {
+		if !c.All && !matchesTarget(s.Target, c.Target) && s.Alias != c.Target {
 			continue
 		}
 		if _, err := share.Query(stateDir, s.Socket, share.Hello{Op: share.OpStop, Drain: c.Drain}); err != nil {

@@ -130,6 +130,9 @@ func (c *Client) Command(name string, args ...string) *exec.Cmd {
 		"USER=" + c.SSHD.User,
 		"LOGNAME=" + c.SSHD.User,
 		"LANG=C",
+		// A -race sshshare sleeps a second on exit; ssh waits for its
+		// KnownHostsCommand twice per connection.
+		"GORACE=atexit_sleep_ms=0",
 	}, c.Env...)
 	return cmd
 }
