@@ -113,6 +113,7 @@ func (m *Master) heal() error {
 		return err
 	}
 	m.pool.replacePrimary(up)
+	go m.pool.Refill()
 	m.health.heard()
 	m.health.healed.Add(1)
 	return nil

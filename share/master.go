@@ -143,11 +143,13 @@ func (m *Master) logIn(ctx context.Context) {
 	extra.Heard = nil    // only the primary's health decides the master's
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
 	m.pool.open = m.openWatched
+	m.pool.spares = true
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
 	m.health.heard()
 	m.login.Finish(nil)
 	go m.watchUpstream()
 	go m.keepalive()
+	go m.pool.Refill()
 }
 
 // Serve accepts local clients until the master shuts down, and returns why.

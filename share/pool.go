@@ -65,6 +65,10 @@ type Pool struct {
 	changed    chan struct{} // closed and replaced when a slot frees or a connection is added
 	growing    bool          // a login for another connection is under way
 	growFailed time.Time     // when the last such login failed
+	spares     bool          // keep a session opened ahead of demand
+	spare      *spare        // that session
+	filling    bool          // a spare is being opened
+	closed     bool
 }
 
 // newPool makes a pool whose primary connection is primary.
@@ -97,6 +101,11 @@ func (p *Pool) Size() int {
 // OpenSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
 func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
+	if len(extra) == 0 && p.spares {
+		if ch, reqs, release, ok := p.takeSpare(); ok {
+			return ch, reqs, release, nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	for range maxRefusals {
@@ -276,6 +285,7 @@ func (p *Pool) forget(uc *upConn) {
 func (p *Pool) Close() {
 	p.mu.Lock()
 	conns := append([]*upConn(nil), p.conns...)
+	p.closed = true
 	p.mu.Unlock()
 	for _, uc := range conns {
 		uc.Conn.Close()

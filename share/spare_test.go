@@ -1,0 +1,54 @@
+package share
+
+import (
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// TestPoolSpare: with spares on, a session is opened ahead of demand, the
+// next OpenSession gets it without opening anything upstream, and a new
+// spare takes its place.
+func TestPoolSpare(t *testing.T) {
+	f := newPoolFixture(t, 10, ssh.Prohibited)
+	f.pool.spares = true
+	srv := f.server(0)
+	f.pool.Refill()
+	if got := srv.live.Load(); got != 1 {
+		t.Fatalf("sessions open upstream after Refill: got %d; want 1 (the spare)", got)
+	}
+	s := f.open(t)
+	waitFor(t, "a new spare after the first was taken", func() bool { return srv.live.Load() == 2 })
+	f.end(t, s, srv, 1)
+	f.pool.mu.Lock()
+	sessions := f.pool.conns[0].sessions
+	f.pool.mu.Unlock()
+	if sessions != 1 {
+		t.Errorf("pool slots held after the session ended: got %d; want 1 (the new spare)", sessions)
+	}
+}
+
+// TestPoolSpareWithinMaxSessions: a spare never grows the pool, and a full
+// connection's last slot goes to a session, not to a spare.
+func TestPoolSpareWithinMaxSessions(t *testing.T) {
+	f := newPoolFixture(t, 2, ssh.Prohibited)
+	f.pool.spares = true
+	srv := f.server(0)
+	f.pool.Refill()
+	a := f.open(t) // takes the spare, refills the second slot
+	waitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
+	b := f.open(t) // takes that one; no slot left for a spare
+	f.pool.Refill()
+	if got, dials := srv.live.Load(), f.dials.Load(); got != 2 || dials != 0 {
+		t.Errorf("upstream sessions %d, dials %d; want 2 and 0", got, dials)
+	}
+	f.end(t, a, srv, 1)
+	f.end(t, b, srv, 0)
+}
+
+// hasSpare reports whether the pool holds a spare now.
+func (f *poolFixture) hasSpare() bool {
+	f.pool.mu.Lock()
+	defer f.pool.mu.Unlock()
+	return f.pool.spare != nil
+}
