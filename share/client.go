@@ -119,6 +119,15 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		nch.Reject(ssh.Prohibited, "no more sessions")
 		return
 	}
+	var spare upSession
+	fromSpare := false
+	if isSession && len(nch.ExtraData()) == 0 {
+		spare, fromSpare = c.m.takeSpare()
+	}
+	if fromSpare {
+		c.bridgeFromSpare(nch, spare)
+		return
+	}
 	up, upReqs, release, err := c.openUpstream(nch)
 	if err != nil {
 		rejectLike(nch, err)
@@ -130,11 +139,35 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		up.Close()
 		return
 	}
+	c.bridge(down, downReqs, up, upReqs, isSession)
+}
+
+// bridgeFromSpare serves a session on a spare: started with a watchdog
+// (see startOnSpare), then bridged.
+func (c *client) bridgeFromSpare(nch ssh.NewChannel, s upSession) {
+	down, downReqs, err := nch.Accept()
+	if err != nil {
+		s.ch.Close()
+		s.release()
+		return
+	}
+	s, ok := c.startOnSpare(downReqs, s)
+	if !ok {
+		down.Close()
+		return
+	}
+	defer s.release()
+	c.bridge(down, downReqs, s.ch, s.reqs, false)
+}
+
+// bridge joins a client's channel to its upstream counterpart until both
+// have closed.
+func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool) {
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
 	b := &Bridge{
 		Down: end{down, downReqs}, Up: end{up, upReqs},
-		GateStdin: isSession, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
+		GateStdin: gate, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
 		OnRequest: c.observe,
 	}
 	b.Run()

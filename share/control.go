@@ -48,6 +48,7 @@ type Reply struct {
 	Hint   string  `json:"hint,omitempty"`
 	Retry  bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
 	Status *Status `json:"status,omitempty"`
+	Pid    int     `json:"pid,omitempty"` // the master's, on OK
 }
 
 // ErrFrameTooLarge is returned for a frame longer than the protocol allows.

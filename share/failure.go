@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,18 +45,22 @@ func recentFailure(socket string, since time.Time) error {
 	return &HintError{Err: errors.New(rec.Error), Fix: rec.Hint}
 }
 
-// stoppedPath marks a master stopped on request, so its clients' invocations
-// can say so.
+// stoppedPath marks a master stopped on request, so its clients'
+// invocations can say so.
 func stoppedPath(socket string) string { return socket + ".stopped" }
 
-// recordStop notes that the master for socket was stopped on request.
-func recordStop(socket string) {
-	os.WriteFile(stoppedPath(socket), []byte(time.Now().Format(time.RFC3339Nano)+"\n"), 0o600)
+// recordStop notes that master pid for socket was stopped on request.
+func recordStop(socket string, pid int) {
+	os.WriteFile(stoppedPath(socket), []byte(strconv.Itoa(pid)+"\n"), 0o600)
 }
 
-// stoppedRecently reports whether the master for socket was stopped on
-// request in the last few seconds.
-func stoppedRecently(socket string) bool {
+// wasStopped reports whether master pid for socket was stopped on request
+// in the last minute.
+func wasStopped(socket string, pid int) bool {
+	b, err := os.ReadFile(stoppedPath(socket))
+	if err != nil || pid == 0 || strings.TrimSpace(string(b)) != strconv.Itoa(pid) {
+		return false
+	}
 	info, err := os.Stat(stoppedPath(socket))
-	return err == nil && time.Since(info.ModTime()) < 10*time.Second
+	return err == nil && time.Since(info.ModTime()) < time.Minute
 }

@@ -102,8 +102,13 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	m.log.Info("upstream healed with a fresh login")
 }
 
-// heal logs in again without prompting and makes that the primary.
+// heal logs in again without prompting and makes that the primary. A
+// master chained through another master (--via) does not: its upstream
+// ends when that master is stopped, and must not bring it back.
 func (m *Master) heal() error {
+	if m.dialer.DialVia != nil {
+		return errors.New("not healing a chained master; the next ssh rebuilds the chain")
+	}
 	d := *m.dialer
 	d.Prompter = nil
 	ctx, cancel := context.WithTimeout(context.Background(), d.connectTimeout()+10*time.Second)

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/sshshare/sshshare/lock"
@@ -55,10 +54,11 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 			return err // printed before ssh, refused, hangs up on us
 		}
 	}
-	if err := <-spliced; !errors.Is(err, ErrMasterClosed) {
-		return err
+	err = <-spliced
+	if stopped := inv.stopped(conn); stopped != nil {
+		return stopped
 	}
-	return inv.masterClosed()
+	return err
 }
 
 // Connect returns a connection to a master that has accepted this client,
@@ -173,7 +173,7 @@ func dialOp(socket string, hello Hello) (net.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("master %s: %w", socket, err)
 	}
-	return conn, nil
+	return &masterConn{Conn: conn, pid: reply.Pid}, nil
 }
 
 // RefusedError is a working master's refusal of an operation, such as a
@@ -205,37 +205,54 @@ func exchange(conn net.Conn, hello Hello) (Reply, error) {
 	return reply, err
 }
 
-// ErrMasterClosed is a splice the master side ended while ssh was still
-// connected: the master was stopped, died, or lost its upstream.
-var ErrMasterClosed = errors.New("master ended the connection")
+// spliceLinger bounds how long a splice waits for the master after ssh
+// closed its side: the invocation must not outlive ssh for long, holding
+// the user's stderr (`$(ssh host cmd 2>&1)` would wait for it).
+const spliceLinger = 2 * time.Second
 
-// Splice copies stdin to conn and conn to stdout; it returns when the
-// master side ends, whatever stdin is doing. It returns ErrMasterClosed if
-// the master ended first: in a normal ending ssh closes its side first.
+// Splice copies stdin to conn and conn to stdout until the master side
+// ends, or for at most spliceLinger after stdin ended.
 func Splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
-	var stdinDone atomic.Bool
+	stdinDone := make(chan struct{})
 	go func() {
 		io.Copy(conn, stdin)
-		stdinDone.Store(true)
 		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 			cw.CloseWrite()
 		}
+		close(stdinDone)
+	}()
+	go func() {
+		<-stdinDone
+		time.Sleep(spliceLinger)
+		conn.SetReadDeadline(time.Now())
 	}()
 	_, err := io.Copy(stdout, conn)
-	if err != nil && !errors.Is(err, net.ErrClosed) {
+	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrDeadlineExceeded) {
 		return fmt.Errorf("relay from master: %w", err)
-	}
-	if !stdinDone.Load() {
-		return ErrMasterClosed
 	}
 	return nil
 }
 
-// masterClosed explains a connection the master ended: stopped with
-// `sshshare stop`, or lost.
-func (inv *Invocation) masterClosed() error {
-	if stoppedRecently(inv.Socket) {
-		return fmt.Errorf("master for %s was stopped (sshshare stop)", inv.Target)
+// stopped explains a connection whose master was stopped on request
+// (`sshshare stop`), so the user knows why the session ended.
+func (inv *Invocation) stopped(conn net.Conn) error {
+	mc, ok := conn.(*masterConn)
+	if !ok || !wasStopped(inv.Socket, mc.pid) {
+		return nil
 	}
-	return fmt.Errorf("master for %s ended the connection (its upstream was lost, or it died); see %s", inv.Target, LogPath(inv.Socket))
+	return fmt.Errorf("master for %s was stopped (sshshare stop)", inv.Target)
+}
+
+// masterConn is a connection a master accepted, and that master's pid.
+type masterConn struct {
+	net.Conn
+	pid int
+}
+
+// CloseWrite half-closes the connection: the master sees ssh's EOF.
+func (c *masterConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
 }

@@ -216,7 +216,7 @@ func (m *Master) share(conn net.Conn, starter bool) {
 			return
 		}
 	}
-	if err := writeFrame(conn, Reply{OK: true}); err != nil {
+	if err := writeFrame(conn, Reply{OK: true, Pid: m.pid()}); err != nil {
 		return
 	}
 	cfg := m.server
@@ -281,7 +281,7 @@ func (m *Master) expire() {
 // Stop ends the master now, or once its clients have left (drain).
 func (m *Master) Stop(drain bool) {
 	if !drain {
-		recordStop(m.cfg.Socket)
+		recordStop(m.cfg.Socket, m.pid())
 		m.shutdown("stopped")
 		return
 	}

@@ -101,11 +101,6 @@ func (p *Pool) Size() int {
 // OpenSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
 func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
-	if len(extra) == 0 && p.spares {
-		if ch, reqs, release, ok := p.takeSpare(); ok {
-			return ch, reqs, release, nil
-		}
-	}
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	for range maxRefusals {

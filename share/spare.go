@@ -37,9 +37,21 @@ func (s *spare) usable() bool {
 	}
 }
 
+// takeSpare hands out the pool's spare session, if it keeps one.
+func (m *Master) takeSpare() (upSession, bool) {
+	if !m.pool.spares {
+		return upSession{}, false
+	}
+	ch, reqs, release, uc, ok := m.pool.takeSpare()
+	if !ok {
+		return upSession{}, false
+	}
+	return upSession{conn: uc.Conn, ch: ch, reqs: reqs, release: release}, true
+}
+
 // takeSpare hands out the spare, if there is a usable one, and starts a
 // refill either way.
-func (p *Pool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), bool) {
+func (p *Pool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), *upConn, bool) {
 	p.mu.Lock()
 	s := p.spare
 	p.spare = nil
@@ -48,11 +60,11 @@ func (p *Pool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), bool) {
 	go p.Refill()
 	switch {
 	case ok:
-		return s.ch, s.reqs, func() { p.release(s.uc) }, true
+		return s.ch, s.reqs, func() { p.release(s.uc) }, s.uc, true
 	case s != nil:
 		p.discard(s)
 	}
-	return nil, nil, nil, false
+	return nil, nil, nil, nil, false
 }
 
 // Refill opens a spare if there is none and a slot is free.

@@ -6,8 +6,8 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// TestPoolSpare: with spares on, a session is opened ahead of demand, the
-// next OpenSession gets it without opening anything upstream, and a new
+// TestPoolSpare: with spares on, a session is opened ahead of demand,
+// takeSpare hands it out without opening anything upstream, and a new
 // spare takes its place.
 func TestPoolSpare(t *testing.T) {
 	f := newPoolFixture(t, 10, ssh.Prohibited)
@@ -17,7 +17,7 @@ func TestPoolSpare(t *testing.T) {
 	if got := srv.live.Load(); got != 1 {
 		t.Fatalf("sessions open upstream after Refill: got %d; want 1 (the spare)", got)
 	}
-	s := f.open(t)
+	s := f.takeSpare(t)
 	waitFor(t, "a new spare after the first was taken", func() bool { return srv.live.Load() == 2 })
 	f.end(t, s, srv, 1)
 	f.pool.mu.Lock()
@@ -35,9 +35,9 @@ func TestPoolSpareWithinMaxSessions(t *testing.T) {
 	f.pool.spares = true
 	srv := f.server(0)
 	f.pool.Refill()
-	a := f.open(t) // takes the spare, refills the second slot
+	a := f.takeSpare(t) // takes the spare, refills the second slot
 	waitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
-	b := f.open(t) // takes that one; no slot left for a spare
+	b := f.takeSpare(t) // takes that one; no slot left for a spare
 	f.pool.Refill()
 	if got, dials := srv.live.Load(), f.dials.Load(); got != 2 || dials != 0 {
 		t.Errorf("upstream sessions %d, dials %d; want 2 and 0", got, dials)
@@ -51,4 +51,15 @@ func (f *poolFixture) hasSpare() bool {
 	f.pool.mu.Lock()
 	defer f.pool.mu.Unlock()
 	return f.pool.spare != nil
+}
+
+// takeSpare takes the pool's spare, failing the test if there is none.
+func (f *poolFixture) takeSpare(t *testing.T) pooledSession {
+	t.Helper()
+	ch, reqs, release, _, ok := f.pool.takeSpare()
+	if !ok {
+		t.Fatal("takeSpare: no spare")
+	}
+	go ssh.DiscardRequests(reqs)
+	return pooledSession{ch, release}
 }

@@ -47,6 +47,10 @@ func (inv *Invocation) DialTunnel(ctx context.Context, host string, port int) (n
 	return dialOp(inv.Socket, hello)
 }
 
+// Stopped explains a connection to this invocation's master that ended
+// because the master was stopped on request, or returns nil.
+func (inv *Invocation) Stopped(conn net.Conn) error { return inv.stopped(conn) }
+
 // TryTunnel is DialTunnel's fast path: no lock, no start-up.
 func (inv *Invocation) TryTunnel(host string, port int) (net.Conn, error) {
 	return dialOp(inv.Socket, Hello{Version: ProtocolVersion, Op: OpTunnel, Host: host, Port: port})
@@ -147,7 +151,7 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 	}
 	go ssh.DiscardRequests(reqs)
 	defer ch.Close()
-	if writeFrame(conn, Reply{OK: true}) != nil {
+	if writeFrame(conn, Reply{OK: true, Pid: m.pid()}) != nil {
 		return
 	}
 	defer m.tunnelsLive.add(target)()

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/sshshare/sshshare/share"
@@ -104,6 +106,9 @@ type ProxyCmd struct {
 // Run connects stdio to the target's master (share mode) or through the
 // jump hosts' masters to the target (tunnel mode).
 func (c ProxyCmd) Run(log *slog.Logger) error {
+	// ssh sends SIGHUP as it exits; finish printing why the session ended
+	// instead (Splice bounds how long we stay).
+	signal.Ignore(syscall.SIGHUP)
 	if c.Via != "" {
 		return c.runTunnel(log)
 	}
@@ -129,10 +134,11 @@ func (c ProxyCmd) runTunnel(log *slog.Logger) error {
 		return err
 	}
 	defer conn.Close()
-	if err := share.Splice(conn, os.Stdin, os.Stdout); !errors.Is(err, share.ErrMasterClosed) {
-		return err
+	err = share.Splice(conn, os.Stdin, os.Stdout)
+	if stopped := chain[len(chain)-1].Stopped(conn); stopped != nil {
+		return stopped
 	}
-	return fmt.Errorf("master for %s ended the tunnel to %s:%s (stopped, or lost its upstream)", chain[len(chain)-1].Target.Host, c.Host, c.Port)
+	return err
 }
 
 // jumpChain builds one invocation per jump host of --via a,b,c: the master

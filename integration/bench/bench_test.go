@@ -31,6 +31,11 @@ func BenchmarkCold50ms(b *testing.B) { benchCold(b, 50*time.Millisecond) }
 // BenchmarkBurst50ms: -burst (50) simultaneous cold `ssh host true`.
 func BenchmarkBurst50ms(b *testing.B) { benchBurst(b, 50*time.Millisecond) }
 
+// BenchmarkTunnelWarm50ms: `ssh target true` through a bastion at 50 ms
+// RTT, the bastion login already up: sshshare tunnel mode (--via) against
+// ProxyJump with and without ControlMaster on the bastion (issue 6).
+func BenchmarkTunnelWarm50ms(b *testing.B) { benchTunnelWarm(b, 50*time.Millisecond) }
+
 // BenchmarkBulk: 300 MB down and up with cat, scp and sftp, direct.
 func BenchmarkBulk(b *testing.B) { benchBulk(b) }
 

@@ -1,9 +1,11 @@
 // Package bench holds sshshare's benchmarks: plain ssh, OpenSSH's
 // ControlMaster and sshshare measured side by side, interleaved in one run,
 // against a throwaway sshd on 127.0.0.1 (behind the harness's delaying
-// relay where a round-trip time is set). They measure; they never assert
-// a speed. `make bench` runs them all, prints the tables and rewrites
-// docs/benchmarks.md:
+// relay where a round-trip time is set); the tunnel-mode benchmark adds a
+// second sshd, a target behind that one as bastion, and compares sshshare
+// --via with ProxyJump with and without ControlMaster on the bastion. They
+// measure; they never assert a speed. `make bench` runs them all, prints
+// the tables and rewrites docs/benchmarks.md:
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./integration/bench \
 //	    -args -docs "$PWD/docs/benchmarks.md"

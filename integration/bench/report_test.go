@@ -179,6 +179,20 @@ direction by half of it; "0 ms" is a direct connection. The three methods:
   directory, `+"`ControlPersist 60`"+`, as in the seed article.
 - **plain ssh**: no sharing; every command logs in.
 
+The tunnel-mode table (issue 6) has two sshd instead: a bastion, which the
+client reaches through the relay, and a target, which the bastion reaches
+directly on 127.0.0.1, as a remote bastion reaches the hosts beside it. All
+three of its methods log in to the target end to end every time; they differ
+on the bastion leg:
+
+- **sshshare tunnel**: `+"`ProxyCommand sshshare --via bastion %%r %%h %%p`"+` on
+  the target's Host block; sshshare's master holds the one bastion login.
+- **ProxyJump**: `+"`ProxyJump bastion`"+`, which is `+"`ssh -J bastion target`"+`;
+  every command logs in to the bastion too.
+- **ProxyJump + ControlMaster**: the same with `+"`ControlMaster auto`"+`,
+  `+"`ControlPath`"+` and `+"`ControlPersist 60`"+` on the bastion's Host block, the
+  usual OpenSSH way to share the bastion login.
+
 "Warm" means the method's master is already up (one unmeasured warm-up
 command each); "cold" means it is not (stopped before each sample, with
 `+"`sshshare stop --all`"+` or `+"`ssh -O exit`"+`). Samples are taken
