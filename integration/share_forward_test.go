@@ -8,7 +8,6 @@ import (
 	"net"
 	"regexp"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ const shareForwardWait = 15 * time.Second
 // listener goes away upstream when its client exits.
 func TestShareForwards(t *testing.T) {
 	e := newShareEnv(t, harness.SSHDOptions{})
-	echo := shareEchoServer(t)
+	echo := harness.EchoServer(t)
 	e.mustSSH(t, "true")
 	t.Run("-L", func(t *testing.T) {
 		port := shareFreePort(t)
@@ -155,48 +154,6 @@ func shareAllocatedPort(t *testing.T, ssh *harness.Proc) int {
 }
 
 // shareEchoServer starts a TCP echo server on 127.0.0.1 and returns its
-// address; a cleanup closes it and every connection it accepted.
-func shareEchoServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu    sync.Mutex
-		conns []net.Conn
-		wg    sync.WaitGroup
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				io.Copy(c, c)
-				c.Close()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
 
 // shareFreePort returns a port on 127.0.0.1 that was free a moment ago.
 func shareFreePort(t *testing.T) int {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -146,7 +145,7 @@ func (e *tunnelEnv) sftp(op string) func(t *testing.T, local, remote string) *ex
 // of this test and sends a line through the forward.
 func (e *tunnelEnv) checkLocalForward(t *testing.T) {
 	t.Helper()
-	echo := tunnelEchoServer(t)
+	echo := harness.EchoServer(t)
 	local := tunnelClosedPort(t)
 	spec := "127.0.0.1:" + strconv.Itoa(local) + ":" + echo
 	p := harness.Start(t, e.c.SSH("-N", "-o", "ExitOnForwardFailure=yes", "-L", spec, tunnelTarget))
@@ -182,47 +181,6 @@ func (e *tunnelEnv) checkLocalForward(t *testing.T) {
 }
 
 // tunnelEchoServer listens on 127.0.0.1 and echoes every connection back
-// until the test ends; it returns "127.0.0.1:PORT".
-func tunnelEchoServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("echo server: %v", err)
-	}
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, _ = io.Copy(c, c)
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
 
 // tunnelRandom returns n reproducible pseudo-random bytes.
 func tunnelRandom(n int) []byte {

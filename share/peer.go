@@ -18,3 +18,20 @@ func checkPeer(conn net.Conn) error {
 	}
 	return nil
 }
+
+// controlFD runs f on the file descriptor of conn, a Unix socket.
+func controlFD(conn net.Conn, f func(fd uintptr) error) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return fmt.Errorf("not a unix socket")
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := raw.Control(func(fd uintptr) { ferr = f(fd) }); err != nil {
+		return err
+	}
+	return ferr
+}

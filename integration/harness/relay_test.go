@@ -6,52 +6,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"sync"
 	"testing"
 	"time"
 )
-
-// startEcho starts a TCP echo server on 127.0.0.1 that half-closes after
-// echoing everything up to the client's EOF.
-func startEcho(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				io.Copy(c, c)
-				c.(*net.TCPConn).CloseWrite()
-			}()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
 
 func dial(t *testing.T, addr string) *net.TCPConn {
 	t.Helper()
@@ -90,7 +47,7 @@ func TestRelayEcho(t *testing.T) {
 		{"delayed", 20 * time.Millisecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := NewRelay(t, startEcho(t), tc.delay)
+			r := NewRelay(t, EchoServer(t), tc.delay)
 			c := dial(t, r.Addr())
 			rtt := roundTrip(t, c, "hello")
 			if floor := 2 * tc.delay; rtt < floor {
@@ -115,7 +72,7 @@ func TestRelayEcho(t *testing.T) {
 func TestRelayPipelines(t *testing.T) {
 	// Unpipelined, 4 MiB in 32 KiB chunks would take 128 one-way delays.
 	const delay = 25 * time.Millisecond
-	r := NewRelay(t, startEcho(t), delay)
+	r := NewRelay(t, EchoServer(t), delay)
 	c := dial(t, r.Addr())
 	msg := bytes.Repeat([]byte("0123456789abcdef"), 256<<10)
 	start := time.Now()
@@ -136,7 +93,7 @@ func TestRelayPipelines(t *testing.T) {
 }
 
 func TestRelayBlackHole(t *testing.T) {
-	r := NewRelay(t, startEcho(t), 0)
+	r := NewRelay(t, EchoServer(t), 0)
 	old := dial(t, r.Addr())
 	roundTrip(t, old, "before")
 	r.BlackHole()
