@@ -17,6 +17,13 @@ import (
 // HostKeyFile is the name of the local host key inside the state directory.
 const HostKeyFile = "hostkey"
 
+// KnownHostsFile is a known_hosts file in the state directory that accepts
+// the local host key for any host name: listed as a second
+// UserKnownHostsFile, it lets ssh accept masters without running
+// KnownHostsCommand on every connection. The key is private to this user,
+// so only this user's masters can present it.
+const KnownHostsFile = "known_hosts"
+
 // HostKey returns the per-user local host key that masters present to local
 // ssh clients, creating it in dir on first use. The key never leaves this
 // machine: it only proves to the local ssh that it reached this user's
@@ -28,13 +35,37 @@ func HostKey(dir string) (ssh.Signer, error) {
 	}
 	path := filepath.Join(dir, HostKeyFile)
 	signer, err := readHostKey(path)
-	if !errors.Is(err, fs.ErrNotExist) {
-		return signer, err
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := createHostKey(path); err != nil {
+			return nil, err
+		}
+		signer, err = readHostKey(path)
 	}
-	if err := createHostKey(path); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	return readHostKey(path)
+	return signer, writeKnownHosts(dir, signer)
+}
+
+// writeKnownHosts writes KnownHostsFile for signer unless it is there.
+func writeKnownHosts(dir string, signer ssh.Signer) error {
+	path := filepath.Join(dir, KnownHostsFile)
+	want := KnownHostsLine("*", signer) + "\n"
+	if b, err := os.ReadFile(path); err == nil && string(b) == want {
+		return nil
+	}
+	tmp, err := os.CreateTemp(dir, KnownHostsFile+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeClose(tmp, []byte(want)); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // readHostKey parses the OpenSSH private key at path.

@@ -164,3 +164,25 @@ func TestEnsurePrivateDirNotDir(t *testing.T) {
 		t.Error("got nil; want an error for a regular file")
 	}
 }
+
+func TestHostKeyWritesWildcardKnownHosts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sshshare")
+	signer, err := HostKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := KnownHostsLine("*", signer) + "\n"; string(b) != want {
+		t.Errorf("known_hosts: got %q; want %q", b, want)
+	}
+}
+
+func TestWithoutFileDropsLocalKnownHosts(t *testing.T) {
+	got := withoutFile([]string{"/h/.ssh/known_hosts", "/h/.ssh/sshshare//known_hosts"}, "/h/.ssh/sshshare/known_hosts")
+	if len(got) != 1 || got[0] != "/h/.ssh/known_hosts" {
+		t.Errorf("got %q; want only /h/.ssh/known_hosts", got)
+	}
+}

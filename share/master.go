@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,6 +99,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
+	hostCfg.UserKnownHostsFiles = withoutFile(hostCfg.UserKnownHostsFiles, filepath.Join(cfg.StateDir, KnownHostsFile))
 	m.dialer = &Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
 		Heard: m.health.heard, DialVia: cfg.DialVia}
 	if m.ln, err = publish(cfg.Socket); err != nil {
@@ -109,6 +111,19 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	go m.logIn(ctx)
 	return m, nil
+}
+
+// withoutFile drops the local host key's known_hosts file from the files
+// the upstream is checked against: its "*" entry would add the local key's
+// algorithm to every host's HostKeyAlgorithms (golang/go#29286).
+func withoutFile(files []string, drop string) []string {
+	var out []string
+	for _, f := range files {
+		if filepath.Clean(f) != filepath.Clean(drop) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // resolved fills a target's missing user and port from the ssh config.
