@@ -213,6 +213,9 @@ const spliceLinger = 2 * time.Second
 // Splice copies stdin to conn and conn to stdout until the master side
 // ends, or for at most spliceLinger after stdin ended.
 func Splice(conn net.Conn, stdin io.Reader, stdout io.Writer) error {
+	if mc, ok := conn.(*masterConn); ok {
+		conn = mc.Conn // the raw socket: io.Copy can splice(2) it to and from pipes
+	}
 	stdinDone := make(chan struct{})
 	go func() {
 		io.Copy(conn, stdin)
