@@ -92,8 +92,10 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 		return
 	}
 	m.log.Warn("upstream dead", "reason", reason)
+	m.noteError("upstream dead: " + reason)
 	if err := m.heal(); err != nil {
 		m.log.Error("heal upstream", "err", err)
+		m.noteError("heal upstream: " + err.Error())
 		m.health.failed.Store(true)
 		go m.shutdown("upstream dead: " + reason)
 		return

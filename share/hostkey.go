@@ -25,6 +25,7 @@ type HostKeyCheck struct {
 	Strict string   // StrictHostKeyChecking as ssh -G prints it
 	// Prompter asks about an unknown key when Strict is "ask"; nil refuses.
 	Prompter Prompter
+	Hash     bool // HashKnownHosts: record names hashed, as ssh does
 	db       *knownhosts.HostKeyDB
 }
 
@@ -34,6 +35,7 @@ func newHostKeyCheck(cfg HostConfig) (*HostKeyCheck, error) {
 		Files:  append(append([]string(nil), cfg.UserKnownHostsFiles...), cfg.GlobalKnownHostsFiles...),
 		Alias:  cfg.HostKeyAlias,
 		Strict: cfg.StrictHostKeyChecking,
+		Hash:   cfg.HashKnownHosts,
 	}
 	var existing []string
 	for _, f := range c.Files {
@@ -162,7 +164,11 @@ func (c *HostKeyCheck) record(name string, key ssh.PublicKey) error {
 	if err != nil {
 		return fmt.Errorf("record host key: %w", err)
 	}
-	_, err = fmt.Fprintln(f, knownhosts.Line([]string{name}, key))
+	entry := knownhosts.Normalize(name)
+	if c.Hash {
+		entry = xknownhosts.HashHostname(entry)
+	}
+	_, err = fmt.Fprintf(f, "%s %s", entry, ssh.MarshalAuthorizedKey(key))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -466,3 +466,27 @@ func TestKeyTypeName(t *testing.T) {
 		})
 	}
 }
+
+func TestAcceptNewHashesWhenAsked(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "known_hosts")
+	c, err := newHostKeyCheck(HostConfig{UserKnownHostsFiles: []string{file}, StrictHostKeyChecking: "accept-new", HashKnownHosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := newTestKey(t).PublicKey()
+	if err := c.Callback("h.example", 2222)("", nil, key); err != nil {
+		t.Fatalf("accept-new: %v", err)
+	}
+	b, _ := os.ReadFile(file)
+	if !strings.HasPrefix(string(b), "|1|") || strings.Contains(string(b), "h.example") {
+		t.Errorf("recorded line %q; want a hashed name", b)
+	}
+	again, err := newHostKeyCheck(HostConfig{UserKnownHostsFiles: []string{file}, StrictHostKeyChecking: "true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.Callback("h.example", 2222)("", nil, key); err != nil {
+		t.Errorf("hashed entry not found again: %v", err)
+	}
+}

@@ -59,6 +59,7 @@ type Master struct {
 
 	tunnelsLive tunnels
 	healer      healer
+	lastErr     atomic.Value // string: the last problem a user should see in status
 
 	mu       sync.Mutex
 	clients  int
@@ -147,6 +148,7 @@ func (m *Master) logIn(ctx context.Context) {
 	primary, err := m.dialer.Dial(ctx)
 	if err != nil {
 		m.log.Error("login", "err", err)
+		m.noteError("login: " + err.Error())
 		recordFailure(m.cfg.Socket, err)
 		m.login.Finish(err)
 		time.Sleep(loginFailGrace) // let waiting clients hear why
@@ -378,6 +380,11 @@ func (m *Master) unpublish() {
 	if err := m.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		m.log.Warn("close listener", "err", err)
 	}
+}
+
+// noteError records a problem for status, besides the log.
+func (m *Master) noteError(msg string) {
+	m.lastErr.Store(time.Now().Format(time.TimeOnly) + " " + msg)
 }
 
 // Pid is the master's process id, for status.

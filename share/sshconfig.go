@@ -24,6 +24,7 @@ type HostConfig struct {
 	UserKnownHostsFiles          []string
 	GlobalKnownHostsFiles        []string
 	HostKeyAlias                 string
+	HashKnownHosts               bool
 	StrictHostKeyChecking        string // yes (true), ask, accept-new, no (false), off
 	BatchMode                    bool
 	ConnectTimeout               time.Duration // 0: the system's TCP timeout
@@ -126,6 +127,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.GlobalKnownHostsFiles = strings.Fields(value)
 	case "hostkeyalias":
 		c.HostKeyAlias = value
+	case "hashknownhosts":
+		c.HashKnownHosts = yes(value)
 	case "stricthostkeychecking":
 		c.StrictHostKeyChecking = value
 	case "batchmode":

@@ -29,6 +29,7 @@ type Status struct {
 	Healed         int64     `json:"healed"`
 	Draining       bool      `json:"draining"`
 	Log            string    `json:"log"`
+	LastError      string    `json:"last_error,omitempty"` // the last problem, also in the log
 }
 
 // Status reports the master's state now.
@@ -47,6 +48,7 @@ func (m *Master) Status() *Status {
 		Log: LogPath(m.cfg.Socket),
 	}
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
+	s.LastError, _ = m.lastErr.Load().(string)
 	if clients == 0 {
 		last := m.started
 		if n := m.stats.lastUsed.Load(); n != 0 {

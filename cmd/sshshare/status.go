@@ -67,7 +67,15 @@ func printStatusTable(w io.Writer, statuses []*share.Status) error {
 			s.Target, s.Mode, dash(s.Via), s.Pid, time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
 			s.Clients, s.Channels, s.Tunnels, s.Upstreams, s.BytesIn, s.BytesOut, health(s), s.Socket)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range statuses {
+		if s.LastError != "" {
+			fmt.Fprintf(w, "%s: last problem: %s\n", s.Target, s.LastError)
+		}
+	}
+	return nil
 }
 
 // dash shows an empty field as "-".
