@@ -41,8 +41,14 @@ type MasterStatus struct {
 // Masters returns what `sshshare status --json` reports for this client.
 func (c *Client) Masters(bin string) []MasterStatus {
 	c.tb.Helper()
+	return statusAs[MasterStatus](c, bin)
+}
+
+// statusAs runs `sshshare status --json` for c and decodes it into Ts.
+func statusAs[T any](c *Client, bin string) []T {
+	c.tb.Helper()
 	res := Run(c.tb, 20*time.Second, c.Command(bin, "status", "--json"))
-	var out []MasterStatus
+	var out []T
 	if res.Code != 0 || json.Unmarshal(res.Stdout, &out) != nil {
 		c.tb.Fatalf("sshshare status --json: %s", res)
 	}

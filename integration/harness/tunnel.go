@@ -1,12 +1,10 @@
 package harness
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // AddSSHD lets the client log in to another sshd besides its own: it
@@ -68,12 +66,7 @@ type TunnelStatus struct {
 // client, tunnel fields included.
 func (c *Client) TunnelMasters(bin string) []TunnelStatus {
 	c.tb.Helper()
-	res := Run(c.tb, 20*time.Second, c.Command(bin, "status", "--json"))
-	var out []TunnelStatus
-	if res.Code != 0 || json.Unmarshal(res.Stdout, &out) != nil {
-		c.tb.Fatalf("sshshare status --json: %s", res)
-	}
-	return out
+	return statusAs[TunnelStatus](c, bin)
 }
 
 // MasterLogs returns the logs of every master the client ran (they stay
