@@ -19,16 +19,7 @@ func TestRelayBlackHole(t *testing.T) {
 	relay := harness.NewRelay(t, sshd.Addr(), 0)
 	c.AddHost("target", "Port "+strconv.Itoa(relay.Port()))
 
-	cmd := c.SSH("-T", "target", "cat")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ssh := harness.Start(t, cmd)
+	ssh, stdin, stdout := harness.StartPiped(t, c.SSH("-T", "target", "cat"))
 	lines := readLines(stdout)
 
 	send(t, stdin, "one\n")

@@ -67,16 +67,7 @@ func TestShareExecStreams(t *testing.T) {
 func TestShareExecStdinStreamed(t *testing.T) {
 	e := newShareEnv(t, harness.SSHDOptions{})
 	t.Run("cat echoes each line before the next is sent", func(t *testing.T) {
-		cmd := e.c.SSH(shareHost, "cat")
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		ssh := harness.Start(t, cmd)
+		ssh, stdin, stdout := harness.StartPiped(t, e.c.SSH(shareHost, "cat"))
 		lines := readLines(stdout)
 		for i := range 5 {
 			line := "line " + strconv.Itoa(i) + "\n"

@@ -109,16 +109,7 @@ func (e *shareEnv) checkRemoteForward(t *testing.T, ssh *harness.Proc, stdin io.
 // and closing stdin ends ssh cleanly.
 func (e *shareEnv) checkStdioForward(t *testing.T, echo string) {
 	t.Helper()
-	cmd := e.c.SSH("-W", echo, shareHost)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ssh := harness.Start(t, cmd)
+	ssh, stdin, stdout := harness.StartPiped(t, e.c.SSH("-W", echo, shareHost))
 	lines := readLines(stdout)
 	for _, line := range []string{"through -W\n", "and again\n"} {
 		send(t, stdin, line)
