@@ -14,6 +14,7 @@ type client struct {
 	m              *Master
 	conn           *ssh.ServerConn
 	noMoreSessions atomic.Bool
+	gone           atomic.Bool // left: routes must not be added for it any more
 }
 
 // serveShare runs the master's side of a local ssh's SSH connection until
@@ -37,6 +38,7 @@ func (m *Master) serveShare(nc net.Conn, cfg *ssh.ServerConfig) {
 // leave cancels the client's remote forwards upstream and forgets its
 // routes, so nothing it set up outlives it.
 func (c *client) leave() {
+	c.gone.Store(true)
 	up := c.m.pool.Primary()
 	for _, k := range c.m.routes.ownedBy(c) {
 		if k.port == 0 {
@@ -85,7 +87,9 @@ func (c *client) tcpipForward(req *ssh.Request) {
 		if m.Port == 0 && ssh.Unmarshal(payload, &bound) == nil {
 			key.port = bound.Port
 		}
-		c.m.routes.add(key, c)
+		if !c.m.routes.add(key, c) {
+			c.m.pool.Primary().Conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{key.addr, key.port}))
+		}
 	}
 	if ok && req.Type == "cancel-tcpip-forward" {
 		c.m.routes.remove(forwardKey{m.Addr, m.Port})
@@ -104,7 +108,9 @@ func (c *client) streamlocalForward(req *ssh.Request) {
 	ok = ok && err == nil
 	switch {
 	case ok && req.Type == "streamlocal-forward@openssh.com":
-		c.m.routes.add(forwardKey{addr: m.Path}, c)
+		if !c.m.routes.add(forwardKey{addr: m.Path}, c) {
+			c.m.pool.Primary().Conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{m.Path}))
+		}
 	case ok:
 		c.m.routes.remove(forwardKey{addr: m.Path})
 	}

@@ -61,11 +61,16 @@ func newRoutes() *routes {
 	return &routes{forwards: make(map[forwardKey]*client)}
 }
 
-// add records that c owns the remote listener k.
-func (r *routes) add(k forwardKey, c *client) {
+// add records that c owns the remote listener k, unless c has left (then
+// it reports false and the caller cancels the listener).
+func (r *routes) add(k forwardKey, c *client) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if c.gone.Load() {
+		return false
+	}
 	r.forwards[k] = c
+	return true
 }
 
 // remove forgets the remote listener k.
@@ -118,6 +123,9 @@ func (r *routes) count() int {
 func (r *routes) want(kind string, c *client) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if c.gone.Load() {
+		return
+	}
 	list := r.list(kind)
 	for _, x := range *list {
 		if x == c {

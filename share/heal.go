@@ -48,7 +48,7 @@ func (m *Master) openWatched(up *Upstream, chanType string, extra []byte) (ssh.C
 	defer t.Stop()
 	select {
 	case r := <-done:
-		return r.ch, r.reqs, r.err
+		return r.ch, r.reqs, m.openError(up.Conn, r.err)
 	case <-t.C:
 	}
 	if err := m.health.ping(up.Conn, m.health.probeWait()); err != nil {
@@ -58,13 +58,30 @@ func (m *Master) openWatched(up *Upstream, chanType string, extra []byte) (ssh.C
 				r.ch.Close()
 			}
 		}()
-		if m.health.failed.Load() || m.isClosing() {
-			return nil, nil, errUpstreamLost
-		}
-		return nil, nil, errUpstreamDead
+		return nil, nil, m.deadError()
 	}
 	r := <-done
-	return r.ch, r.reqs, r.err
+	return r.ch, r.reqs, m.openError(up.Conn, r.err)
+}
+
+// openError passes a server's refusal on; any other failure means the
+// connection is gone (closed by the server, reset): it is reported dead,
+// and the open may be retried on the healed connection.
+func (m *Master) openError(conn ssh.Conn, err error) error {
+	var oe *ssh.OpenChannelError
+	if err == nil || errors.As(err, &oe) {
+		return err
+	}
+	m.upstreamDead(conn, "channel open failed: "+err.Error())
+	return m.deadError()
+}
+
+// deadError is errUpstreamDead if the master healed, else errUpstreamLost.
+func (m *Master) deadError() error {
+	if m.health.failed.Load() || m.isClosing() {
+		return errUpstreamLost
+	}
+	return errUpstreamDead
 }
 
 // openRetried is openWatched on the primary, tried once more on the fresh
@@ -88,7 +105,9 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 		return
 	}
 	if m.pool.Primary().Conn != dead {
-		dead.Close() // an extra connection, or a primary already replaced
+		if pingConn(dead, m.health.probeWait()) != nil {
+			dead.Close() // an extra connection, or a primary already replaced
+		}
 		return
 	}
 	m.log.Warn("upstream dead", "reason", reason)
@@ -100,9 +119,14 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 		go m.shutdown("upstream dead: " + reason)
 		return
 	}
-	dead.Close()
 	m.log.Info("upstream healed with a fresh login")
+	go m.pool.prune(healGrace)
 }
+
+// healGrace is how long the connections left over from a heal (the old
+// primary, pooled ones) get to answer before they are closed: a stall of a
+// few seconds must not end the sessions on them, a dead network must.
+const healGrace = 10 * time.Second
 
 // heal logs in again without prompting and makes that the primary. A
 // master chained through another master (--via) does not: its upstream
@@ -131,6 +155,21 @@ func (m *Master) isClosing() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.closing
+}
+
+// prune pings every connection but the primary and closes those that do
+// not answer within wait, ending the sessions on them.
+func (p *Pool) prune(wait time.Duration) {
+	p.mu.Lock()
+	others := append([]*upConn(nil), p.conns[1:]...)
+	p.mu.Unlock()
+	for _, uc := range others {
+		go func() {
+			if pingConn(uc.Conn, wait) != nil {
+				uc.Conn.Close()
+			}
+		}()
+	}
 }
 
 // replacePrimary makes up the primary connection. The old one stays in

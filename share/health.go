@@ -44,9 +44,21 @@ func (h *health) silence() time.Duration {
 	return time.Since(time.Unix(0, h.lastHeard.Load()))
 }
 
-// ping sends one keepalive on conn and waits at most wait for the answer.
+// ping sends one keepalive on conn, the primary, and waits at most wait
+// for the answer, noting the round trip.
 func (h *health) ping(conn ssh.Conn, wait time.Duration) error {
 	start := time.Now()
+	if err := pingConn(conn, wait); err != nil {
+		return err
+	}
+	h.rtt.Store(int64(time.Since(start)))
+	h.heard()
+	return nil
+}
+
+// pingConn sends one keepalive on conn and waits at most wait for the
+// answer.
+func pingConn(conn ssh.Conn, wait time.Duration) error {
 	done := make(chan error, 1)
 	go func() {
 		_, _, err := conn.SendRequest("keepalive@openssh.com", true, nil)
@@ -59,8 +71,6 @@ func (h *health) ping(conn ssh.Conn, wait time.Duration) error {
 		if err != nil {
 			return fmt.Errorf("keepalive: %w", err)
 		}
-		h.rtt.Store(int64(time.Since(start)))
-		h.heard()
 		return nil
 	case <-t.C:
 		return errors.New("keepalive: no answer within " + wait.String())

@@ -101,23 +101,29 @@ func (p *Pool) Size() int {
 // OpenSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
 func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
+	ch, reqs, release, _, err := p.OpenSessionConn(ctx, extra)
+	return ch, reqs, release, err
+}
+
+// OpenSessionConn is OpenSession that also tells the connection used.
+func (p *Pool) OpenSessionConn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	for range maxRefusals {
 		uc, err := p.reserve(ctx)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("open session: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("open session: %w", err)
 		}
 		ch, reqs, err := p.open(uc.Upstream, "session", extra)
 		if err == nil {
 			p.opened(uc)
-			return ch, reqs, func() { p.release(uc) }, nil
+			return ch, reqs, func() { p.release(uc) }, uc.Conn, nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 	}
-	return nil, nil, nil, errors.New("open session: the server keeps refusing sessions")
+	return nil, nil, nil, nil, errors.New("open session: the server keeps refusing sessions")
 }
 
 // reserve returns a connection with a slot reserved for the caller: one

@@ -60,7 +60,7 @@ func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSess
 // resume opens a fresh session (on the healed connection) and replays the
 // requests already answered on the dead one.
 func (c *client) resume(sent []*ssh.Request) (upSession, error) {
-	ch, reqs, release, err := c.m.pool.OpenSession(context.Background(), nil)
+	ch, reqs, release, conn, err := c.m.pool.OpenSessionConn(context.Background(), nil)
 	if err != nil {
 		return upSession{}, err
 	}
@@ -68,7 +68,7 @@ func (c *client) resume(sent []*ssh.Request) (upSession, error) {
 		ch.SendRequest(req.Type, req.WantReply, req.Payload)
 	}
 	c.m.log.Info("session resumed on a fresh upstream connection", "requests", len(sent))
-	return upSession{conn: c.m.pool.Primary().Conn, ch: ch, reqs: reqs, release: release}, nil
+	return upSession{conn: conn, ch: ch, reqs: reqs, release: release}, nil
 }
 
 // sendWatched sends a channel request; a want-reply request unanswered
@@ -90,18 +90,20 @@ func (m *Master) sendWatched(conn ssh.Conn, ch ssh.Channel, req *ssh.Request) (b
 	}()
 	t := time.NewTimer(m.health.probeWait())
 	defer t.Stop()
+	var a answer
 	select {
-	case a := <-done:
-		return a.ok, a.err
+	case a = <-done:
+		if a.err == nil {
+			return a.ok, nil
+		}
 	case <-t.C:
 	}
-	if err := m.health.ping(conn, m.health.probeWait()); err != nil {
+	if err := pingConn(conn, m.health.probeWait()); err != nil {
 		m.upstreamDead(conn, "session request unanswered: "+err.Error())
-		if m.health.failed.Load() || m.isClosing() {
-			return false, errUpstreamLost
-		}
-		return false, errUpstreamDead
+		return false, m.deadError()
 	}
-	a := <-done
+	if a.err == nil {
+		a = <-done
+	}
 	return a.ok, a.err
 }

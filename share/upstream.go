@@ -57,6 +57,26 @@ const defaultConnectTimeout = 30 * time.Second
 // Dial connects and authenticates one upstream connection.
 func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
+	conn, err := d.dialConn(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if d.Heard != nil {
+		conn = heardConn{Conn: conn, heard: d.Heard}
+	}
+	login := *d
+	if d.Prompter != nil {
+		login.Prompter = unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
+	}
+	up, err := login.logIn(ctx, conn, addr)
+	if err != nil {
+		conn.Close()
+	}
+	return up, err
+}
+
+// logIn runs the SSH handshake and authentication over conn.
+func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstream, error) {
 	check, err := newHostKeyCheck(d.Config)
 	if err != nil {
 		return nil, err
@@ -72,15 +92,27 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.connectTimeout(),
 	}
-	conn, err := d.dialConn(ctx, addr)
-	if err != nil {
-		return nil, err
-	}
-	if d.Heard != nil {
-		conn = heardConn{Conn: conn, heard: d.Heard}
-	}
 	return d.handshake(ctx, conn, addr, cc)
 }
+
+// unhurried lifts the handshake's deadline while the user is being asked:
+// typing a password and approving an MFA push may take longer than a
+// silent server is given. The server's own LoginGraceTime still applies.
+type unhurried struct {
+	Prompter
+	conn net.Conn
+	wait time.Duration
+}
+
+// Ask asks with no deadline on the connection, then restores one.
+func (u unhurried) Ask(q Question) ([]string, error) {
+	u.conn.SetDeadline(time.Time{})
+	defer u.conn.SetDeadline(time.Now().Add(u.wait))
+	return u.Prompter.Ask(q)
+}
+
+// handshakeWait bounds each silent stretch of a login.
+func (d *Dialer) handshakeWait() time.Duration { return d.connectTimeout() + 30*time.Second }
 
 // connectTimeout is ConnectTimeout, or the default.
 func (d *Dialer) connectTimeout() time.Duration {
@@ -115,10 +147,9 @@ func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
 func (d *Dialer) handshake(ctx context.Context, conn net.Conn, addr string, cc *ssh.ClientConfig) (*Upstream, error) {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	conn.SetDeadline(time.Now().Add(d.connectTimeout() + 30*time.Second))
+	conn.SetDeadline(time.Now().Add(d.handshakeWait()))
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cc)
 	if err != nil {
-		conn.Close()
 		return nil, d.loginError(addr, err)
 	}
 	conn.SetDeadline(time.Time{})
