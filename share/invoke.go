@@ -127,23 +127,38 @@ func (inv *Invocation) canPrompt() bool {
 	return CanPrompt()
 }
 
-// CanPrompt reports whether ssh, run in this environment, could ask its
-// user a question, by the rules of its read_passphrase: askpass when
+// Prompt routes: how a question can reach the user.
+const (
+	PromptNone    = ""        // no way to ask
+	PromptAskpass = "askpass" // run SSH_ASKPASS
+	PromptTTY     = "tty"     // the controlling terminal
+)
+
+// PromptRoute tells how ssh, run in this environment, would ask its user a
+// question, by the rules of its read_passphrase: askpass when
 // SSH_ASKPASS_REQUIRE=force, else the controlling terminal, else askpass
-// when a display is set and askpass is not "never".
-func CanPrompt() bool {
+// when a display is set (or SSH_ASKPASS_REQUIRE=prefer) and askpass is not
+// "never".
+func PromptRoute() string {
 	askpass := os.Getenv("SSH_ASKPASS") != ""
 	require := os.Getenv("SSH_ASKPASS_REQUIRE")
 	if require == "force" && askpass {
-		return true
+		return PromptAskpass
 	}
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
 		tty.Close()
-		return true
+		return PromptTTY
 	}
 	display := os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
-	return require != "never" && (require == "prefer" || display) && askpass
+	if askpass && require != "never" && (require == "prefer" || display) {
+		return PromptAskpass
+	}
+	return PromptNone
 }
+
+// CanPrompt reports whether the user can be asked anything (see
+// PromptRoute).
+func CanPrompt() bool { return PromptRoute() != PromptNone }
 
 // dialShare connects to the master at socket and asks to share.
 func dialShare(socket string) (net.Conn, error) {

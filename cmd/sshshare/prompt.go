@@ -13,40 +13,22 @@ import (
 	"github.com/sshshare/sshshare/share"
 )
 
-// terminalPrompt asks a login question the way ssh does: on the
-// controlling terminal, input not echoed unless the server asks for echo;
-// or through SSH_ASKPASS when there is no terminal or
-// SSH_ASKPASS_REQUIRE=force.
+// terminalPrompt asks a login question the way ssh does (see
+// share.PromptRoute): through SSH_ASKPASS or on the controlling terminal,
+// input not echoed unless the server asks for echo.
 func terminalPrompt(q share.Question) ([]string, error) {
-	if useAskpass() {
+	switch share.PromptRoute() {
+	case share.PromptAskpass:
 		return askpassPrompt(q)
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		if os.Getenv("SSH_ASKPASS") != "" && os.Getenv("SSH_ASKPASS_REQUIRE") != "never" {
-			return askpassPrompt(q)
+	case share.PromptTTY:
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open terminal: %w", err)
 		}
-		return nil, share.ErrNoTerminal
+		defer tty.Close()
+		return ttyPrompt(tty, q)
 	}
-	defer tty.Close()
-	return ttyPrompt(tty, q)
-}
-
-// canTerminalPrompt reports whether terminalPrompt could ask anything.
-func canTerminalPrompt() bool {
-	if useAskpass() {
-		return true
-	}
-	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-		tty.Close()
-		return true
-	}
-	return os.Getenv("SSH_ASKPASS") != "" && os.Getenv("SSH_ASKPASS_REQUIRE") != "never"
-}
-
-// useAskpass reports whether SSH_ASKPASS must be used even with a terminal.
-func useAskpass() bool {
-	return os.Getenv("SSH_ASKPASS") != "" && os.Getenv("SSH_ASKPASS_REQUIRE") == "force"
+	return nil, share.ErrNoTerminal
 }
 
 // ttyPrompt asks q's prompts on tty.

@@ -93,7 +93,7 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*share.Invocatio
 	args := f.masterArgs(socket, mode)
 	return &share.Invocation{
 		Target: target, Socket: socket, Log: log, LockWait: 10 * time.Minute,
-		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canTerminalPrompt,
+		StateDir: dir, Prompt: terminalPrompt,
 		Spawn: func(ctx context.Context) (*share.Starting, error) { return share.SpawnMaster(ctx, exe, args) },
 	}, nil
 }

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -74,9 +73,6 @@ func StartKbdServer(tb TB, opts KbdServerOptions) *KbdServer {
 	tb.Cleanup(s.close)
 	return s
 }
-
-// Addr returns "127.0.0.1:PORT".
-func (s *KbdServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
 
 // Logins counts successful logins so far.
 func (s *KbdServer) Logins() int {
