@@ -108,20 +108,10 @@ type method interface {
 	Stop()
 }
 
-// shareMethod connects through sshshare as the README sets it up:
-// ProxyCommand and KnownHostsCommand.
-type shareMethod struct{ e *env }
+// sshshareMasters is the master handling every sshshare method shares.
+type sshshareMasters struct{ e *env }
 
-func newShare(e *env, route []string) method {
-	e.client.AddShareHost("share", e.bin, route...)
-	return shareMethod{e}
-}
-
-func (shareMethod) Name() string { return "sshshare" }
-func (shareMethod) Key() string  { return "sshshare" }
-func (shareMethod) Host() string { return "share" }
-
-func (m shareMethod) Masters() []int {
+func (m sshshareMasters) Masters() []int {
 	var pids []int
 	for _, s := range m.e.client.Masters(m.e.bin) {
 		pids = append(pids, s.Pid)
@@ -130,18 +120,66 @@ func (m shareMethod) Masters() []int {
 }
 
 // Stop runs sshshare stop --all and waits for the masters to exit.
-func (m shareMethod) Stop() { m.e.client.StopMasters(m.e.bin) }
+func (m sshshareMasters) Stop() { m.e.client.StopMasters(m.e.bin) }
+
+// shareMethod connects through sshshare as the README sets it up:
+// ProxyCommand and KnownHostsCommand.
+type shareMethod struct{ sshshareMasters }
+
+func newShare(e *env, route []string) method {
+	e.client.AddShareHost("share", e.bin, route...)
+	return shareMethod{sshshareMasters{e}}
+}
+
+func (shareMethod) Name() string { return "sshshare" }
+func (shareMethod) Key() string  { return "sshshare" }
+func (shareMethod) Host() string { return "share" }
+
+// cmMasters handles the ControlMaster master of one Host block (alias):
+// ssh -O check to find it, ssh -O exit to stop it.
+type cmMasters struct {
+	e     *env
+	alias string
+}
+
+// masterPid matches ssh -O check's answer.
+var masterPid = regexp.MustCompile(`Master running \(pid=(\d+)\)`)
+
+// Masters asks ssh -O check.
+func (m cmMasters) Masters() []int {
+	res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "check", m.alias))
+	if res.Code != 0 {
+		return nil
+	}
+	match := masterPid.FindSubmatch(res.Stderr)
+	if match == nil {
+		m.e.b.Fatalf("ssh -O check %s: no pid in %s", m.alias, res)
+	}
+	pid, _ := strconv.Atoi(string(match[1]))
+	return []int{pid}
+}
+
+// Stop runs ssh -O exit and waits for the master to exit.
+func (m cmMasters) Stop() {
+	for _, pid := range m.Masters() {
+		res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "exit", m.alias))
+		if !waitGone(pid, 3*time.Second) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+			m.e.b.Fatalf("ControlMaster master of %s (pid %d) still running 3s after ssh -O exit: %s", m.alias, pid, res)
+		}
+	}
+}
 
 // controlMaster is OpenSSH's own sharing as the seed article sets it up:
 // ControlMaster auto, a ControlPath, ControlPersist.
-type controlMaster struct{ e *env }
+type controlMaster struct{ cmMasters }
 
 func newControlMaster(e *env, route []string) method {
 	e.client.AddHost("cm", append(route,
 		"ControlMaster auto",
 		"ControlPath "+e.dir+"/cm-%C",
 		"ControlPersist 60")...)
-	m := controlMaster{e}
+	m := controlMaster{cmMasters{e, "cm"}}
 	e.b.Cleanup(m.Stop)
 	return m
 }
@@ -149,34 +187,6 @@ func newControlMaster(e *env, route []string) method {
 func (controlMaster) Name() string { return "ControlMaster" }
 func (controlMaster) Key() string  { return "controlmaster" }
 func (controlMaster) Host() string { return "cm" }
-
-// masterPid matches ssh -O check's answer.
-var masterPid = regexp.MustCompile(`Master running \(pid=(\d+)\)`)
-
-// Masters asks ssh -O check.
-func (m controlMaster) Masters() []int {
-	res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "check", "cm"))
-	if res.Code != 0 {
-		return nil
-	}
-	match := masterPid.FindSubmatch(res.Stderr)
-	if match == nil {
-		m.e.b.Fatalf("ssh -O check: no pid in %s", res)
-	}
-	pid, _ := strconv.Atoi(string(match[1]))
-	return []int{pid}
-}
-
-// Stop runs ssh -O exit and waits for the master to exit.
-func (m controlMaster) Stop() {
-	for _, pid := range m.Masters() {
-		res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "exit", "cm"))
-		if !waitGone(pid, 3*time.Second) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			m.e.b.Fatalf("ControlMaster master (pid %d) still running 3s after ssh -O exit: %s", pid, res)
-		}
-	}
-}
 
 // plainSSH logs in afresh every time.
 type plainSSH struct{}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -76,27 +75,16 @@ func newTunnelEnv(b *testing.B, rtt time.Duration) *tunnelEnv {
 // tunnelShare is sshshare's tunnel mode: ProxyCommand sshshare --via
 // bastion on the target's Host block, with no KnownHostsCommand (ssh
 // checks the target's host key end to end).
-type tunnelShare struct{ e *env }
+type tunnelShare struct{ sshshareMasters }
 
 func newTunnelShare(e *env, toTarget string) method {
 	e.client.AddTunnelHost("tunnel", e.bin, bastionAlias, toTarget)
-	return tunnelShare{e}
+	return tunnelShare{sshshareMasters{e}}
 }
 
 func (tunnelShare) Name() string { return "sshshare tunnel (--via bastion)" }
 func (tunnelShare) Key() string  { return "tunnel" }
 func (tunnelShare) Host() string { return "tunnel" }
-
-func (m tunnelShare) Masters() []int {
-	var pids []int
-	for _, s := range m.e.client.Masters(m.e.bin) {
-		pids = append(pids, s.Pid)
-	}
-	return pids
-}
-
-// Stop runs sshshare stop --all and waits for the masters to exit.
-func (m tunnelShare) Stop() { m.e.client.StopMasters(m.e.bin) }
 
 // proxyJump is `ssh -J bastion target` written in the config: every
 // command logs in to the bastion and then to the target.
@@ -117,11 +105,11 @@ func (proxyJump) Stop()          {}
 // ControlMaster auto, a ControlPath and ControlPersist: the usual OpenSSH
 // way to share the bastion login. The jump ssh's -W becomes a stdio
 // forward of the bastion's ControlMaster master.
-type jumpControlMaster struct{ e *env }
+type jumpControlMaster struct{ cmMasters }
 
 func newJumpControlMaster(e *env, toTarget string) method {
 	e.client.AddHost("jump-cm", toTarget, "ProxyJump "+bastionCMAlias)
-	m := jumpControlMaster{e}
+	m := jumpControlMaster{cmMasters{e, bastionCMAlias}}
 	e.b.Cleanup(m.Stop)
 	return m
 }
@@ -129,33 +117,6 @@ func newJumpControlMaster(e *env, toTarget string) method {
 func (jumpControlMaster) Name() string { return "ProxyJump + ControlMaster on bastion" }
 func (jumpControlMaster) Key() string  { return "proxyjump-cm" }
 func (jumpControlMaster) Host() string { return "jump-cm" }
-
-// Masters asks ssh -O check of the bastion's Host block.
-func (m jumpControlMaster) Masters() []int {
-	res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "check", bastionCMAlias))
-	if res.Code != 0 {
-		return nil
-	}
-	match := masterPid.FindSubmatch(res.Stderr)
-	if match == nil {
-		m.e.b.Fatalf("ssh -O check %s: no pid in %s", bastionCMAlias, res)
-	}
-	pid, _ := strconv.Atoi(string(match[1]))
-	return []int{pid}
-}
-
-// Stop runs ssh -O exit on the bastion's Host block and waits for the
-// master to exit.
-func (m jumpControlMaster) Stop() {
-	for _, pid := range m.Masters() {
-		res := harness.Run(m.e.b, cmdTimeout, m.e.client.SSH("-O", "exit", bastionCMAlias))
-		if !waitGone(pid, 3*time.Second) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			m.e.b.Fatalf("ControlMaster master of %s (pid %d) still running 3s after ssh -O exit: %s",
-				bastionCMAlias, pid, res)
-		}
-	}
-}
 
 // tunnelSamples are the times of the tunnel benchmark and the logins each
 // sshd saw, per method key.
