@@ -2,55 +2,136 @@ package share
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 )
 
-// HostKeyFile is the name of the local host key inside the state directory.
-const HostKeyFile = "hostkey"
+// HostKeyFile is the name of the local ed25519 host key inside the state
+// directory; HostKeyFileECDSA that of the ECDSA P-256 one.
+const (
+	HostKeyFile      = "hostkey"
+	HostKeyFileECDSA = "hostkey-ecdsa"
+)
 
 // KnownHostsFile is a known_hosts file in the state directory that accepts
-// the local host key for any host name: listed as a second
+// the local host keys for any host name: listed as a second
 // UserKnownHostsFile, it lets ssh accept masters without running
-// KnownHostsCommand on every connection. The key is private to this user,
-// so only this user's masters can present it.
+// KnownHostsCommand on every connection. The keys are private to this
+// user, so only this user's masters can present them.
 const KnownHostsFile = "known_hosts"
 
-// HostKey returns the per-user local host key that masters present to local
-// ssh clients, creating it in dir on first use. The key never leaves this
-// machine: it only proves to the local ssh that it reached this user's
-// master. Creation is atomic (write a temporary file, then link it into
-// place), so concurrent first calls agree on one key.
-func HostKey(dir string) (ssh.Signer, error) {
-	if err := EnsurePrivateDir(dir); err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, HostKeyFile)
-	signer, err := readHostKey(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err := createHostKey(path); err != nil {
-			return nil, err
-		}
-		signer, err = readHostKey(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return signer, writeKnownHosts(dir, signer)
+// LocalKeys are this user's local host keys, which masters present to
+// local ssh clients. The key never leaves this machine: it only proves to
+// the local ssh that it reached this user's master. A master presents
+// ECDSA P-256 to clients that accept it, because OpenSSH checks it with
+// OpenSSL in a fraction of the time its own ed25519 code takes, and
+// ed25519 to clients that do not (a hardened HostKeyAlgorithms).
+type LocalKeys struct {
+	ECDSA   ssh.Signer
+	Ed25519 ssh.Signer
 }
 
-// writeKnownHosts writes KnownHostsFile for signer unless it is there.
-func writeKnownHosts(dir string, signer ssh.Signer) error {
+// PublicKeys lists the public halves, ECDSA first.
+func (k LocalKeys) PublicKeys() []ssh.PublicKey {
+	return []ssh.PublicKey{k.ECDSA.PublicKey(), k.Ed25519.PublicKey()}
+}
+
+// HostKeyCallback accepts a master presenting either local key.
+func (k LocalKeys) HostKeyCallback() ssh.HostKeyCallback {
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		for _, pub := range k.PublicKeys() {
+			if bytes.Equal(pub.Marshal(), key.Marshal()) {
+				return nil
+			}
+		}
+		return fmt.Errorf("master presented %s, not a local host key", ssh.FingerprintSHA256(key))
+	}
+}
+
+// KnownHostsLines are the known_hosts lines that make ssh accept the local
+// keys as those of host, one per key, each ending in a newline.
+func (k LocalKeys) KnownHostsLines(host string) string {
+	var b strings.Builder
+	for _, pub := range k.PublicKeys() {
+		b.WriteString(host + " " + string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(pub))) + "\n")
+	}
+	return b.String()
+}
+
+// HostKeys returns the local host keys, creating them in dir on first
+// use, and keeps KnownHostsFile in step with them. Creation is atomic
+// (write a temporary file, then link it into place), so concurrent first
+// calls agree on the keys.
+func HostKeys(dir string) (LocalKeys, error) {
+	var keys LocalKeys
+	if err := EnsurePrivateDir(dir); err != nil {
+		return keys, err
+	}
+	var err error
+	if keys.ECDSA, err = hostKey(filepath.Join(dir, HostKeyFileECDSA), newECDSAKey); err != nil {
+		return keys, err
+	}
+	if keys.Ed25519, err = hostKey(filepath.Join(dir, HostKeyFile), newEd25519Key); err != nil {
+		return keys, err
+	}
+	return keys, writeKnownHosts(dir, keys)
+}
+
+// LocalKnownHosts is what `sshshare known-hosts HOST` prints. ssh runs it
+// twice per connection, so it reads KnownHostsFile rather than parsing the
+// private keys; it falls back to HostKeys when that file is missing or not
+// what HostKeys writes.
+func LocalKnownHosts(dir, host string) (string, error) {
+	if err := EnsurePrivateDir(dir); err != nil {
+		return "", err
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile)); err == nil {
+		if lines, ok := forHost(string(b), host); ok {
+			return lines, nil
+		}
+	}
+	keys, err := HostKeys(dir)
+	if err != nil {
+		return "", err
+	}
+	return keys.KnownHostsLines(host), nil
+}
+
+// forHost rewrites the wildcard lines of KnownHostsFile for host. It
+// reports false unless text is the two "* TYPE KEY" lines HostKeys writes.
+func forHost(text, host string) (string, bool) {
+	lines := strings.SplitAfter(text, "\n")
+	if len(lines) != 3 || lines[2] != "" {
+		return "", false
+	}
+	var b strings.Builder
+	for _, line := range lines[:2] {
+		rest, ok := strings.CutPrefix(line, "* ")
+		if !ok || len(strings.Fields(rest)) != 2 || !strings.HasSuffix(rest, "\n") {
+			return "", false
+		}
+		b.WriteString(host + " " + rest)
+	}
+	return b.String(), true
+}
+
+// writeKnownHosts writes KnownHostsFile for keys unless it is there.
+func writeKnownHosts(dir string, keys LocalKeys) error {
 	path := filepath.Join(dir, KnownHostsFile)
-	want := KnownHostsLine("*", signer) + "\n"
+	want := keys.KnownHostsLines("*")
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}
@@ -68,6 +149,18 @@ func writeKnownHosts(dir string, signer ssh.Signer) error {
 	return nil
 }
 
+// hostKey reads the key at path, creating it with generate if missing.
+func hostKey(path string, generate func() (crypto.PrivateKey, error)) (ssh.Signer, error) {
+	signer, err := readHostKey(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := createHostKey(path, generate); err != nil {
+			return nil, err
+		}
+		signer, err = readHostKey(path)
+	}
+	return signer, err
+}
+
 // readHostKey parses the OpenSSH private key at path.
 func readHostKey(path string) (ssh.Signer, error) {
 	pemBytes, err := os.ReadFile(path)
@@ -82,10 +175,19 @@ func readHostKey(path string) (ssh.Signer, error) {
 	return signer, nil
 }
 
-// createHostKey writes a new ed25519 key to path unless one already exists.
-// Losing the race to another process is not an error.
-func createHostKey(path string) error {
+func newEd25519Key() (crypto.PrivateKey, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	return priv, err
+}
+
+func newECDSAKey() (crypto.PrivateKey, error) {
+	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+}
+
+// createHostKey writes a new key from generate to path unless one already
+// exists. Losing the race to another process is not an error.
+func createHostKey(path string, generate func() (crypto.PrivateKey, error)) error {
+	priv, err := generate()
 	if err != nil {
 		return fmt.Errorf("generate host key: %w", err)
 	}
@@ -93,7 +195,7 @@ func createHostKey(path string) error {
 	if err != nil {
 		return fmt.Errorf("encode host key: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), HostKeyFile+".*.tmp")
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("create host key: %w", err)
 	}
@@ -117,10 +219,4 @@ func writeClose(f *os.File, b []byte) error {
 		err = f.Sync()
 	}
 	return errors.Join(err, f.Close())
-}
-
-// KnownHostsLine is the known_hosts line that makes ssh accept signer as the
-// key of host: "host ssh-ed25519 AAAA...".
-func KnownHostsLine(host string, signer ssh.Signer) string {
-	return host + " " + string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 }

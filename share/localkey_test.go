@@ -2,6 +2,7 @@ package share
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,16 +12,21 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-func TestHostKeyCreated(t *testing.T) {
+func TestHostKeysCreated(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "home", ".ssh", "sshshare")
-	signer, err := HostKey(dir)
+	keys, err := HostKeys(dir)
 	if err != nil {
-		t.Fatalf("HostKey: %v", err)
+		t.Fatalf("HostKeys: %v", err)
 	}
-	if got := signer.PublicKey().Type(); got != ssh.KeyAlgoED25519 {
-		t.Errorf("key type: got %s; want %s", got, ssh.KeyAlgoED25519)
+	if got := keys.ECDSA.PublicKey().Type(); got != ssh.KeyAlgoECDSA256 {
+		t.Errorf("ECDSA key type: got %s; want %s", got, ssh.KeyAlgoECDSA256)
 	}
-	for path, want := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, HostKeyFile): 0o600} {
+	if got := keys.Ed25519.PublicKey().Type(); got != ssh.KeyAlgoED25519 {
+		t.Errorf("ed25519 key type: got %s; want %s", got, ssh.KeyAlgoED25519)
+	}
+	modes := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, HostKeyFile): 0o600,
+		filepath.Join(dir, HostKeyFileECDSA): 0o600, filepath.Join(dir, KnownHostsFile): 0o600}
+	for path, want := range modes {
 		info, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
@@ -29,77 +35,169 @@ func TestHostKeyCreated(t *testing.T) {
 			t.Errorf("%s mode: got %#o; want %#o", path, perm, want)
 		}
 	}
-	again, err := HostKey(dir)
+	again, err := HostKeys(dir)
 	if err != nil {
-		t.Fatalf("second HostKey: %v", err)
+		t.Fatalf("second HostKeys: %v", err)
 	}
-	if !bytes.Equal(again.PublicKey().Marshal(), signer.PublicKey().Marshal()) {
-		t.Error("second call returned another key")
+	if sameKeys(again, keys) != nil {
+		t.Error("second call returned other keys")
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, HostKeyFile+".*.tmp")); len(tmp) != 0 {
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmp) != 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}
 }
 
-func TestHostKeyConcurrent(t *testing.T) {
+// sameKeys reports how a and b differ, or nil.
+func sameKeys(a, b LocalKeys) error {
+	pa, pb := a.PublicKeys(), b.PublicKeys()
+	for i := range pa {
+		if !bytes.Equal(pa[i].Marshal(), pb[i].Marshal()) {
+			return fmt.Errorf("%s keys differ", pa[i].Type())
+		}
+	}
+	return nil
+}
+
+func TestHostKeysConcurrent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	const n = 20
-	keys := make([][]byte, n)
+	keys := make([]LocalKeys, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() {
-			s, err := HostKey(dir)
-			errs[i] = err
-			if err == nil {
-				keys[i] = s.PublicKey().Marshal()
-			}
-		})
+		wg.Go(func() { keys[i], errs[i] = HostKeys(dir) })
 	}
 	wg.Wait()
 	for i := range n {
 		if errs[i] != nil {
 			t.Fatalf("call %d: %v", i, errs[i])
 		}
-		if !bytes.Equal(keys[i], keys[0]) {
-			t.Errorf("call %d returned another key than call 0", i)
+		if err := sameKeys(keys[i], keys[0]); err != nil {
+			t.Errorf("call %d against call 0: %v", i, err)
 		}
 	}
-	if tmp, _ := filepath.Glob(filepath.Join(dir, HostKeyFile+".*.tmp")); len(tmp) != 0 {
+	if tmp, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmp) != 0 {
 		t.Errorf("temporary files left: %q", tmp)
 	}
 }
 
-func TestHostKeyCorrupt(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, HostKeyFile)
-	if err := os.WriteFile(path, []byte("not a key"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := HostKey(dir)
-	if err == nil || !strings.Contains(err.Error(), path) {
-		t.Fatalf("got %v; want an error naming %s", err, path)
-	}
-	if got, want := Hint(err), "remove "+path; !strings.HasPrefix(got, want) {
-		t.Errorf("hint: got %q; want it to start with %q", got, want)
+func TestHostKeysCorrupt(t *testing.T) {
+	for _, name := range []string{HostKeyFile, HostKeyFileECDSA} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, name)
+			if err := os.WriteFile(path, []byte("not a key"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := HostKeys(dir)
+			if err == nil || !strings.Contains(err.Error(), path) {
+				t.Fatalf("got %v; want an error naming %s", err, path)
+			}
+			if got, want := Hint(err), "remove "+path; !strings.HasPrefix(got, want) {
+				t.Errorf("hint: got %q; want it to start with %q", got, want)
+			}
+		})
 	}
 }
 
-func TestKnownHostsLine(t *testing.T) {
-	signer := newTestKey(t)
-	line := KnownHostsLine("sshshare-master", signer)
-	_, hosts, key, _, _, err := ssh.ParseKnownHosts([]byte(line))
+func TestKnownHostsLines(t *testing.T) {
+	keys, err := HostKeys(t.TempDir())
 	if err != nil {
-		t.Fatalf("ParseKnownHosts(%q): %v", line, err)
+		t.Fatal(err)
 	}
-	if len(hosts) != 1 || hosts[0] != "sshshare-master" {
-		t.Errorf("hosts: got %q; want [sshshare-master]", hosts)
+	text := keys.KnownHostsLines("[sshshare-master]:2222")
+	rest := []byte(text)
+	for i, want := range keys.PublicKeys() {
+		var hosts []string
+		var key ssh.PublicKey
+		_, hosts, key, _, rest, err = ssh.ParseKnownHosts(rest)
+		if err != nil {
+			t.Fatalf("line %d of %q: %v", i+1, text, err)
+		}
+		if len(hosts) != 1 || hosts[0] != "[sshshare-master]:2222" {
+			t.Errorf("line %d hosts: got %q; want [[sshshare-master]:2222]", i+1, hosts)
+		}
+		if !bytes.Equal(key.Marshal(), want.Marshal()) {
+			t.Errorf("line %d: key is not the %s key", i+1, want.Type())
+		}
 	}
-	if !bytes.Equal(key.Marshal(), signer.PublicKey().Marshal()) {
-		t.Error("key in the line is not the signer's")
+	if strings.Count(text, "\n") != 2 || !strings.HasSuffix(text, "\n") {
+		t.Errorf("got %q; want two newline-terminated lines", text)
 	}
-	if strings.ContainsAny(line, "\n") {
-		t.Errorf("line %q has a newline", line)
+}
+
+func TestHostKeysWriteWildcardKnownHosts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sshshare")
+	keys, err := HostKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := keys.KnownHostsLines("*"); string(b) != want {
+		t.Errorf("known_hosts: got %q; want %q", b, want)
+	}
+}
+
+func TestLocalKnownHosts(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sshshare")
+	first, err := LocalKnownHosts(dir, "h1")
+	if err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	keys, err := HostKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := keys.KnownHostsLines("h1"); first != want {
+		t.Errorf("first use: got %q; want %q", first, want)
+	}
+	kh := filepath.Join(dir, KnownHostsFile)
+	damaged := map[string]string{
+		"missing":     "",
+		"one line":    keys.KnownHostsLines("*")[:strings.Index(keys.KnownHostsLines("*"), "\n")+1],
+		"no wildcard": keys.KnownHostsLines("other"),
+		"no newline":  strings.TrimSuffix(keys.KnownHostsLines("*"), "\n"),
+		"extra":       keys.KnownHostsLines("*") + "* ssh-rsa AAAA\n",
+		"garbage":     "* x\n* y z w\n",
+	}
+	for name, content := range damaged {
+		t.Run(name, func(t *testing.T) {
+			os.Remove(kh)
+			if content != "" {
+				if err := os.WriteFile(kh, []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LocalKnownHosts(dir, "[h2]:2200")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := keys.KnownHostsLines("[h2]:2200"); got != want {
+				t.Errorf("got %q; want %q", got, want)
+			}
+			if b, _ := os.ReadFile(kh); string(b) != keys.KnownHostsLines("*") {
+				t.Errorf("known_hosts not repaired: %q", b)
+			}
+		})
+	}
+}
+
+func TestHostKeyCallback(t *testing.T) {
+	keys, err := HostKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := keys.HostKeyCallback()
+	for _, pub := range keys.PublicKeys() {
+		if err := check("master", nil, pub); err != nil {
+			t.Errorf("%s: %v", pub.Type(), err)
+		}
+	}
+	if err := check("master", nil, newTestKey(t).PublicKey()); err == nil {
+		t.Error("a foreign key was accepted")
 	}
 }
 
@@ -162,21 +260,6 @@ func TestEnsurePrivateDirNotDir(t *testing.T) {
 	}
 	if err := EnsurePrivateDir(path); err == nil {
 		t.Error("got nil; want an error for a regular file")
-	}
-}
-
-func TestHostKeyWritesWildcardKnownHosts(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "sshshare")
-	signer, err := HostKey(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := KnownHostsLine("*", signer) + "\n"; string(b) != want {
-		t.Errorf("known_hosts: got %q; want %q", b, want)
 	}
 }
 

@@ -43,19 +43,17 @@ type MasterConfig struct {
 // socket until it has been idle for its persist window, is stopped, or
 // loses its upstream.
 type Master struct {
-	cfg    MasterConfig
-	log    *slog.Logger
-	pool   *Pool
-	routes *routes
-	server *ssh.ServerConfig // for local clients
-	// starterServer is for the invocation that started the master.
-	starterServer *ssh.ServerConfig
-	ln            *publishedListener
-	dialer        *Dialer
-	login         *Login
-	started       time.Time
-	stats         stats
-	health        health
+	cfg     MasterConfig
+	log     *slog.Logger
+	pool    *Pool
+	routes  *routes
+	keys    LocalKeys // presented to local clients
+	ln      *publishedListener
+	dialer  *Dialer
+	login   *Login
+	started time.Time
+	stats   stats
+	health  health
 
 	tunnelsLive tunnels
 	healer      healer
@@ -89,12 +87,10 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(),
 		done: make(chan struct{}), login: NewLogin()}
-	hostKey, err := HostKey(cfg.StateDir)
-	if err != nil {
+	var err error
+	if m.keys, err = HostKeys(cfg.StateDir); err != nil {
 		return nil, err
 	}
-	m.server = m.serverConfig(hostKey, false)
-	m.starterServer = m.serverConfig(hostKey, true)
 	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
 	if err != nil {
 		return nil, err
@@ -236,29 +232,45 @@ func (m *Master) share(conn net.Conn, starter bool) {
 	if err := writeFrame(conn, Reply{OK: true, Pid: m.pid()}); err != nil {
 		return
 	}
-	cfg := m.server
-	if starter {
-		cfg = m.starterServer
-	}
-	m.serveShare(conn, cfg)
+	nc, offer := readAhead(conn, localVersion)
+	m.serveShare(nc, m.serverConfig(offer, starter))
 }
 
-// localHopCrypto is what the local hop offers: AES-GCM only. The client
+// localVersion is the master's SSH version line.
+const localVersion = "SSH-2.0-sshshare"
+
+// localHopCiphers are what the local hop offers: AES-GCM only. The client
 // picks the first cipher of its own list that the server offers, and
 // OpenSSH lists chacha20-poly1305 first; with AES-NI on both sides, GCM
 // costs a fraction of the CPU per byte, and the local hop is pure overhead.
-var localHopCrypto = ssh.Config{
-	KeyExchanges: []string{"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256"},
-	Ciphers:      []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com"},
+var localHopCiphers = []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com"}
+
+// localHopKex is the key exchange offered to a client without P-256.
+var localHopKex = []string{"curve25519-sha256", "curve25519-sha256@libssh.org", kexFast}
+
+// serverConfig is the local SSH server's config for a client that offered
+// offer, with authentication that waits for (or answers) the upstream
+// login.
+func (m *Master) serverConfig(offer clientOffer, starter bool) *ssh.ServerConfig {
+	cfg := localConfig(m.keys, offer)
+	m.login.serverAuth(cfg, starter)
+	return cfg
 }
 
-// serverConfig is the local SSH server's config: the local host key, and
-// authentication that waits for (or answers) the upstream login.
-func (m *Master) serverConfig(hostKey ssh.Signer, starter bool) *ssh.ServerConfig {
-	cfg := &ssh.ServerConfig{ServerVersion: "SSH-2.0-sshshare"}
-	cfg.Config = localHopCrypto
-	cfg.AddHostKey(hostKey)
-	m.login.serverAuth(cfg, starter)
+// localConfig offers a client the fastest key exchange and host key it
+// takes (see kexinit.go).
+func localConfig(keys LocalKeys, offer clientOffer) *ssh.ServerConfig {
+	cfg := &ssh.ServerConfig{ServerVersion: localVersion}
+	cfg.Ciphers = localHopCiphers
+	cfg.KeyExchanges = localHopKex
+	if offer.fastKex() {
+		cfg.KeyExchanges = []string{kexFast}
+	}
+	if offer.fastHostKey() {
+		cfg.AddHostKey(keys.ECDSA)
+	} else {
+		cfg.AddHostKey(keys.Ed25519)
+	}
 	return cfg
 }
 

@@ -12,13 +12,13 @@ import (
 // StartClient logs in to a master over conn as a local SSH client, answering
 // the master's login questions with ask, then disconnects. It is how
 // `sshshare start` waits for a master to be ready and prompts on its own
-// terminal. hostKey is the local host key the master must present.
-func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.PublicKey, user string, ask func(Question) ([]string, error)) error {
+// terminal. hostKey checks that the master presents a local host key.
+func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback, user string, ask func(Question) ([]string, error)) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	cfg := &ssh.ClientConfig{
 		User:            user,
-		HostKeyCallback: ssh.FixedHostKey(hostKey),
+		HostKeyCallback: hostKey,
 		ClientVersion:   "SSH-2.0-sshshare-start",
 		Auth: []ssh.AuthMethod{ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
 			return ask(Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos})

@@ -64,7 +64,7 @@ func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
-	hostKey, err := HostKey(inv.StateDir)
+	keys, err := HostKeys(inv.StateDir)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
 	if ask == nil {
 		ask = func(Question) ([]string, error) { return nil, ErrNoTerminal }
 	}
-	loginErr := StartClient(ctx, conn, hostKey.PublicKey(), inv.Target.User, ask)
+	loginErr := StartClient(ctx, conn, keys.HostKeyCallback(), inv.Target.User, ask)
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
 			return err

@@ -8,23 +8,24 @@ import (
 	"github.com/sshshare/sshshare/share"
 )
 
-// KnownHostsCmd prints the line that makes ssh accept the local host key,
+// KnownHostsCmd prints the lines that make ssh accept the local host keys,
 // for KnownHostsCommand. ssh accepts a host key when any known entry
 // matches, so the user's real known_hosts lines stay in force.
 type KnownHostsCmd struct {
 	Host string `arg:"" help:"Host name as ssh passes it with %H."`
 }
 
-// Run prints "HOST ssh-ed25519 AAAA...", creating the key on first use.
+// Run prints "HOST ecdsa-sha2-nistp256 AAAA..." and "HOST ssh-ed25519
+// AAAA...", creating the keys on first use.
 func (c KnownHostsCmd) Run(stdout io.Writer) error {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return fmt.Errorf("find home directory: %w", err)
 	}
-	signer, err := share.HostKey(share.StateDir(home))
+	lines, err := share.LocalKnownHosts(share.StateDir(home), c.Host)
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(stdout, share.KnownHostsLine(c.Host, signer))
+	_, err = io.WriteString(stdout, lines)
 	return err
 }

@@ -46,8 +46,23 @@ func main() {
 
 // run parses args, runs the command and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	if cmd, ok := fastParse(args); ok {
+		if err := cmd.run(stdout); err != nil {
+			return report(stderr, err)
+		}
+		return 0
+	}
 	var cli CLI
-	parser, err := kong.New(&cli,
+	parser, err := newParser(&cli, stdout, stderr)
+	if err != nil {
+		return report(stderr, err)
+	}
+	return runParsed(parser, args, stdout, stderr)
+}
+
+// newParser is kong's parser for the command line into cli.
+func newParser(cli *CLI, stdout, stderr io.Writer) (*kong.Kong, error) {
+	return kong.New(cli,
 		kong.Name("sshshare"),
 		kong.Description("One SSH login shared by every ssh, scp, sftp, rsync and git to a host."),
 		kong.Vars{"version": buildVersion(), "control_path": tokens.DefaultControlPath},
@@ -55,10 +70,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
 		kong.UsageOnError(),
 	)
-	if err != nil {
-		return report(stderr, err)
-	}
-	return runParsed(parser, args, stdout, stderr)
 }
 
 // exitCode carries kong's requested exit (help, --version) out of Parse.

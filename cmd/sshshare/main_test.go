@@ -44,15 +44,17 @@ func TestKnownHostsRefusesOpenDirWithHint(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	out, _, code := runCLI(t, "known-hosts", "example.com")
-	if code != 0 || !strings.HasPrefix(out, "example.com ssh-ed25519 ") {
-		t.Fatalf("known-hosts: got %q, exit %d; want an ssh-ed25519 line", out, code)
+	lines := strings.Split(out, "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "example.com ecdsa-sha2-nistp256 ") ||
+		!strings.HasPrefix(lines[1], "example.com ssh-ed25519 ") {
+		t.Fatalf("known-hosts: got %q, exit %d; want an ecdsa-sha2-nistp256 and an ssh-ed25519 line", out, code)
 	}
 	dir := filepath.Join(home, ".ssh", "sshshare")
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	_, errOut, code := runCLI(t, "known-hosts", "example.com")
-	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	lines = strings.Split(strings.TrimSpace(errOut), "\n")
 	if code != 255 || len(lines) != 2 || !strings.HasPrefix(lines[1], "sshshare: hint: chmod 700 ") {
 		t.Errorf("open dir: got stderr %q, exit %d; want an error line and a chmod hint, exit 255", errOut, code)
 	}
