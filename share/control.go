@@ -38,10 +38,14 @@ type Hello struct {
 	// CanPrompt tells, with Starter, whether the user can be asked
 	// anything: a terminal or an askpass ssh would use (see CanPrompt).
 	CanPrompt bool `json:"can_prompt,omitempty"`
+	// Stdio offers, with share, to hand over the invocation's stdin and
+	// stdout (see stdio.go) instead of relaying them.
+	Stdio bool `json:"stdio,omitempty"`
 }
 
 // Reply answers a Hello. On OK the connection carries the operation's bytes
-// (SSH for share, the target's bytes for tunnel) from the next byte on.
+// (SSH for share, the target's bytes for tunnel) from the next byte on,
+// unless the master took the invocation's stdio instead.
 type Reply struct {
 	OK     bool    `json:"ok"`
 	Error  string  `json:"error,omitempty"`
@@ -49,6 +53,9 @@ type Reply struct {
 	Retry  bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
 	Status *Status `json:"status,omitempty"`
 	Pid    int     `json:"pid,omitempty"` // the master's, on OK
+	// Stdio takes up a share hello's offer: the invocation sends its
+	// stdio next, and the connection carries nothing more.
+	Stdio bool `json:"stdio,omitempty"`
 }
 
 // ErrFrameTooLarge is returned for a frame longer than the protocol allows.

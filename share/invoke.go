@@ -32,23 +32,34 @@ type Invocation struct {
 	Prompt func(Question) ([]string, error)
 	// CanPrompt overrides the CanPrompt rule, for a Prompt of its own.
 	CanPrompt func() bool
+
+	// stdio is set while Run offers to hand over its stdin and stdout.
+	stdio bool
 }
 
 // helloTimeout bounds a master's answer to a hello.
 const helloTimeout = 10 * time.Second
 
-// Run connects and splices stdin and stdout to the master until the master
-// side ends. Stdout carries SSH bytes only. When this invocation started
-// the master, the local ssh's handshake runs over the splice while the
-// master logs in (it may relay questions to it); Run reports a failed login.
+// Run connects stdin and stdout to the master until the master side ends:
+// it hands them over where it can (see stdio.go) and splices them
+// otherwise. Stdout carries SSH bytes only. When this invocation started
+// the master, the local ssh's handshake runs while the master logs in (it
+// may relay questions to it); Run reports a failed login.
 func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	in, out, handOver := stdioFiles(stdin, stdout)
+	inv.stdio = handOver
 	conn, starting, err := inv.Connect(ctx)
+	inv.stdio = false
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	spliced := make(chan error, 1)
-	go func() { spliced <- Splice(conn, stdin, stdout) }()
+	if mc, ok := conn.(*masterConn); ok && mc.stdio {
+		go func() { spliced <- handOverStdio(mc.Conn, in, out) }()
+	} else {
+		go func() { spliced <- Splice(conn, stdin, stdout) }()
+	}
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
 			return err // printed before ssh, refused, hangs up on us
@@ -67,7 +78,7 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 // takes no lock; the slow path serialises start-up so that N simultaneous
 // cold invocations make exactly one master and one login.
 func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error) {
-	conn, err := dialShare(inv.Socket)
+	conn, err := dialOp(inv.Socket, inv.shareHello(false))
 	var refused *RefusedError
 	if err == nil || errors.As(err, &refused) {
 		return conn, nil, err
@@ -94,7 +105,7 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 			release()
 		}
 	}()
-	conn, err = dialShare(inv.Socket)
+	conn, err = dialOp(inv.Socket, inv.shareHello(false))
 	var refused *RefusedError
 	if err == nil || errors.As(err, &refused) {
 		return conn, nil, err
@@ -109,8 +120,7 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 	if err != nil {
 		return nil, nil, err
 	}
-	starter := Hello{Version: ProtocolVersion, Op: OpShare, Starter: true, CanPrompt: inv.canPrompt()}
-	if conn, err = dialOp(inv.Socket, starter); err != nil {
+	if conn, err = dialOp(inv.Socket, inv.shareHello(true)); err != nil {
 		s.Wait()
 		return nil, nil, fmt.Errorf("connect to new master: %w", err)
 	}
@@ -160,9 +170,22 @@ func PromptRoute() string {
 // PromptRoute).
 func CanPrompt() bool { return PromptRoute() != PromptNone }
 
-// dialShare connects to the master at socket and asks to share.
-func dialShare(socket string) (net.Conn, error) {
-	return dialOp(socket, Hello{Version: ProtocolVersion, Op: OpShare})
+// shareHello asks to share, as the master's starter or not.
+func (inv *Invocation) shareHello(starter bool) Hello {
+	h := Hello{Version: ProtocolVersion, Op: OpShare, Stdio: inv.stdio, Starter: starter}
+	if starter {
+		h.CanPrompt = inv.canPrompt()
+	}
+	return h
+}
+
+// handOverStdio hands in and out to the master and waits for the session
+// to end.
+func handOverStdio(conn net.Conn, in, out *os.File) error {
+	if err := sendStdio(conn, in, out); err != nil {
+		return err
+	}
+	return awaitMaster(conn)
 }
 
 // dialOp connects to the master at socket and asks for hello's operation.
@@ -188,7 +211,7 @@ func dialOp(socket string, hello Hello) (net.Conn, error) {
 		conn.Close()
 		return nil, fmt.Errorf("master %s: %w", socket, err)
 	}
-	return &masterConn{Conn: conn, pid: reply.Pid}, nil
+	return &masterConn{Conn: conn, pid: reply.Pid, stdio: reply.Stdio}, nil
 }
 
 // RefusedError is a working master's refusal of an operation, such as a
@@ -264,7 +287,8 @@ func (inv *Invocation) stopped(conn net.Conn) error {
 // masterConn is a connection a master accepted, and that master's pid.
 type masterConn struct {
 	net.Conn
-	pid int
+	pid   int
+	stdio bool // the master takes the invocation's stdio
 }
 
 // CloseWrite half-closes the connection: the master sees ssh's EOF.

@@ -203,7 +203,7 @@ func (m *Master) serveConn(conn net.Conn) {
 		if hello.Starter {
 			m.login.Starter(hello.CanPrompt)
 		}
-		m.share(conn, hello.Starter)
+		m.share(conn, hello)
 	case OpTunnel:
 		m.tunnel(conn, hello)
 	case OpStatus:
@@ -217,7 +217,8 @@ func (m *Master) serveConn(conn net.Conn) {
 // share admits a client unless the master is going away, in which case the
 // client is told to retry with a fresh master. Only the starter is admitted
 // before the login has finished; others hear how it ended.
-func (m *Master) share(conn net.Conn, starter bool) {
+func (m *Master) share(conn net.Conn, hello Hello) {
+	starter := hello.Starter
 	if !m.upstreamAlive() || !m.admit() {
 		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
 		return
@@ -229,10 +230,21 @@ func (m *Master) share(conn net.Conn, starter bool) {
 			return
 		}
 	}
-	if err := writeFrame(conn, Reply{OK: true, Pid: m.pid()}); err != nil {
+	stdio := hello.Stdio && canPassFds
+	if err := writeFrame(conn, Reply{OK: true, Pid: m.pid(), Stdio: stdio}); err != nil {
 		return
 	}
-	nc, offer := readAhead(conn, localVersion)
+	var nc net.Conn = conn
+	if stdio {
+		sc, err := recvStdio(conn)
+		if err != nil {
+			m.log.Warn("hand-over", "err", err)
+			return
+		}
+		defer sc.Close()
+		nc = sc
+	}
+	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(nc, m.serverConfig(offer, starter))
 }
 

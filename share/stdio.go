@@ -1,0 +1,77 @@
+package share
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"time"
+)
+
+// Handing over stdio: an invocation in share mode sends its stdin and
+// stdout, the pipes to and from the local ssh, to the master over the
+// control connection (SCM_RIGHTS), as OpenSSH's own mux client hands its
+// stdio to ControlMaster. The master then reads and writes ssh's pipes
+// directly: no relay through the invocation, which would copy every byte
+// twice more and cost a wake-up per packet each way. The invocation stays
+// until the master closes the control connection, to report how the
+// session ended. Where fds cannot be passed (Windows), or the master does
+// not take them, the invocation splices instead.
+
+// handOverByte is the one data byte that carries the fds.
+const handOverByte = 'S'
+
+// handOverWait bounds the master's wait for the fds after accepting them.
+const handOverWait = 10 * time.Second
+
+// stdioFiles returns stdin and stdout as files an invocation can hand
+// over: pipes or sockets (not a terminal), on a platform that passes fds.
+func stdioFiles(stdin io.Reader, stdout io.Writer) (in, out *os.File, ok bool) {
+	in, inOK := stdin.(*os.File)
+	out, outOK := stdout.(*os.File)
+	if !inOK || !outOK || !canPassFds {
+		return nil, nil, false
+	}
+	return in, out, isStream(in) && isStream(out)
+}
+
+// isStream reports whether f is a pipe or a socket.
+func isStream(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
+}
+
+// awaitMaster waits, after a hand-over, until the master closes the control
+// connection: the session is over.
+func awaitMaster(conn net.Conn) error {
+	_, err := io.Copy(io.Discard, conn)
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return nil
+}
+
+// stdioConn is a local ssh's pipes, handed over by its invocation, as the
+// connection the master's SSH server runs on.
+type stdioConn struct {
+	r, w *os.File
+}
+
+func (c *stdioConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
+func (c *stdioConn) Write(p []byte) (int, error) { return c.w.Write(p) }
+func (c *stdioConn) Close() error                { return errors.Join(c.r.Close(), c.w.Close()) }
+func (c *stdioConn) LocalAddr() net.Addr         { return stdioAddr{} }
+func (c *stdioConn) RemoteAddr() net.Addr        { return stdioAddr{} }
+
+func (c *stdioConn) SetDeadline(t time.Time) error {
+	return errors.Join(c.r.SetReadDeadline(t), c.w.SetWriteDeadline(t))
+}
+
+func (c *stdioConn) SetReadDeadline(t time.Time) error  { return c.r.SetReadDeadline(t) }
+func (c *stdioConn) SetWriteDeadline(t time.Time) error { return c.w.SetWriteDeadline(t) }
+
+// stdioAddr is the address of a stdioConn's ends.
+type stdioAddr struct{}
+
+func (stdioAddr) Network() string { return "pipe" }
+func (stdioAddr) String() string  { return "ssh stdio" }

@@ -1,0 +1,100 @@
+//go:build unix
+
+package share
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// canPassFds: Unix sockets carry fds here.
+const canPassFds = true
+
+// sendStdio hands in and out to the master over conn, then points this
+// process's own descriptors for them at /dev/null, so that the master
+// holds the only copies besides ssh's: when the master goes, ssh sees the
+// end of its connection.
+func sendStdio(conn net.Conn, in, out *os.File) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return errors.New("hand over stdio: not a Unix socket")
+	}
+	rights := unix.UnixRights(int(in.Fd()), int(out.Fd()))
+	if _, _, err := uc.WriteMsgUnix([]byte{handOverByte}, rights, nil); err != nil {
+		return fmt.Errorf("hand over stdio: %w", err)
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("hand over stdio: %w", err)
+	}
+	defer null.Close()
+	for _, f := range []*os.File{in, out} {
+		if err := unix.Dup2(int(null.Fd()), int(f.Fd())); err != nil {
+			return fmt.Errorf("hand over stdio: release fd %d: %w", f.Fd(), err)
+		}
+	}
+	return nil
+}
+
+// recvStdio receives the pipes an invocation hands over on conn.
+func recvStdio(conn net.Conn) (*stdioConn, error) {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return nil, errors.New("receive stdio: not a Unix socket")
+	}
+	uc.SetReadDeadline(time.Now().Add(handOverWait))
+	defer uc.SetReadDeadline(time.Time{})
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(2*4))
+	n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return nil, fmt.Errorf("receive stdio: %w", err)
+	}
+	fds, err := parseRights(oob[:oobn])
+	if err != nil {
+		return nil, err
+	}
+	if n != 1 || buf[0] != handOverByte || len(fds) != 2 {
+		closeFds(fds)
+		return nil, fmt.Errorf("receive stdio: got %d bytes and %d fds; want %q and 2 fds", n, len(fds), handOverByte)
+	}
+	return &stdioConn{r: pollable(fds[0], "ssh stdin"), w: pollable(fds[1], "ssh stdout")}, nil
+}
+
+// parseRights returns the fds in a control message.
+func parseRights(oob []byte) ([]int, error) {
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("receive stdio: %w", err)
+	}
+	var fds []int
+	for _, m := range msgs {
+		got, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			closeFds(fds)
+			return nil, fmt.Errorf("receive stdio: %w", err)
+		}
+		fds = append(fds, got...)
+	}
+	return fds, nil
+}
+
+func closeFds(fds []int) {
+	for _, fd := range fds {
+		unix.Close(fd)
+	}
+}
+
+// pollable wraps fd in a File that Go's poller serves, so reads and
+// writes take deadlines and Close interrupts them; it also widens a pipe,
+// where the system allows, so bulk data moves in fewer wake-ups.
+func pollable(fd int, name string) *os.File {
+	unix.SetNonblock(fd, true)
+	widenPipe(fd)
+	return os.NewFile(uintptr(fd), name)
+}

@@ -1,0 +1,176 @@
+//go:build unix
+
+package share
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// fakeShareMaster accepts one share connection on a socket in a temporary
+// directory, answers it with reply, and hands the connection to serve.
+func fakeShareMaster(t *testing.T, reply Reply, serve func(net.Conn, Hello)) *Invocation {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "m")
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		hello, err := readHello(conn)
+		if err != nil {
+			return
+		}
+		if err := writeFrame(conn, reply); err == nil {
+			serve(conn, hello)
+		}
+	}()
+	return &Invocation{Socket: socket, StateDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		LockWait: time.Second}
+}
+
+// pipePair returns both ends of two pipes: what the invocation reads and
+// writes, and the test's ends (the local ssh's).
+func pipePair(t *testing.T) (in, sshIn, out, sshOut *os.File) {
+	t.Helper()
+	in, sshIn, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshOut, out, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, f := range []*os.File{in, sshIn, out, sshOut} {
+			f.Close()
+		}
+	})
+	return in, sshIn, out, sshOut
+}
+
+func TestRunHandsOverStdio(t *testing.T) {
+	in, sshIn, out, sshOut := pipePair(t)
+	offered := make(chan bool, 1)
+	inv := fakeShareMaster(t, Reply{OK: true, Stdio: true}, func(conn net.Conn, h Hello) {
+		offered <- h.Stdio
+		sc, err := recvStdio(conn)
+		if err != nil {
+			t.Errorf("recvStdio: %v", err)
+			return
+		}
+		defer sc.Close()
+		line := make([]byte, 5)
+		if _, err := io.ReadFull(sc, line); err != nil {
+			t.Errorf("read from ssh: %v", err)
+		}
+		sc.Write(append([]byte("got "), line...))
+	})
+	done := make(chan error, 1)
+	go func() { done <- inv.Run(context.Background(), in, out) }()
+	if !<-offered {
+		t.Fatal("hello did not offer stdio for two pipes")
+	}
+	sshIn.Write([]byte("hello"))
+	got := make([]byte, 9)
+	if _, err := io.ReadFull(sshOut, got); err != nil || string(got) != "got hello" {
+		t.Fatalf("ssh read %q, %v; want %q", got, err, "got hello")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after the master closed")
+	}
+	// The invocation let go of its copies: with the master gone, ssh sees
+	// the end of the connection.
+	sshOut.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := sshOut.Read(got); err != io.EOF {
+		t.Errorf("after the master closed: read %d bytes, %v; want EOF", n, err)
+	}
+}
+
+func TestRunRelaysWhenMasterDeclinesStdio(t *testing.T) {
+	in, sshIn, out, sshOut := pipePair(t)
+	inv := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) {
+		line := make([]byte, 5)
+		if _, err := io.ReadFull(conn, line); err != nil {
+			t.Errorf("read from ssh: %v", err)
+		}
+		conn.Write(append([]byte("got "), line...))
+	})
+	done := make(chan error, 1)
+	go func() { done <- inv.Run(context.Background(), in, out) }()
+	sshIn.Write([]byte("hello"))
+	got := make([]byte, 9)
+	if _, err := io.ReadFull(sshOut, got); err != nil || string(got) != "got hello" {
+		t.Fatalf("ssh read %q, %v; want %q", got, err, "got hello")
+	}
+	sshIn.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
+
+func TestRunRelaysNonPipes(t *testing.T) {
+	offered := make(chan bool, 1)
+	inv := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, h Hello) {
+		offered <- h.Stdio
+		io.Copy(conn, conn)
+	})
+	var out bytes.Buffer
+	if err := inv.Run(context.Background(), bytes.NewReader([]byte("echo")), &out); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if <-offered {
+		t.Error("hello offered stdio for a buffer")
+	}
+	if out.String() != "echo" {
+		t.Errorf("relayed %q; want %q", out.String(), "echo")
+	}
+}
+
+func TestRecvStdioRejectsWrongMessage(t *testing.T) {
+	a, b := unixPair(t)
+	a.Write([]byte("xy"))
+	if sc, err := recvStdio(b); err == nil {
+		sc.Close()
+		t.Fatal("accepted a message without fds")
+	}
+}
+
+// unixPair returns two connected Unix sockets.
+func unixPair(t *testing.T) (net.Conn, net.Conn) {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "p")
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
