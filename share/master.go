@@ -244,7 +244,7 @@ func (m *Master) share(conn net.Conn, hello Hello) {
 		defer sc.Close()
 		nc = sc
 	}
-	nc, offer := readAhead(nc, localVersion)
+	nc, offer := readAhead(batchWrites(readBuffered(nc, clientReadBuffer)), localVersion)
 	m.serveShare(nc, m.serverConfig(offer, starter))
 }
 

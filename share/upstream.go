@@ -64,6 +64,7 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
+	conn = batchWrites(readBuffered(conn, upstreamReadBuffer))
 	login := *d
 	if d.Prompter != nil {
 		login.Prompter = unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}

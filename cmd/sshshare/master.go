@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -26,6 +27,7 @@ type MasterCmd struct {
 // it, and serves until it exits.
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	tuneGC()
 	report := share.OpenReadyPipe()
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
@@ -93,6 +95,20 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 	return func(ctx context.Context, host string, port int) (net.Conn, error) {
 		return dialThrough(ctx, chain, host, port)
 	}, nil
+}
+
+// tuneGC trades memory for CPU in bulk transfers, unless GOGC or
+// GOMEMLIMIT say otherwise: x/crypto/ssh allocates every packet afresh,
+// so a transfer makes garbage at its own rate, and a collection every few
+// megabytes cost about a tenth of the master's CPU. The memory limit keeps
+// a master with many sessions within bounds.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(32 << 20)
+	}
 }
 
 // profileEnv names a file to write the master's CPU profile to (pprof),
