@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -35,11 +36,12 @@ type env struct {
 	rtt    time.Duration
 	sshd   *harness.SSHD
 	client *harness.Client
-	bin    string // the sshshare binary
-	dir    string // short scratch directory: output files, ControlPath
+	bin    string   // the sshshare binary
+	dir    string   // short scratch directory: output files, ControlPath
+	route  []string // ssh config lines that reach sshd through the relay
 
 	share, cm, plain method
-	methods          []method // share, cm, plain: the round-robin order
+	methods          []method // the round-robin order: share, cm, plain by default
 }
 
 // newEnv starts the sshd, with a relay adding rtt when rtt > 0, and sets
@@ -52,16 +54,15 @@ func newEnv(b *testing.B, rtt time.Duration, opts harness.SSHDOptions) *env {
 	e.sshd = harness.StartSSHD(b, opts)
 	e.client = harness.NewClient(b, e.sshd)
 	e.dir = shortTempDir(b)
-	var route []string
 	if rtt > 0 {
 		relay := harness.NewRelay(b, e.sshd.Addr(), rtt/2)
-		route = []string{"Port " + strconv.Itoa(relay.Port())}
+		e.route = []string{"Port " + strconv.Itoa(relay.Port())}
 	}
 	// Registered before the hosts, so it runs after their cleanups.
 	b.Cleanup(e.checkLeftovers)
-	e.share = newShare(e, route)
-	e.cm = newControlMaster(e, route)
-	e.plain = newPlain(e, route)
+	e.share = newShare(e, e.route)
+	e.cm = newControlMaster(e, e.route)
+	e.plain = newPlain(e, e.route)
 	e.methods = []method{e.share, e.cm, e.plain}
 	return e
 }
@@ -134,6 +135,23 @@ func newShare(e *env, route []string) method {
 func (shareMethod) Name() string { return "sshshare" }
 func (shareMethod) Key() string  { return "sshshare" }
 func (shareMethod) Host() string { return "share" }
+
+// shareFileMethod connects through sshshare set up the faster way of
+// docs/setup.md: ~/.ssh/sshshare/known_hosts as a second
+// UserKnownHostsFile instead of KnownHostsCommand. It rides the same
+// master as shareMethod.
+type shareFileMethod struct{ sshshareMasters }
+
+func newShareFile(e *env, route []string) method {
+	local := filepath.Join(e.client.Home, ".ssh", "sshshare", "known_hosts")
+	lines := append([]string{"KnownHostsCommand none", "UserKnownHostsFile " + e.client.KnownHosts + " " + local}, route...)
+	e.client.AddShareHost("share-file", e.bin, lines...)
+	return shareFileMethod{sshshareMasters{e}}
+}
+
+func (shareFileMethod) Name() string { return "sshshare, known_hosts file" }
+func (shareFileMethod) Key() string  { return "sshshare-file" }
+func (shareFileMethod) Host() string { return "share-file" }
 
 // cmMasters handles the ControlMaster master of one Host block (alias):
 // ssh -O check to find it, ssh -O exit to stop it.
@@ -304,7 +322,7 @@ func (e *env) ssh(m method, args ...string) run {
 	return r
 }
 
-// rotated returns the methods starting at round%3, so that no method is
+// rotated returns the methods starting at round%len, so that no method is
 // always the one following another.
 func (e *env) rotated(round int) []method {
 	n := len(e.methods)

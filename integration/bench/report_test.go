@@ -179,6 +179,11 @@ direction by half of it; "0 ms" is a direct connection. The three methods:
   directory, `+"`ControlPersist 60`"+`, as in the seed article.
 - **plain ssh**: no sharing; every command logs in.
 
+The warm tables add a fourth: **sshshare, known_hosts file**, the faster
+set-up of docs/setup.md, with `+"`~/.ssh/sshshare/known_hosts`"+` as a second
+`+"`UserKnownHostsFile`"+` instead of `+"`KnownHostsCommand`"+`, which ssh runs
+twice per connection (a process start each). It rides the same master.
+
 The tunnel-mode table (issue 6) has two sshd instead: a bastion, which the
 client reaches through the relay, and a target, which the bastion reaches
 directly on 127.0.0.1, as a remote bastion reaches the hosts beside it. All

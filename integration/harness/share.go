@@ -20,7 +20,8 @@ func (c *Client) AddShareHost(alias, bin string, lines ...string) {
 		"ProxyCommand " + proxy,
 		"KnownHostsCommand " + bin + " known-hosts %H",
 	}
-	c.AddHost(alias, append(share, lines...)...)
+	// ssh takes the first value of a keyword: lines go first to override.
+	c.AddHost(alias, append(lines, share...)...)
 	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
 }
 
