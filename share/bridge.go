@@ -117,7 +117,7 @@ func copyData(dst, src ssh.Channel, count *atomic.Int64) {
 // copyCounted is io.Copy that adds the bytes moved to count, if set. On a
 // write error it keeps draining src so the peer never stalls on a window.
 func copyCounted(dst io.Writer, src io.Reader, count *atomic.Int64) {
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, 64<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {

@@ -1,7 +1,6 @@
 package share
 
 import (
-	"bufio"
 	"net"
 )
 
@@ -10,7 +9,8 @@ import (
 // then one or more for the rest, each a system call and often a wake-up.
 // readBuffered puts a larger buffer underneath, so a busy connection
 // yields several packets per system call; x/crypto's small reads are then
-// copies from memory.
+// copies from memory. A large read that finds the buffer empty goes
+// straight into the caller's slice, saving the copy.
 
 // Read buffer sizes: upstream connections are few and carry every
 // client's bulk; a client's is per local ssh, of which there may be
@@ -18,17 +18,34 @@ import (
 const (
 	upstreamReadBuffer = 256 << 10
 	clientReadBuffer   = 64 << 10
+	// directRead is the smallest read that bypasses an empty buffer.
+	directRead = 16 << 10
 )
 
 // readBuffered returns conn reading through a buffer of size bytes.
 func readBuffered(conn net.Conn, size int) net.Conn {
-	return &bufferedConn{Conn: conn, r: bufio.NewReaderSize(conn, size)}
+	return &bufferedConn{Conn: conn, buf: make([]byte, size)}
 }
 
-// bufferedConn is a connection whose reads go through r.
+// bufferedConn is a connection whose reads go through buf[r:w].
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	buf  []byte
+	r, w int
 }
 
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	if c.r == c.w {
+		if len(p) >= directRead {
+			return c.Conn.Read(p)
+		}
+		n, err := c.Conn.Read(c.buf)
+		c.r, c.w = 0, n
+		if n == 0 {
+			return 0, err
+		}
+	}
+	n := copy(p, c.buf[c.r:c.w]) // the error, if any, comes again on the next read
+	c.r += n
+	return n, nil
+}
