@@ -241,10 +241,11 @@ func (m *Master) share(conn net.Conn, hello Hello) {
 			m.log.Warn("hand-over", "err", err)
 			return
 		}
-		defer sc.Close()
 		nc = sc
 	}
-	nc, offer := readAhead(batchWrites(readBuffered(nc, clientReadBuffer)), localVersion)
+	nc = batchWrites(readBuffered(nc, clientReadBuffer))
+	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
+	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(nc, m.serverConfig(offer, starter))
 }
 
