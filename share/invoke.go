@@ -32,9 +32,6 @@ type Invocation struct {
 	Prompt func(Question) ([]string, error)
 	// CanPrompt overrides the CanPrompt rule, for a Prompt of its own.
 	CanPrompt func() bool
-
-	// stdio is set while Run offers to hand over its stdin and stdout.
-	stdio bool
 }
 
 // helloTimeout bounds a master's answer to a hello.
@@ -47,9 +44,7 @@ const helloTimeout = 10 * time.Second
 // may relay questions to it); Run reports a failed login.
 func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	in, out, handOver := stdioFiles(stdin, stdout)
-	inv.stdio = handOver
-	conn, starting, err := inv.Connect(ctx)
-	inv.stdio = false
+	conn, starting, err := inv.connect(ctx, handOver)
 	if err != nil {
 		return err
 	}
@@ -78,18 +73,24 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 // takes no lock; the slow path serialises start-up so that N simultaneous
 // cold invocations make exactly one master and one login.
 func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error) {
-	conn, err := dialOp(inv.Socket, inv.shareHello(false))
+	return inv.connect(ctx, false)
+}
+
+// connect is Connect, offering the master this invocation's stdio when
+// stdio is set (see stdio.go).
+func (inv *Invocation) connect(ctx context.Context, stdio bool) (net.Conn, *Starting, error) {
+	conn, err := dialOp(inv.Socket, inv.shareHello(false, stdio))
 	var refused *RefusedError
 	if err == nil || errors.As(err, &refused) {
 		return conn, nil, err
 	}
 	inv.Log.Debug("fast path", "err", err)
-	return inv.slowPath(ctx)
+	return inv.slowPath(ctx, stdio)
 }
 
 // slowPath takes the start-up lock, re-checks, clears a dead socket, starts
 // a master and connects to it.
-func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *Starting, err error) {
+func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn, starting *Starting, err error) {
 	if err := EnsurePrivateDir(filepath.Dir(inv.Socket)); err != nil {
 		return nil, nil, err
 	}
@@ -105,7 +106,7 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 			release()
 		}
 	}()
-	conn, err = dialOp(inv.Socket, inv.shareHello(false))
+	conn, err = dialOp(inv.Socket, inv.shareHello(false, stdio))
 	var refused *RefusedError
 	if err == nil || errors.As(err, &refused) {
 		return conn, nil, err
@@ -120,7 +121,7 @@ func (inv *Invocation) slowPath(ctx context.Context) (conn net.Conn, starting *S
 	if err != nil {
 		return nil, nil, err
 	}
-	if conn, err = dialOp(inv.Socket, inv.shareHello(true)); err != nil {
+	if conn, err = dialOp(inv.Socket, inv.shareHello(true, stdio)); err != nil {
 		s.Wait()
 		return nil, nil, fmt.Errorf("connect to new master: %w", err)
 	}
@@ -170,22 +171,14 @@ func PromptRoute() string {
 // PromptRoute).
 func CanPrompt() bool { return PromptRoute() != PromptNone }
 
-// shareHello asks to share, as the master's starter or not.
-func (inv *Invocation) shareHello(starter bool) Hello {
-	h := Hello{Version: ProtocolVersion, Op: OpShare, Stdio: inv.stdio, Starter: starter}
+// shareHello asks to share, as the master's starter or not, offering
+// stdio or not.
+func (inv *Invocation) shareHello(starter, stdio bool) Hello {
+	h := Hello{Version: ProtocolVersion, Op: OpShare, Stdio: stdio, Starter: starter}
 	if starter {
 		h.CanPrompt = inv.canPrompt()
 	}
 	return h
-}
-
-// handOverStdio hands in and out to the master and waits for the session
-// to end.
-func handOverStdio(conn net.Conn, in, out *os.File) error {
-	if err := sendStdio(conn, in, out); err != nil {
-		return err
-	}
-	return awaitMaster(conn)
 }
 
 // dialOp connects to the master at socket and asks for hello's operation.

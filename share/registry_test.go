@@ -151,9 +151,9 @@ func TestQueryStale(t *testing.T) {
 	}
 }
 
-// fakeMaster answers one control connection on socket with reply and
-// returns the hello it received.
-func fakeMaster(t *testing.T, socket string, reply Reply) <-chan Hello {
+// fakeMaster answers one control connection on socket with reply, hands
+// the connection to serve if it is set, and returns the hello it received.
+func fakeMaster(t *testing.T, socket string, reply Reply, serve ...func(net.Conn, Hello)) <-chan Hello {
 	t.Helper()
 	ln, err := net.Listen("unix", socket)
 	if err != nil {
@@ -172,7 +172,11 @@ func fakeMaster(t *testing.T, socket string, reply Reply) <-chan Hello {
 			return
 		}
 		hellos <- h
-		writeFrame(conn, reply)
+		if writeFrame(conn, reply) == nil {
+			for _, f := range serve {
+				f(conn, h)
+			}
+		}
 	}()
 	return hellos
 }

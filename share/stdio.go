@@ -41,9 +41,12 @@ func isStream(f *os.File) bool {
 	return err == nil && info.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
 }
 
-// awaitMaster waits, after a hand-over, until the master closes the control
-// connection: the session is over.
-func awaitMaster(conn net.Conn) error {
+// handOverStdio hands in and out to the master over conn, then waits
+// until the master closes conn: the session is over.
+func handOverStdio(conn net.Conn, in, out *os.File) error {
+	if err := sendStdio(conn, in, out); err != nil {
+		return err
+	}
 	_, err := io.Copy(io.Discard, conn)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return err

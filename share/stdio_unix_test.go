@@ -15,31 +15,40 @@ import (
 )
 
 // fakeShareMaster accepts one share connection on a socket in a temporary
-// directory, answers it with reply, and hands the connection to serve.
-func fakeShareMaster(t *testing.T, reply Reply, serve func(net.Conn, Hello)) *Invocation {
+// directory, answers it with reply, and hands the connection to serve. It
+// returns the invocation that reaches it and the hello it will receive.
+func fakeShareMaster(t *testing.T, reply Reply, serve func(net.Conn, Hello)) (*Invocation, <-chan Hello) {
 	t.Helper()
 	socket := filepath.Join(t.TempDir(), "m")
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		hello, err := readHello(conn)
-		if err != nil {
-			return
-		}
-		if err := writeFrame(conn, reply); err == nil {
-			serve(conn, hello)
-		}
-	}()
-	return &Invocation{Socket: socket, StateDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	hellos := fakeMaster(t, socket, reply, serve)
+	inv := &Invocation{Socket: socket, StateDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		LockWait: time.Second}
+	return inv, hellos
+}
+
+// echoGot reads five bytes from r and answers "got " and them on w, as
+// the fake master's side of converse.
+func echoGot(t *testing.T, r io.Reader, w io.Writer) {
+	line := make([]byte, 5)
+	if _, err := io.ReadFull(r, line); err != nil {
+		t.Errorf("read from ssh: %v", err)
+	}
+	w.Write(append([]byte("got "), line...))
+}
+
+// converse runs inv with the invocation's ends of the pipes, plays ssh on
+// the others (sends "hello", expects "got hello") and returns Run's
+// outcome to come.
+func converse(t *testing.T, inv *Invocation, in, sshIn, out, sshOut *os.File) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- inv.Run(context.Background(), in, out) }()
+	sshIn.Write([]byte("hello"))
+	got := make([]byte, 9)
+	if _, err := io.ReadFull(sshOut, got); err != nil || string(got) != "got hello" {
+		t.Fatalf("ssh read %q, %v; want %q", got, err, "got hello")
+	}
+	return done
 }
 
 // pipePair returns both ends of two pipes: what the invocation reads and
@@ -64,30 +73,18 @@ func pipePair(t *testing.T) (in, sshIn, out, sshOut *os.File) {
 
 func TestRunHandsOverStdio(t *testing.T) {
 	in, sshIn, out, sshOut := pipePair(t)
-	offered := make(chan bool, 1)
-	inv := fakeShareMaster(t, Reply{OK: true, Stdio: true}, func(conn net.Conn, h Hello) {
-		offered <- h.Stdio
+	inv, hellos := fakeShareMaster(t, Reply{OK: true, Stdio: true}, func(conn net.Conn, _ Hello) {
 		sc, err := recvStdio(conn)
 		if err != nil {
 			t.Errorf("recvStdio: %v", err)
 			return
 		}
 		defer sc.Close()
-		line := make([]byte, 5)
-		if _, err := io.ReadFull(sc, line); err != nil {
-			t.Errorf("read from ssh: %v", err)
-		}
-		sc.Write(append([]byte("got "), line...))
+		echoGot(t, sc, sc)
 	})
-	done := make(chan error, 1)
-	go func() { done <- inv.Run(context.Background(), in, out) }()
-	if !<-offered {
-		t.Fatal("hello did not offer stdio for two pipes")
-	}
-	sshIn.Write([]byte("hello"))
-	got := make([]byte, 9)
-	if _, err := io.ReadFull(sshOut, got); err != nil || string(got) != "got hello" {
-		t.Fatalf("ssh read %q, %v; want %q", got, err, "got hello")
+	done := converse(t, inv, in, sshIn, out, sshOut)
+	if !(<-hellos).Stdio {
+		t.Error("hello did not offer stdio for two pipes")
 	}
 	select {
 	case err := <-done:
@@ -100,27 +97,15 @@ func TestRunHandsOverStdio(t *testing.T) {
 	// The invocation let go of its copies: with the master gone, ssh sees
 	// the end of the connection.
 	sshOut.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if n, err := sshOut.Read(got); err != io.EOF {
+	if n, err := sshOut.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("after the master closed: read %d bytes, %v; want EOF", n, err)
 	}
 }
 
 func TestRunRelaysWhenMasterDeclinesStdio(t *testing.T) {
 	in, sshIn, out, sshOut := pipePair(t)
-	inv := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) {
-		line := make([]byte, 5)
-		if _, err := io.ReadFull(conn, line); err != nil {
-			t.Errorf("read from ssh: %v", err)
-		}
-		conn.Write(append([]byte("got "), line...))
-	})
-	done := make(chan error, 1)
-	go func() { done <- inv.Run(context.Background(), in, out) }()
-	sshIn.Write([]byte("hello"))
-	got := make([]byte, 9)
-	if _, err := io.ReadFull(sshOut, got); err != nil || string(got) != "got hello" {
-		t.Fatalf("ssh read %q, %v; want %q", got, err, "got hello")
-	}
+	inv, _ := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) { echoGot(t, conn, conn) })
+	done := converse(t, inv, in, sshIn, out, sshOut)
 	sshIn.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("Run: %v", err)
@@ -128,16 +113,12 @@ func TestRunRelaysWhenMasterDeclinesStdio(t *testing.T) {
 }
 
 func TestRunRelaysNonPipes(t *testing.T) {
-	offered := make(chan bool, 1)
-	inv := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, h Hello) {
-		offered <- h.Stdio
-		io.Copy(conn, conn)
-	})
+	inv, hellos := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) { io.Copy(conn, conn) })
 	var out bytes.Buffer
 	if err := inv.Run(context.Background(), bytes.NewReader([]byte("echo")), &out); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if <-offered {
+	if (<-hellos).Stdio {
 		t.Error("hello offered stdio for a buffer")
 	}
 	if out.String() != "echo" {

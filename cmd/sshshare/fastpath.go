@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"log/slog"
 	"os"
@@ -113,29 +114,19 @@ func (f *TargetFlags) setFast(name, value string) bool {
 // defaults, as the struct tags of TargetFlags say. It reports false when
 // an environment value is one it leaves to kong.
 func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
-	env := func(name string) (string, bool) {
-		v, ok := os.LookupEnv(name)
-		return v, ok && v != ""
-	}
 	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_PERSIST"} {
 		if v, ok := os.LookupEnv(name); ok && v == "" {
 			return false
 		}
 	}
-	if v, ok := env("SSHSHARE_CONFIG"); ok && !set["config"] {
+	if v := os.Getenv("SSHSHARE_CONFIG"); v != "" && !set["config"] {
 		f.ConfigFile = v
 	}
 	if !set["control-path"] {
-		f.ControlPath = tokens.DefaultControlPath
-		if v, ok := env("SSHSHARE_CONTROL_PATH"); ok {
-			f.ControlPath = v
-		}
+		f.ControlPath = cmp.Or(os.Getenv("SSHSHARE_CONTROL_PATH"), tokens.DefaultControlPath)
 	}
 	if !set["persist"] {
-		f.Persist = 120 * time.Second
-		if v, ok := env("SSHSHARE_PERSIST"); ok {
-			return f.setFast("persist", v)
-		}
+		return f.setFast("persist", cmp.Or(os.Getenv("SSHSHARE_PERSIST"), "120s"))
 	}
 	return true
 }
