@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
@@ -27,7 +28,7 @@ type MasterCmd struct {
 // it, and serves until it exits.
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
-	tuneGC()
+	tuneRuntime()
 	report := share.OpenReadyPipe()
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
@@ -97,17 +98,30 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 	}, nil
 }
 
-// tuneGC trades memory for CPU in bulk transfers, unless GOGC or
-// GOMEMLIMIT say otherwise: x/crypto/ssh allocates every packet afresh,
-// so a transfer makes garbage at its own rate, and a collection every few
-// megabytes cost about a tenth of the master's CPU. The memory limit keeps
-// a master with many sessions within bounds.
-func tuneGC() {
+// tuneRuntime trades memory for CPU in bulk transfers and keeps the
+// scheduler from waking idle threads for every packet, unless GOGC,
+// GOMEMLIMIT or GOMAXPROCS say otherwise.
+//
+// x/crypto/ssh allocates every packet afresh, so a transfer makes garbage
+// at its own rate, and a collection every few megabytes cost about a tenth
+// of the master's CPU. The memory limit keeps a master with many sessions
+// within bounds.
+//
+// A master relays packets from goroutine to goroutine (reader, mux,
+// bridge, writer), each hand-off too small to be worth another core: with
+// a processor per core, the runtime woke a spinning thread for most of
+// them, and 300 MB cost the master a quarter more CPU than with one
+// processor (docs/performance.md). ControlMaster is single-threaded too.
+// Large machines keep a processor per four cores for many busy clients.
+func tuneRuntime() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(32 << 20)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(max(1, runtime.NumCPU()/4))
 	}
 }
 
