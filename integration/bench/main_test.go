@@ -19,7 +19,7 @@ var (
 	coldSamples = flag.Int("cold-samples", 10, "Cold samples per method.")
 	burstSize   = flag.Int("burst", 50, "Simultaneous cold starts per method.")
 	bulkMB      = flag.Int("bulk-mb", 300, "Size of each bulk transfer in MB (10^6 bytes).")
-	bulkSamples = flag.Int("bulk-samples", 3, "Samples per bulk transfer and method.")
+	bulkSamples = flag.Int("bulk-samples", 5, "Samples per bulk transfer and method.")
 	sessions    = flag.Int("sessions", 100, "Concurrent sessions for the master memory figure.")
 )
 
