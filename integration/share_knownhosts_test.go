@@ -1,31 +1,56 @@
 package integration
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sshshare/sshshare/integration/harness"
 )
 
 // TestShareKnownHostsFile: instead of KnownHostsCommand, the local host
-// key's known_hosts file listed as a second UserKnownHostsFile lets ssh
-// accept the master, and the master still checks the real host key
-// against the first file only.
+// keys' known_hosts file listed as a global or a second user known hosts
+// file lets ssh accept the master. The master checks the real host key
+// against the other files only: with accept-new and a host not yet known,
+// it records the real key in the user's file, where reading the local
+// file's wildcard lines would have made it ask sshd for the local key's
+// type and refuse the real key as changed.
 func TestShareKnownHostsFile(t *testing.T) {
-	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
-	c := harness.NewClient(t, sshd)
-	bin := harness.Binary(t)
-	local := filepath.Join(c.Home, ".ssh", "sshshare", "known_hosts")
-	c.AddShareHost("h", bin, "KnownHostsCommand none", "UserKnownHostsFile "+c.KnownHosts+" "+local)
-	// No known-hosts run first: the master writes the file as it starts,
-	// before ssh checks the key it presents.
-	for i := range 3 {
-		res := harness.Run(t, sshTimeout, c.SSH("h", "echo", "ok"))
-		if res.Code != 0 || string(res.Stdout) != "ok\n" {
-			t.Fatalf("ssh #%d through the known_hosts file: %s; want exit 0, \"ok\\n\"", i+1, res)
-		}
-	}
-	if got := sshd.Logins(); got != 1 {
-		t.Errorf("sshd logins = %d; want 1", got)
+	for _, tc := range []struct {
+		name string
+		line func(known, local string) string
+	}{
+		{"GlobalKnownHostsFile", func(known, local string) string {
+			return "GlobalKnownHostsFile /etc/ssh/ssh_known_hosts " + local
+		}},
+		{"UserKnownHostsFile", func(known, local string) string {
+			return "UserKnownHostsFile " + known + " " + local
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sshd := harness.StartSSHD(t, harness.SSHDOptions{HostKeyTypes: []string{"ecdsa"}})
+			c := harness.NewClient(t, sshd)
+			local := filepath.Join(c.Home, ".ssh", "sshshare", "known_hosts")
+			known := filepath.Join(c.Home, ".ssh", "known_hosts_new")
+			c.AddShareHost("h", harness.Binary(t), "KnownHostsCommand none", "UserKnownHostsFile "+known,
+				"StrictHostKeyChecking accept-new", tc.line(known, local))
+			// No known-hosts run first: the master writes the file as it
+			// starts, before ssh checks the key it presents.
+			for i := range 3 {
+				res := harness.Run(t, sshTimeout, c.SSH("h", "echo", "ok"))
+				if res.Code != 0 || string(res.Stdout) != "ok\n" {
+					t.Fatalf("ssh #%d through the known_hosts file: %s; want exit 0, \"ok\\n\"", i+1, res)
+				}
+			}
+			if got := sshd.Logins(); got != 1 {
+				t.Errorf("sshd logins = %d; want 1", got)
+			}
+			recorded, err := os.ReadFile(known)
+			real := strings.Contains(string(recorded), sshd.HostKeys["ecdsa"]) || strings.Contains(string(recorded), sshd.HostKeyPub)
+			if err != nil || !real {
+				t.Errorf("%s after accept-new: %q, %v; want the real host key recorded", known, recorded, err)
+			}
+		})
 	}
 }

@@ -96,7 +96,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
-	hostCfg.UserKnownHostsFiles = withoutFile(hostCfg.UserKnownHostsFiles, filepath.Join(cfg.StateDir, KnownHostsFile))
+	local := filepath.Join(cfg.StateDir, KnownHostsFile)
+	hostCfg.UserKnownHostsFiles = withoutFile(hostCfg.UserKnownHostsFiles, local)
+	hostCfg.GlobalKnownHostsFiles = withoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
 		Heard: m.health.heard, DialVia: cfg.DialVia}
 	if m.ln, err = publish(cfg.Socket); err != nil {

@@ -6,9 +6,12 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sshshare/sshshare/tokens"
 )
 
 // HostConfig is the part of the user's ssh configuration for one host that
@@ -51,10 +54,32 @@ func (l ConfigLoader) Load(ctx context.Context, t Target) (HostConfig, error) {
 		return HostConfig{}, err
 	}
 	cfg, err := parseSSHG(out)
+	if err == nil {
+		cfg.GlobalKnownHostsFiles, err = expandTildes(cfg.GlobalKnownHostsFiles)
+	}
 	if err != nil {
 		return cfg, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
 	}
 	return cfg, nil
+}
+
+// expandTildes expands a leading ~ in each path, as ssh does when it reads
+// GlobalKnownHostsFile: `ssh -G` prints those as written.
+func expandTildes(paths []string) ([]string, error) {
+	if !slices.ContainsFunc(paths, func(p string) bool { return strings.HasPrefix(p, "~") }) {
+		return paths, nil
+	}
+	v, err := tokens.Local("", "", "", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		if out[i], err = tokens.ExpandTilde(p, v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // run executes ssh -G and returns its standard output.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -172,6 +173,7 @@ func TestConfigLoaderLoad(t *testing.T) {
 		"  IdentitiesOnly yes",
 		"  IdentityAgent none",
 		"  UserKnownHostsFile " + kh1 + " " + kh2,
+		"  GlobalKnownHostsFile ~/.ssh/g1 " + kh2,
 		"  HostKeyAlias webkey",
 		"  StrictHostKeyChecking yes",
 		"  BatchMode yes",
@@ -187,6 +189,11 @@ func TestConfigLoaderLoad(t *testing.T) {
 	}
 	l := ConfigLoader{SSH: bin, ConfigFile: config}
 	ctx := context.Background()
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := strings.TrimSuffix(me.HomeDir, "/")
 
 	t.Run("host block", func(t *testing.T) {
 		cfg, err := l.Load(ctx, Target{Host: "web"})
@@ -204,6 +211,8 @@ func TestConfigLoaderLoad(t *testing.T) {
 			{"IdentitiesOnly", cfg.IdentitiesOnly, true},
 			{"IdentityAgent", cfg.IdentityAgent, "none"},
 			{"UserKnownHostsFiles", cfg.UserKnownHostsFiles, []string{kh1, kh2}},
+			// ssh -G prints these unexpanded; ssh expands the ~ as it reads.
+			{"GlobalKnownHostsFiles", cfg.GlobalKnownHostsFiles, []string{home + "/.ssh/g1", kh2}},
 			{"HostKeyAlias", cfg.HostKeyAlias, "webkey"},
 			{"StrictHostKeyChecking", cfg.StrictHostKeyChecking, "true"},
 			{"BatchMode", cfg.BatchMode, true},

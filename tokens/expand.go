@@ -117,6 +117,13 @@ func Expand(template string, v Values) (string, error) {
 	return out, nil
 }
 
+// ExpandTilde expands only a leading ~ or ~user of path, as ssh does for
+// GlobalKnownHostsFile, which `ssh -G` prints unexpanded.
+func ExpandTilde(path string, v Values) (string, error) {
+	e := expander{template: path, v: v}
+	return e.tilde(path)
+}
+
 // expander carries what error messages need: the template as given.
 type expander struct {
 	template string

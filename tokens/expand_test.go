@@ -97,6 +97,25 @@ func TestExpandTildeUser(t *testing.T) {
 	}
 }
 
+// TestExpandTilde: only the leading ~ is expanded; tokens stay as written.
+func TestExpandTilde(t *testing.T) {
+	tests := []struct{ path, want string }{
+		{"~/.ssh/sshshare/known_hosts", "/home/alice/.ssh/sshshare/known_hosts"},
+		{"~//x_%h", "/home/alice/x_%h"},
+		{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts"},
+		{"a~b", "a~b"},
+	}
+	for _, tt := range tests {
+		got, err := ExpandTilde(tt.path, testValues)
+		if err != nil || got != tt.want {
+			t.Errorf("ExpandTilde(%q): got %q, %v; want %q", tt.path, got, err, tt.want)
+		}
+	}
+	if _, err := ExpandTilde("~nosuchuser-sshshare/x", testValues); err == nil {
+		t.Error("ExpandTilde(~nosuchuser-sshshare/x): no error")
+	}
+}
+
 func TestExpandErrors(t *testing.T) {
 	_ = os.Unsetenv("SSHSHARE_TEST_UNSET")
 	t.Setenv("SSHSHARE_TEST_VAR", "v")

@@ -137,14 +137,14 @@ func (shareMethod) Key() string  { return "sshshare" }
 func (shareMethod) Host() string { return "share" }
 
 // shareFileMethod connects through sshshare set up the faster way of
-// docs/setup.md: ~/.ssh/sshshare/known_hosts as a second
-// UserKnownHostsFile instead of KnownHostsCommand. It rides the same
+// docs/setup.md: ~/.ssh/sshshare/known_hosts listed in
+// GlobalKnownHostsFile instead of KnownHostsCommand. It rides the same
 // master as shareMethod.
 type shareFileMethod struct{ sshshareMasters }
 
 func newShareFile(e *env, route []string) method {
 	local := filepath.Join(e.client.Home, ".ssh", "sshshare", "known_hosts")
-	lines := append([]string{"KnownHostsCommand none", "UserKnownHostsFile " + e.client.KnownHosts + " " + local}, route...)
+	lines := append([]string{"KnownHostsCommand none", "GlobalKnownHostsFile " + local}, route...)
 	e.client.AddShareHost("share-file", e.bin, lines...)
 	return shareFileMethod{sshshareMasters{e}}
 }

@@ -180,8 +180,8 @@ direction by half of it; "0 ms" is a direct connection. The three methods:
 - **plain ssh**: no sharing; every command logs in.
 
 The warm tables add a fourth: **sshshare, known_hosts file**, the faster
-set-up of docs/setup.md, with `+"`~/.ssh/sshshare/known_hosts`"+` as a second
-`+"`UserKnownHostsFile`"+` instead of `+"`KnownHostsCommand`"+`, which ssh runs
+set-up of docs/setup.md, with `+"`~/.ssh/sshshare/known_hosts`"+` listed in
+`+"`GlobalKnownHostsFile`"+` instead of `+"`KnownHostsCommand`"+`, which ssh runs
 twice per connection (a process start each). It rides the same master.
 
 The tunnel-mode table (issue 6) has two sshd instead: a bastion, which the
