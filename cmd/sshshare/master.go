@@ -109,10 +109,10 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 //
 // A master relays packets from goroutine to goroutine (reader, mux,
 // bridge, writer), each hand-off too small to be worth another core: with
-// a processor per core, the runtime woke a spinning thread for most of
-// them, and 300 MB cost the master a quarter more CPU than with one
-// processor (docs/performance.md). ControlMaster is single-threaded too.
-// Large machines keep a processor per four cores for many busy clients.
+// a processor per core the runtime keeps waking idle threads to take them,
+// and 300 MB cost the master a third more CPU than with one processor
+// (docs/performance.md). ControlMaster is single-threaded too. Large
+// machines keep a processor per four cores for many busy clients.
 func tuneRuntime() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
