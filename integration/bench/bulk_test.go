@@ -126,18 +126,18 @@ func (e *env) bulkTable(figures map[string]*bulkFigures) {
 	for _, tr := range transfers {
 		row := []string{tr.name}
 		for _, m := range e.methods {
-			v := medianFloat(figures[tr.key+"/"+m.Key()].mbps)
+			v := median(figures[tr.key+"/"+m.Key()].mbps)
 			row = append(row, fmt.Sprintf("%.0f", v))
 			e.b.ReportMetric(v, m.Key()+"-"+tr.key+"-MB/s")
 		}
-		share := medianFloat(figures[tr.key+"/"+e.share.Key()].mbps)
-		cm := medianFloat(figures[tr.key+"/"+e.cm.Key()].mbps)
+		share := median(figures[tr.key+"/"+e.share.Key()].mbps)
+		cm := median(figures[tr.key+"/"+e.cm.Key()].mbps)
 		row = append(row, ratio(share, cm))
 		if r := share / cm; worstName == "" || r < worst {
 			worst, worstName = r, tr.name
 		}
 		for _, m := range e.methods {
-			v := medianFloat(figures[tr.key+"/"+m.Key()].cpuPerGB)
+			v := median(figures[tr.key+"/"+m.Key()].cpuPerGB)
 			row = append(row, fmt.Sprintf("%.2f", v))
 			e.b.ReportMetric(v, m.Key()+"-"+tr.key+"-cpu-s/GB")
 		}
