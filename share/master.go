@@ -97,6 +97,12 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
 	local := filepath.Join(cfg.StateDir, KnownHostsFile)
+	if cfg.Mode != OpTunnel {
+		// A tunnel master's clients are sshshare itself: no ssh checks its key.
+		if err := checkLocalTrust(hostCfg, local); err != nil {
+			return nil, err
+		}
+	}
 	hostCfg.UserKnownHostsFiles = withoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = withoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,

@@ -26,6 +26,7 @@ type HostConfig struct {
 	IdentityAgent                string // "" means SSH_AUTH_SOCK; "none" disables the agent
 	UserKnownHostsFiles          []string
 	GlobalKnownHostsFiles        []string
+	KnownHostsCommand            string // as configured, %-tokens not yet expanded
 	HostKeyAlias                 string
 	HashKnownHosts               bool
 	StrictHostKeyChecking        string // yes (true), ask, accept-new, no (false), off
@@ -150,6 +151,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.UserKnownHostsFiles = strings.Fields(value)
 	case "globalknownhostsfile":
 		c.GlobalKnownHostsFiles = strings.Fields(value)
+	case "knownhostscommand":
+		c.KnownHostsCommand = value
 	case "hostkeyalias":
 		c.HostKeyAlias = value
 	case "hashknownhosts":

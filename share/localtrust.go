@@ -1,0 +1,67 @@
+package share
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// ssh accepts the master's local host key through one line of the user's
+// ssh config (docs/setup.md): KnownHostsFile listed as a known hosts file,
+// or a KnownHostsCommand that runs `sshshare known-hosts`. A share master
+// checks for one as it starts. Without it ssh would refuse the local key
+// with "REMOTE HOST IDENTIFICATION HAS CHANGED" for a host whose key did
+// not change, or offer to record the local key as the host's.
+
+// knownHostsLine is the set-up line that lists KnownHostsFile, keeping the
+// two system files ssh reads by default.
+const knownHostsLine = "GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 ~/.ssh/sshshare/known_hosts"
+
+// checkLocalTrust returns why ssh, configured as cfg, would not accept the
+// local host keys, or nil when it will (or may: an absolute
+// KnownHostsCommand is taken on trust). knownHosts is the path of
+// KnownHostsFile.
+func checkLocalTrust(cfg HostConfig, knownHosts string) error {
+	files := slices.Concat(cfg.UserKnownHostsFiles, cfg.GlobalKnownHostsFiles)
+	if slices.ContainsFunc(files, func(f string) bool { return filepath.Clean(f) == filepath.Clean(knownHosts) }) {
+		return nil
+	}
+	switch strings.ToLower(cfg.StrictHostKeyChecking) {
+	case "no", "off", "false":
+		return nil // the user asked ssh to accept any key
+	}
+	cmd := cfg.KnownHostsCommand
+	if cmd == "" {
+		return withHint(errors.New("ssh has no way to accept sshshare's local host key: no KnownHostsCommand, and ~/.ssh/sshshare/known_hosts is not among its known hosts files"),
+			"add `"+knownHostsLine+"` to the Host block (docs/setup.md)")
+	}
+	if program := commandProgram(cmd); !filepath.IsAbs(program) && !strings.HasPrefix(program, "/") {
+		return withHint(fmt.Errorf("ssh will not run KnownHostsCommand %s: ssh runs only a program given by its absolute path", cmd),
+			"replace that line of the Host block with `"+knownHostsLine+"` (docs/setup.md), or write the full path: `KnownHostsCommand "+executable()+" known-hosts %H`")
+	}
+	return nil
+}
+
+// commandProgram is the first word of a command line as ssh splits it:
+// a leading double- or single-quoted word is taken without its quotes.
+func commandProgram(cmd string) string {
+	cmd = strings.TrimSpace(cmd)
+	if cmd != "" && (cmd[0] == '"' || cmd[0] == '\'') {
+		word, _, _ := strings.Cut(cmd[1:], cmd[:1])
+		return word
+	}
+	word, _, _ := strings.Cut(cmd, " ")
+	return word
+}
+
+// executable is the absolute path of this program, for hints.
+func executable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "/full/path/to/sshshare"
+	}
+	return exe
+}
