@@ -7,22 +7,30 @@ import (
 )
 
 // AddShareHost adds a Host block for alias whose connections go through
-// the sshshare binary bin (see Binary): ProxyCommand and KnownHostsCommand
-// as the README sets them up, with -F this client's config and the sockets
-// under the client's HOME. Extra lines override defaults as in AddHost. A
-// cleanup stops every master of this client and fails the test if one
-// survives.
+// the sshshare binary bin (see Binary): ProxyCommand and
+// GlobalKnownHostsFile as the README sets them up, with -F this client's
+// config, the sockets under the client's HOME and its local known_hosts
+// file (LocalKnownHosts) by full path: ssh's ~ is the home directory of the
+// password database, not HOME. Extra lines override defaults as in
+// AddHost. A cleanup stops every master of this client and fails the test
+// if one survives.
 func (c *Client) AddShareHost(alias, bin string, lines ...string) {
 	c.tb.Helper()
 	proxy := bin + " -F " + c.ConfigPath + " --alias %n --control-path " +
 		filepath.Join(c.Home, ".ssh", "sshshare", "%r@%h-%p") + " %r %h %p"
 	share := []string{
 		"ProxyCommand " + proxy,
-		"KnownHostsCommand " + bin + " known-hosts %H",
+		"GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 " + c.LocalKnownHosts(),
 	}
 	// ssh takes the first value of a keyword: lines go first to override.
 	c.AddHost(alias, append(lines, share...)...)
 	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
+}
+
+// LocalKnownHosts is the known_hosts file with the local host keys that
+// this client's masters keep.
+func (c *Client) LocalKnownHosts() string {
+	return filepath.Join(c.Home, ".ssh", "sshshare", "known_hosts")
 }
 
 // MasterStatus is the part of `sshshare status --json` tests look at.
