@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -124,7 +123,7 @@ func (m sshshareMasters) Masters() []int {
 func (m sshshareMasters) Stop() { m.e.client.StopMasters(m.e.bin) }
 
 // shareMethod connects through sshshare as the README sets it up:
-// ProxyCommand and KnownHostsCommand.
+// ProxyCommand, and ~/.ssh/sshshare/known_hosts in GlobalKnownHostsFile.
 type shareMethod struct{ sshshareMasters }
 
 func newShare(e *env, route []string) method {
@@ -136,22 +135,22 @@ func (shareMethod) Name() string { return "sshshare" }
 func (shareMethod) Key() string  { return "sshshare" }
 func (shareMethod) Host() string { return "share" }
 
-// shareFileMethod connects through sshshare set up the faster way of
-// docs/setup.md: ~/.ssh/sshshare/known_hosts listed in
-// GlobalKnownHostsFile instead of KnownHostsCommand. It rides the same
-// master as shareMethod.
-type shareFileMethod struct{ sshshareMasters }
+// shareCommandMethod connects through sshshare set up with
+// `KnownHostsCommand /path/to/sshshare known-hosts %H` instead of the
+// known_hosts file (docs/setup.md): ssh runs it twice per connection. It
+// rides the same master as shareMethod.
+type shareCommandMethod struct{ sshshareMasters }
 
-func newShareFile(e *env, route []string) method {
-	local := filepath.Join(e.client.Home, ".ssh", "sshshare", "known_hosts")
-	lines := append([]string{"KnownHostsCommand none", "GlobalKnownHostsFile " + local}, route...)
-	e.client.AddShareHost("share-file", e.bin, lines...)
-	return shareFileMethod{sshshareMasters{e}}
+func newShareCommand(e *env, route []string) method {
+	lines := append([]string{"KnownHostsCommand " + e.bin + " known-hosts %H",
+		"GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"}, route...)
+	e.client.AddShareHost("share-command", e.bin, lines...)
+	return shareCommandMethod{sshshareMasters{e}}
 }
 
-func (shareFileMethod) Name() string { return "sshshare, known_hosts file" }
-func (shareFileMethod) Key() string  { return "sshshare-file" }
-func (shareFileMethod) Host() string { return "share-file" }
+func (shareCommandMethod) Name() string { return "sshshare, KnownHostsCommand" }
+func (shareCommandMethod) Key() string  { return "sshshare-command" }
+func (shareCommandMethod) Host() string { return "share-command" }
 
 // cmMasters handles the ControlMaster master of one Host block (alias):
 // ssh -O check to find it, ssh -O exit to stop it.

@@ -174,15 +174,16 @@ client reaches sshd through the test harness's relay, which delays each
 direction by half of it; "0 ms" is a direct connection. The three methods:
 
 - **sshshare**: `+"`ProxyCommand sshshare %%r %%h %%p`"+` and
-  `+"`KnownHostsCommand sshshare known-hosts %%H`"+`, as the README sets it up.
+  `+"`GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 ~/.ssh/sshshare/known_hosts`"+`,
+  as the README sets it up.
 - **ControlMaster**: `+"`ControlMaster auto`"+`, `+"`ControlPath`"+` in a temporary
   directory, `+"`ControlPersist 60`"+`, as in the seed article.
 - **plain ssh**: no sharing; every command logs in.
 
-The warm tables add a fourth: **sshshare, known_hosts file**, the faster
-set-up of docs/setup.md, with `+"`~/.ssh/sshshare/known_hosts`"+` listed in
-`+"`GlobalKnownHostsFile`"+` instead of `+"`KnownHostsCommand`"+`, which ssh runs
-twice per connection (a process start each). It rides the same master.
+The warm tables add a fourth: **sshshare, KnownHostsCommand**, the other
+set-up of docs/setup.md, with `+"`KnownHostsCommand /path/to/sshshare known-hosts %%H`"+`
+instead of the known_hosts file: ssh runs it twice per connection, a
+process start each. It rides the same master.
 
 The tunnel-mode table (issue 6) has two sshd instead: a bastion, which the
 client reaches through the relay, and a target, which the bastion reaches
