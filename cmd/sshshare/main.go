@@ -3,7 +3,7 @@
 //
 //	Host 10.5.*
 //	    ProxyCommand sshshare %r %h %p
-//	    KnownHostsCommand sshshare known-hosts %H
+//	    GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 ~/.ssh/sshshare/known_hosts
 //
 // This package is only the command line: it parses, binds the globals and
 // runs the chosen command, then maps errors to messages and exit codes. The
