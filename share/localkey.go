@@ -29,8 +29,8 @@ const (
 // KnownHostsFile is a known_hosts file in the state directory that accepts
 // the local host keys for any host name: listed in GlobalKnownHostsFile
 // (the README's set-up) or UserKnownHostsFile, it lets ssh accept masters
-// without running a KnownHostsCommand on every connection. The keys are private to this
-// user, so only this user's masters can present them.
+// without running a KnownHostsCommand on every connection. The keys are
+// private to this user, so only this user's masters can present them.
 const KnownHostsFile = "known_hosts"
 
 // LocalKeys are this user's local host keys, which masters present to

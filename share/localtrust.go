@@ -38,6 +38,7 @@ func checkLocalTrust(cfg HostConfig, knownHosts string) error {
 		return withHint(errors.New("ssh has no way to accept sshshare's local host key: no KnownHostsCommand, and ~/.ssh/sshshare/known_hosts is not among its known hosts files"),
 			"add `"+knownHostsLine+"` to the Host block (docs/setup.md)")
 	}
+	// ssh checks for a leading slash; IsAbs adds Windows' drive paths.
 	if program := commandProgram(cmd); !filepath.IsAbs(program) && !strings.HasPrefix(program, "/") {
 		return withHint(fmt.Errorf("ssh will not run KnownHostsCommand %s: ssh runs only a program given by its absolute path", cmd),
 			"replace that line of the Host block with `"+knownHostsLine+"` (docs/setup.md), or write the full path: `KnownHostsCommand "+executable()+" known-hosts %H`")
