@@ -26,7 +26,7 @@ const knownHostsLine = "GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/s
 // KnownHostsFile.
 func checkLocalTrust(cfg HostConfig, knownHosts string) error {
 	files := slices.Concat(cfg.UserKnownHostsFiles, cfg.GlobalKnownHostsFiles)
-	if slices.ContainsFunc(files, func(f string) bool { return filepath.Clean(f) == filepath.Clean(knownHosts) }) {
+	if slices.ContainsFunc(files, func(f string) bool { return samePath(f, knownHosts) }) {
 		return nil
 	}
 	switch strings.ToLower(cfg.StrictHostKeyChecking) {

@@ -124,12 +124,15 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 func withoutFile(files []string, drop string) []string {
 	var out []string
 	for _, f := range files {
-		if filepath.Clean(f) != filepath.Clean(drop) {
+		if !samePath(f, drop) {
 			out = append(out, f)
 		}
 	}
 	return out
 }
+
+// samePath reports whether a and b name the same file once cleaned.
+func samePath(a, b string) bool { return filepath.Clean(a) == filepath.Clean(b) }
 
 // resolved fills a target's missing user and port from the ssh config.
 func resolved(t Target, cfg HostConfig) Target {
