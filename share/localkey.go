@@ -135,15 +135,7 @@ func writeKnownHosts(dir string, keys LocalKeys) error {
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}
-	tmp, err := os.CreateTemp(dir, KnownHostsFile+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := writeClose(tmp, []byte(want)); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := installFile(path, []byte(want), os.Rename); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
@@ -195,16 +187,31 @@ func createHostKey(path string, generate func() (crypto.PrivateKey, error)) erro
 	if err != nil {
 		return fmt.Errorf("encode host key: %w", err)
 	}
+	if err := installFile(path, pem.EncodeToMemory(block), linkNew); err != nil {
+		return fmt.Errorf("install host key: %w", err)
+	}
+	return nil
+}
+
+// installFile writes b to a new temporary file beside path (mode 0600,
+// synced) and puts it in place with install: os.Rename replaces what is
+// there, linkNew keeps a file another process put there first.
+func installFile(path string, b []byte, install func(tmp, path string) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("create host key: %w", err)
+		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := writeClose(tmp, pem.EncodeToMemory(block)); err != nil {
-		return fmt.Errorf("write host key: %w", err)
+	if err := writeClose(tmp, b); err != nil {
+		return err
 	}
-	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("install host key: %w", err)
+	return install(tmp.Name(), path)
+}
+
+// linkNew links tmp to path unless path exists already.
+func linkNew(tmp, path string) error {
+	if err := os.Link(tmp, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
 	}
 	return nil
 }
