@@ -254,7 +254,7 @@ func (m *Master) share(conn net.Conn, hello Hello) {
 		}
 		nc = sc
 	}
-	nc = batchWrites(readBuffered(nc, clientReadBuffer))
+	nc = batchWrites(readBuffered(rawIO(nc), clientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
 	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(nc, m.serverConfig(offer, starter))

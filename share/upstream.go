@@ -61,6 +61,7 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if err != nil {
 		return nil, err
 	}
+	conn = rawIO(conn)
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}

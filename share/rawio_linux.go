@@ -1,0 +1,121 @@
+package share
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Raw I/O. Go's system calls tell the scheduler they may block: one that
+// runs past sysmon's tick (20 µs) has its processor handed to another
+// thread, and sysmon keeps ticking every 20 µs while that goes on. A
+// master has one processor and relays bulk data in 32 KiB packets, and a
+// 256 KiB write to loopback TCP runs the receiver's stack too, so every
+// packet paid for a hand-off and sysmon woke 50 000 times a second: a
+// fifth of the master's CPU in a `cat` upload (docs/performance.md).
+//
+// The master's descriptors are non-blocking, so a read or write never
+// sleeps in the kernel. rawConn makes them as raw system calls, which the
+// scheduler sees as ordinary computation, and waits for readiness on Go's
+// poller as before, so deadlines and Close work as they did.
+
+// rawIO returns conn reading and writing its descriptors with raw system
+// calls, when conn is a socket or a handed-over ssh's pipes and they are
+// non-blocking; otherwise conn itself.
+func rawIO(conn net.Conn) net.Conn {
+	r, w, err := rawConns(conn)
+	if err != nil || !nonBlocking(r) || !nonBlocking(w) {
+		return conn
+	}
+	return &rawConn{Conn: conn, r: r, w: w}
+}
+
+// rawConns returns the system connections conn reads and writes.
+func rawConns(conn net.Conn) (r, w syscall.RawConn, err error) {
+	switch c := conn.(type) {
+	case *stdioConn:
+		if r, err = c.r.SyscallConn(); err != nil {
+			return nil, nil, err
+		}
+		w, err = c.w.SyscallConn()
+		return r, w, err
+	case syscall.Conn:
+		r, err = c.SyscallConn()
+		return r, r, err
+	}
+	return nil, nil, errNotRaw
+}
+
+// errNotRaw: the connection has no descriptor of its own.
+var errNotRaw = errors.New("no descriptor for raw I/O")
+
+// nonBlocking reports whether rc's descriptor is in non-blocking mode: a
+// raw call on a blocking one could stall the master's only processor.
+func nonBlocking(rc syscall.RawConn) bool {
+	flags := 0
+	err := rc.Control(func(fd uintptr) {
+		flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0)
+	})
+	return err == nil && flags&unix.O_NONBLOCK != 0
+}
+
+// rawConn is a connection whose reads and writes are raw system calls.
+type rawConn struct {
+	net.Conn
+	r, w syscall.RawConn
+}
+
+func (c *rawConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := rawTransfer(c.r.Read, unix.SYS_READ, p, false)
+	if n == 0 && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (c *rawConn) Write(p []byte) (int, error) {
+	n, err := rawTransfer(c.w.Write, unix.SYS_WRITE, p, true)
+	if n < len(p) && err == nil {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}
+
+// rawTransfer makes the system call trap (read or write) on p from inside
+// wait's callback, which waits on the poller while the descriptor is not
+// ready. With all it goes on until p is done; otherwise one call that
+// moves bytes, or finds the end of the stream, is enough.
+func rawTransfer(wait func(func(fd uintptr) bool) error, trap uintptr, p []byte, all bool) (int, error) {
+	n := 0
+	var errno syscall.Errno
+	err := wait(func(fd uintptr) bool {
+		for n < len(p) {
+			r, _, e := unix.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
+			switch e {
+			case 0:
+				n += int(r)
+				if !all || r == 0 {
+					return true
+				}
+			case unix.EINTR:
+			case unix.EAGAIN:
+				return false
+			default:
+				errno = e
+				return true
+			}
+		}
+		return true
+	})
+	if err == nil && errno != 0 {
+		err = errno
+	}
+	return n, err
+}
