@@ -14,9 +14,11 @@ import (
 // runs past sysmon's tick (20 µs) has its processor handed to another
 // thread, and sysmon keeps ticking every 20 µs while that goes on. A
 // master has one processor and relays bulk data in 32 KiB packets, and a
-// 256 KiB write to loopback TCP runs the receiver's stack too, so every
-// packet paid for a hand-off and sysmon woke 50 000 times a second: a
-// fifth of the master's CPU in a `cat` upload (docs/performance.md).
+// 256 KiB write to loopback TCP runs the receiver's stack too, so bulk
+// transfers kept handing off and sysmon woke up to 50 000 times a second:
+// in a `cat` upload's profile sysmon was 11% of the master and context
+// switches 13%. Raw calls cut the master's CPU by about a sixth
+// (docs/performance.md).
 //
 // The master's descriptors are non-blocking, so a read or write never
 // sleeps in the kernel. rawConn makes them as raw system calls, which the
