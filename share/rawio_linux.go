@@ -1,7 +1,6 @@
 package share
 
 import (
-	"errors"
 	"io"
 	"net"
 	"syscall"
@@ -29,31 +28,29 @@ import (
 // calls, when conn is a socket or a handed-over ssh's pipes and they are
 // non-blocking; otherwise conn itself.
 func rawIO(conn net.Conn) net.Conn {
-	r, w, err := rawConns(conn)
-	if err != nil || !nonBlocking(r) || !nonBlocking(w) {
+	r, w, ok := rawConns(conn)
+	if !ok || !nonBlocking(r) || !nonBlocking(w) {
 		return conn
 	}
 	return &rawConn{Conn: conn, r: r, w: w}
 }
 
-// rawConns returns the system connections conn reads and writes.
-func rawConns(conn net.Conn) (r, w syscall.RawConn, err error) {
+// rawConns returns the system connections conn reads and writes, if it
+// has descriptors of its own.
+func rawConns(conn net.Conn) (r, w syscall.RawConn, ok bool) {
+	var rerr, werr error
 	switch c := conn.(type) {
 	case *stdioConn:
-		if r, err = c.r.SyscallConn(); err != nil {
-			return nil, nil, err
-		}
-		w, err = c.w.SyscallConn()
-		return r, w, err
+		r, rerr = c.r.SyscallConn()
+		w, werr = c.w.SyscallConn()
 	case syscall.Conn:
-		r, err = c.SyscallConn()
-		return r, r, err
+		r, rerr = c.SyscallConn()
+		w = r
+	default:
+		return nil, nil, false
 	}
-	return nil, nil, errNotRaw
+	return r, w, rerr == nil && werr == nil
 }
-
-// errNotRaw: the connection has no descriptor of its own.
-var errNotRaw = errors.New("no descriptor for raw I/O")
 
 // nonBlocking reports whether rc's descriptor is in non-blocking mode: a
 // raw call on a blocking one could stall the master's only processor.
