@@ -137,7 +137,7 @@ func (e *env) connectTable(s *connectSamples, title, note string) (share, cm flo
 	e.b.ReportMetric(share/cm, "sshshare/controlmaster")
 	e.b.ReportMetric(share/plain, "sshshare/plain")
 	e.b.ReportMetric(0, "ns/op")
-	results.addTable(t)
+	e.addTable(t)
 	return share, cm
 }
 
@@ -174,7 +174,7 @@ func benchBurst(b *testing.B, rtt time.Duration) {
 		e.b.ReportMetric(float64(r.failed), m.Key()+"-failures")
 	}
 	e.b.ReportMetric(0, "ns/op")
-	results.addTable(t)
+	e.addTable(t)
 	results.addTarget(fmt.Sprintf("%d simultaneous cold starts: sshshare 1 login, 0 failures", *burstSize),
 		fmt.Sprintf("%s, %d failures", plural(share.logins, "login"), share.failed), share.logins == 1 && share.failed == 0)
 }

@@ -144,7 +144,7 @@ func (e *env) bulkTable(figures map[string]*bulkFigures) {
 		t.rows = append(t.rows, row)
 	}
 	e.b.ReportMetric(0, "ns/op")
-	results.addTable(t)
+	e.addTable(t)
 	results.addTarget("bulk throughput: sshshare >= 0.7x ControlMaster (every transfer)",
 		fmt.Sprintf("lowest %.2fx (%s)", worst, worstName), worst >= 0.7)
 }

@@ -37,6 +37,7 @@ type env struct {
 	client *harness.Client
 	bin    string   // the sshshare binary
 	dir    string   // short scratch directory: output files, ControlPath
+	cpu    cpuTimes // when the environment was set up, for the steal of its samples
 	route  []string // ssh config lines that reach sshd through the relay
 
 	share, cm, plain method
@@ -49,7 +50,7 @@ type env struct {
 func newEnv(b *testing.B, rtt time.Duration, opts harness.SSHDOptions) *env {
 	b.Helper()
 	opts.Extra += "\n" + quietShell
-	e := &env{b: b, rtt: rtt, bin: harness.Binary(b)}
+	e := &env{b: b, rtt: rtt, bin: harness.Binary(b), cpu: readCPUTimes()}
 	e.sshd = harness.StartSSHD(b, opts)
 	e.client = harness.NewClient(b, e.sshd)
 	e.dir = shortTempDir(b)

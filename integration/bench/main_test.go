@@ -28,6 +28,7 @@ var (
 func TestMain(m *testing.M) {
 	start := time.Now()
 	results.loadStart = loadAvg()
+	results.cpuStart = readCPUTimes()
 	code := m.Run()
 	results.loadEnd = loadAvg()
 	harness.RemoveBinary()

@@ -42,6 +42,9 @@ type report struct {
 	// load is the 1, 5 and 15 minute load averages when the run started
 	// and ended: the figures mean little on a busy machine.
 	loadStart, loadEnd string
+	// cpuStart is the machine's CPU time when the run started, for the
+	// steal over the whole run.
+	cpuStart cpuTimes
 }
 
 var results report
@@ -89,8 +92,8 @@ func (r *report) writeText(w io.Writer) {
 	if len(r.targets) > 0 {
 		tables = append(tables, r.targetTable())
 	}
-	fmt.Fprintf(w, "\n=== sshshare benchmarks: %s; load average %s at start, %s at end ===\n",
-		machine().oneLine(), r.loadStart, r.loadEnd)
+	fmt.Fprintf(w, "\n=== sshshare benchmarks: %s; load average %s at start, %s at end; steal %s ===\n",
+		machine().oneLine(), r.loadStart, r.loadEnd, r.steal())
 	for _, t := range tables {
 		fmt.Fprintf(w, "\n%s\n", t.title)
 		if t.note != "" {
@@ -222,11 +225,17 @@ hide the differences being measured.
 | sshshare | %s |
 | date | %s |
 | load average (1, 5, 15 min) | %s at start, %s at end |
+| CPU time taken by the hypervisor (steal) | %s of the run |
 `, minutes(took), m.cpu, m.cores, m.memory, m.kernel, m.openssh, m.goVersion, m.commit, m.date,
-		r.loadStart, r.loadEnd)
-	if busy(r.loadStart, m.cores) || busy(r.loadEnd, m.cores) {
-		fmt.Fprintf(w, "\nThe machine was busy with other work during this run (load average above its %d cores):\n"+
+		r.loadStart, r.loadEnd, r.steal())
+	if busy(r.loadStart, m.cores) {
+		fmt.Fprintf(w, "\nThe machine was busy with other work when this run started (load average above its %d cores):\n"+
 			"absolute times are slower than on an idle machine; the interleaved ratios hold up better.\n", m.cores)
+	}
+	if f, ok := stolenSince(r.cpuStart); ok && f >= stealBusy {
+		fmt.Fprintf(w, "\nOther guests of the hypervisor took %.1f%% of this machine's CPU time during the run: "+
+			"every method was slowed, but not alike, since a method that passes a connect or a packet through "+
+			"more processes waits on more wake-ups. Each table's note gives the steal during its samples.\n", 100*f)
 	}
 	if len(r.targets) > 0 {
 		tables = append(tables, r.targetTable())
@@ -299,6 +308,20 @@ var machine = sync.OnceValue(func() machineInfo {
 	}
 	return m
 })
+
+// stealBusy is the share of CPU time taken by the hypervisor above which
+// the report says the run was disturbed.
+const stealBusy = 0.01
+
+// steal is the share of CPU time the hypervisor took since the run
+// started: "0.4%", or "unknown".
+func (r *report) steal() string {
+	f, ok := stolenSince(r.cpuStart)
+	if !ok {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f)
+}
 
 // busy reports whether a loadAvg reading's 1-minute figure exceeds cores.
 func busy(load string, cores int) bool {

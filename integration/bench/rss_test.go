@@ -54,7 +54,7 @@ func benchRSS(b *testing.B) {
 	}
 	t.rows = append(t.rows, []string{"plain ssh", "-", "-", "-", "-", "-"})
 	e.b.ReportMetric(0, "ns/op")
-	results.addTable(t)
+	e.addTable(t)
 	results.addTarget("master RSS idle: sshshare <= 15 MB", megabytes(share.idle), share.idle <= 15e6)
 	results.addTarget(fmt.Sprintf("master RSS with %d sessions: sshshare <= 40 MB", n), megabytes(share.busy),
 		share.busy <= 40e6 && share.opened == n)

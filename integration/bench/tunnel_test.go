@@ -48,7 +48,7 @@ func newTunnelEnv(b *testing.B, rtt time.Duration) *tunnelEnv {
 		bastion: harness.StartSSHD(b, opts),
 		target:  harness.StartSSHD(b, opts),
 	}
-	base := &env{b: b, rtt: rtt, sshd: e.bastion, bin: harness.Binary(b)}
+	base := &env{b: b, rtt: rtt, sshd: e.bastion, bin: harness.Binary(b), cpu: readCPUTimes()}
 	e.env = base
 	base.client = harness.NewClient(b, e.bastion)
 	// Before any Host block names the target's address, so known_hosts
@@ -203,5 +203,5 @@ func (e *tunnelEnv) tunnelTable(s *tunnelSamples, title, note string) {
 	e.b.ReportMetric(tunnel/jump, "tunnel/proxyjump")
 	e.b.ReportMetric(tunnel/jumpCM, "tunnel/proxyjump-cm")
 	e.b.ReportMetric(0, "ns/op")
-	results.addTable(t)
+	e.addTable(t)
 }
