@@ -12,8 +12,9 @@ STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# No cgo: ssh starts sshshare three times per connection, and a static
-# binary starts about a millisecond sooner than one that loads libc.
+# No cgo: ssh starts sshshare for every connection (more than once when
+# it is also the KnownHostsCommand), and a static binary starts about a
+# millisecond sooner than one that loads libc.
 build: ## Build bin/sshshare with the version injected.
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/sshshare ./cmd/sshshare
 
