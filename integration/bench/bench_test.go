@@ -91,12 +91,12 @@ func benchWarm(b *testing.B, rtt time.Duration) {
 		fmt.Sprintf("%d samples per method after one warm-up each; logins are those sshd saw during the samples.", *warmSamples))
 	shareCommand := msf(median(s.times[command.Key()]))
 	if rtt > 0 {
-		results.addTarget("warm at 50 ms RTT: sshshare <= 1.1x ControlMaster (issue 3)", ratio(share, cm), share <= 1.1*cm)
-		results.addTarget("warm at 50 ms RTT: sshshare <= 0.65x ControlMaster", ratio(share, cm), share <= 0.65*cm)
-		results.addTarget("  the same, set up with KnownHostsCommand", ratio(shareCommand, cm), shareCommand <= 0.65*cm)
+		results.addTarget("warm at 50 ms RTT: sshshare <= 1.1x ControlMaster (issue 3)", targetRatio(share, cm, 1.1), share <= 1.1*cm)
+		results.addTarget("warm at 50 ms RTT: sshshare <= 0.65x ControlMaster", targetRatio(share, cm, 0.65), share <= 0.65*cm)
+		results.addTarget("  the same, set up with KnownHostsCommand", targetRatio(shareCommand, cm, 0.65), shareCommand <= 0.65*cm)
 	} else {
-		results.addTarget("warm at 0 ms RTT: sshshare <= 2.0x ControlMaster", ratio(share, cm), share <= 2*cm)
-		results.addTarget("  the same, set up with KnownHostsCommand", ratio(shareCommand, cm), shareCommand <= 2*cm)
+		results.addTarget("warm at 0 ms RTT: sshshare <= 2.0x ControlMaster", targetRatio(share, cm, 2), share <= 2*cm)
+		results.addTarget("  the same, set up with KnownHostsCommand", targetRatio(shareCommand, cm, 2), shareCommand <= 2*cm)
 	}
 }
 
@@ -115,7 +115,7 @@ func benchCold(b *testing.B, rtt time.Duration) {
 		fmt.Sprintf("Cold `ssh host true`, %s RTT", rttName(rtt)),
 		fmt.Sprintf("%d samples per method, each after stopping the method's master.", *coldSamples))
 	plain := msf(median(s.times[e.plain.Key()]))
-	results.addTarget("cold at 50 ms RTT: sshshare <= 1.1x plain ssh", ratio(share, plain), share <= 1.1*plain)
+	results.addTarget("cold at 50 ms RTT: sshshare <= 1.1x plain ssh", targetRatio(share, plain, 1.1), share <= 1.1*plain)
 }
 
 // connectTable reports the samples as a table and as metrics, and returns

@@ -146,7 +146,7 @@ func (e *env) bulkTable(figures map[string]*bulkFigures) {
 	e.b.ReportMetric(0, "ns/op")
 	e.addTable(t)
 	results.addTarget("bulk throughput: sshshare >= 0.7x ControlMaster (every transfer)",
-		fmt.Sprintf("lowest %.2fx (%s)", worst, worstName), worst >= 0.7)
+		fmt.Sprintf("lowest %s (%s)", targetRatio(worst, 1, 0.7), worstName), worst >= 0.7)
 }
 
 // randomFile writes size random bytes to a file in e.dir: incompressible,

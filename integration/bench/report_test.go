@@ -397,3 +397,17 @@ func ratio(a, b float64) string {
 	}
 	return fmt.Sprintf("%.2fx", a/b)
 }
+
+// targetRatio formats a/b as ratio does, with a third decimal where two
+// would round it onto limit and hide which side of it the figure is:
+// "0.696x" against a target of 0.7x.
+func targetRatio(a, b, limit float64) string {
+	if b == 0 {
+		return "-"
+	}
+	r := a / b
+	if r != limit && fmt.Sprintf("%.2f", r) == fmt.Sprintf("%.2f", limit) {
+		return fmt.Sprintf("%.3fx", r)
+	}
+	return fmt.Sprintf("%.2fx", r)
+}
