@@ -39,11 +39,22 @@ func TestPoolSpareWithinMaxSessions(t *testing.T) {
 	waitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
 	b := f.takeSpare(t) // takes that one; no slot left for a spare
 	f.pool.Refill()
+	// Either this Refill or the one takeSpare started tries a third session,
+	// which the server refuses. Wait for that: landing after a's close
+	// below, it would be accepted into a's place.
+	waitFor(t, "the refused refill", func() bool { return f.limit(0) == 2 })
 	if got, dials := srv.live.Load(), f.dials.Load(); got != 2 || dials != 0 {
 		t.Errorf("upstream sessions %d, dials %d; want 2 and 0", got, dials)
 	}
 	f.end(t, a, srv, 1)
 	f.end(t, b, srv, 0)
+}
+
+// limit is the session limit the pool has learned for connection i.
+func (f *poolFixture) limit(i int) int {
+	f.pool.mu.Lock()
+	defer f.pool.mu.Unlock()
+	return f.pool.conns[i].limit
 }
 
 // hasSpare reports whether the pool holds a spare now.
