@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -25,8 +26,8 @@ type bridged struct {
 // server whose channel is handled by upstream.
 func startBridge(t *testing.T, b *Bridge, upstream func(ssh.Channel, <-chan *ssh.Request)) bridged {
 	t.Helper()
-	local, masterSide := sshPair(t)
-	masterUp, sshd := sshPair(t)
+	local, masterSide := sshtest.SSHPair(t)
+	masterUp, sshd := sshtest.SSHPair(t)
 	for _, reqs := range []<-chan *ssh.Request{local.Reqs, masterSide.Reqs, masterUp.Reqs, sshd.Reqs} {
 		go ssh.DiscardRequests(reqs)
 	}
@@ -119,7 +120,7 @@ func TestBridgeSession(t *testing.T) {
 			ok, err := ch.SendRequest(typ, true, nil)
 			replies[typ] = ok && err == nil
 		}
-		stderrIn := readAllAsync(ch.Stderr())
+		stderrIn := sshtest.ReadAllAsync(ch.Stderr())
 		stdin, _ := io.ReadAll(ch)
 		stderr := <-stderrIn
 		log.add(func(l *upstreamLog) { l.replies, l.stdin, l.stderr = replies, stdin, stderr })
@@ -150,8 +151,8 @@ func TestBridgeSession(t *testing.T) {
 		}
 		seen <- got
 	}()
-	stdout := readAllAsync(s.ch)
-	stderr := readAllAsync(s.ch.Stderr())
+	stdout := sshtest.ReadAllAsync(s.ch)
+	stderr := sshtest.ReadAllAsync(s.ch.Stderr())
 
 	if ok, err := s.ch.SendRequest("env", true, ssh.Marshal(struct{ Name, Value string }{"LANG", "C"})); ok || err != nil {
 		t.Errorf("env: got %v, %v; want the upstream's refusal (false, nil)", ok, err)
@@ -163,14 +164,14 @@ func TestBridgeSession(t *testing.T) {
 	io.WriteString(s.ch.Stderr(), "client-stderr")
 	s.ch.CloseWrite()
 
-	gotOut := recvWithin(t, stdout, 10*time.Second, "stdout")
+	gotOut := sshtest.RecvWithin(t, stdout, 10*time.Second, "stdout")
 	if want := append(append([]byte(nil), big...), "ping"...); !bytes.Equal(gotOut, want) {
 		t.Errorf("stdout: got %d bytes; want %d (all of the upstream's output, then the echo)", len(gotOut), len(want))
 	}
-	if got := string(recvWithin(t, stderr, 10*time.Second, "stderr")); got != "warning: upstream\n" {
+	if got := string(sshtest.RecvWithin(t, stderr, 10*time.Second, "stderr")); got != "warning: upstream\n" {
 		t.Errorf("stderr: got %q; want %q", got, "warning: upstream\n")
 	}
-	reqs := recvWithin(t, seen, 10*time.Second, "the channel to close")
+	reqs := sshtest.RecvWithin(t, seen, 10*time.Second, "the channel to close")
 	var status []uint32
 	for _, r := range reqs {
 		if r.typ == "exit-status" {
@@ -184,7 +185,7 @@ func TestBridgeSession(t *testing.T) {
 	if len(status) != 1 || status[0] != 3 {
 		t.Errorf("exit-status before close: got %v; want [3]", status)
 	}
-	recvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
 
 	log.mu.Lock()
 	defer log.mu.Unlock()
@@ -238,10 +239,10 @@ func TestBridgeCloseWithoutEOF(t *testing.T) {
 	if len(types) != 1 || types[0] != "exit-status" {
 		t.Errorf("requests before close: got %q; want [exit-status]", types)
 	}
-	if got := recvWithin(t, stdout, 10*time.Second, "stdout"); len(got) != len(payload) {
+	if got := sshtest.RecvWithin(t, stdout, 10*time.Second, "stdout"); len(got) != len(payload) {
 		t.Errorf("stdout: got %d bytes; want %d", len(got), len(payload))
 	}
-	recvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
 }
 
 // TestBridgeClientCloses: a client that closes its channel ends the bridge
@@ -255,8 +256,8 @@ func TestBridgeClientCloses(t *testing.T) {
 	s := startBridge(t, &Bridge{}, upstream)
 	go ssh.DiscardRequests(s.reqs)
 	s.ch.Close()
-	recvWithin(t, upClosed, 10*time.Second, "the upstream channel to close")
-	recvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, upClosed, 10*time.Second, "the upstream channel to close")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
 }
 
 // TestBridgeGateStdin: with GateStdin, data the client sends before
@@ -309,7 +310,7 @@ func TestBridgeGateStdin(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.wantEarlyData {
-				recvWithin(t, gotData, 5*time.Second, "stdin upstream before exec")
+				sshtest.RecvWithin(t, gotData, 5*time.Second, "stdin upstream before exec")
 			} else {
 				select {
 				case <-gotData:
@@ -320,7 +321,7 @@ func TestBridgeGateStdin(t *testing.T) {
 			if ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"cat"})); !ok || err != nil {
 				t.Fatalf("exec: got %v, %v; want true, nil", ok, err)
 			}
-			recvWithin(t, gotData, 5*time.Second, "stdin upstream")
+			sshtest.RecvWithin(t, gotData, 5*time.Second, "stdin upstream")
 			if tt.gate && !execBeforeData.Load() {
 				t.Error("gated stdin arrived before exec")
 			}

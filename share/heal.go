@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -33,7 +34,7 @@ type healer struct{ mu sync.Mutex }
 // within the probe wait makes a keepalive decide. A dead upstream is
 // reported (healing or ending the master) and the open fails with
 // errUpstreamDead; a slow but live one is waited for.
-func (m *Master) openWatched(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
+func (m *Master) openWatched(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
 	type opened struct {
 		ch   ssh.Channel
 		reqs <-chan *ssh.Request
@@ -137,7 +138,7 @@ func (m *Master) heal() error {
 	}
 	d := *m.dialer
 	d.Prompter = nil
-	ctx, cancel := context.WithTimeout(context.Background(), d.connectTimeout()+10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), d.ConnectTimeout()+10*time.Second)
 	defer cancel()
 	up, err := d.Dial(ctx)
 	if err != nil {
@@ -174,7 +175,7 @@ func (p *Pool) prune(wait time.Duration) {
 
 // replacePrimary makes up the primary connection. The old one stays in
 // the pool, retired (no new sessions), until it closes.
-func (p *Pool) replacePrimary(up *Upstream) {
+func (p *Pool) replacePrimary(up *upstream.Upstream) {
 	p.mu.Lock()
 	old := p.conns[0]
 	old.retired = true

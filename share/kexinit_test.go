@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/localhop"
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -73,11 +75,11 @@ func FuzzParseKexInit(f *testing.F) {
 // key type the client was shown.
 func handshakeLocal(t *testing.T, cfg *ssh.ClientConfig, wrap func(net.Conn) net.Conn) string {
 	t.Helper()
-	keys, err := HostKeys(t.TempDir())
+	keys, err := localhop.HostKeys(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, cli := tcpPair(t)
+	srv, cli := sshtest.TCPPair(t)
 	defer srv.Close()
 	defer cli.Close()
 	go func() {

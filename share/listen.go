@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -22,7 +23,7 @@ type publishedListener struct {
 
 // publish listens on path in its private directory, mode 0600.
 func publish(path string) (*publishedListener, error) {
-	if err := EnsurePrivateDir(filepath.Dir(path)); err != nil {
+	if err := sysio.EnsurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	tmp := tokens.PublishPath(path)

@@ -15,6 +15,11 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/sshshare/sshshare/lock"
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/localhop"
+	"github.com/sshshare/sshshare/share/sysio"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // DefaultPersist is how long a master stays after its last client left:
@@ -27,13 +32,13 @@ const loginFailGrace = time.Second
 
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
-	Target   Target
-	Via      string        // the --via chain this master's upstream goes through, if any
-	Mode     string        // OpShare or OpTunnel: what it was started for, for status
-	Socket   string        // the socket path it publishes
-	Persist  time.Duration // idle window; 0 means DefaultPersist
-	Loader   ConfigLoader  // reads the user's ssh config for Target
-	StateDir string        // holds the local host key
+	Target   upstream.Target
+	Via      string                // the --via chain this master's upstream goes through, if any
+	Mode     string                // control.OpShare or control.OpTunnel: what it was started for, for status
+	Socket   string                // the socket path it publishes
+	Persist  time.Duration         // idle window; 0 means DefaultPersist
+	Loader   upstream.ConfigLoader // reads the user's ssh config for Target
+	StateDir string                // holds the local host key
 	Log      *slog.Logger
 	// DialVia connects the upstream through another master (--via chains).
 	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
@@ -47,9 +52,9 @@ type Master struct {
 	log     *slog.Logger
 	pool    *Pool
 	routes  *routes
-	keys    LocalKeys // presented to local clients
+	keys    localhop.Keys // presented to local clients
 	ln      *publishedListener
-	dialer  *Dialer
+	dialer  *upstream.Dialer
 	login   *Login
 	started time.Time
 	stats   stats
@@ -88,7 +93,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(),
 		done: make(chan struct{}), login: NewLogin()}
 	var err error
-	if m.keys, err = HostKeys(cfg.StateDir); err != nil {
+	if m.keys, err = localhop.HostKeys(cfg.StateDir); err != nil {
 		return nil, err
 	}
 	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
@@ -96,21 +101,21 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
-	local := filepath.Join(cfg.StateDir, KnownHostsFile)
-	if cfg.Mode != OpTunnel {
+	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)
+	if cfg.Mode != control.OpTunnel {
 		// A tunnel master's clients are sshshare itself: no ssh checks its key.
-		if err := checkLocalTrust(hostCfg, local); err != nil {
+		if err := localhop.CheckTrust(hostCfg, local); err != nil {
 			return nil, err
 		}
 	}
-	hostCfg.UserKnownHostsFiles = withoutFile(hostCfg.UserKnownHostsFiles, local)
-	hostCfg.GlobalKnownHostsFiles = withoutFile(hostCfg.GlobalKnownHostsFiles, local)
-	m.dialer = &Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
+	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
+	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
+	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
 		Heard: m.health.heard, DialVia: cfg.DialVia}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
-	if err := register(cfg.StateDir, cfg.Socket); err != nil {
+	if err := control.Register(cfg.StateDir, cfg.Socket); err != nil {
 		m.ln.Close()
 		return nil, err
 	}
@@ -118,24 +123,8 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 	return m, nil
 }
 
-// withoutFile drops the local host key's known_hosts file from the files
-// the upstream is checked against: its "*" entry would add the local key's
-// algorithm to every host's HostKeyAlgorithms (golang/go#29286).
-func withoutFile(files []string, drop string) []string {
-	var out []string
-	for _, f := range files {
-		if !samePath(f, drop) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-// samePath reports whether a and b name the same file once cleaned.
-func samePath(a, b string) bool { return filepath.Clean(a) == filepath.Clean(b) }
-
 // resolved fills a target's missing user and port from the ssh config.
-func resolved(t Target, cfg HostConfig) Target {
+func resolved(t upstream.Target, cfg upstream.HostConfig) upstream.Target {
 	if t.User == "" {
 		t.User = cfg.User
 	}
@@ -156,7 +145,7 @@ func (m *Master) logIn(ctx context.Context) {
 	if err != nil {
 		m.log.Error("login", "err", err)
 		m.noteError("login: " + err.Error())
-		recordFailure(m.cfg.Socket, err)
+		control.RecordFailure(m.cfg.Socket, err)
 		m.login.Finish(err)
 		time.Sleep(loginFailGrace) // let waiting clients hear why
 		m.shutdown("login failed")
@@ -197,30 +186,30 @@ func (m *Master) Serve() error {
 // serveConn checks the peer, reads its hello and runs the operation.
 func (m *Master) serveConn(conn net.Conn) {
 	defer conn.Close()
-	if err := checkPeer(conn); err != nil {
+	if err := sysio.CheckPeer(conn); err != nil {
 		m.log.Warn("refused local connection", "err", err)
 		return
 	}
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	hello, err := readHello(conn)
+	hello, err := control.ReadHello(conn)
 	if err != nil {
 		m.log.Warn("bad hello", "err", err)
-		writeFrame(conn, Reply{Error: err.Error()})
+		control.WriteFrame(conn, control.Reply{Error: err.Error()})
 		return
 	}
 	conn.SetDeadline(time.Time{})
 	switch hello.Op {
-	case OpShare:
+	case control.OpShare:
 		if hello.Starter {
 			m.login.Starter(hello.CanPrompt)
 		}
 		m.share(conn, hello)
-	case OpTunnel:
+	case control.OpTunnel:
 		m.tunnel(conn, hello)
-	case OpStatus:
-		writeFrame(conn, Reply{OK: true, Status: m.Status()})
-	case OpStop:
-		writeFrame(conn, Reply{OK: true})
+	case control.OpStatus:
+		control.WriteFrame(conn, control.Reply{OK: true, Status: m.Status()})
+	case control.OpStop:
+		control.WriteFrame(conn, control.Reply{OK: true})
 		m.Stop(hello.Drain)
 	}
 }
@@ -228,33 +217,33 @@ func (m *Master) serveConn(conn net.Conn) {
 // share admits a client unless the master is going away, in which case the
 // client is told to retry with a fresh master. Only the starter is admitted
 // before the login has finished; others hear how it ended.
-func (m *Master) share(conn net.Conn, hello Hello) {
+func (m *Master) share(conn net.Conn, hello control.Hello) {
 	starter := hello.Starter
 	if !m.upstreamAlive() || !m.admit() {
-		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
+		control.WriteFrame(conn, control.Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
 	defer m.leave()
 	if !starter {
 		if err := m.awaitLogin(); err != nil {
-			writeFrame(conn, Reply{Error: err.Error(), Hint: Hint(err)})
+			control.WriteFrame(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
 			return
 		}
 	}
-	stdio := hello.Stdio && canPassFds
-	if err := writeFrame(conn, Reply{OK: true, Pid: m.pid(), Stdio: stdio}); err != nil {
+	stdio := hello.Stdio && sysio.CanPassFds
+	if err := control.WriteFrame(conn, control.Reply{OK: true, Pid: m.pid(), Stdio: stdio}); err != nil {
 		return
 	}
 	var nc net.Conn = conn
 	if stdio {
-		sc, err := recvStdio(conn)
+		sc, err := sysio.RecvStdio(conn)
 		if err != nil {
 			m.log.Warn("hand-over", "err", err)
 			return
 		}
 		nc = sc
 	}
-	nc = batchWrites(readBuffered(rawIO(nc), clientReadBuffer))
+	nc = sysio.BatchWrites(sysio.ReadBuffered(sysio.RawIO(nc), sysio.ClientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
 	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(nc, m.serverConfig(offer, starter))
@@ -283,7 +272,7 @@ func (m *Master) serverConfig(offer clientOffer, starter bool) *ssh.ServerConfig
 
 // localConfig offers a client the fastest key exchange and host key it
 // takes (see kexinit.go).
-func localConfig(keys LocalKeys, offer clientOffer) *ssh.ServerConfig {
+func localConfig(keys localhop.Keys, offer clientOffer) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{ServerVersion: localVersion}
 	cfg.Ciphers = localHopCiphers
 	cfg.KeyExchanges = localHopKex
@@ -334,7 +323,7 @@ func (m *Master) expire() {
 // Stop ends the master now, or once its clients have left (drain).
 func (m *Master) Stop(drain bool) {
 	if !drain {
-		recordStop(m.cfg.Socket, m.pid())
+		control.RecordStop(m.cfg.Socket, m.pid())
 		m.shutdown("stopped")
 		return
 	}
@@ -392,7 +381,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	m.reason = reason
 	m.mu.Unlock()
 	m.unpublish()
-	unregister(m.cfg.StateDir, m.cfg.Socket)
+	control.Unregister(m.cfg.StateDir, m.cfg.Socket)
 	if release != nil {
 		release()
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -33,7 +34,7 @@ const extraLinger = 30 * time.Second
 
 // upConn is one pooled upstream connection and its session count.
 type upConn struct {
-	*Upstream
+	*upstream.Upstream
 	sessions int // slots reserved: sessions open or being opened
 	open     int // sessions the server accepted and that are still open
 	// limit is the most sessions the server is known to take at once
@@ -53,10 +54,10 @@ func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >=
 // waits for a slot while slots keep freeing, and gets a further connection
 // (one login at a time) when none has freed for slotWait.
 type Pool struct {
-	dial func(context.Context) (*Upstream, error)
+	dial func(context.Context) (*upstream.Upstream, error)
 	// open opens a channel on an upstream; the master watches it (see
 	// openWatched). errUpstreamDead from it means: try again.
-	open  func(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error)
+	open  func(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error)
 	serve func(*upConn) // routes the server-opened channels of a connection
 	log   *slog.Logger
 
@@ -72,7 +73,7 @@ type Pool struct {
 }
 
 // newPool makes a pool whose primary connection is primary.
-func newPool(primary *Upstream, dial func(context.Context) (*Upstream, error), serve func(*upConn), log *slog.Logger) *Pool {
+func newPool(primary *upstream.Upstream, dial func(context.Context) (*upstream.Upstream, error), serve func(*upConn), log *slog.Logger) *Pool {
 	p := &Pool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain}
 	p.conns = []*upConn{{Upstream: primary}}
 	go serve(p.conns[0])
@@ -80,12 +81,12 @@ func newPool(primary *Upstream, dial func(context.Context) (*Upstream, error), s
 }
 
 // openPlain opens a channel with no watchdog.
-func openPlain(up *Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
+func openPlain(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
 	return up.Conn.OpenChannel(chanType, extra)
 }
 
 // Primary is the first upstream connection.
-func (p *Pool) Primary() *Upstream {
+func (p *Pool) Primary() *upstream.Upstream {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.conns[0].Upstream

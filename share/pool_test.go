@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -19,7 +21,7 @@ type limitedServer struct {
 	max    int32
 	reason ssh.RejectionReason
 	live   atomic.Int32 // open sessions
-	side   sshSide
+	side   sshtest.Side
 }
 
 // serve accepts session channels up to the limit until the connection ends.
@@ -45,12 +47,12 @@ func (s *limitedServer) serve() {
 }
 
 // newLimitedUpstream connects to a new limitedServer allowing max sessions.
-func newLimitedUpstream(t *testing.T, max int32, reason ssh.RejectionReason) (*Upstream, *limitedServer) {
+func newLimitedUpstream(t *testing.T, max int32, reason ssh.RejectionReason) (*upstream.Upstream, *limitedServer) {
 	t.Helper()
-	client, server := sshPair(t)
+	client, server := sshtest.SSHPair(t)
 	s := &limitedServer{max: max, reason: reason, side: server}
 	go s.serve()
-	return &Upstream{Conn: client.Conn, Chans: client.Chans, Reqs: client.Reqs}, s
+	return &upstream.Upstream{Conn: client.Conn, Chans: client.Chans, Reqs: client.Reqs}, s
 }
 
 // poolFixture is a pool over limitedServers that counts its dials.
@@ -66,7 +68,7 @@ func newPoolFixture(t *testing.T, max int32, reason ssh.RejectionReason) *poolFi
 	f := &poolFixture{}
 	primary, s := newLimitedUpstream(t, max, reason)
 	f.servers = []*limitedServer{s}
-	dial := func(context.Context) (*Upstream, error) {
+	dial := func(context.Context) (*upstream.Upstream, error) {
 		f.dials.Add(1)
 		up, s := newLimitedUpstream(t, max, reason)
 		f.mu.Lock()
@@ -80,7 +82,7 @@ func newPoolFixture(t *testing.T, max int32, reason ssh.RejectionReason) *poolFi
 			nch.Reject(ssh.UnknownChannelType, "not in this test")
 		}
 	}
-	f.pool = newPool(primary, dial, serve, discardLogger())
+	f.pool = newPool(primary, dial, serve, sshtest.DiscardLogger())
 	t.Cleanup(f.pool.Close)
 	return f
 }
@@ -114,7 +116,7 @@ func (f *poolFixture) open(t *testing.T) pooledSession {
 func (f *poolFixture) end(t *testing.T, s pooledSession, srv *limitedServer, want int32) {
 	t.Helper()
 	s.ch.Close()
-	waitFor(t, "the server to free the session", func() bool { return srv.live.Load() == want })
+	sshtest.WaitFor(t, "the server to free the session", func() bool { return srv.live.Load() == want })
 	s.release()
 }
 
@@ -194,10 +196,10 @@ func TestPoolWaitsForFreedSlot(t *testing.T) {
 	f.open(t)
 
 	opened := f.openAsync(context.Background())
-	waitFor(t, "the pool to learn the session limit", f.learnedLimit(2))
+	sshtest.WaitFor(t, "the pool to learn the session limit", f.learnedLimit(2))
 	f.end(t, s1, f.server(0), 1)
 
-	if err := recvWithin(t, opened, 5*time.Second, "the waiting OpenSession"); err != nil {
+	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "the waiting OpenSession"); err != nil {
 		t.Fatalf("OpenSession: %v", err)
 	}
 	if got := f.dials.Load(); got != 0 {
@@ -219,7 +221,7 @@ func TestPoolForgetsClosedExtraConnection(t *testing.T) {
 		t.Fatalf("Size: got %d; want 2", got)
 	}
 	f.server(1).side.Conn.Close()
-	waitFor(t, "the closed connection to leave the pool", func() bool { return f.pool.Size() == 1 })
+	sshtest.WaitFor(t, "the closed connection to leave the pool", func() bool { return f.pool.Size() == 1 })
 	if f.pool.Primary() == nil {
 		t.Error("Primary: got nil")
 	}
@@ -251,11 +253,11 @@ func TestPoolFirstSessionRefused(t *testing.T) {
 func TestPoolDialFailure(t *testing.T) {
 	primary, srv := newLimitedUpstream(t, 1, ssh.Prohibited)
 	var dials atomic.Int32
-	dial := func(context.Context) (*Upstream, error) {
+	dial := func(context.Context) (*upstream.Upstream, error) {
 		dials.Add(1)
 		return nil, errors.New("boom")
 	}
-	p := newPool(primary, dial, func(*upConn) {}, discardLogger())
+	p := newPool(primary, dial, func(*upConn) {}, sshtest.DiscardLogger())
 	t.Cleanup(p.Close)
 	f := &poolFixture{pool: p, servers: []*limitedServer{srv}}
 	s1 := f.open(t)
@@ -277,7 +279,7 @@ func TestPoolDialFailure(t *testing.T) {
 		defer cancel()
 		opened := f.openAsync(ctx)
 		f.end(t, s1, srv, 0)
-		if err := recvWithin(t, opened, 5*time.Second, "the waiting OpenSession"); err != nil {
+		if err := sshtest.RecvWithin(t, opened, 5*time.Second, "the waiting OpenSession"); err != nil {
 			t.Errorf("OpenSession: %v", err)
 		}
 		if got := dials.Load(); got != 1 {

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -14,22 +15,6 @@ import (
 // ssh that is waiting for the master, as keyboard-interactive questions.
 // That ssh asks its user with its own terminal or askpass logic and honours
 // its own BatchMode, exactly as if the server had asked.
-
-// Prompter asks the user questions during an upstream login.
-type Prompter interface {
-	Ask(q Question) ([]string, error)
-}
-
-// Question is one keyboard-interactive round: a name, an instruction and
-// prompts, each echoed or not.
-type Question struct {
-	Name, Instruction string
-	Prompts           []string
-	Echos             []bool
-}
-
-// ErrNoPrompter means the login needs an answer and nobody can give one.
-var ErrNoPrompter = errors.New("login needs a password or answer, and no terminal or askpass can ask for it")
 
 // promptGrace is how long a question waits for a local ssh to take it when
 // none is connecting: long enough for the spawning ssh to arrive, short
@@ -54,7 +39,7 @@ type Login struct {
 
 // pending is a question waiting for its answers.
 type pending struct {
-	q      Question
+	q      upstream.Question
 	answer chan answerMsg
 }
 
@@ -107,11 +92,11 @@ func (l *Login) Done() <-chan struct{} { return l.done }
 func (l *Login) Err() error { return l.err }
 
 // Ask relays q to a local ssh and returns its answers. It fails with
-// ErrNoPrompter when no local ssh takes the question within promptGrace,
+// upstream.ErrNoPrompter when no local ssh takes the question within promptGrace,
 // and with the prompter's error when the user cancels.
-func (l *Login) Ask(q Question) ([]string, error) {
+func (l *Login) Ask(q upstream.Question) ([]string, error) {
 	if !l.starterCanPrompt() {
-		return nil, ErrNoPrompter
+		return nil, upstream.ErrNoPrompter
 	}
 	l.askOnce.Do(func() { close(l.asking) })
 	p := &pending{q: q, answer: make(chan answerMsg, 1)}
@@ -120,7 +105,7 @@ func (l *Login) Ask(q Question) ([]string, error) {
 			return nil, err
 		}
 		a := <-p.answer
-		if !errors.Is(a.err, errPrompterGone) || l.waiting.Load() == 0 {
+		if !errors.Is(a.err, upstream.ErrPrompterGone) || l.waiting.Load() == 0 {
 			return a.answers, a.err
 		}
 	}
@@ -137,15 +122,12 @@ func (l *Login) post(p *pending) error {
 			return nil
 		case <-t.C:
 			if l.waiting.Load() == 0 {
-				return ErrNoPrompter
+				return upstream.ErrNoPrompter
 			}
 			t.Reset(promptGrace)
 		}
 	}
 }
-
-// errPrompterGone is a local ssh that left or refused to ask.
-var errPrompterGone = errors.New("local ssh left without answering")
 
 // failHold is how long a starter's local authentication is held after the
 // login failed, so its invocation can print why before ssh, refused, hangs
@@ -189,7 +171,7 @@ func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge, start
 		case p := <-l.questions:
 			answers, err := challenge(p.q.Name, p.q.Instruction, p.q.Prompts, p.q.Echos)
 			if err != nil {
-				p.answer <- answerMsg{err: errPrompterGone}
+				p.answer <- answerMsg{err: upstream.ErrPrompterGone}
 				return err
 			}
 			p.answer <- answerMsg{answers: answers}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -29,7 +31,7 @@ func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
 			case <-time.After(50 * time.Millisecond):
 			}
 			l.Finish(tt.err)
-			if err := recvWithin(t, got, 5*time.Second, "authNone"); !errors.Is(err, tt.err) {
+			if err := sshtest.RecvWithin(t, got, 5*time.Second, "authNone"); !errors.Is(err, tt.err) {
 				t.Errorf("got %v; want %v", err, tt.err)
 			}
 			if !errors.Is(l.Err(), tt.err) {
@@ -52,10 +54,10 @@ func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
 	l.waiting.Add(1) // a local ssh is connecting: Ask keeps waiting
 	asked := make(chan error, 1)
 	go func() {
-		_, err := l.Ask(Question{Prompts: []string{"Password: "}})
+		_, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
 		asked <- err
 	}()
-	waitFor(t, "the first question", func() bool {
+	sshtest.WaitFor(t, "the first question", func() bool {
 		select {
 		case <-l.asking:
 			return true
@@ -71,9 +73,9 @@ func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
 		t.Errorf("authNone after Finish: got %v; want nil", err)
 	}
 	// Let the pending Ask go, answering as a prompter would.
-	p := recvWithin(t, l.questions, 5*time.Second, "the pending question")
+	p := sshtest.RecvWithin(t, l.questions, 5*time.Second, "the pending question")
 	p.answer <- answerMsg{answers: []string{"pw"}}
-	if err := recvWithin(t, asked, 5*time.Second, "Ask"); err != nil {
+	if err := sshtest.RecvWithin(t, asked, 5*time.Second, "Ask"); err != nil {
 		t.Errorf("Ask: got %v; want nil", err)
 	}
 }
@@ -82,8 +84,8 @@ func TestLoginAskNoPrompter(t *testing.T) {
 	t.Parallel()
 	l := NewLogin()
 	start := time.Now()
-	_, err := l.Ask(Question{Prompts: []string{"Password: "}})
-	if !errors.Is(err, ErrNoPrompter) {
+	_, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
+	if !errors.Is(err, upstream.ErrNoPrompter) {
 		t.Fatalf("got %v; want ErrNoPrompter", err)
 	}
 	if d := time.Since(start); d < promptGrace {
@@ -93,10 +95,10 @@ func TestLoginAskNoPrompter(t *testing.T) {
 
 func TestLoginAskRelayed(t *testing.T) {
 	l := NewLogin()
-	q := Question{Name: "MFA", Instruction: "Enter your code", Prompts: []string{"Password: ", "Code: "}, Echos: []bool{false, true}}
-	var seen Question
+	q := upstream.Question{Name: "MFA", Instruction: "Enter your code", Prompts: []string{"Password: ", "Code: "}, Echos: []bool{false, true}}
+	var seen upstream.Question
 	challenge := func(name, instruction string, questions []string, echos []bool) ([]string, error) {
-		seen = Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos}
+		seen = upstream.Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos}
 		return []string{"hunter2", "123456"}, nil
 	}
 	served := make(chan error, 1)
@@ -113,7 +115,7 @@ func TestLoginAskRelayed(t *testing.T) {
 		t.Errorf("challenge saw %+v; want %+v", seen, q)
 	}
 	l.Finish(nil)
-	if err := recvWithin(t, served, 5*time.Second, "serveQuestions"); err != nil {
+	if err := sshtest.RecvWithin(t, served, 5*time.Second, "serveQuestions"); err != nil {
 		t.Errorf("serveQuestions after a successful login: got %v; want nil", err)
 	}
 }
@@ -133,7 +135,7 @@ func TestLoginServeQuestionsReturnsLoginError(t *testing.T) {
 
 // TestLoginPrompterGone: a local ssh that fails to answer (its user pressed
 // ^C, or it is in BatchMode) ends its own serveQuestions with its error; the
-// login sees errPrompterGone when no other ssh is waiting, and asks the
+// login sees upstream.ErrPrompterGone when no other ssh is waiting, and asks the
 // next one when there is.
 func TestLoginPrompterGone(t *testing.T) {
 	refused := errors.New("ssh: client refused")
@@ -143,11 +145,11 @@ func TestLoginPrompterGone(t *testing.T) {
 		l := NewLogin()
 		served := make(chan error, 1)
 		go func() { served <- l.serveQuestions(failing, false) }()
-		_, err := l.Ask(Question{Prompts: []string{"Password: "}})
-		if !errors.Is(err, errPrompterGone) {
-			t.Errorf("Ask: got %v; want errPrompterGone", err)
+		_, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
+		if !errors.Is(err, upstream.ErrPrompterGone) {
+			t.Errorf("Ask: got %v; want upstream.ErrPrompterGone", err)
 		}
-		if err := recvWithin(t, served, 5*time.Second, "serveQuestions"); !errors.Is(err, refused) {
+		if err := sshtest.RecvWithin(t, served, 5*time.Second, "serveQuestions"); !errors.Is(err, refused) {
 			t.Errorf("serveQuestions: got %v; want the challenge's error", err)
 		}
 	})
@@ -163,10 +165,10 @@ func TestLoginPrompterGone(t *testing.T) {
 		}
 		asked := make(chan result, 1)
 		go func() {
-			a, err := l.Ask(Question{Prompts: []string{"Password: "}})
+			a, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
 			asked <- result{a, err}
 		}()
-		if err := recvWithin(t, first, 5*time.Second, "first serveQuestions"); !errors.Is(err, refused) {
+		if err := sshtest.RecvWithin(t, first, 5*time.Second, "first serveQuestions"); !errors.Is(err, refused) {
 			t.Fatalf("first serveQuestions: got %v; want the challenge's error", err)
 		}
 		second := make(chan error, 1)
@@ -175,13 +177,13 @@ func TestLoginPrompterGone(t *testing.T) {
 				return []string{"pw"}, nil
 			}, false)
 		}()
-		r := recvWithin(t, asked, 5*time.Second, "Ask")
+		r := sshtest.RecvWithin(t, asked, 5*time.Second, "Ask")
 		if r.err != nil || !reflect.DeepEqual(r.answers, []string{"pw"}) {
 			t.Errorf("Ask: got %q, %v; want [pw], nil", r.answers, r.err)
 		}
 		l.waiting.Add(-1)
 		l.Finish(nil)
-		if err := recvWithin(t, second, 5*time.Second, "second serveQuestions"); err != nil {
+		if err := sshtest.RecvWithin(t, second, 5*time.Second, "second serveQuestions"); err != nil {
 			t.Errorf("second serveQuestions: got %v; want nil", err)
 		}
 	})

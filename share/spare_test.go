@@ -3,6 +3,7 @@ package share
 import (
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -18,7 +19,7 @@ func TestPoolSpare(t *testing.T) {
 		t.Fatalf("sessions open upstream after Refill: got %d; want 1 (the spare)", got)
 	}
 	s := f.takeSpare(t)
-	waitFor(t, "a new spare after the first was taken", func() bool { return srv.live.Load() == 2 })
+	sshtest.WaitFor(t, "a new spare after the first was taken", func() bool { return srv.live.Load() == 2 })
 	f.end(t, s, srv, 1)
 	f.pool.mu.Lock()
 	sessions := f.pool.conns[0].sessions
@@ -36,13 +37,13 @@ func TestPoolSpareWithinMaxSessions(t *testing.T) {
 	srv := f.server(0)
 	f.pool.Refill()
 	a := f.takeSpare(t) // takes the spare, refills the second slot
-	waitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
+	sshtest.WaitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
 	b := f.takeSpare(t) // takes that one; no slot left for a spare
 	f.pool.Refill()
 	// Either this Refill or the one takeSpare started tries a third session,
 	// which the server refuses. Wait for that: landing after a's close
 	// below, it would be accepted into a's place.
-	waitFor(t, "the refused refill", func() bool { return f.limit(0) == 2 })
+	sshtest.WaitFor(t, "the refused refill", func() bool { return f.limit(0) == 2 })
 	if got, dials := srv.live.Load(), f.dials.Load(); got != 2 || dials != 0 {
 		t.Errorf("upstream sessions %d, dials %d; want 2 and 0", got, dials)
 	}

@@ -1,15 +1,16 @@
 package share
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -17,69 +18,6 @@ import (
 // to a bastion; each invocation's stdio is spliced to a direct-tcpip
 // channel of it to the target, and stock ssh logs in to the target end to
 // end, with its own keys and its own host key check.
-
-// ParseVia parses a --via chain "a,b,c" of [user@]host[:port] hops.
-func ParseVia(s string) ([]Target, error) {
-	var hops []Target
-	for _, part := range strings.Split(s, ",") {
-		t, err := ParseTarget(strings.TrimSpace(part))
-		if err != nil {
-			return nil, fmt.Errorf("--via: %w", err)
-		}
-		hops = append(hops, t)
-	}
-	return hops, nil
-}
-
-// DialTunnel returns a connection to host:port through the master's
-// upstream, starting the master if needed and answering its login
-// questions with inv.Prompt.
-func (inv *Invocation) DialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
-	hello := Hello{Version: ProtocolVersion, Op: OpTunnel, Host: host, Port: port}
-	conn, err := dialOp(inv.Socket, hello)
-	var refused *RefusedError
-	if err == nil || errors.As(err, &refused) {
-		return conn, err
-	}
-	if err := inv.EnsureLoggedIn(ctx); err != nil {
-		return nil, err
-	}
-	return dialOp(inv.Socket, hello)
-}
-
-// Stopped explains a connection to this invocation's master that ended
-// because the master was stopped on request, or returns nil.
-func (inv *Invocation) Stopped(conn net.Conn) error { return inv.stopped(conn) }
-
-// TryTunnel is DialTunnel's fast path: no lock, no start-up.
-func (inv *Invocation) TryTunnel(host string, port int) (net.Conn, error) {
-	return dialOp(inv.Socket, Hello{Version: ProtocolVersion, Op: OpTunnel, Host: host, Port: port})
-}
-
-// EnsureLoggedIn connects to (or starts) the master and waits for its
-// login, answering its questions here as `sshshare start` does.
-func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
-	conn, starting, err := inv.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	keys, err := HostKeys(inv.StateDir)
-	if err != nil {
-		return err
-	}
-	ask := inv.Prompt
-	if ask == nil {
-		ask = func(Question) ([]string, error) { return nil, ErrNoTerminal }
-	}
-	loginErr := StartClient(ctx, conn, keys.HostKeyCallback(), inv.Target.User, ask)
-	if starting != nil {
-		if err := starting.Wait(); err != nil {
-			return err
-		}
-	}
-	return loginErr
-}
 
 // directTCPIPMsg is the extra data of a direct-tcpip channel open.
 type directTCPIPMsg struct {
@@ -127,14 +65,14 @@ func (t *tunnels) snapshot() (int, []string) {
 // tunnel serves a tunnel hello: a direct-tcpip channel to the target,
 // spliced to conn. A target the bastion refuses is answered with one clear
 // line; the master and its other tunnels carry on.
-func (m *Master) tunnel(conn net.Conn, h Hello) {
+func (m *Master) tunnel(conn net.Conn, h control.Hello) {
 	if !m.upstreamAlive() || !m.admit() {
-		writeFrame(conn, Reply{Retry: true, Error: "master is exiting"})
+		control.WriteFrame(conn, control.Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
 	defer m.leave()
 	if err := m.awaitLogin(); err != nil {
-		writeFrame(conn, Reply{Error: err.Error(), Hint: Hint(err)})
+		control.WriteFrame(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
 		return
 	}
 	target := net.JoinHostPort(h.Host, strconv.Itoa(h.Port))
@@ -142,25 +80,25 @@ func (m *Master) tunnel(conn net.Conn, h Hello) {
 	ch, reqs, err := m.openRetried("direct-tcpip", extra)
 	var oe *ssh.OpenChannelError
 	if err != nil && !errors.As(err, &oe) {
-		writeFrame(conn, Reply{Retry: true, Error: err.Error()})
+		control.WriteFrame(conn, control.Reply{Retry: true, Error: err.Error()})
 		return
 	}
 	if err != nil {
-		writeFrame(conn, Reply{Error: refusal(m.cfg.Target, target, err)})
+		control.WriteFrame(conn, control.Reply{Error: refusal(m.cfg.Target, target, err)})
 		return
 	}
 	go ssh.DiscardRequests(reqs)
 	defer ch.Close()
-	if writeFrame(conn, Reply{OK: true, Pid: m.pid()}) != nil {
+	if control.WriteFrame(conn, control.Reply{OK: true, Pid: m.pid()}) != nil {
 		return
 	}
 	defer m.tunnelsLive.add(target)()
 	m.spliceChannel(conn, ch)
 }
 
-// awaitLogin waits for the master's login, bounded by loginWait.
+// awaitLogin waits for the master's login, bounded by control.LoginWait.
 func (m *Master) awaitLogin() error {
-	t := time.NewTimer(loginWait)
+	t := time.NewTimer(control.LoginWait)
 	defer t.Stop()
 	select {
 	case <-m.login.Done():
@@ -172,7 +110,7 @@ func (m *Master) awaitLogin() error {
 
 // refusal phrases a failed direct-tcpip open: "bastion refused host:port:
 // connect failed".
-func refusal(bastion Target, target string, err error) string {
+func refusal(bastion upstream.Target, target string, err error) string {
 	var oe *ssh.OpenChannelError
 	if errors.As(err, &oe) {
 		reason := oe.Reason.String()

@@ -4,51 +4,14 @@ import (
 	"errors"
 	"io"
 	"reflect"
-	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
-func TestParseVia(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []Target
-	}{
-		{"bastion", []Target{{Host: "bastion"}}},
-		{"ops@bastion:2222", []Target{{User: "ops", Host: "bastion", Port: 2222}}},
-		{"a,bob@b:2200, [::1]:22", []Target{
-			{Host: "a"},
-			{User: "bob", Host: "b", Port: 2200},
-			{Host: "::1", Port: 22},
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseVia(tt.in)
-			if err != nil {
-				t.Fatalf("ParseVia(%q): %v", tt.in, err)
-			}
-			if !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("ParseVia(%q): got %+v; want %+v", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseViaErrors(t *testing.T) {
-	for _, in := range []string{"", "a,,b", "a,", "bastion:0", "a,b:ssh"} {
-		t.Run(in, func(t *testing.T) {
-			_, err := ParseVia(in)
-			if err == nil || !strings.HasPrefix(err.Error(), "--via: ") {
-				t.Errorf("ParseVia(%q): got %v; want an error starting with --via:", in, err)
-			}
-		})
-	}
-}
-
 func TestRefusal(t *testing.T) {
-	bastion := Target{User: "ops", Host: "bastion", Port: 22}
+	bastion := upstream.Target{User: "ops", Host: "bastion", Port: 22}
 	tests := []struct {
 		name string
 		err  error

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // PublishSuffix is the shape of the suffix a master adds to its socket path
@@ -101,43 +103,13 @@ func runtimeDir() string {
 
 // DirError reports a socket directory that is unsafe to use: one that
 // someone other than the current user could write to or replace.
-type DirError struct {
-	Path    string
-	Problem string // e.g. "is writable by group or others (mode 0775)"
-	Fix     string // a command that fixes it, for a hint line
-}
-
-// Error describes the directory and what is wrong with it.
-func (e *DirError) Error() string {
-	return "unsafe socket directory " + e.Path + ": " + e.Problem
-}
-
-// Hint returns how to fix the directory.
-func (e *DirError) Hint() string { return e.Fix }
+type DirError = sysio.DirError
 
 // EnsureDir creates dir, and missing parents, with mode 0700 and checks it
-// is safe for sockets: a real directory (not a symlink), owned by the
-// current user, not writable by group or others. Anyone who can write
-// there can replace a socket and so read every session sent through it;
-// the failed check is a *DirError.
-func EnsureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create socket directory: %w", err)
-	}
-	return checkDir(dir)
-}
+// is safe for sockets with sysio.EnsurePrivateDir, the one private-directory
+// check: a real directory (not a symlink), owned by the current user, not
+// writable by group or others. The failed check is a *DirError.
+func EnsureDir(dir string) error { return sysio.EnsurePrivateDir(dir) }
 
 // checkDir is EnsureDir's check, without creating anything.
-func checkDir(dir string) error {
-	info, err := os.Lstat(dir)
-	if err != nil {
-		return fmt.Errorf("check socket directory: %w", err)
-	}
-	switch {
-	case info.Mode()&os.ModeSymlink != 0:
-		return &DirError{Path: dir, Problem: "is a symlink", Fix: "remove it: rm " + dir}
-	case !info.IsDir():
-		return &DirError{Path: dir, Problem: "is not a directory", Fix: "remove it: rm " + dir}
-	}
-	return checkOwnerAndMode(dir, info)
-}
+func checkDir(dir string) error { return sysio.CheckPrivateDir(dir) }

@@ -3,7 +3,6 @@
 package tokens
 
 import (
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -19,10 +18,4 @@ var tempRoot = os.TempDir()
 // directory is already inside the user's profile.
 func privateTempDir() string {
 	return filepath.Join(tempRoot, "sshshare")
-}
-
-// checkOwnerAndMode accepts any directory: mode bits mean nothing here, and
-// the profile directory's ACL is what keeps other users out.
-func checkOwnerAndMode(string, fs.FileInfo) error {
-	return nil
 }

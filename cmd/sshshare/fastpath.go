@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshshare/sshshare/share"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -126,7 +127,7 @@ func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
 		f.ControlPath = cmp.Or(os.Getenv("SSHSHARE_CONTROL_PATH"), tokens.DefaultControlPath)
 	}
 	if !set["persist"] {
-		return f.setFast("persist", cmp.Or(os.Getenv("SSHSHARE_PERSIST"), "120s"))
+		return f.setFast("persist", cmp.Or(os.Getenv("SSHSHARE_PERSIST"), share.DefaultPersist.String()))
 	}
 	return true
 }

@@ -5,7 +5,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/localhop"
 )
 
 // KnownHostsCmd prints the lines that make ssh accept the local host keys,
@@ -22,7 +23,7 @@ func (c KnownHostsCmd) Run(stdout io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("find home directory: %w", err)
 	}
-	lines, err := share.LocalKnownHosts(share.StateDir(home), c.Host)
+	lines, err := localhop.KnownHosts(control.StateDir(home), c.Host)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@
 //
 // This package is only the command line: it parses, binds the globals and
 // runs the chosen command, then maps errors to messages and exit codes. The
-// work happens in package share.
+// work happens in package share (the master) and its sub-packages.
 package main
 
 import (
@@ -18,9 +18,7 @@ import (
 	"os"
 
 	"github.com/alecthomas/kong"
-
-	"github.com/sshshare/sshshare/share"
-	"github.com/sshshare/sshshare/tokens"
+	"github.com/sshshare/sshshare/share/hint"
 )
 
 // CLI is the whole command line.
@@ -65,7 +63,7 @@ func newParser(cli *CLI, stdout, stderr io.Writer) (*kong.Kong, error) {
 	return kong.New(cli,
 		kong.Name("sshshare"),
 		kong.Description("One SSH login shared by every ssh, scp, sftp, rsync and git to a host."),
-		kong.Vars{"version": buildVersion(), "control_path": tokens.DefaultControlPath},
+		kong.Vars(kongVars()),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(code int) { panic(exitCode(code)) }),
 		kong.UsageOnError(),
@@ -107,7 +105,7 @@ type stderrWriter struct{ io.Writer }
 // is known, and returns the exit code the error asks for.
 func report(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "sshshare: %v\n", err)
-	if hint := share.Hint(err); hint != "" {
+	if hint := hint.Of(err); hint != "" {
 		fmt.Fprintf(stderr, "sshshare: hint: %s\n", hint)
 	}
 	var coder kong.ExitCoder

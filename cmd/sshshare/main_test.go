@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // runCLI runs the command line with args and returns stdout, stderr and
@@ -79,17 +79,17 @@ func TestMatchesTarget(t *testing.T) {
 	}
 }
 
-func TestJoinTargetsRoundTrip(t *testing.T) {
-	f := TargetFlags{Via: "jump@a:2222,b", ControlPath: t.TempDir() + "/%r@%h-%p"}
-	chain, err := jumpChain(f, nil)
+func TestChainHopVia(t *testing.T) {
+	f := MasterFlags{Via: "jump@a:2222,b", ControlPath: t.TempDir() + "/%r@%h-%p"}
+	chain, err := f.chain(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(chain) != 2 || chain[1].Target.Host != "b" {
-		t.Fatalf("jumpChain: got %d hops; want a then b", len(chain))
+	if len(chain.Hops) != 2 || chain.Hops[1].Target.Host != "b" {
+		t.Fatalf("chain: got %d hops; want a then b", len(chain.Hops))
 	}
-	hops := hopFlags(f, chain[1].Target, []share.Target{chain[0].Target})
-	if hops.Via != "jump@a:2222" {
-		t.Errorf("second hop's --via: got %q; want %q", hops.Via, "jump@a:2222")
+	hop := f.hopFlags(chain.Hops[1].Target, upstream.JoinVia([]upstream.Target{chain.Hops[0].Target}))
+	if hop.Via != "jump@a:2222" {
+		t.Errorf("second hop's --via: got %q; want %q", hop.Via, "jump@a:2222")
 	}
 }

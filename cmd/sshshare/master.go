@@ -14,6 +14,9 @@ import (
 	"syscall"
 
 	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/sysio"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // MasterCmd is the detached master an invocation starts. Hidden: users
@@ -29,7 +32,7 @@ type MasterCmd struct {
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
 	tuneRuntime()
-	report := share.OpenReadyPipe()
+	report := share.NewReadyPipe(readyFile())
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
 		report.Report(err)
@@ -71,7 +74,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	}
 	cfg := share.MasterConfig{
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist,
-		Loader:   share.ConfigLoader{ConfigFile: c.ConfigFile},
+		Loader:   upstream.ConfigLoader{ConfigFile: c.ConfigFile},
 		StateDir: dir, Log: log,
 	}
 	if c.Via != "" {
@@ -86,16 +89,12 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 // jump hosts. A detached master has no terminal: the hops before it were
 // brought up (and asked their questions) by the invocation.
 func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int) (net.Conn, error), error) {
-	chain, err := jumpChain(c.TargetFlags, log)
+	chain, err := c.chain(log)
 	if err != nil {
 		return nil, err
 	}
-	for _, inv := range chain {
-		inv.Prompt, inv.CanPrompt = nil, func() bool { return false }
-	}
-	return func(ctx context.Context, host string, port int) (net.Conn, error) {
-		return dialThrough(ctx, chain, host, port)
-	}, nil
+	chain.Detached()
+	return chain.Dial, nil
 }
 
 // tuneRuntime trades memory for CPU in bulk transfers and keeps the
@@ -151,13 +150,25 @@ func startProfile(log *slog.Logger) func() {
 
 // openMasterLog opens the log file beside the socket.
 func openMasterLog(socket string) (*slog.Logger, func(), error) {
-	if err := share.EnsurePrivateDir(filepath.Dir(socket)); err != nil {
+	if err := sysio.EnsurePrivateDir(filepath.Dir(socket)); err != nil {
 		return nil, nil, err
 	}
-	f, err := share.OpenLogFile(share.LogPath(socket), share.MaxLogSize)
+	f, err := share.OpenLogFile(control.LogPath(socket), share.MaxLogSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open master log: %w", err)
 	}
 	log := slog.New(slog.NewTextHandler(f, nil)).With("pid", os.Getpid())
 	return log, func() { f.Close() }, nil
+}
+
+// readyFile is the pipe an invocation that spawned this master reads its
+// reports from (see control.ReadyFDEnv), or nil for a master started
+// otherwise. The variable is unset: not for ssh -G or anything else the
+// master runs.
+func readyFile() *os.File {
+	if os.Getenv(control.ReadyFDEnv) != "3" {
+		return nil
+	}
+	os.Unsetenv(control.ReadyFDEnv)
+	return os.NewFile(3, "ready")
 }

@@ -8,19 +8,52 @@ import (
 	"os/exec"
 	"strings"
 
+	"github.com/sshshare/sshshare/share/invoke"
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/term"
-
-	"github.com/sshshare/sshshare/share"
 )
 
+// Prompt routes: how a question can reach the user.
+const (
+	promptNone    = ""        // no way to ask
+	promptAskpass = "askpass" // run SSH_ASKPASS
+	promptTTY     = "tty"     // the controlling terminal
+)
+
+// promptRoute tells how ssh, run in this environment, would ask its user a
+// question, by the rules of its read_passphrase: askpass when
+// SSH_ASKPASS_REQUIRE=force, else the controlling terminal, else askpass
+// when a display is set (or SSH_ASKPASS_REQUIRE=prefer) and askpass is not
+// "never".
+func promptRoute() string {
+	askpass := os.Getenv("SSH_ASKPASS") != ""
+	require := os.Getenv("SSH_ASKPASS_REQUIRE")
+	if require == "force" && askpass {
+		return promptAskpass
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+		tty.Close()
+		return promptTTY
+	}
+	display := os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+	if askpass && require != "never" && (require == "prefer" || display) {
+		return promptAskpass
+	}
+	return promptNone
+}
+
+// canPrompt reports whether the user can be asked anything (see
+// promptRoute).
+func canPrompt() bool { return promptRoute() != promptNone }
+
 // terminalPrompt asks a login question the way ssh does (see
-// share.PromptRoute): through SSH_ASKPASS or on the controlling terminal,
+// promptRoute): through SSH_ASKPASS or on the controlling terminal,
 // input not echoed unless the server asks for echo.
-func terminalPrompt(q share.Question) ([]string, error) {
-	switch share.PromptRoute() {
-	case share.PromptAskpass:
+func terminalPrompt(q upstream.Question) ([]string, error) {
+	switch promptRoute() {
+	case promptAskpass:
 		return askpassPrompt(q)
-	case share.PromptTTY:
+	case promptTTY:
 		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open terminal: %w", err)
@@ -28,11 +61,11 @@ func terminalPrompt(q share.Question) ([]string, error) {
 		defer tty.Close()
 		return ttyPrompt(tty, q)
 	}
-	return nil, share.ErrNoTerminal
+	return nil, invoke.ErrNoTerminal
 }
 
 // ttyPrompt asks q's prompts on tty.
-func ttyPrompt(tty *os.File, q share.Question) ([]string, error) {
+func ttyPrompt(tty *os.File, q upstream.Question) ([]string, error) {
 	for _, text := range []string{q.Name, q.Instruction} {
 		if text != "" {
 			fmt.Fprintln(tty, text)
@@ -62,10 +95,10 @@ func ttyPrompt(tty *os.File, q share.Question) ([]string, error) {
 }
 
 // askpassPrompt runs SSH_ASKPASS once per prompt, as ssh does.
-func askpassPrompt(q share.Question) ([]string, error) {
+func askpassPrompt(q upstream.Question) ([]string, error) {
 	askpass := os.Getenv("SSH_ASKPASS")
 	if askpass == "" {
-		return nil, share.ErrNoTerminal
+		return nil, invoke.ErrNoTerminal
 	}
 	answers := make([]string, len(q.Prompts))
 	for i, prompt := range q.Prompts {

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/control"
 )
 
 // StatusCmd lists the running masters.
@@ -34,16 +34,16 @@ func (c StatusCmd) Run(stdout io.Writer, stderr stderrWriter) error {
 
 // queryAll asks every registered master for its status; stale sockets are
 // cleaned and reported once on stderr.
-func queryAll(stateDir string, stderr io.Writer) []*share.Status {
-	sockets, err := share.RegisteredSockets(stateDir)
+func queryAll(stateDir string, stderr io.Writer) []*control.Status {
+	sockets, err := control.RegisteredSockets(stateDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "sshshare: %v\n", err)
 	}
-	statuses := []*share.Status{}
+	statuses := []*control.Status{}
 	for _, socket := range sockets {
-		reply, err := share.Query(stateDir, socket, share.Hello{Op: share.OpStatus})
+		reply, err := control.Query(stateDir, socket, control.Hello{Op: control.OpStatus})
 		switch {
-		case errors.Is(err, share.ErrStale):
+		case errors.Is(err, control.ErrStale):
 			fmt.Fprintf(stderr, "sshshare: %v\n", err)
 		case err != nil:
 			fmt.Fprintf(stderr, "sshshare: %v\n", err)
@@ -55,7 +55,7 @@ func queryAll(stateDir string, stderr io.Writer) []*share.Status {
 }
 
 // printStatusTable prints statuses as an aligned table.
-func printStatusTable(w io.Writer, statuses []*share.Status) error {
+func printStatusTable(w io.Writer, statuses []*control.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tMODE\tVIA\tPID\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tSOCKET")
 	for _, s := range statuses {
@@ -87,7 +87,7 @@ func dash(s string) string {
 }
 
 // health summarises upstream health: the last keepalive round trip.
-func health(s *share.Status) string {
+func health(s *control.Status) string {
 	if !s.Healthy {
 		return "down"
 	}
@@ -105,5 +105,5 @@ func stateDir() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("find home directory: %w", err)
 	}
-	return share.StateDir(home), nil
+	return control.StateDir(home), nil
 }

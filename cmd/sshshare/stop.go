@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/control"
 )
 
 // StopCmd stops masters, like ssh -O exit (or -O stop with --drain).
@@ -30,7 +30,7 @@ func (c StopCmd) Run(stdout io.Writer, stderr stderrWriter) error {
 		if !c.All && !matchesTarget(s.Target, c.Target) && s.Alias != c.Target {
 			continue
 		}
-		if _, err := share.Query(stateDir, s.Socket, share.Hello{Op: share.OpStop, Drain: c.Drain}); err != nil {
+		if _, err := control.Query(stateDir, s.Socket, control.Hello{Op: control.OpStop, Drain: c.Drain}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "stopped %s (pid %d)\n", s.Target, s.Pid)

@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"encoding/binary"
@@ -61,8 +61,8 @@ type Reply struct {
 // ErrFrameTooLarge is returned for a frame longer than the protocol allows.
 var ErrFrameTooLarge = errors.New("control frame too large")
 
-// writeFrame writes v as one length-prefixed JSON frame.
-func writeFrame(w io.Writer, v any) error {
+// WriteFrame writes v as one length-prefixed JSON frame.
+func WriteFrame(w io.Writer, v any) error {
 	body, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode frame: %w", err)
@@ -79,10 +79,10 @@ func writeFrame(w io.Writer, v any) error {
 	return nil
 }
 
-// readFrame reads one length-prefixed JSON frame into v. It reads exactly
+// ReadFrame reads one length-prefixed JSON frame into v. It reads exactly
 // the frame's bytes and nothing after them, so the connection can carry
 // other bytes next.
-func readFrame(r io.Reader, v any) error {
+func ReadFrame(r io.Reader, v any) error {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return fmt.Errorf("read frame: %w", err)
@@ -101,10 +101,10 @@ func readFrame(r io.Reader, v any) error {
 	return nil
 }
 
-// readHello reads and validates the first frame a master receives.
-func readHello(r io.Reader) (Hello, error) {
+// ReadHello reads and validates the first frame a master receives.
+func ReadHello(r io.Reader) (Hello, error) {
 	var h Hello
-	if err := readFrame(r, &h); err != nil {
+	if err := ReadFrame(r, &h); err != nil {
 		return h, err
 	}
 	if h.Version != ProtocolVersion {
@@ -121,3 +121,8 @@ func readHello(r io.Reader) (Hello, error) {
 	}
 	return h, nil
 }
+
+// ReadyFDEnv names the environment variable that tells a spawned master
+// which file descriptor to report its start-up on: one Reply frame when it
+// listens (or could not start), one when its login has finished.
+const ReadyFDEnv = "SSHSHARE_READY_FD"

@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"bytes"
@@ -17,13 +17,13 @@ func TestHelloRoundTrip(t *testing.T) {
 	for _, want := range tests {
 		t.Run(want.Op, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := writeFrame(&buf, want); err != nil {
+			if err := WriteFrame(&buf, want); err != nil {
 				t.Fatal(err)
 			}
 			buf.WriteString("SSH-2.0-rest")
-			got, err := readHello(&buf)
+			got, err := ReadHello(&buf)
 			if err != nil {
-				t.Fatalf("readHello: %v", err)
+				t.Fatalf("ReadHello: %v", err)
 			}
 			if got != want {
 				t.Errorf("got %+v; want %+v", got, want)
@@ -50,7 +50,7 @@ func TestHelloRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := readHello(bytes.NewReader(tt.frame))
+			_, err := ReadHello(bytes.NewReader(tt.frame))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got %v; want an error containing %q", err, tt.want)
 			}
@@ -59,7 +59,7 @@ func TestHelloRefused(t *testing.T) {
 }
 
 func TestFrameTooLargeIsSentinel(t *testing.T) {
-	_, err := readHello(bytes.NewReader([]byte{0, 0x10, 0, 1}))
+	_, err := ReadHello(bytes.NewReader([]byte{0, 0x10, 0, 1}))
 	if !errors.Is(err, ErrFrameTooLarge) {
 		t.Errorf("got %v; want ErrFrameTooLarge", err)
 	}
@@ -75,7 +75,7 @@ func FuzzReadHello(f *testing.F) {
 	f.Add(frameOf(`{"v":1,"op":"tunnel","host":"a","port":22}`))
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		h, err := readHello(bytes.NewReader(b))
+		h, err := ReadHello(bytes.NewReader(b))
 		if err != nil {
 			return
 		}

@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sshshare/sshshare/share/hint"
 )
 
 // A master whose login fails leaves a failure record beside its socket.
@@ -24,16 +26,16 @@ type failureRecord struct {
 	Time  time.Time `json:"time"`
 }
 
-// recordFailure writes the record for a failed login.
-func recordFailure(socket string, err error) {
-	b, jerr := json.Marshal(failureRecord{Error: err.Error(), Hint: Hint(err), Time: time.Now()})
+// RecordFailure writes the record for a failed login.
+func RecordFailure(socket string, err error) {
+	b, jerr := json.Marshal(failureRecord{Error: err.Error(), Hint: hint.Of(err), Time: time.Now()})
 	if jerr == nil {
 		os.WriteFile(failurePath(socket), b, 0o600)
 	}
 }
 
-// recentFailure returns the recorded failure if it happened after since.
-func recentFailure(socket string, since time.Time) error {
+// RecentFailure returns the recorded failure if it happened after since.
+func RecentFailure(socket string, since time.Time) error {
 	b, err := os.ReadFile(failurePath(socket))
 	if err != nil {
 		return nil
@@ -42,21 +44,21 @@ func recentFailure(socket string, since time.Time) error {
 	if json.Unmarshal(b, &rec) != nil || rec.Time.Before(since) {
 		return nil
 	}
-	return &HintError{Err: errors.New(rec.Error), Fix: rec.Hint}
+	return &hint.Error{Err: errors.New(rec.Error), Fix: rec.Hint}
 }
 
 // stoppedPath marks a master stopped on request, so its clients'
 // invocations can say so.
 func stoppedPath(socket string) string { return socket + ".stopped" }
 
-// recordStop notes that master pid for socket was stopped on request.
-func recordStop(socket string, pid int) {
+// RecordStop notes that master pid for socket was stopped on request.
+func RecordStop(socket string, pid int) {
 	os.WriteFile(stoppedPath(socket), []byte(strconv.Itoa(pid)+"\n"), 0o600)
 }
 
-// wasStopped reports whether master pid for socket was stopped on request
+// WasStopped reports whether master pid for socket was stopped on request
 // in the last minute.
-func wasStopped(socket string, pid int) bool {
+func WasStopped(socket string, pid int) bool {
 	b, err := os.ReadFile(stoppedPath(socket))
 	if err != nil || pid == 0 || strings.TrimSpace(string(b)) != strconv.Itoa(pid) {
 		return false

@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"errors"
@@ -6,15 +6,17 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/hint"
 )
 
 func TestRecentFailure(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "m.sock")
-	if err := recentFailure(sock, time.Time{}); err != nil {
+	if err := RecentFailure(sock, time.Time{}); err != nil {
 		t.Fatalf("no record: got %v; want nil", err)
 	}
 	before := time.Now().Add(-time.Second)
-	recordFailure(sock, withHint(errors.New("log in to bob@host:22: permission denied"), "load a key into ssh-agent"))
+	RecordFailure(sock, hint.With(errors.New("log in to bob@host:22: permission denied"), "load a key into ssh-agent"))
 	after := time.Now().Add(time.Second)
 
 	info, err := os.Stat(failurePath(sock))
@@ -35,7 +37,7 @@ func TestRecentFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := recentFailure(sock, tt.since)
+			err := RecentFailure(sock, tt.since)
 			if !tt.want {
 				if err != nil {
 					t.Errorf("got %v; want nil", err)
@@ -48,7 +50,7 @@ func TestRecentFailure(t *testing.T) {
 			if got, want := err.Error(), "log in to bob@host:22: permission denied"; got != want {
 				t.Errorf("error: got %q; want %q", got, want)
 			}
-			if got, want := Hint(err), "load a key into ssh-agent"; got != want {
+			if got, want := hint.Of(err), "load a key into ssh-agent"; got != want {
 				t.Errorf("hint: got %q; want %q", got, want)
 			}
 		})
@@ -60,7 +62,7 @@ func TestRecentFailureCorrupt(t *testing.T) {
 	if err := os.WriteFile(failurePath(sock), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := recentFailure(sock, time.Time{}); err != nil {
+	if err := RecentFailure(sock, time.Time{}); err != nil {
 		t.Errorf("got %v; want nil for an unreadable record", err)
 	}
 }

@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"crypto/sha256"
@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // The registry lists the sockets of running masters, one small file per
@@ -32,9 +34,9 @@ func registryEntry(stateDir, socket string, pid int) string {
 }
 
 // register records socket in the registry.
-func register(stateDir, socket string) error {
+func Register(stateDir, socket string) error {
 	dir := registryDir(stateDir)
-	if err := EnsurePrivateDir(dir); err != nil {
+	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		return err
 	}
 	if err := os.WriteFile(registryEntry(stateDir, socket, os.Getpid()), []byte(socket+"\n"), 0o600); err != nil {
@@ -44,7 +46,7 @@ func register(stateDir, socket string) error {
 }
 
 // unregister removes this master's entry for socket from the registry.
-func unregister(stateDir, socket string) {
+func Unregister(stateDir, socket string) {
 	os.Remove(registryEntry(stateDir, socket, os.Getpid()))
 }
 
@@ -108,7 +110,7 @@ func Query(stateDir, socket string, hello Hello) (Reply, error) {
 		return Reply{}, fmt.Errorf("dial master %s: %w", socket, err)
 	}
 	defer conn.Close()
-	reply, err := exchange(conn, hello)
+	reply, err := Exchange(conn, hello)
 	if err != nil {
 		return reply, fmt.Errorf("master %s: %w", socket, err)
 	}

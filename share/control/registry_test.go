@@ -1,4 +1,4 @@
-package share
+package control
 
 import (
 	"errors"
@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // registerAs writes a registry entry for socket as if master pid had.
 func registerAs(t *testing.T, stateDir, socket string, pid int) {
 	t.Helper()
-	if err := EnsurePrivateDir(registryDir(stateDir)); err != nil {
+	if err := sysio.EnsurePrivateDir(registryDir(stateDir)); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(registryEntry(stateDir, socket, pid), []byte(socket+"\n"), 0o600); err != nil {
@@ -31,7 +33,7 @@ func TestRegistry(t *testing.T) {
 	}
 	b, a := filepath.Join(state, "b.sock"), filepath.Join(state, "a.sock")
 	for _, s := range []string{b, a} {
-		if err := register(state, s); err != nil {
+		if err := Register(state, s); err != nil {
 			t.Fatalf("register %s: %v", s, err)
 		}
 	}
@@ -60,7 +62,7 @@ func TestRegistry(t *testing.T) {
 	}
 
 	// unregister removes only this master's entry.
-	unregister(state, a)
+	Unregister(state, a)
 	if _, err := os.Stat(registryEntry(state, a, os.Getpid())); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("own entry after unregister: got stat error %v; want not exist", err)
 	}
@@ -68,7 +70,7 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("successor's entry after unregister: %v", err)
 	}
 
-	unregister(state, b)
+	Unregister(state, b)
 	got, err = RegisteredSockets(state)
 	if err != nil || !slices.Equal(got, []string{a}) {
 		t.Errorf("after unregister: got %q, %v; want [%s]", got, err, a)
@@ -91,7 +93,7 @@ func TestRegistryForget(t *testing.T) {
 			registerAs(t, state, sock, otherPid)
 			registerAs(t, state, sock, otherPid+1)
 			registerAs(t, state, other, otherPid+1)
-			if err := register(state, sock); err != nil {
+			if err := Register(state, sock); err != nil {
 				t.Fatal(err)
 			}
 
@@ -148,72 +150,5 @@ func TestQueryStale(t *testing.T) {
 				t.Errorf("registry: got %q, %v; want only [%s]", got, err, keep)
 			}
 		})
-	}
-}
-
-// fakeMaster answers one control connection on socket with reply, hands
-// the connection to serve if it is set, and returns the hello it received.
-func fakeMaster(t *testing.T, socket string, reply Reply, serve ...func(net.Conn, Hello)) <-chan Hello {
-	t.Helper()
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	hellos := make(chan Hello, 1)
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		h, err := readHello(conn)
-		if err != nil {
-			return
-		}
-		hellos <- h
-		if writeFrame(conn, reply) == nil {
-			for _, f := range serve {
-				f(conn, h)
-			}
-		}
-	}()
-	return hellos
-}
-
-func TestQueryStatusForgetsOthers(t *testing.T) {
-	state := t.TempDir()
-	sock := filepath.Join(state, "m.sock")
-	hellos := fakeMaster(t, sock, Reply{OK: true, Status: &Status{Pid: otherPid, Target: "bob@host:22"}})
-	if err := register(state, sock); err != nil { // an earlier master's leftover
-		t.Fatal(err)
-	}
-	registerAs(t, state, sock, otherPid)
-
-	reply, err := Query(state, sock, Hello{Op: OpStatus})
-	if err != nil {
-		t.Fatalf("Query: %v", err)
-	}
-	if reply.Status == nil || reply.Status.Target != "bob@host:22" {
-		t.Errorf("reply: got %+v; want the master's status", reply)
-	}
-	if h := <-hellos; h.Version != ProtocolVersion || h.Op != OpStatus {
-		t.Errorf("hello: got %+v; want version %d op %s", h, ProtocolVersion, OpStatus)
-	}
-	if _, err := os.Stat(registryEntry(state, sock, os.Getpid())); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("leftover entry: got stat error %v; want it removed", err)
-	}
-	if _, err := os.Stat(registryEntry(state, sock, otherPid)); err != nil {
-		t.Errorf("live master's entry: %v", err)
-	}
-}
-
-func TestQueryRefused(t *testing.T) {
-	state := t.TempDir()
-	sock := filepath.Join(state, "m.sock")
-	fakeMaster(t, sock, Reply{Error: "not now"})
-	_, err := Query(state, sock, Hello{Op: OpStop})
-	if err == nil || !strings.Contains(err.Error(), "not now") || errors.Is(err, ErrStale) {
-		t.Errorf("got %v; want the master's error, not ErrStale", err)
 	}
 }

@@ -1,28 +1,32 @@
-package share
+// Package hint carries the fix for an error to the user: cmd/sshshare
+// prints an error as one "sshshare: ..." line and, when the error knows
+// the fix, a second "sshshare: hint: ..." line. Any error with a
+// Hint() string method takes part; Error is the plain one.
+package hint
 
 import "errors"
 
-// HintError is an error with a known fix, shown to the user as a second
+// Error is an error with a known fix, shown to the user as a second
 // "hint:" line.
-type HintError struct {
+type Error struct {
 	Err error
 	Fix string
 }
 
-func (e *HintError) Error() string { return e.Err.Error() }
-func (e *HintError) Unwrap() error { return e.Err }
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Hint returns the fix for the user.
-func (e *HintError) Hint() string { return e.Fix }
+func (e *Error) Hint() string { return e.Fix }
 
-// withHint wraps err with a hint for the user.
-func withHint(err error, hint string) error {
-	return &HintError{Err: err, Fix: hint}
+// With wraps err with a hint for the user.
+func With(err error, fix string) error {
+	return &Error{Err: err, Fix: fix}
 }
 
-// Hint returns the hint of the first error in err's chain that has one
+// Of returns the hint of the first error in err's chain that has one
 // (any error with a Hint() string method), or "".
-func Hint(err error) string {
+func Of(err error) string {
 	var h interface{ Hint() string }
 	if errors.As(err, &h) {
 		return h.Hint()

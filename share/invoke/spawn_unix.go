@@ -1,6 +1,6 @@
 //go:build unix
 
-package share
+package invoke
 
 import (
 	"os/exec"

@@ -1,6 +1,6 @@
 //go:build windows
 
-package share
+package invoke
 
 import (
 	"os/exec"

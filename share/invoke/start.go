@@ -1,4 +1,4 @@
-package share
+package invoke
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -13,7 +14,7 @@ import (
 // the master's login questions with ask, then disconnects. It is how
 // `sshshare start` waits for a master to be ready and prompts on its own
 // terminal. hostKey checks that the master presents a local host key.
-func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback, user string, ask func(Question) ([]string, error)) error {
+func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback, user string, ask func(upstream.Question) ([]string, error)) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	cfg := &ssh.ClientConfig{
@@ -21,7 +22,7 @@ func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback
 		HostKeyCallback: hostKey,
 		ClientVersion:   "SSH-2.0-sshshare-start",
 		Auth: []ssh.AuthMethod{ssh.KeyboardInteractive(func(name, instruction string, questions []string, echos []bool) ([]string, error) {
-			return ask(Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos})
+			return ask(upstream.Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos})
 		})},
 	}
 	c, chans, reqs, err := ssh.NewClientConn(conn, "master", cfg)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package share
+package invoke
 
 import (
 	"bytes"
@@ -12,15 +12,20 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/control/controltest"
+	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // fakeShareMaster accepts one share connection on a socket in a temporary
 // directory, answers it with reply, and hands the connection to serve. It
 // returns the invocation that reaches it and the hello it will receive.
-func fakeShareMaster(t *testing.T, reply Reply, serve func(net.Conn, Hello)) (*Invocation, <-chan Hello) {
+func fakeShareMaster(t *testing.T, reply control.Reply, serve func(net.Conn, control.Hello)) (*Invocation, <-chan control.Hello) {
 	t.Helper()
 	socket := filepath.Join(t.TempDir(), "m")
-	hellos := fakeMaster(t, socket, reply, serve)
+	hellos := controltest.FakeMaster(t, socket, reply, serve)
 	inv := &Invocation{Socket: socket, StateDir: t.TempDir(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		LockWait: time.Second}
 	return inv, hellos
@@ -51,30 +56,10 @@ func converse(t *testing.T, inv *Invocation, in, sshIn, out, sshOut *os.File) <-
 	return done
 }
 
-// pipePair returns both ends of two pipes: what the invocation reads and
-// writes, and the test's ends (the local ssh's).
-func pipePair(t *testing.T) (in, sshIn, out, sshOut *os.File) {
-	t.Helper()
-	in, sshIn, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sshOut, out, err = os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, f := range []*os.File{in, sshIn, out, sshOut} {
-			f.Close()
-		}
-	})
-	return in, sshIn, out, sshOut
-}
-
 func TestRunHandsOverStdio(t *testing.T) {
-	in, sshIn, out, sshOut := pipePair(t)
-	inv, hellos := fakeShareMaster(t, Reply{OK: true, Stdio: true}, func(conn net.Conn, _ Hello) {
-		sc, err := recvStdio(conn)
+	in, sshIn, out, sshOut := sshtest.PipePair(t)
+	inv, hellos := fakeShareMaster(t, control.Reply{OK: true, Stdio: true}, func(conn net.Conn, _ control.Hello) {
+		sc, err := sysio.RecvStdio(conn)
 		if err != nil {
 			t.Errorf("recvStdio: %v", err)
 			return
@@ -103,8 +88,8 @@ func TestRunHandsOverStdio(t *testing.T) {
 }
 
 func TestRunRelaysWhenMasterDeclinesStdio(t *testing.T) {
-	in, sshIn, out, sshOut := pipePair(t)
-	inv, _ := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) { echoGot(t, conn, conn) })
+	in, sshIn, out, sshOut := sshtest.PipePair(t)
+	inv, _ := fakeShareMaster(t, control.Reply{OK: true}, func(conn net.Conn, _ control.Hello) { echoGot(t, conn, conn) })
 	done := converse(t, inv, in, sshIn, out, sshOut)
 	sshIn.Close()
 	if err := <-done; err != nil {
@@ -113,7 +98,7 @@ func TestRunRelaysWhenMasterDeclinesStdio(t *testing.T) {
 }
 
 func TestRunRelaysNonPipes(t *testing.T) {
-	inv, hellos := fakeShareMaster(t, Reply{OK: true}, func(conn net.Conn, _ Hello) { io.Copy(conn, conn) })
+	inv, hellos := fakeShareMaster(t, control.Reply{OK: true}, func(conn net.Conn, _ control.Hello) { io.Copy(conn, conn) })
 	var out bytes.Buffer
 	if err := inv.Run(context.Background(), bytes.NewReader([]byte("echo")), &out); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -124,34 +109,4 @@ func TestRunRelaysNonPipes(t *testing.T) {
 	if out.String() != "echo" {
 		t.Errorf("relayed %q; want %q", out.String(), "echo")
 	}
-}
-
-func TestRecvStdioRejectsWrongMessage(t *testing.T) {
-	a, b := unixPair(t)
-	a.Write([]byte("xy"))
-	if sc, err := recvStdio(b); err == nil {
-		sc.Close()
-		t.Fatal("accepted a message without fds")
-	}
-}
-
-// unixPair returns two connected Unix sockets.
-func unixPair(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
-	socket := filepath.Join(t.TempDir(), "p")
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	a, err := net.Dial("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close(); b.Close() })
-	return a, b
 }

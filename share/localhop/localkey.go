@@ -1,4 +1,4 @@
-package share
+package localhop
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -33,24 +35,24 @@ const (
 // private to this user, so only this user's masters can present them.
 const KnownHostsFile = "known_hosts"
 
-// LocalKeys are this user's local host keys, which masters present to
+// Keys are this user's local host keys, which masters present to
 // local ssh clients. The key never leaves this machine: it only proves to
 // the local ssh that it reached this user's master. A master presents
 // ECDSA P-256 to clients that accept it, because OpenSSH checks it with
 // OpenSSL in a fraction of the time its own ed25519 code takes, and
 // ed25519 to clients that do not (a hardened HostKeyAlgorithms).
-type LocalKeys struct {
+type Keys struct {
 	ECDSA   ssh.Signer
 	Ed25519 ssh.Signer
 }
 
 // PublicKeys lists the public halves, ECDSA first.
-func (k LocalKeys) PublicKeys() []ssh.PublicKey {
+func (k Keys) PublicKeys() []ssh.PublicKey {
 	return []ssh.PublicKey{k.ECDSA.PublicKey(), k.Ed25519.PublicKey()}
 }
 
 // HostKeyCallback accepts a master presenting either local key.
-func (k LocalKeys) HostKeyCallback() ssh.HostKeyCallback {
+func (k Keys) HostKeyCallback() ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		for _, pub := range k.PublicKeys() {
 			if bytes.Equal(pub.Marshal(), key.Marshal()) {
@@ -63,7 +65,7 @@ func (k LocalKeys) HostKeyCallback() ssh.HostKeyCallback {
 
 // KnownHostsLines are the known_hosts lines that make ssh accept the local
 // keys as those of host, one per key, each ending in a newline.
-func (k LocalKeys) KnownHostsLines(host string) string {
+func (k Keys) KnownHostsLines(host string) string {
 	var b strings.Builder
 	for _, pub := range k.PublicKeys() {
 		b.WriteString(host + " " + string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(pub))) + "\n")
@@ -75,9 +77,9 @@ func (k LocalKeys) KnownHostsLines(host string) string {
 // use, and keeps KnownHostsFile in step with them. Creation is atomic
 // (write a temporary file, then link it into place), so concurrent first
 // calls agree on the keys.
-func HostKeys(dir string) (LocalKeys, error) {
-	var keys LocalKeys
-	if err := EnsurePrivateDir(dir); err != nil {
+func HostKeys(dir string) (Keys, error) {
+	var keys Keys
+	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		return keys, err
 	}
 	var err error
@@ -90,12 +92,12 @@ func HostKeys(dir string) (LocalKeys, error) {
 	return keys, writeKnownHosts(dir, keys)
 }
 
-// LocalKnownHosts is what `sshshare known-hosts HOST` prints. ssh runs it
+// KnownHosts is what `sshshare known-hosts HOST` prints. ssh runs it
 // twice per connection, so it reads KnownHostsFile rather than parsing the
 // private keys; it falls back to HostKeys when that file is missing or not
 // what HostKeys writes.
-func LocalKnownHosts(dir, host string) (string, error) {
-	if err := EnsurePrivateDir(dir); err != nil {
+func KnownHosts(dir, host string) (string, error) {
+	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		return "", err
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile)); err == nil {
@@ -129,7 +131,7 @@ func forHost(text, host string) (string, bool) {
 }
 
 // writeKnownHosts writes KnownHostsFile for keys unless it is there.
-func writeKnownHosts(dir string, keys LocalKeys) error {
+func writeKnownHosts(dir string, keys Keys) error {
 	path := filepath.Join(dir, KnownHostsFile)
 	want := keys.KnownHostsLines("*")
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
@@ -161,7 +163,7 @@ func readHostKey(path string) (ssh.Signer, error) {
 	}
 	signer, err := ssh.ParsePrivateKey(pemBytes)
 	if err != nil {
-		return nil, withHint(fmt.Errorf("parse host key %s: %w", path, err),
+		return nil, hint.With(fmt.Errorf("parse host key %s: %w", path, err),
 			fmt.Sprintf("remove %s; a new one is made on next use", path))
 	}
 	return signer, nil

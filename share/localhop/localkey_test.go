@@ -1,4 +1,4 @@
-package share
+package localhop
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -48,7 +51,7 @@ func TestHostKeysCreated(t *testing.T) {
 }
 
 // sameKeys reports how a and b differ, or nil.
-func sameKeys(a, b LocalKeys) error {
+func sameKeys(a, b Keys) error {
 	pa, pb := a.PublicKeys(), b.PublicKeys()
 	for i := range pa {
 		if !bytes.Equal(pa[i].Marshal(), pb[i].Marshal()) {
@@ -61,7 +64,7 @@ func sameKeys(a, b LocalKeys) error {
 func TestHostKeysConcurrent(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	const n = 20
-	keys := make([]LocalKeys, n)
+	keys := make([]Keys, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
@@ -93,7 +96,7 @@ func TestHostKeysCorrupt(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), path) {
 				t.Fatalf("got %v; want an error naming %s", err, path)
 			}
-			if got, want := Hint(err), "remove "+path; !strings.HasPrefix(got, want) {
+			if got, want := hint.Of(err), "remove "+path; !strings.HasPrefix(got, want) {
 				t.Errorf("hint: got %q; want it to start with %q", got, want)
 			}
 		})
@@ -143,7 +146,7 @@ func TestHostKeysWriteWildcardKnownHosts(t *testing.T) {
 
 func TestLocalKnownHosts(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "sshshare")
-	first, err := LocalKnownHosts(dir, "h1")
+	first, err := KnownHosts(dir, "h1")
 	if err != nil {
 		t.Fatalf("first use: %v", err)
 	}
@@ -171,7 +174,7 @@ func TestLocalKnownHosts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := LocalKnownHosts(dir, "[h2]:2200")
+			got, err := KnownHosts(dir, "[h2]:2200")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +199,7 @@ func TestHostKeyCallback(t *testing.T) {
 			t.Errorf("%s: %v", pub.Type(), err)
 		}
 	}
-	if err := check("master", nil, newTestKey(t).PublicKey()); err == nil {
+	if err := check("master", nil, sshtest.NewKey(t).PublicKey()); err == nil {
 		t.Error("a foreign key was accepted")
 	}
 }
@@ -222,7 +225,7 @@ func TestEnsurePrivateDir(t *testing.T) {
 			if err := os.Chmod(dir, tt.mode); err != nil {
 				t.Fatal(err)
 			}
-			err := EnsurePrivateDir(dir)
+			err := sysio.EnsurePrivateDir(dir)
 			if !tt.wantErr {
 				if err != nil {
 					t.Errorf("got %v; want nil", err)
@@ -232,7 +235,7 @@ func TestEnsurePrivateDir(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "writable by group or others") {
 				t.Fatalf("got %v; want a writable-by-others error", err)
 			}
-			if got, want := Hint(err), "chmod 700 "+dir; got != want {
+			if got, want := hint.Of(err), "chmod 700 "+dir; got != want {
 				t.Errorf("hint: got %q; want %q", got, want)
 			}
 		})
@@ -241,7 +244,7 @@ func TestEnsurePrivateDir(t *testing.T) {
 
 func TestEnsurePrivateDirCreates(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	if err := EnsurePrivateDir(dir); err != nil {
+	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		t.Fatalf("EnsurePrivateDir: %v", err)
 	}
 	info, err := os.Stat(dir)
@@ -258,13 +261,13 @@ func TestEnsurePrivateDirNotDir(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsurePrivateDir(path); err == nil {
+	if err := sysio.EnsurePrivateDir(path); err == nil {
 		t.Error("got nil; want an error for a regular file")
 	}
 }
 
 func TestWithoutFileDropsLocalKnownHosts(t *testing.T) {
-	got := withoutFile([]string{"/h/.ssh/known_hosts", "/h/.ssh/sshshare//known_hosts"}, "/h/.ssh/sshshare/known_hosts")
+	got := WithoutFile([]string{"/h/.ssh/known_hosts", "/h/.ssh/sshshare//known_hosts"}, "/h/.ssh/sshshare/known_hosts")
 	if len(got) != 1 || got[0] != "/h/.ssh/known_hosts" {
 		t.Errorf("got %q; want only /h/.ssh/known_hosts", got)
 	}

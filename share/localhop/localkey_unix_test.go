@@ -1,12 +1,15 @@
 //go:build unix
 
-package share
+package localhop
 
 import (
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // TestEnsurePrivateDirOtherOwner needs root to give a directory away.
@@ -21,11 +24,11 @@ func TestEnsurePrivateDirOtherOwner(t *testing.T) {
 	if err := os.Chown(dir, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	err := EnsurePrivateDir(dir)
+	err := sysio.EnsurePrivateDir(dir)
 	if err == nil || !strings.Contains(err.Error(), "owned by uid 65534") {
 		t.Fatalf("got %v; want an owned-by-another-user error", err)
 	}
-	if got := Hint(err); !strings.Contains(got, "chown") || !strings.Contains(got, dir) {
+	if got := hint.Of(err); !strings.Contains(got, "chown") || !strings.Contains(got, dir) {
 		t.Errorf("hint: got %q; want a chown of %s", got, dir)
 	}
 }

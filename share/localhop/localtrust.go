@@ -1,4 +1,4 @@
-package share
+package localhop
 
 import (
 	"errors"
@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // ssh accepts the master's local host key through one line of the user's
@@ -20,11 +23,11 @@ import (
 // two system files ssh reads by default.
 const knownHostsLine = "GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 ~/.ssh/sshshare/known_hosts"
 
-// checkLocalTrust returns why ssh, configured as cfg, would not accept the
+// CheckTrust returns why ssh, configured as cfg, would not accept the
 // local host keys, or nil when it will (or may: an absolute
 // KnownHostsCommand is taken on trust). knownHosts is the path of
 // KnownHostsFile.
-func checkLocalTrust(cfg HostConfig, knownHosts string) error {
+func CheckTrust(cfg upstream.HostConfig, knownHosts string) error {
 	files := slices.Concat(cfg.UserKnownHostsFiles, cfg.GlobalKnownHostsFiles)
 	if slices.ContainsFunc(files, func(f string) bool { return samePath(f, knownHosts) }) {
 		return nil
@@ -35,12 +38,12 @@ func checkLocalTrust(cfg HostConfig, knownHosts string) error {
 	}
 	cmd := cfg.KnownHostsCommand
 	if cmd == "" {
-		return withHint(errors.New("ssh has no way to accept sshshare's local host key: no KnownHostsCommand, and ~/.ssh/sshshare/known_hosts is not among its known hosts files"),
+		return hint.With(errors.New("ssh has no way to accept sshshare's local host key: no KnownHostsCommand, and ~/.ssh/sshshare/known_hosts is not among its known hosts files"),
 			"add `"+knownHostsLine+"` to the Host block (docs/setup.md)")
 	}
 	// ssh checks for a leading slash; IsAbs adds Windows' drive paths.
 	if program := commandProgram(cmd); !filepath.IsAbs(program) && !strings.HasPrefix(program, "/") {
-		return withHint(fmt.Errorf("ssh will not run KnownHostsCommand %s: ssh runs only a program given by its absolute path", cmd),
+		return hint.With(fmt.Errorf("ssh will not run KnownHostsCommand %s: ssh runs only a program given by its absolute path", cmd),
 			"replace that line of the Host block with `"+knownHostsLine+"` (docs/setup.md), or write the full path: `KnownHostsCommand "+executable()+" known-hosts %H`")
 	}
 	return nil
@@ -66,3 +69,19 @@ func executable() string {
 	}
 	return exe
 }
+
+// WithoutFile drops the local host key's known_hosts file from the files
+// the upstream is checked against: its "*" entry would add the local key's
+// algorithm to every host's HostKeyAlgorithms (golang/go#29286).
+func WithoutFile(files []string, drop string) []string {
+	var out []string
+	for _, f := range files {
+		if !samePath(f, drop) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// samePath reports whether a and b name the same file once cleaned.
+func samePath(a, b string) bool { return filepath.Clean(a) == filepath.Clean(b) }

@@ -1,37 +1,40 @@
-package share
+package localhop
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 func TestCheckLocalTrust(t *testing.T) {
 	const local = "/home/u/.ssh/sshshare/known_hosts"
 	for _, tc := range []struct {
 		name string
-		cfg  HostConfig
+		cfg  upstream.HostConfig
 		want string // "" for accepted, else a word of the error
 	}{
-		{"global file", HostConfig{GlobalKnownHostsFiles: []string{"/etc/ssh/ssh_known_hosts", "/home/u/.ssh/sshshare//known_hosts"}}, ""},
-		{"user file", HostConfig{UserKnownHostsFiles: []string{"/home/u/.ssh/known_hosts", local}}, ""},
-		{"absolute command", HostConfig{KnownHostsCommand: "/usr/local/bin/sshshare known-hosts %H"}, ""},
-		{"quoted absolute command", HostConfig{KnownHostsCommand: `"/opt/my tools/sshshare" known-hosts %H`}, ""},
-		{"relative command", HostConfig{KnownHostsCommand: "sshshare known-hosts %H"}, "absolute path"},
-		{"tilde command", HostConfig{KnownHostsCommand: "~/bin/sshshare known-hosts %H"}, "absolute path"},
-		{"nothing", HostConfig{UserKnownHostsFiles: []string{"/home/u/.ssh/known_hosts"}}, "no way to accept"},
-		{"nothing, but no checking", HostConfig{StrictHostKeyChecking: "no"}, ""},
-		{"relative, but off", HostConfig{KnownHostsCommand: "sshshare known-hosts %H", StrictHostKeyChecking: "off"}, ""},
-		{"nothing, accept-new", HostConfig{StrictHostKeyChecking: "accept-new"}, "no way to accept"},
+		{"global file", upstream.HostConfig{GlobalKnownHostsFiles: []string{"/etc/ssh/ssh_known_hosts", "/home/u/.ssh/sshshare//known_hosts"}}, ""},
+		{"user file", upstream.HostConfig{UserKnownHostsFiles: []string{"/home/u/.ssh/known_hosts", local}}, ""},
+		{"absolute command", upstream.HostConfig{KnownHostsCommand: "/usr/local/bin/sshshare known-hosts %H"}, ""},
+		{"quoted absolute command", upstream.HostConfig{KnownHostsCommand: `"/opt/my tools/sshshare" known-hosts %H`}, ""},
+		{"relative command", upstream.HostConfig{KnownHostsCommand: "sshshare known-hosts %H"}, "absolute path"},
+		{"tilde command", upstream.HostConfig{KnownHostsCommand: "~/bin/sshshare known-hosts %H"}, "absolute path"},
+		{"nothing", upstream.HostConfig{UserKnownHostsFiles: []string{"/home/u/.ssh/known_hosts"}}, "no way to accept"},
+		{"nothing, but no checking", upstream.HostConfig{StrictHostKeyChecking: "no"}, ""},
+		{"relative, but off", upstream.HostConfig{KnownHostsCommand: "sshshare known-hosts %H", StrictHostKeyChecking: "off"}, ""},
+		{"nothing, accept-new", upstream.HostConfig{StrictHostKeyChecking: "accept-new"}, "no way to accept"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkLocalTrust(tc.cfg, local)
+			err := CheckTrust(tc.cfg, local)
 			switch {
 			case tc.want == "" && err != nil:
-				t.Errorf("checkLocalTrust = %v; want nil", err)
+				t.Errorf("CheckTrust = %v; want nil", err)
 			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("checkLocalTrust = %v; want an error with %q", err, tc.want)
-			case err != nil && !strings.Contains(Hint(err), knownHostsLine):
-				t.Errorf("hint %q; want it to name %q", Hint(err), knownHostsLine)
+				t.Errorf("CheckTrust = %v; want an error with %q", err, tc.want)
+			case err != nil && !strings.Contains(hint.Of(err), knownHostsLine):
+				t.Errorf("hint %q; want it to name %q", hint.Of(err), knownHostsLine)
 			}
 		})
 	}

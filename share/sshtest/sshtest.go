@@ -1,4 +1,7 @@
-package share
+// Package sshtest holds helpers for the unit tests of share and its
+// sub-packages: in-process SSH and TCP connection pairs, test keys and
+// polling. Only _test.go files import it.
+package sshtest
 
 import (
 	"crypto/ed25519"
@@ -6,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,16 +18,16 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// sshSide is one side of an in-process SSH connection: the connection and
+// Side is one side of an in-process SSH connection: the connection and
 // what the peer opens and asks on it.
-type sshSide struct {
+type Side struct {
 	Conn  ssh.Conn
 	Chans <-chan ssh.NewChannel
 	Reqs  <-chan *ssh.Request
 }
 
-// testHostSigner is the host key of every in-process test server.
-var testHostSigner = sync.OnceValue(func() ssh.Signer {
+// HostSigner returns the host key of every in-process test server.
+var HostSigner = sync.OnceValue(func() ssh.Signer {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		panic(err)
@@ -34,8 +39,8 @@ var testHostSigner = sync.OnceValue(func() ssh.Signer {
 	return s
 })
 
-// newTestKey returns a fresh ed25519 signer.
-func newTestKey(t *testing.T) ssh.Signer {
+// NewKey returns a fresh ed25519 signer.
+func NewKey(t *testing.T) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -48,10 +53,10 @@ func newTestKey(t *testing.T) ssh.Signer {
 	return s
 }
 
-// tcpPair returns the two ends of a loopback TCP connection. net.Pipe does
+// TCPPair returns the two ends of a loopback TCP connection. net.Pipe does
 // not do for SSH: both sides write their version line before reading, and
 // an unbuffered pipe deadlocks on that.
-func tcpPair(t *testing.T) (net.Conn, net.Conn) {
+func TCPPair(t *testing.T) (net.Conn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -79,15 +84,15 @@ func tcpPair(t *testing.T) (net.Conn, net.Conn) {
 	return a, b
 }
 
-// sshPair connects an x/crypto client to an x/crypto server that accepts
+// SSHPair connects an x/crypto client to an x/crypto server that accepts
 // anyone, and returns both sides after the handshake.
-func sshPair(t *testing.T) (client, server sshSide) {
+func SSHPair(t *testing.T) (client, server Side) {
 	t.Helper()
-	cc, sc := tcpPair(t)
+	cc, sc := TCPPair(t)
 	scfg := &ssh.ServerConfig{NoClientAuth: true}
-	scfg.AddHostKey(testHostSigner())
+	scfg.AddHostKey(HostSigner())
 	type result struct {
-		side sshSide
+		side Side
 		err  error
 	}
 	srv := make(chan result, 1)
@@ -97,9 +102,9 @@ func sshPair(t *testing.T) (client, server sshSide) {
 			srv <- result{err: err}
 			return
 		}
-		srv <- result{side: sshSide{conn, chans, reqs}}
+		srv <- result{side: Side{conn, chans, reqs}}
 	}()
-	ccfg := &ssh.ClientConfig{User: "test", HostKeyCallback: ssh.FixedHostKey(testHostSigner().PublicKey())}
+	ccfg := &ssh.ClientConfig{User: "test", HostKeyCallback: ssh.FixedHostKey(HostSigner().PublicKey())}
 	conn, chans, reqs, err := ssh.NewClientConn(cc, "test", ccfg)
 	if err != nil {
 		t.Fatalf("client handshake: %v", err)
@@ -109,11 +114,11 @@ func sshPair(t *testing.T) (client, server sshSide) {
 		t.Fatalf("server handshake: %v", r.err)
 	}
 	t.Cleanup(func() { conn.Close(); r.side.Conn.Close() })
-	return sshSide{conn, chans, reqs}, r.side
+	return Side{conn, chans, reqs}, r.side
 }
 
-// waitFor polls cond until it holds, failing the test after a deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
+// WaitFor polls cond until it holds, failing the test after a deadline.
+func WaitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -124,11 +129,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// discardLogger is a logger for code under test that must log somewhere.
-func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+// DiscardLogger is a logger for code under test that must log somewhere.
+func DiscardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// recvWithin receives from c, failing the test if nothing comes in time.
-func recvWithin[T any](t *testing.T, c <-chan T, d time.Duration, what string) T {
+// RecvWithin receives from c, failing the test if nothing comes in time.
+func RecvWithin[T any](t *testing.T, c <-chan T, d time.Duration, what string) T {
 	t.Helper()
 	select {
 	case v := <-c:
@@ -140,12 +145,53 @@ func recvWithin[T any](t *testing.T, c <-chan T, d time.Duration, what string) T
 	}
 }
 
-// readAllAsync reads r to its end in the background.
-func readAllAsync(r io.Reader) <-chan []byte {
+// ReadAllAsync reads r to its end in the background.
+func ReadAllAsync(r io.Reader) <-chan []byte {
 	c := make(chan []byte, 1)
 	go func() {
 		b, _ := io.ReadAll(r)
 		c <- b
 	}()
 	return c
+}
+
+// PipePair returns both ends of two pipes: what the invocation reads and
+// writes, and the test's ends (the local ssh's).
+func PipePair(t testing.TB) (in, sshIn, out, sshOut *os.File) {
+	t.Helper()
+	in, sshIn, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshOut, out, err = os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, f := range []*os.File{in, sshIn, out, sshOut} {
+			f.Close()
+		}
+	})
+	return in, sshIn, out, sshOut
+}
+
+// UnixPair returns two connected Unix sockets.
+func UnixPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "p")
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	a, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
 }

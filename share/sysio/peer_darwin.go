@@ -1,6 +1,6 @@
 //go:build darwin
 
-package share
+package sysio
 
 import (
 	"fmt"

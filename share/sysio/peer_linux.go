@@ -1,6 +1,6 @@
 //go:build linux
 
-package share
+package sysio
 
 import (
 	"fmt"

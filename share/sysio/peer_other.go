@@ -1,6 +1,6 @@
 //go:build !linux && !darwin
 
-package share
+package sysio
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package share
+package sysio
 
 // widenPipe does nothing where pipes cannot be resized.
 func widenPipe(int) {}

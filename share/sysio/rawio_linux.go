@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"io"
@@ -24,10 +24,10 @@ import (
 // scheduler sees as ordinary computation, and waits for readiness on Go's
 // poller as before, so deadlines and Close work as they did.
 
-// rawIO returns conn reading and writing its descriptors with raw system
+// RawIO returns conn reading and writing its descriptors with raw system
 // calls, when conn is a socket or a handed-over ssh's pipes and they are
 // non-blocking; otherwise conn itself.
-func rawIO(conn net.Conn) net.Conn {
+func RawIO(conn net.Conn) net.Conn {
 	r, w, ok := rawConns(conn)
 	if !ok || !nonBlocking(r) || !nonBlocking(w) {
 		return conn

@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"bytes"
@@ -9,21 +9,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/sys/unix"
 )
 
-// raw returns rawIO(conn), failing unless it is raw.
+// raw returns RawIO(conn), failing unless it is raw.
 func raw(t *testing.T, conn net.Conn) net.Conn {
 	t.Helper()
-	rc := rawIO(conn)
+	rc := RawIO(conn)
 	if _, ok := rc.(*rawConn); !ok {
-		t.Fatalf("rawIO(%T) = %T, want *rawConn", conn, rc)
+		t.Fatalf("RawIO(%T) = %T, want *rawConn", conn, rc)
 	}
 	return rc
 }
 
 func TestRawConnMovesMoreThanTheKernelBuffers(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := sshtest.TCPPair(t)
 	w, r := raw(t, a), raw(t, b)
 	want := bytes.Repeat([]byte("0123456789abcdef"), 1<<18) // 4 MiB: the writer must wait
 	go func() {
@@ -39,7 +40,7 @@ func TestRawConnMovesMoreThanTheKernelBuffers(t *testing.T) {
 }
 
 func TestRawConnHonoursDeadlineAndClose(t *testing.T) {
-	a, _ := tcpPair(t)
+	a, _ := sshtest.TCPPair(t)
 	c := raw(t, a)
 	c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 	if _, err := c.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -64,7 +65,7 @@ func TestRawConnHonoursDeadlineAndClose(t *testing.T) {
 }
 
 func TestRawConnOnHandedOverPipes(t *testing.T) {
-	in, sshIn, out, sshOut := pipePair(t)
+	in, sshIn, out, sshOut := sshtest.PipePair(t)
 	c := raw(t, &stdioConn{r: pollable(dupFd(t, in), "in"), w: pollable(dupFd(t, out), "out")})
 	defer c.Close()
 	sshIn.Write([]byte("hello"))
@@ -104,11 +105,11 @@ func TestRawIOLeavesBlockingDescriptors(t *testing.T) {
 	r.Fd() // puts the pipe in blocking mode
 	w.Fd()
 	conn := &stdioConn{r: r, w: w}
-	if got := rawIO(conn); got != net.Conn(conn) {
-		t.Fatalf("rawIO of blocking pipes = %T, want them unchanged", got)
+	if got := RawIO(conn); got != net.Conn(conn) {
+		t.Fatalf("RawIO of blocking pipes = %T, want them unchanged", got)
 	}
 	a, _ := net.Pipe()
-	if got := rawIO(a); got != a {
-		t.Fatalf("rawIO of an in-memory pipe = %T, want it unchanged", got)
+	if got := RawIO(a); got != a {
+		t.Fatalf("RawIO of an in-memory pipe = %T, want it unchanged", got)
 	}
 }

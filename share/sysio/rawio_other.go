@@ -1,9 +1,9 @@
 //go:build !linux
 
-package share
+package sysio
 
 import "net"
 
-// rawIO returns conn: raw system calls are used on Linux only, where they
+// RawIO returns conn: raw system calls are used on Linux only, where they
 // were measured (rawio_linux.go).
-func rawIO(conn net.Conn) net.Conn { return conn }
+func RawIO(conn net.Conn) net.Conn { return conn }

@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"net"
@@ -7,7 +7,7 @@ import (
 // x/crypto/ssh reads a connection through a 4 KiB bufio.Reader: for each
 // 32 KiB data packet that is one read for the length and the first 4 KiB,
 // then one or more for the rest, each a system call and often a wake-up.
-// readBuffered puts a larger buffer underneath, so a busy connection
+// ReadBuffered puts a larger buffer underneath, so a busy connection
 // yields several packets per system call; x/crypto's small reads are then
 // copies from memory. A large read that finds the buffer empty goes
 // straight into the caller's slice, saving the copy.
@@ -16,14 +16,14 @@ import (
 // client's bulk; a client's is per local ssh, of which there may be
 // hundreds.
 const (
-	upstreamReadBuffer = 256 << 10
-	clientReadBuffer   = 64 << 10
+	UpstreamReadBuffer = 256 << 10
+	ClientReadBuffer   = 64 << 10
 	// directRead is the smallest read that bypasses an empty buffer.
 	directRead = 16 << 10
 )
 
-// readBuffered returns conn reading through a buffer of size bytes.
-func readBuffered(conn net.Conn, size int) net.Conn {
+// ReadBuffered returns conn reading through a buffer of size bytes.
+func ReadBuffered(conn net.Conn, size int) net.Conn {
 	return &bufferedConn{Conn: conn, buf: make([]byte, size)}
 }
 

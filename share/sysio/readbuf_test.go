@@ -1,13 +1,15 @@
-package share
+package sysio
 
 import (
 	"bytes"
 	"io"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestBufferedConnReadsEverythingInOrder(t *testing.T) {
-	a, b := tcpPair(t)
+	a, b := sshtest.TCPPair(t)
 	want := make([]byte, 1<<20)
 	for i := range want {
 		want[i] = byte(i * 7)
@@ -18,7 +20,7 @@ func TestBufferedConnReadsEverythingInOrder(t *testing.T) {
 		}
 		a.Close()
 	}()
-	c := readBuffered(b, 4096)
+	c := ReadBuffered(b, 4096)
 	var got bytes.Buffer
 	// Alternate x/crypto's shapes of read: a 4-byte prefix, a 4 KiB
 	// buffer fill, a packet-sized read that may go straight through.

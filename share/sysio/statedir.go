@@ -1,38 +1,52 @@
-package share
+package sysio
 
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
-// StateDir is the per-user directory that holds the local host key and, by
-// default, the masters' sockets and logs: ~/.ssh/sshshare.
-func StateDir(home string) string {
-	return filepath.Join(home, ".ssh", "sshshare")
+// DirError reports a directory that is unsafe to keep sockets, keys or
+// logs in: one that someone other than the current user could write to
+// or replace.
+type DirError struct {
+	Path    string
+	Problem string // e.g. "is writable by group or others (mode 0775)"
+	Fix     string // a command that fixes it, for a hint line
 }
 
+// Error describes the directory and what is wrong with it.
+func (e *DirError) Error() string {
+	return "unsafe directory " + e.Path + ": " + e.Problem
+}
+
+// Hint returns how to fix the directory.
+func (e *DirError) Hint() string { return e.Fix }
+
 // EnsurePrivateDir creates dir (and missing parents) with mode 0700 and
-// checks that it is private: owned by the current user and not writable by
-// group or others. Anyone who can write there could replace a master's
-// socket or the host key, and so read every session of this user.
+// checks that it is private: a real directory (not a symlink), owned by
+// the current user, not writable by group or others. Anyone who can write
+// there could replace a master's socket or the host key, and so read every
+// session of this user. A failed check is a *DirError. This is the one
+// such check: every directory sshshare keeps state in goes through it.
 func EnsurePrivateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	info, err := os.Stat(dir)
+	return CheckPrivateDir(dir)
+}
+
+// CheckPrivateDir is EnsurePrivateDir's check, without creating anything.
+// It uses Lstat: a symlink is refused, never followed.
+func CheckPrivateDir(dir string) error {
+	info, err := os.Lstat(dir)
 	if err != nil {
-		return fmt.Errorf("stat %s: %w", dir, err)
+		return fmt.Errorf("check directory: %w", err)
 	}
-	if !info.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
+	switch {
+	case info.Mode()&os.ModeSymlink != 0:
+		return &DirError{Path: dir, Problem: "is a symlink", Fix: "remove it: rm " + dir}
+	case !info.IsDir():
+		return &DirError{Path: dir, Problem: "is not a directory", Fix: "remove it: rm " + dir}
 	}
-	if err := checkOwner(dir, info); err != nil {
-		return err
-	}
-	if perm := info.Mode().Perm(); perm&0o022 != 0 {
-		return withHint(fmt.Errorf("%s is writable by group or others (mode %#o)", dir, perm),
-			fmt.Sprintf("chmod 700 %s", dir))
-	}
-	return nil
+	return checkOwnerAndMode(dir, info)
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package share
+package sysio
 
 import (
 	"fmt"
@@ -9,16 +9,22 @@ import (
 	"syscall"
 )
 
-// checkOwner refuses a directory owned by someone other than the current
-// user.
-func checkOwner(dir string, info fs.FileInfo) error {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !ok {
-		return nil
+// checkOwnerAndMode refuses a directory owned by another user or writable
+// by group or others.
+func checkOwnerAndMode(dir string, info fs.FileInfo) error {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
+		return &DirError{
+			Path:    dir,
+			Problem: fmt.Sprintf("is owned by uid %d, not by you (uid %d)", st.Uid, os.Getuid()),
+			Fix:     "remove it, or chown it to yourself: chown $(id -u) " + dir,
+		}
 	}
-	if uid := os.Getuid(); int(st.Uid) != uid {
-		return withHint(fmt.Errorf("%s is owned by uid %d, not by you (uid %d)", dir, st.Uid, uid),
-			fmt.Sprintf("remove it or chown it to yourself: chown $(id -u) %s", dir))
+	if perm := info.Mode().Perm(); perm&0o022 != 0 {
+		return &DirError{
+			Path:    dir,
+			Problem: fmt.Sprintf("is writable by group or others (mode %#o)", perm),
+			Fix:     "chmod 700 " + dir,
+		}
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"errors"
@@ -24,12 +24,12 @@ const handOverByte = 'S'
 // handOverWait bounds the master's wait for the fds after accepting them.
 const handOverWait = 10 * time.Second
 
-// stdioFiles returns stdin and stdout as files an invocation can hand
+// StdioFiles returns stdin and stdout as files an invocation can hand
 // over: pipes or sockets (not a terminal), on a platform that passes fds.
-func stdioFiles(stdin io.Reader, stdout io.Writer) (in, out *os.File, ok bool) {
+func StdioFiles(stdin io.Reader, stdout io.Writer) (in, out *os.File, ok bool) {
 	in, inOK := stdin.(*os.File)
 	out, outOK := stdout.(*os.File)
-	if !inOK || !outOK || !canPassFds {
+	if !inOK || !outOK || !CanPassFds {
 		return nil, nil, false
 	}
 	return in, out, isStream(in) && isStream(out)
@@ -41,10 +41,10 @@ func isStream(f *os.File) bool {
 	return err == nil && info.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
 }
 
-// handOverStdio hands in and out to the master over conn, then waits
+// HandOverStdio hands in and out to the master over conn, then waits
 // until the master closes conn: the session is over.
-func handOverStdio(conn net.Conn, in, out *os.File) error {
-	if err := sendStdio(conn, in, out); err != nil {
+func HandOverStdio(conn net.Conn, in, out *os.File) error {
+	if err := SendStdio(conn, in, out); err != nil {
 		return err
 	}
 	_, err := io.Copy(io.Discard, conn)

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package share
+package sysio
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"os"
 )
 
-// canPassFds: no fd passing over sockets on this platform; invocations
+// CanPassFds: no fd passing over sockets on this platform; invocations
 // splice.
-const canPassFds = false
+const CanPassFds = false
 
 var errNoFdPassing = errors.New("passing fds is not supported on this platform")
 
-func sendStdio(net.Conn, *os.File, *os.File) error { return errNoFdPassing }
+func SendStdio(net.Conn, *os.File, *os.File) error { return errNoFdPassing }
 
-func recvStdio(net.Conn) (*stdioConn, error) { return nil, errNoFdPassing }
+func RecvStdio(net.Conn) (net.Conn, error) { return nil, errNoFdPassing }

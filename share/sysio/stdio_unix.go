@@ -1,6 +1,6 @@
 //go:build unix
 
-package share
+package sysio
 
 import (
 	"errors"
@@ -12,14 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// canPassFds: Unix sockets carry fds here.
-const canPassFds = true
+// CanPassFds: Unix sockets carry fds here.
+const CanPassFds = true
 
-// sendStdio hands in and out to the master over conn, then points this
+// SendStdio hands in and out to the master over conn, then points this
 // process's own descriptors for them at /dev/null, so that the master
 // holds the only copies besides ssh's: when the master goes, ssh sees the
 // end of its connection.
-func sendStdio(conn net.Conn, in, out *os.File) error {
+func SendStdio(conn net.Conn, in, out *os.File) error {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
 		return errors.New("hand over stdio: not a Unix socket")
@@ -41,8 +41,8 @@ func sendStdio(conn net.Conn, in, out *os.File) error {
 	return nil
 }
 
-// recvStdio receives the pipes an invocation hands over on conn.
-func recvStdio(conn net.Conn) (*stdioConn, error) {
+// RecvStdio receives the pipes an invocation hands over on conn.
+func RecvStdio(conn net.Conn) (net.Conn, error) {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
 		return nil, errors.New("receive stdio: not a Unix socket")

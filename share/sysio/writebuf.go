@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"net"
@@ -35,8 +35,8 @@ type batchedConn struct {
 	sending bool // a send is under way, outside the lock
 }
 
-// batchWrites returns conn with its writes gathered as above.
-func batchWrites(conn net.Conn) net.Conn {
+// BatchWrites returns conn with its writes gathered as above.
+func BatchWrites(conn net.Conn) net.Conn {
 	c := &batchedConn{Conn: conn}
 	c.ready.L = &c.mu
 	c.drained.L = &c.mu

@@ -1,4 +1,4 @@
-package share
+package sysio
 
 import (
 	"bytes"
@@ -6,11 +6,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestBatchedConnKeepsOrder(t *testing.T) {
-	a, b := tcpPair(t)
-	c := batchWrites(a)
+	a, b := sshtest.TCPPair(t)
+	c := BatchWrites(a)
 	var want bytes.Buffer
 	got := make(chan []byte, 1)
 	go func() {
@@ -33,8 +35,8 @@ func TestBatchedConnKeepsOrder(t *testing.T) {
 }
 
 func TestBatchedConnConcurrentWriters(t *testing.T) {
-	a, b := tcpPair(t)
-	c := batchWrites(a)
+	a, b := sshtest.TCPPair(t)
+	c := BatchWrites(a)
 	got := make(chan []byte, 1)
 	go func() {
 		all, _ := io.ReadAll(b)
@@ -62,8 +64,8 @@ func TestBatchedConnConcurrentWriters(t *testing.T) {
 }
 
 func TestBatchedConnReportsSendError(t *testing.T) {
-	a, b := tcpPair(t)
-	c := batchWrites(a)
+	a, b := sshtest.TCPPair(t)
+	c := BatchWrites(a)
 	b.Close()
 	var err error
 	for i := 0; i < 1000 && err == nil; i++ {
@@ -77,8 +79,8 @@ func TestBatchedConnReportsSendError(t *testing.T) {
 }
 
 func TestBatchedConnCloseDoesNotHangOnStuckPeer(t *testing.T) {
-	a, _ := tcpPair(t) // the peer never reads
-	c := batchWrites(a)
+	a, _ := sshtest.TCPPair(t) // the peer never reads
+	c := BatchWrites(a)
 	writerDone := make(chan error, 1)
 	go func() {
 		for {

@@ -1,4 +1,4 @@
-package share
+package upstream
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/skeema/knownhosts"
+	"github.com/sshshare/sshshare/share/hint"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
@@ -96,7 +97,7 @@ func (c *HostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhos
 	known := e.Want[0]
 	err := fmt.Errorf("host key for %s has changed (now %s %s; %s:%d has %s): refusing to log in, someone could be eavesdropping or the address was recycled",
 		name, key.Type(), ssh.FingerprintSHA256(key), known.Filename, known.Line, ssh.FingerprintSHA256(known.Key))
-	return withHint(&HostKeyError{Host: name, Changed: true, err: err},
+	return hint.With(&HostKeyError{Host: name, Changed: true, err: err},
 		fmt.Sprintf("if the host was really replaced: ssh-keygen -f %s -R %s", known.Filename, knownHostsPattern(name)))
 }
 
@@ -113,7 +114,7 @@ func (c *HostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 		}
 	}
 	err := fmt.Errorf("host key for %s is not known (%s %s)", name, key.Type(), ssh.FingerprintSHA256(key))
-	return withHint(&HostKeyError{Host: name, err: err},
+	return hint.With(&HostKeyError{Host: name, err: err},
 		"connect once with plain ssh to check and record it, or set StrictHostKeyChecking accept-new")
 }
 

@@ -1,4 +1,4 @@
-package share
+package upstream
 
 import (
 	"crypto/ecdsa"
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
@@ -72,8 +74,8 @@ func readFileOrEmpty(t *testing.T, path string) string {
 
 func TestHostKeyKnown(t *testing.T) {
 	user, global := hostKeyFiles(t)
-	key := newTestKey(t).PublicKey()
-	other := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
+	other := sshtest.NewKey(t).PublicKey()
 	writeLines(t, global,
 		knownHostsEntry("example.com", key),
 		knownHostsEntry("[example.com]:2222", other),
@@ -103,15 +105,15 @@ func TestHostKeyChanged(t *testing.T) {
 				if err := os.MkdirAll(filepath.Dir(user), 0o700); err != nil {
 					t.Fatal(err)
 				}
-				old := newTestKey(t).PublicKey()
+				old := sshtest.NewKey(t).PublicKey()
 				writeLines(t, user,
-					knownHostsEntry("unrelated.example", newTestKey(t).PublicKey()),
+					knownHostsEntry("unrelated.example", sshtest.NewKey(t).PublicKey()),
 					knownHostsEntry(tt.pattern, old),
 				)
 				before := readFileOrEmpty(t, user)
 				c := newCheck(t, user, global, strict, "")
 				c.Prompter = &scriptedPrompter{answers: []string{"yes"}}
-				now := newTestKey(t).PublicKey()
+				now := sshtest.NewKey(t).PublicKey()
 
 				err := verify(c, "example.com", tt.port, now)
 				var hk *HostKeyError
@@ -128,7 +130,7 @@ func TestHostKeyChanged(t *testing.T) {
 					t.Errorf("message %q does not show the new key %s", err, fp)
 				}
 				wantHint := "ssh-keygen -f " + user + " -R " + tt.pattern
-				if got := Hint(err); !strings.Contains(got, wantHint) {
+				if got := hint.Of(err); !strings.Contains(got, wantHint) {
 					t.Errorf("hint: got %q; want it to contain %q", got, wantHint)
 				}
 				if after := readFileOrEmpty(t, user); after != before {
@@ -144,7 +146,7 @@ func TestHostKeyUnknownRefused(t *testing.T) {
 		t.Run("strict="+strict, func(t *testing.T) {
 			user, global := hostKeyFiles(t)
 			c := newCheck(t, user, global, strict, "") // "ask" without a Prompter refuses
-			key := newTestKey(t).PublicKey()
+			key := sshtest.NewKey(t).PublicKey()
 			err := verify(c, "example.com", 22, key)
 			var hk *HostKeyError
 			if !errors.As(err, &hk) {
@@ -156,7 +158,7 @@ func TestHostKeyUnknownRefused(t *testing.T) {
 			if !strings.Contains(err.Error(), "not known") || !strings.Contains(err.Error(), ssh.FingerprintSHA256(key)) {
 				t.Errorf("message %q: want it to say not known and show the fingerprint", err)
 			}
-			if got := Hint(err); !strings.Contains(got, "StrictHostKeyChecking accept-new") {
+			if got := hint.Of(err); !strings.Contains(got, "StrictHostKeyChecking accept-new") {
 				t.Errorf("hint: got %q; want it to mention StrictHostKeyChecking accept-new", got)
 			}
 			if got := readFileOrEmpty(t, user); got != "" {
@@ -178,7 +180,7 @@ func TestHostKeyAcceptNew(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			user, global := hostKeyFiles(t)
-			key := newTestKey(t).PublicKey()
+			key := sshtest.NewKey(t).PublicKey()
 			c := newCheck(t, user, global, "accept-new", "")
 			if err := verify(c, "example.com", tt.port, key); err != nil {
 				t.Fatalf("first connection: got %v; want nil", err)
@@ -203,7 +205,7 @@ func TestHostKeyAcceptNew(t *testing.T) {
 				t.Errorf("next connection, same key: got %v; want nil", err)
 			}
 			var hk *HostKeyError
-			if err := verify(next, "example.com", tt.port, newTestKey(t).PublicKey()); !errors.As(err, &hk) || !hk.Changed {
+			if err := verify(next, "example.com", tt.port, sshtest.NewKey(t).PublicKey()); !errors.As(err, &hk) || !hk.Changed {
 				t.Errorf("next connection, other key: got %v; want a changed-key error", err)
 			}
 		})
@@ -215,7 +217,7 @@ func TestHostKeyAcceptNewNoFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verify(c, "example.com", 22, newTestKey(t).PublicKey()); err == nil {
+	if err := verify(c, "example.com", 22, sshtest.NewKey(t).PublicKey()); err == nil {
 		t.Error("got nil; want an error when there is no known_hosts file to record in")
 	}
 }
@@ -225,7 +227,7 @@ func TestHostKeyNoCheck(t *testing.T) {
 		t.Run(strict, func(t *testing.T) {
 			user, global := hostKeyFiles(t)
 			c := newCheck(t, user, global, strict, "")
-			if err := verify(c, "example.com", 22, newTestKey(t).PublicKey()); err != nil {
+			if err := verify(c, "example.com", 22, sshtest.NewKey(t).PublicKey()); err != nil {
 				t.Errorf("got %v; want nil", err)
 			}
 			if _, err := os.Stat(user); !errors.Is(err, os.ErrNotExist) {
@@ -256,7 +258,7 @@ func (p *scriptedPrompter) Ask(q Question) ([]string, error) {
 }
 
 func TestHostKeyAsk(t *testing.T) {
-	key := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
 	fp := ssh.FingerprintSHA256(key)
 	cancelled := errors.New("cancelled")
 	tests := []struct {
@@ -318,7 +320,7 @@ func TestHostKeyAsk(t *testing.T) {
 
 func TestHostKeyAlias(t *testing.T) {
 	user, global := hostKeyFiles(t)
-	key := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
 	writeLines(t, global, knownHostsEntry("webkey", key))
 
 	c := newCheck(t, user, global, "true", "webkey")
@@ -344,7 +346,7 @@ func TestHostKeyAlias(t *testing.T) {
 
 func TestHostKeyAlgorithms(t *testing.T) {
 	user, global := hostKeyFiles(t)
-	ed := newTestKey(t).PublicKey()
+	ed := sshtest.NewKey(t).PublicKey()
 	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -407,7 +409,7 @@ type hostKeyCase struct {
 }
 
 func TestHostKeyPortEntries(t *testing.T) {
-	key := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
 	hostKeyTable(t, key, []string{
 		knownHostsEntry("[ported.example]:2222", key),
 		knownHostsEntry("plain.example", key),
@@ -428,7 +430,7 @@ func TestHostKeyPortEntries(t *testing.T) {
 // TestHostKeyWildcard: a wildcard pattern without a port matches any port,
 // as in OpenSSH (skeema/knownhosts' fix for golang/go#52056).
 func TestHostKeyWildcard(t *testing.T) {
-	key := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
 	hostKeyTable(t, key, []string{
 		knownHostsEntry("*.wild.example", key),
 		knownHostsEntry("[*.wildport.example]:2222", key),
@@ -455,7 +457,7 @@ func TestKeyTypeName(t *testing.T) {
 		key  ssh.PublicKey
 		want string
 	}{
-		{newTestKey(t).PublicKey(), "ED25519"},
+		{sshtest.NewKey(t).PublicKey(), "ED25519"},
 		{ec, "ECDSA"},
 	}
 	for _, tt := range tests {
@@ -474,7 +476,7 @@ func TestAcceptNewHashesWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key := newTestKey(t).PublicKey()
+	key := sshtest.NewKey(t).PublicKey()
 	if err := c.Callback("h.example", 2222)("", nil, key); err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}

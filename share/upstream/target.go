@@ -1,4 +1,4 @@
-package share
+package upstream
 
 import (
 	"fmt"
@@ -60,4 +60,33 @@ func ParsePort(s string) (int, error) {
 		return 0, fmt.Errorf("bad port %q", s)
 	}
 	return p, nil
+}
+
+// ParseVia parses a --via chain "a,b,c" of [user@]host[:port] hops.
+func ParseVia(s string) ([]Target, error) {
+	var hops []Target
+	for _, part := range strings.Split(s, ",") {
+		t, err := ParseTarget(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("--via: %w", err)
+		}
+		hops = append(hops, t)
+	}
+	return hops, nil
+}
+
+// JoinVia formats hops back into a --via value, as ParseVia reads it.
+func JoinVia(hops []Target) string {
+	parts := make([]string, len(hops))
+	for i, h := range hops {
+		s := h.Host
+		if h.User != "" {
+			s = h.User + "@" + s
+		}
+		if h.Port != 0 {
+			s += ":" + strconv.Itoa(h.Port)
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ",")
 }

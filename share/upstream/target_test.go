@@ -1,6 +1,7 @@
-package share
+package upstream
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -106,5 +107,42 @@ func TestTargetConfigHost(t *testing.T) {
 	}
 	if got := (Target{Host: "10.0.0.5"}).configHost(); got != "10.0.0.5" {
 		t.Errorf("without alias: got %q; want %q", got, "10.0.0.5")
+	}
+}
+
+func TestParseVia(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Target
+	}{
+		{"bastion", []Target{{Host: "bastion"}}},
+		{"ops@bastion:2222", []Target{{User: "ops", Host: "bastion", Port: 2222}}},
+		{"a,bob@b:2200, [::1]:22", []Target{
+			{Host: "a"},
+			{User: "bob", Host: "b", Port: 2200},
+			{Host: "::1", Port: 22},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseVia(tt.in)
+			if err != nil {
+				t.Fatalf("ParseVia(%q): %v", tt.in, err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("ParseVia(%q): got %+v; want %+v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseViaErrors(t *testing.T) {
+	for _, in := range []string{"", "a,,b", "a,", "bastion:0", "a,b:ssh"} {
+		t.Run(in, func(t *testing.T) {
+			_, err := ParseVia(in)
+			if err == nil || !strings.HasPrefix(err.Error(), "--via: ") {
+				t.Errorf("ParseVia(%q): got %v; want an error starting with --via:", in, err)
+			}
+		})
 	}
 }

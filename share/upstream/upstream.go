@@ -1,4 +1,4 @@
-package share
+package upstream
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -61,11 +63,11 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn = rawIO(conn)
+	conn = sysio.RawIO(conn)
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
-	conn = batchWrites(readBuffered(conn, upstreamReadBuffer))
+	conn = sysio.BatchWrites(sysio.ReadBuffered(conn, sysio.UpstreamReadBuffer))
 	login := *d
 	if d.Prompter != nil {
 		login.Prompter = unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
@@ -92,7 +94,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		HostKeyCallback:   check.Callback(d.Config.HostName, d.Config.Port),
 		HostKeyAlgorithms: check.Algorithms(d.Config.HostName, d.Config.Port),
 		ClientVersion:     "SSH-2.0-sshshare",
-		Timeout:           d.connectTimeout(),
+		Timeout:           d.ConnectTimeout(),
 	}
 	return d.handshake(ctx, conn, addr, cc)
 }
@@ -114,10 +116,10 @@ func (u unhurried) Ask(q Question) ([]string, error) {
 }
 
 // handshakeWait bounds each silent stretch of a login.
-func (d *Dialer) handshakeWait() time.Duration { return d.connectTimeout() + 30*time.Second }
+func (d *Dialer) handshakeWait() time.Duration { return d.ConnectTimeout() + 30*time.Second }
 
 // connectTimeout is ConnectTimeout, or the default.
-func (d *Dialer) connectTimeout() time.Duration {
+func (d *Dialer) ConnectTimeout() time.Duration {
 	if d.Config.ConnectTimeout > 0 {
 		return d.Config.ConnectTimeout
 	}
@@ -127,7 +129,7 @@ func (d *Dialer) connectTimeout() time.Duration {
 // dialConn opens the connection, through DialVia or TCP, bounded by
 // ConnectTimeout.
 func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.connectTimeout())
+	ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
 	defer cancel()
 	if d.DialVia != nil {
 		conn, err := d.DialVia(ctx, d.Config.HostName, d.Config.Port)
@@ -164,8 +166,8 @@ func (d *Dialer) loginError(addr string, err error) error {
 	if errors.As(err, &hk) {
 		return err
 	}
-	if errors.Is(err, ErrNoPrompter) || errors.Is(err, errPrompterGone) {
-		return withHint(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
+	if errors.Is(err, ErrNoPrompter) || errors.Is(err, ErrPrompterGone) {
+		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
 			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
 	}
 	return fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/invoke"
+	"github.com/sshshare/sshshare/share/upstream"
+	"github.com/sshshare/sshshare/tokens"
+)
+
+// MasterFlags say how a master is configured and found: the ssh config it
+// reads, its socket path template, its idle window and its jump hosts.
+// The proxy, master, start and path commands share them, so each default
+// and rule is written once.
+type MasterFlags struct {
+	ConfigFile  string        `short:"F" name:"config" env:"SSHSHARE_CONFIG" placeholder:"FILE" help:"Read this ssh config file instead of the default, like ssh's -F."`
+	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template, with ControlPath's tokens (%r %h %p %C ...)."`
+	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"How long a master stays after its last client left."`
+	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Tunnel mode: reach the target through one shared login to these jump hosts, like ProxyJump; ssh logs in to the target end to end."`
+}
+
+// TargetFlags name a master: where it connects and how it reads the user's
+// ssh config. The proxy, master and path commands share them.
+type TargetFlags struct {
+	MasterFlags
+	Alias string `help:"Host name as typed (pass %n), so Host-alias blocks of the ssh config apply."`
+	User  string `arg:"" help:"Remote user (%r)."`
+	Host  string `arg:"" help:"Remote host (%h)."`
+	Port  string `arg:"" help:"Remote port (%p)."`
+}
+
+// kongVars are the defaults the flags' tags name.
+func kongVars() map[string]string {
+	return map[string]string{
+		"version":      buildVersion(),
+		"control_path": tokens.DefaultControlPath,
+		"persist":      share.DefaultPersist.String(),
+	}
+}
+
+// target is the upstream.Target the flags name. An empty user or port is
+// left for the ssh config to decide.
+func (f TargetFlags) target() (upstream.Target, error) {
+	t := upstream.Target{User: f.User, Host: f.Host, Alias: f.Alias}
+	if f.Port == "" {
+		return t, nil
+	}
+	port, err := upstream.ParsePort(f.Port)
+	t.Port = port
+	return t, err
+}
+
+// socket expands the control path for the target.
+func (f TargetFlags) socket() (string, error) {
+	values, err := tokens.Local(f.User, f.Host, f.Port, f.Alias)
+	if err != nil {
+		return "", err
+	}
+	if values.RemoteUser == "" {
+		values.RemoteUser = values.LocalUser
+	}
+	if values.Port == "" {
+		values.Port = "22"
+	}
+	return tokens.SocketPath(f.ControlPath, values)
+}
+
+// masterArgs are the arguments that start a master for these flags.
+func (f TargetFlags) masterArgs(socket, mode string) []string {
+	args := []string{"master", "--socket", socket, "--persist", f.Persist.String(),
+		"--control-path", f.ControlPath, "--mode", mode}
+	if f.ConfigFile != "" {
+		args = append(args, "-F", f.ConfigFile)
+	}
+	if f.Alias != "" {
+		args = append(args, "--alias", f.Alias)
+	}
+	if f.Via != "" {
+		args = append(args, "--via", f.Via)
+	}
+	return append(args, "--", f.User, f.Host, f.Port)
+}
+
+// invocation builds the invocation that reaches the master these flags
+// name, spawning it with this binary when needed.
+func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocation, error) {
+	target, err := f.target()
+	if err != nil {
+		return nil, err
+	}
+	socket, err := f.socket()
+	if err != nil {
+		return nil, err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find own executable: %w", err)
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return nil, err
+	}
+	args := f.masterArgs(socket, mode)
+	return &invoke.Invocation{
+		Target: target, Socket: socket, Log: log, LockWait: control.LoginWait,
+		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canPrompt,
+		Spawn: func(ctx context.Context) (*invoke.Starting, error) {
+			return invoke.SpawnMaster(ctx, exe, args, os.Environ())
+		},
+	}, nil
+}
+
+// chain builds the invocations of the jump hosts of --via a,b,c: the
+// master for each hop reaches its host through the hops before it.
+func (f MasterFlags) chain(log *slog.Logger) (*invoke.Chain, error) {
+	return invoke.NewChain(f.Via, func(hop upstream.Target, before string) (*invoke.Invocation, error) {
+		return f.hopFlags(hop, before).invocation(log, control.OpTunnel)
+	})
+}
+
+// hopFlags are the flags of the master for one jump host, whose own
+// upstream goes through the hops before it.
+func (f MasterFlags) hopFlags(hop upstream.Target, before string) TargetFlags {
+	hf := TargetFlags{MasterFlags: f, Alias: hop.Host, User: hop.User, Host: hop.Host}
+	hf.Via = before
+	if hop.Port != 0 {
+		hf.Port = fmt.Sprint(hop.Port)
+	}
+	return hf
+}

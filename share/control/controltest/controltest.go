@@ -1,0 +1,40 @@
+// Package controltest fakes a master's side of the control protocol for
+// the tests of the packages that speak it.
+package controltest
+
+import (
+	"net"
+	"testing"
+
+	"github.com/sshshare/sshshare/share/control"
+)
+
+// FakeMaster answers one control connection on socket with reply, hands
+// the connection to serve if it is set, and returns the hello it received.
+func FakeMaster(t testing.TB, socket string, reply control.Reply, serve ...func(net.Conn, control.Hello)) <-chan control.Hello {
+	t.Helper()
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	hellos := make(chan control.Hello, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		h, err := control.ReadHello(conn)
+		if err != nil {
+			return
+		}
+		hellos <- h
+		if control.WriteFrame(conn, reply) == nil {
+			for _, f := range serve {
+				f(conn, h)
+			}
+		}
+	}()
+	return hellos
+}

@@ -1,0 +1,31 @@
+package control
+
+import "time"
+
+// Status describes a running master, for `sshshare status`.
+type Status struct {
+	Target         string    `json:"target"`
+	Alias          string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
+	Mode           string    `json:"mode"`
+	Via            string    `json:"via"`
+	Pid            int       `json:"pid"`
+	Socket         string    `json:"socket"`
+	Started        time.Time `json:"started"`
+	Clients        int       `json:"clients"`
+	Channels       int64     `json:"channels"`
+	Upstreams      int       `json:"upstreams"`
+	Tunnels        int       `json:"tunnels"`
+	TunnelTargets  []string  `json:"tunnel_targets"`
+	Forwards       int       `json:"forwards"`
+	BytesIn        int64     `json:"bytes_in"`
+	BytesOut       int64     `json:"bytes_out"`
+	IdleSeconds    float64   `json:"idle_seconds"`
+	PersistSeconds float64   `json:"persist_seconds"`
+	Healthy        bool      `json:"healthy"`
+	KeepaliveRTT   float64   `json:"keepalive_rtt_ms"`
+	SilentSeconds  float64   `json:"upstream_silent_seconds"`
+	Healed         int64     `json:"healed"`
+	Draining       bool      `json:"draining"`
+	Log            string    `json:"log"`
+	LastError      string    `json:"last_error,omitempty"` // the last problem, also in the log
+}

@@ -1,0 +1,61 @@
+package invoke
+
+import (
+	"context"
+	"errors"
+	"net"
+
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/localhop"
+	"github.com/sshshare/sshshare/share/upstream"
+)
+
+// DialTunnel returns a connection to host:port through the master's
+// upstream, starting the master if needed and answering its login
+// questions with inv.Prompt.
+func (inv *Invocation) DialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
+	hello := control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port}
+	conn, err := control.Dial(inv.Socket, hello)
+	var refused *control.RefusedError
+	if err == nil || errors.As(err, &refused) {
+		return conn, err
+	}
+	if err := inv.EnsureLoggedIn(ctx); err != nil {
+		return nil, err
+	}
+	return control.Dial(inv.Socket, hello)
+}
+
+// Stopped explains a connection to this invocation's master that ended
+// because the master was stopped on request, or returns nil.
+func (inv *Invocation) Stopped(conn net.Conn) error { return inv.stopped(conn) }
+
+// TryTunnel is DialTunnel's fast path: no lock, no start-up.
+func (inv *Invocation) TryTunnel(host string, port int) (net.Conn, error) {
+	return control.Dial(inv.Socket, control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port})
+}
+
+// EnsureLoggedIn connects to (or starts) the master and waits for its
+// login, answering its questions here as `sshshare start` does.
+func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
+	conn, starting, err := inv.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	keys, err := localhop.HostKeys(inv.StateDir)
+	if err != nil {
+		return err
+	}
+	ask := inv.Prompt
+	if ask == nil {
+		ask = func(upstream.Question) ([]string, error) { return nil, ErrNoTerminal }
+	}
+	loginErr := StartClient(ctx, conn, keys.HostKeyCallback(), inv.Target.User, ask)
+	if starting != nil {
+		if err := starting.Wait(); err != nil {
+			return err
+		}
+	}
+	return loginErr
+}
