@@ -68,3 +68,14 @@ func (l *publishedListener) Close() error {
 	})
 	return err
 }
+
+// removeMoved removes path if it is this listener's socket moved there,
+// as control.Retire moves the socket of a master of another version.
+func (l *publishedListener) removeMoved(path string) {
+	if path == l.path {
+		return
+	}
+	if info, err := os.Lstat(path); err == nil && os.SameFile(info, l.info) {
+		os.Remove(path)
+	}
+}

@@ -34,6 +34,7 @@ const loginFailGrace = time.Second
 type MasterConfig struct {
 	Target   upstream.Target
 	Via      string                // the --via chain this master's upstream goes through, if any
+	Build    string                // this sshshare's version, for status
 	Mode     string                // control.OpShare or control.OpTunnel: what it was started for, for status
 	Socket   string                // the socket path it publishes
 	Persist  time.Duration         // idle window; 0 means DefaultPersist
@@ -190,11 +191,18 @@ func (m *Master) serveConn(conn net.Conn) {
 		m.log.Warn("refused local connection", "err", err)
 		return
 	}
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn.SetDeadline(time.Now().Add(control.HelloTimeout))
 	hello, err := control.ReadHello(conn)
+	var skew *control.VersionError
+	if errors.As(err, &skew) {
+		// An sshshare of another version: it starts a master of its own.
+		m.log.Info("hello of another protocol version", "err", err)
+		control.WriteReply(conn, control.Reply{Retry: true, Error: err.Error()})
+		return
+	}
 	if err != nil {
 		m.log.Warn("bad hello", "err", err)
-		control.WriteFrame(conn, control.Reply{Error: err.Error()})
+		control.WriteReply(conn, control.Reply{Error: err.Error()})
 		return
 	}
 	conn.SetDeadline(time.Time{})
@@ -207,9 +215,9 @@ func (m *Master) serveConn(conn net.Conn) {
 	case control.OpTunnel:
 		m.tunnel(conn, hello)
 	case control.OpStatus:
-		control.WriteFrame(conn, control.Reply{OK: true, Status: m.Status()})
+		control.WriteReply(conn, control.Reply{OK: true, Status: m.Status()})
 	case control.OpStop:
-		control.WriteFrame(conn, control.Reply{OK: true})
+		control.WriteReply(conn, control.Reply{OK: true})
 		m.Stop(hello.Drain)
 	}
 }
@@ -220,18 +228,18 @@ func (m *Master) serveConn(conn net.Conn) {
 func (m *Master) share(conn net.Conn, hello control.Hello) {
 	starter := hello.Starter
 	if !m.upstreamAlive() || !m.admit() {
-		control.WriteFrame(conn, control.Reply{Retry: true, Error: "master is exiting"})
+		control.WriteReply(conn, control.Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
 	defer m.leave()
 	if !starter {
 		if err := m.awaitLogin(); err != nil {
-			control.WriteFrame(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
+			control.WriteReply(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
 			return
 		}
 	}
 	stdio := hello.Stdio && sysio.CanPassFds
-	if err := control.WriteFrame(conn, control.Reply{OK: true, Pid: m.pid(), Stdio: stdio}); err != nil {
+	if err := control.WriteReply(conn, control.Reply{OK: true, Pid: m.pid(), Stdio: stdio}); err != nil {
 		return
 	}
 	var nc net.Conn = conn
@@ -381,6 +389,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	m.reason = reason
 	m.mu.Unlock()
 	m.unpublish()
+	m.ln.removeMoved(control.RegisteredPath(m.cfg.StateDir, m.cfg.Socket, m.pid()))
 	control.Unregister(m.cfg.StateDir, m.cfg.Socket)
 	if release != nil {
 		release()

@@ -30,7 +30,7 @@ func (p *ReadyPipe) Report(err error) {
 	if err != nil {
 		reply.Error, reply.Hint = err.Error(), hint.Of(err)
 	}
-	control.WriteFrame(p.f, reply)
+	control.WriteReply(p.f, reply)
 }
 
 // Close closes the pipe; the invocation sees EOF.

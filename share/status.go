@@ -12,6 +12,7 @@ func (m *Master) Status() *control.Status {
 	clients, draining := m.clients, m.draining
 	m.mu.Unlock()
 	s := &control.Status{
+		Protocol: control.ProtocolVersion, Build: m.cfg.Build,
 		Target: m.cfg.Target.String(), Alias: m.cfg.Target.Alias, Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
 		Upstreams: m.upstreams(), Forwards: m.routes.count(),

@@ -67,12 +67,12 @@ func (t *tunnels) snapshot() (int, []string) {
 // line; the master and its other tunnels carry on.
 func (m *Master) tunnel(conn net.Conn, h control.Hello) {
 	if !m.upstreamAlive() || !m.admit() {
-		control.WriteFrame(conn, control.Reply{Retry: true, Error: "master is exiting"})
+		control.WriteReply(conn, control.Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
 	defer m.leave()
 	if err := m.awaitLogin(); err != nil {
-		control.WriteFrame(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
+		control.WriteReply(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
 		return
 	}
 	target := net.JoinHostPort(h.Host, strconv.Itoa(h.Port))
@@ -80,16 +80,16 @@ func (m *Master) tunnel(conn net.Conn, h control.Hello) {
 	ch, reqs, err := m.openRetried("direct-tcpip", extra)
 	var oe *ssh.OpenChannelError
 	if err != nil && !errors.As(err, &oe) {
-		control.WriteFrame(conn, control.Reply{Retry: true, Error: err.Error()})
+		control.WriteReply(conn, control.Reply{Retry: true, Error: err.Error()})
 		return
 	}
 	if err != nil {
-		control.WriteFrame(conn, control.Reply{Error: refusal(m.cfg.Target, target, err)})
+		control.WriteReply(conn, control.Reply{Error: refusal(m.cfg.Target, target, err)})
 		return
 	}
 	go ssh.DiscardRequests(reqs)
 	defer ch.Close()
-	if control.WriteFrame(conn, control.Reply{OK: true, Pid: m.pid()}) != nil {
+	if control.WriteReply(conn, control.Reply{OK: true, Pid: m.pid()}) != nil {
 		return
 	}
 	defer m.tunnelsLive.add(target)()

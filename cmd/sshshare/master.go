@@ -73,7 +73,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		return nil, err
 	}
 	cfg := share.MasterConfig{
-		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist,
+		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist, Build: buildVersion(),
 		Loader:   upstream.ConfigLoader{ConfigFile: c.ConfigFile},
 		StateDir: dir, Log: log,
 	}

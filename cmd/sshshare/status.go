@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,11 +42,12 @@ func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 	for _, socket := range sockets {
 		reply, err := control.Query(stateDir, socket, control.Hello{Op: control.OpStatus})
 		switch {
-		case errors.Is(err, control.ErrStale):
-			fmt.Fprintf(stderr, "sshshare: %v\n", err)
 		case err != nil:
 			fmt.Fprintf(stderr, "sshshare: %v\n", err)
 		case reply.Status != nil:
+			// Where the master can be reached now: a master of another
+			// version moved aside (control.Retire) still names its old path.
+			reply.Status.Socket = socket
 			statuses = append(statuses, reply.Status)
 		}
 	}
@@ -57,14 +57,14 @@ func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 // printStatusTable prints statuses as an aligned table.
 func printStatusTable(w io.Writer, statuses []*control.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tMODE\tVIA\tPID\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tSOCKET")
+	fmt.Fprintln(tw, "TARGET\tMODE\tVIA\tPID\tVERSION\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tSOCKET")
 	for _, s := range statuses {
 		left := "-"
 		if s.Clients == 0 {
 			left = seconds(s.PersistSeconds - s.IdleSeconds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n",
-			s.Target, s.Mode, dash(s.Via), s.Pid, time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n",
+			s.Target, s.Mode, dash(s.Via), s.Pid, versionOf(s), time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
 			s.Clients, s.Channels, s.Tunnels, s.Upstreams, s.BytesIn, s.BytesOut, health(s), s.Socket)
 	}
 	if err := tw.Flush(); err != nil {
@@ -76,6 +76,14 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		}
 	}
 	return nil
+}
+
+// versionOf shows a master's protocol version and, when it says, its build.
+func versionOf(s *control.Status) string {
+	if s.Build == "" {
+		return fmt.Sprintf("p%d", s.Protocol)
+	}
+	return fmt.Sprintf("p%d %s", s.Protocol, s.Build)
 }
 
 // dash shows an empty field as "-".

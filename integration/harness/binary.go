@@ -16,9 +16,9 @@ import (
 const buildTimeout = 5 * time.Minute
 
 var (
-	buildMu  sync.Mutex
-	buildDir string // where build put the binary, for RemoveBinary
-	build    = sync.OnceValues(buildBinary)
+	buildMu   sync.Mutex
+	buildDirs []string                              // where builds put binaries, for RemoveBinary
+	builds    = map[string]func() (string, error){} // by build tags
 )
 
 // Binary returns the path of the sshshare binary, built from ./cmd/sshshare
@@ -26,9 +26,23 @@ var (
 // was). Call RemoveBinary when done, typically from TestMain.
 func Binary(tb TB) string {
 	tb.Helper()
+	return TaggedBinary(tb, "")
+}
+
+// TaggedBinary is Binary built with the go build tags tags (comma
+// separated), once per process for each set of tags.
+func TaggedBinary(tb TB, tags string) string {
+	tb.Helper()
+	buildMu.Lock()
+	build, ok := builds[tags]
+	if !ok {
+		build = sync.OnceValues(func() (string, error) { return buildBinary(tags) })
+		builds[tags] = build
+	}
+	buildMu.Unlock()
 	path, err := build()
 	if err != nil {
-		tb.Fatalf("build sshshare: %v", err)
+		tb.Fatalf("build sshshare (tags %q): %v", tags, err)
 	}
 	return path
 }
@@ -37,13 +51,13 @@ func Binary(tb TB) string {
 func RemoveBinary() {
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-		buildDir = ""
+	for _, dir := range buildDirs {
+		os.RemoveAll(dir)
 	}
+	buildDirs = nil
 }
 
-func buildBinary() (string, error) {
+func buildBinary(tags string) (string, error) {
 	root, err := moduleRoot()
 	if err != nil {
 		return "", err
@@ -53,7 +67,7 @@ func buildBinary() (string, error) {
 		return "", err
 	}
 	buildMu.Lock()
-	buildDir = dir
+	buildDirs = append(buildDirs, dir)
 	buildMu.Unlock()
 	out := filepath.Join(dir, "sshshare")
 	if runtime.GOOS == "windows" {
@@ -66,6 +80,9 @@ func buildBinary() (string, error) {
 	if raceEnabled {
 		args = []string{"build", "-o", out, "-race"}
 		env = os.Environ()
+	}
+	if tags != "" {
+		args = append(args, "-tags", tags)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()

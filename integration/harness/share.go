@@ -38,6 +38,7 @@ type MasterStatus struct {
 	Target    string `json:"target"`
 	Mode      string `json:"mode"`
 	Pid       int    `json:"pid"`
+	Protocol  int    `json:"protocol"`
 	Socket    string `json:"socket"`
 	Clients   int    `json:"clients"`
 	Channels  int    `json:"channels"`

@@ -8,10 +8,6 @@ import (
 	"io"
 )
 
-// ProtocolVersion is the version of the control protocol spoken over a
-// master's socket. A master refuses frames of another version.
-const ProtocolVersion = 1
-
 // maxFrame bounds a control frame; the length is checked before anything is
 // allocated, so a hostile or confused peer cannot make the master allocate.
 const maxFrame = 64 << 10
@@ -47,12 +43,15 @@ type Hello struct {
 // (SSH for share, the target's bytes for tunnel) from the next byte on,
 // unless the master took the invocation's stdio instead.
 type Reply struct {
-	OK     bool    `json:"ok"`
-	Error  string  `json:"error,omitempty"`
-	Hint   string  `json:"hint,omitempty"`
-	Retry  bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
-	Status *Status `json:"status,omitempty"`
-	Pid    int     `json:"pid,omitempty"` // the master's, on OK
+	// Version is the master's protocol version (see WriteReply); masters
+	// from before it was added leave it out.
+	Version int     `json:"v,omitempty"`
+	OK      bool    `json:"ok"`
+	Error   string  `json:"error,omitempty"`
+	Hint    string  `json:"hint,omitempty"`
+	Retry   bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
+	Status  *Status `json:"status,omitempty"`
+	Pid     int     `json:"pid,omitempty"` // the master's, on OK
 	// Stdio takes up a share hello's offer: the invocation sends its
 	// stdio next, and the connection carries nothing more.
 	Stdio bool `json:"stdio,omitempty"`
@@ -77,6 +76,13 @@ func WriteFrame(w io.Writer, v any) error {
 		return fmt.Errorf("write frame: %w", err)
 	}
 	return nil
+}
+
+// WriteReply writes r as one frame, stamped with this binary's protocol
+// version: every reply says which version its master speaks.
+func WriteReply(w io.Writer, r Reply) error {
+	r.Version = ProtocolVersion
+	return WriteFrame(w, r)
 }
 
 // ReadFrame reads one length-prefixed JSON frame into v. It reads exactly
@@ -107,17 +113,19 @@ func ReadHello(r io.Reader) (Hello, error) {
 	if err := ReadFrame(r, &h); err != nil {
 		return h, err
 	}
-	if h.Version != ProtocolVersion {
-		return h, fmt.Errorf("control protocol version %d, want %d", h.Version, ProtocolVersion)
-	}
 	switch h.Op {
-	case OpShare, OpStatus, OpStop:
+	case OpStatus, OpStop:
+		return h, nil // answered whatever the version: see version.go
+	case OpShare:
 	case OpTunnel:
 		if h.Host == "" || h.Port <= 0 || h.Port > 65535 {
 			return h, fmt.Errorf("tunnel to %q port %d: bad target", h.Host, h.Port)
 		}
 	default:
 		return h, fmt.Errorf("unknown control op %q", h.Op)
+	}
+	if h.Version != ProtocolVersion {
+		return h, &VersionError{Got: h.Version, Want: ProtocolVersion}
 	}
 	return h, nil
 }

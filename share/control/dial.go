@@ -17,14 +17,19 @@ const HelloTimeout = 10 * time.Second
 // for the whole login, so invocations waiting for that lock wait as long.
 const LoginWait = 10 * time.Minute
 
-// Dial connects to the master at socket and asks for hello's operation.
-// A refusal by a working master (not a dying one) is a *RefusedError.
-func Dial(socket string, hello Hello) (*Conn, error) {
+// Dial connects to the master at socket and asks for hello's operation,
+// returning a *Conn. A refusal by a working master (not a dying one) is a
+// *RefusedError; a master of another protocol version is a *SkewError.
+func Dial(socket string, hello Hello) (net.Conn, error) {
 	conn, err := net.Dial("unix", socket)
 	if err != nil {
 		return nil, err
 	}
 	reply, err := Exchange(conn, hello)
+	if v, skewed := SkewOf(reply); err == nil && skewed {
+		conn.Close()
+		return nil, &SkewError{Socket: socket, Master: v}
+	}
 	if err == nil && !reply.OK {
 		err = errors.New(reply.Error)
 		if !reply.Retry {

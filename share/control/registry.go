@@ -100,6 +100,28 @@ var ErrStale = errors.New("master is gone; cleaned up")
 // reply. A socket nobody answers on is cleaned and reported as ErrStale.
 func Query(stateDir, socket string, hello Hello) (Reply, error) {
 	hello.Version = ProtocolVersion
+	reply, err := query(stateDir, socket, hello)
+	if v, skewed := SkewOf(reply); err == nil && skewed {
+		// A master of protocol 1 answers only its own version; status and
+		// stop read the same in every version.
+		hello.Version = v
+		reply, err = query(stateDir, socket, hello)
+	}
+	if err != nil {
+		return reply, err
+	}
+	if !reply.OK {
+		return reply, fmt.Errorf("master %s: %s", socket, reply.Error)
+	}
+	if reply.Status != nil {
+		statusVersion(reply.Status)
+		forget(stateDir, socket, reply.Status.Pid)
+	}
+	return reply, nil
+}
+
+// query sends hello to the master at socket and reads its reply.
+func query(stateDir, socket string, hello Hello) (Reply, error) {
 	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
 	if err != nil {
 		if isGone(err) {
@@ -113,12 +135,6 @@ func Query(stateDir, socket string, hello Hello) (Reply, error) {
 	reply, err := Exchange(conn, hello)
 	if err != nil {
 		return reply, fmt.Errorf("master %s: %w", socket, err)
-	}
-	if !reply.OK {
-		return reply, fmt.Errorf("master %s: %s", socket, reply.Error)
-	}
-	if reply.Status != nil {
-		forget(stateDir, socket, reply.Status.Pid)
 	}
 	return reply, nil
 }

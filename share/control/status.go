@@ -4,6 +4,10 @@ import "time"
 
 // Status describes a running master, for `sshshare status`.
 type Status struct {
+	// Protocol is the master's control protocol version (1 for masters
+	// that predate the field); Build is its sshshare version.
+	Protocol       int       `json:"protocol"`
+	Build          string    `json:"build,omitempty"`
 	Target         string    `json:"target"`
 	Alias          string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
 	Mode           string    `json:"mode"`

@@ -117,8 +117,8 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 	if err := control.RecentFailure(inv.Socket, waitStart); err != nil {
 		return nil, nil, err
 	}
-	if err := os.Remove(inv.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, nil, fmt.Errorf("remove stale socket: %w", err)
+	if err := inv.clearSocket(err); err != nil {
+		return nil, nil, err
 	}
 	s, err := inv.Spawn(ctx)
 	if err != nil {
@@ -130,6 +130,22 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 	}
 	s.release = release
 	return conn, s, nil
+}
+
+// clearSocket makes way for a new master, under the start-up lock, after
+// dialling the socket failed with dialErr: a master of another protocol
+// version is moved aside, to finish its sessions (see control.Retire);
+// anything else there is stale and removed.
+func (inv *Invocation) clearSocket(dialErr error) error {
+	var skew *control.SkewError
+	if errors.As(dialErr, &skew) {
+		moved, err := control.Retire(inv.StateDir, inv.Socket)
+		inv.Log.Info("master of another version moved aside", "version", skew.Master, "to", moved, "err", err)
+	}
+	if err := os.Remove(inv.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove stale socket: %w", err)
+	}
+	return nil
 }
 
 // canPrompt reports whether the user can be asked (see CanPrompt).

@@ -38,3 +38,27 @@ func FakeMaster(t testing.TB, socket string, reply control.Reply, serve ...func(
 	}()
 	return hellos
 }
+
+// AnswerAll answers every control connection on socket with reply, until
+// the test ends, and returns the socket's listener.
+func AnswerAll(t testing.TB, socket string, reply control.Reply) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if _, err := control.ReadHello(conn); err == nil {
+				control.WriteFrame(conn, reply)
+			}
+			conn.Close()
+		}
+	}()
+	return ln
+}
