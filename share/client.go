@@ -11,7 +11,10 @@ import (
 
 // client is one local ssh whose SSH session the master terminates.
 type client struct {
-	m              *Master
+	m *Master
+	// ctx ends when the client has left or the master ends: a session
+	// open waiting for a free MaxSessions slot stops waiting then.
+	ctx            context.Context
 	conn           *ssh.ServerConn
 	noMoreSessions atomic.Bool
 	gone           atomic.Bool // left: routes must not be added for it any more
@@ -19,7 +22,7 @@ type client struct {
 
 // serveShare runs the master's side of a local ssh's SSH connection until
 // the client leaves.
-func (m *Master) serveShare(nc net.Conn, cfg *ssh.ServerConfig) {
+func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerConfig) {
 	m.login.waiting.Add(1)
 	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	m.login.waiting.Add(-1)
@@ -27,7 +30,7 @@ func (m *Master) serveShare(nc net.Conn, cfg *ssh.ServerConfig) {
 		m.log.Info("local handshake", "err", err)
 		return
 	}
-	c := &client{m: m, conn: sc}
+	c := &client{m: m, ctx: ctx, conn: sc}
 	go c.globalRequests(reqs)
 	for nch := range chans {
 		go c.openChannel(nch)
@@ -183,7 +186,7 @@ func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.C
 // (MaxSessions), everything else on the primary connection.
 func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), error) {
 	if nch.ChannelType() == "session" {
-		return c.m.pool.OpenSession(context.Background(), nch.ExtraData())
+		return c.m.pool.OpenSession(c.ctx, nch.ExtraData())
 	}
 	ch, reqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
 	return ch, reqs, func() {}, err

@@ -138,7 +138,7 @@ func (m *Master) heal() error {
 	}
 	d := *m.dialer
 	d.Prompter = nil
-	ctx, cancel := context.WithTimeout(context.Background(), d.ConnectTimeout()+10*time.Second)
+	ctx, cancel := context.WithTimeout(m.ctx, d.ConnectTimeout()+10*time.Second)
 	defer cancel()
 	up, err := d.Dial(ctx)
 	if err != nil {

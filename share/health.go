@@ -98,7 +98,7 @@ func (m *Master) keepalive() {
 	defer t.Stop()
 	for {
 		select {
-		case <-m.done:
+		case <-m.ctx.Done():
 			return
 		case <-t.C:
 		}

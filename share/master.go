@@ -65,14 +65,20 @@ type Master struct {
 	healer      healer
 	lastErr     atomic.Value // string: the last problem a user should see in status
 
+	// ctx is the master's lifetime, from StartMaster until it has shut
+	// down, when it is canceled with the reason as its cause. Each local
+	// connection's context derives from it; conns counts the goroutines
+	// serving them, which Serve waits for before it returns.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	conns  sync.WaitGroup
+
+	// mu guards the fields below it.
 	mu       sync.Mutex
 	clients  int
-	closing  bool
+	closing  bool // shutting down: set first, before ctx ends
 	draining bool
 	idle     *time.Timer
-	done     chan struct{}
-	doneOnce sync.Once
-	reason   string
 }
 
 // stats are the master's live counters.
@@ -87,13 +93,17 @@ type stats struct {
 // upstream login in the background. It returns once clients can connect;
 // Login reports when the upstream is ready. Clients that connect meanwhile
 // wait for the login, or answer its questions (see Login).
-func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
+func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.Persist <= 0 {
 		cfg.Persist = DefaultPersist
 	}
-	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(),
-		done: make(chan struct{}), login: NewLogin()}
-	var err error
+	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: NewLogin()}
+	m.ctx, m.cancel = context.WithCancelCause(ctx)
+	defer func() {
+		if err != nil {
+			m.cancel(err)
+		}
+	}()
 	if m.keys, err = localhop.HostKeys(cfg.StateDir); err != nil {
 		return nil, err
 	}
@@ -120,7 +130,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (*Master, error) {
 		m.ln.Close()
 		return nil, err
 	}
-	go m.logIn(ctx)
+	go m.logIn(m.ctx)
 	return m, nil
 }
 
@@ -143,6 +153,10 @@ func (m *Master) Login() *Login { return m.login }
 // answers the clients already waiting, then exits.
 func (m *Master) logIn(ctx context.Context) {
 	primary, err := m.dialer.Dial(ctx)
+	if err != nil && ctx.Err() != nil {
+		m.login.Finish(fmt.Errorf("log in: %w", context.Cause(ctx))) // stopped meanwhile
+		return
+	}
 	if err != nil {
 		m.log.Error("login", "err", err)
 		m.noteError("login: " + err.Error())
@@ -176,17 +190,52 @@ func (m *Master) Serve() error {
 		if err != nil {
 			break
 		}
-		go m.serveConn(conn)
+		m.conns.Add(1)
+		go func() {
+			defer m.conns.Done()
+			m.serveConn(conn)
+		}()
 	}
-	<-m.done
+	<-m.ctx.Done()
 	m.closePool()
-	m.log.Info("master exit", "reason", m.reason)
+	m.waitConns()
+	m.log.Info("master exit", "reason", context.Cause(m.ctx))
 	return nil
 }
 
+// exitWait bounds how long an ending master waits for its local
+// connections to wind up once it has closed them.
+const exitWait = 5 * time.Second
+
+// waitConns waits, up to exitWait, for the goroutines serving local
+// connections to return.
+func (m *Master) waitConns() {
+	done := make(chan struct{})
+	go func() {
+		m.conns.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(exitWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		m.log.Warn("exit with local connections still being served")
+	}
+}
+
+// errClientLeft ends a local connection's context when it is done with.
+var errClientLeft = errors.New("local client left")
+
 // serveConn checks the peer, reads its hello and runs the operation.
+// The connection's context ends when it is done with, or when the master
+// ends, which closes the connection.
 func (m *Master) serveConn(conn net.Conn) {
 	defer conn.Close()
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	defer cancel(errClientLeft)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	if err := sysio.CheckPeer(conn); err != nil {
 		m.log.Warn("refused local connection", "err", err)
 		return
@@ -211,7 +260,7 @@ func (m *Master) serveConn(conn net.Conn) {
 		if hello.Starter {
 			m.login.Starter(hello.CanPrompt)
 		}
-		m.share(conn, hello)
+		m.share(ctx, conn, hello)
 	case control.OpTunnel:
 		m.tunnel(conn, hello)
 	case control.OpStatus:
@@ -225,7 +274,7 @@ func (m *Master) serveConn(conn net.Conn) {
 // share admits a client unless the master is going away, in which case the
 // client is told to retry with a fresh master. Only the starter is admitted
 // before the login has finished; others hear how it ended.
-func (m *Master) share(conn net.Conn, hello control.Hello) {
+func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) {
 	starter := hello.Starter
 	if !m.upstreamAlive() || !m.admit() {
 		control.WriteReply(conn, control.Reply{Retry: true, Error: "master is exiting"})
@@ -253,8 +302,10 @@ func (m *Master) share(conn net.Conn, hello control.Hello) {
 	}
 	nc = sysio.BatchWrites(sysio.ReadBuffered(sysio.RawIO(nc), sysio.ClientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
+	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	defer stop()
 	nc, offer := readAhead(nc, localVersion)
-	m.serveShare(nc, m.serverConfig(offer, starter))
+	m.serveShare(ctx, nc, m.serverConfig(offer, starter))
 }
 
 // localVersion is the master's SSH version line.
@@ -371,7 +422,8 @@ func (m *Master) shutdown(reason string) {
 // served) or finds no master under the lock and starts a fresh one: never
 // an error.
 func (m *Master) shutdownIf(reason string, ok func() bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Shutting down must finish whatever the lifetime's state.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 5*time.Second)
 	defer cancel()
 	release, err := lock.Acquire(ctx, m.cfg.Socket)
 	if err != nil {
@@ -386,7 +438,6 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 		return
 	}
 	m.closing = true
-	m.reason = reason
 	m.mu.Unlock()
 	m.unpublish()
 	m.ln.removeMoved(control.RegisteredPath(m.cfg.StateDir, m.cfg.Socket, m.pid()))
@@ -395,7 +446,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 		release()
 	}
 	m.closePool()
-	m.doneOnce.Do(func() { close(m.done) })
+	m.cancel(errors.New(reason))
 }
 
 // closePool closes the upstream connections, if the login made any.
