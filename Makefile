@@ -45,8 +45,14 @@ cross: ## Build for darwin/amd64, darwin/arm64 and windows/amd64.
 	GOOS=darwin  GOARCH=arm64 $(GO) build -o /dev/null ./...
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./...
 
-fuzz: ## Fuzz the parsers of untrusted bytes for a minute each.
-	$(GO) test -run '^$$' -fuzz FuzzExpand -fuzztime 60s ./tokens
+FUZZTIME ?= 60s
+
+fuzz: ## Fuzz every parser of untrusted bytes for FUZZTIME (default a minute) each.
+	$(GO) test -run '^$$' -fuzz '^FuzzExpand$$' -fuzztime $(FUZZTIME) ./tokens
+	$(GO) test -run '^$$' -fuzz '^FuzzReadHello$$' -fuzztime $(FUZZTIME) ./share/control
+	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./share/control
+	$(GO) test -run '^$$' -fuzz '^FuzzParseKexInit$$' -fuzztime $(FUZZTIME) ./share
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSSHG$$' -fuzztime $(FUZZTIME) ./share/upstream
 
 clean: ## Remove built binaries.
 	rm -rf bin dist

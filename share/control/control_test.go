@@ -79,8 +79,24 @@ func FuzzReadHello(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if h.Version != ProtocolVersion {
-			t.Errorf("accepted version %d", h.Version)
+		if (h.Op == OpShare || h.Op == OpTunnel) && h.Version != ProtocolVersion {
+			t.Errorf("accepted a %s hello of version %d", h.Op, h.Version)
+		}
+	})
+}
+
+func FuzzReadReply(f *testing.F) {
+	f.Add(frameOf(`{"v":1,"ok":true,"pid":7,"stdio":true}`))
+	f.Add(frameOf(`{"ok":false,"error":"control protocol version 2, want 1"}`))
+	f.Add(frameOf(`{"v":1,"ok":true,"status":{"target":"a@b:22","pid":7,"tunnel_targets":["x:1"]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Reply
+		if ReadFrame(bytes.NewReader(b), &r) != nil {
+			return
+		}
+		statusVersion(r.Status)
+		if v, skewed := SkewOf(r); skewed && (v == ProtocolVersion || r.OK) {
+			t.Errorf("SkewOf(%+v) = %d, true", r, v)
 		}
 	})
 }

@@ -268,3 +268,19 @@ func TestConfigLoaderLoad(t *testing.T) {
 		}
 	})
 }
+
+// FuzzParseSSHG: whatever ssh -G prints, parsing returns a config or an
+// error, never a panic, and a config it returns has a host and a port.
+func FuzzParseSSHG(f *testing.F) {
+	if b, err := os.ReadFile(filepath.Join("testdata", "ssh-G.txt")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("hostname h\nport 22\nuser u\nconnecttimeout none\n"))
+	f.Add([]byte("port 70000\nhostname x\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := parseSSHG(b)
+		if err == nil && (cfg.HostName == "" || cfg.Port == 0) {
+			t.Errorf("parseSSHG(%q) = %+v without an error", b, cfg)
+		}
+	})
+}
