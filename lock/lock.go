@@ -1,7 +1,7 @@
 // Package lock provides the exclusive file lock that serialises master
 // start-up for one socket path: when N invocations start cold at the same
-// moment, each takes the lock before looking for a master, so exactly one
-// of them starts it and the others find it running.
+// moment, each that finds no master takes the lock and looks again, so
+// exactly one of them starts it and the others find it running.
 //
 // The lock file lives next to the socket (path + ".lock") and is trusted
 // as much as the socket directory; callers must have checked that the

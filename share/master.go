@@ -472,5 +472,5 @@ func (m *Master) noteError(msg string) {
 	m.lastErr.Store(time.Now().Format(time.TimeOnly) + " " + msg)
 }
 
-// Pid is the master's process id, for status.
+// pid is the master's process id, for status.
 func (m *Master) pid() int { return os.Getpid() }

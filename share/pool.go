@@ -41,7 +41,7 @@ type upConn struct {
 	// (MaxSessions); 0 until it has refused one. Only ever raised: each
 	// count is proven by sessions the server accepted together.
 	limit   int
-	retired bool // closed for idleness; never handed out again
+	retired bool // closed for idleness, or replaced by a heal; never handed out again
 	idle    *time.Timer
 }
 
@@ -49,7 +49,8 @@ type upConn struct {
 func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >= u.limit) }
 
 // Pool holds the master's upstream connections. The first is the primary:
-// global requests (remote forwards) go there and its loss ends the master.
+// global requests (remote forwards) go there, and when it dies a heal
+// replaces it (see heal.go) or the master ends.
 // sshd's MaxSessions never surfaces as an error: a session that does not fit
 // waits for a slot while slots keep freeing, and gets a further connection
 // (one login at a time) when none has freed for slotWait.

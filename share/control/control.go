@@ -32,10 +32,10 @@ type Hello struct {
 	// answered once the login has finished, with its outcome.
 	Starter bool `json:"starter,omitempty"`
 	// CanPrompt tells, with Starter, whether the user can be asked
-	// anything: a terminal or an askpass ssh would use (see CanPrompt).
+	// anything: a terminal or an askpass ssh would use.
 	CanPrompt bool `json:"can_prompt,omitempty"`
 	// Stdio offers, with share, to hand over the invocation's stdin and
-	// stdout (see stdio.go) instead of relaying them.
+	// stdout (see sysio.SendStdio) instead of relaying them.
 	Stdio bool `json:"stdio,omitempty"`
 }
 

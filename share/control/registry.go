@@ -33,7 +33,7 @@ func registryEntry(stateDir, socket string, pid int) string {
 	return filepath.Join(registryDir(stateDir), hex.EncodeToString(sum[:8])+"."+strconv.Itoa(pid))
 }
 
-// register records socket in the registry.
+// Register records socket in the registry, for this master.
 func Register(stateDir, socket string) error {
 	dir := registryDir(stateDir)
 	if err := sysio.EnsurePrivateDir(dir); err != nil {
@@ -45,7 +45,7 @@ func Register(stateDir, socket string) error {
 	return nil
 }
 
-// unregister removes this master's entry for socket from the registry.
+// Unregister removes this master's entry for socket from the registry.
 func Unregister(stateDir, socket string) {
 	os.Remove(registryEntry(stateDir, socket, os.Getpid()))
 }

@@ -27,8 +27,9 @@ type Invocation struct {
 	Log   *slog.Logger
 	// LockWait bounds the wait for another invocation's master start-up.
 	LockWait time.Duration
-	// StateDir holds the local host key (tunnel mode logs in to the master
-	// to answer its questions).
+	// StateDir holds the local host key (tunnel mode and `sshshare start`
+	// log in to the master to answer its questions) and the registry of
+	// masters (a master of another version is moved aside there).
 	StateDir string
 	// Prompt asks the user a login question in tunnel mode, where the local
 	// ssh talks to the target and cannot relay the bastion's questions.
@@ -41,7 +42,7 @@ type Invocation struct {
 }
 
 // Run connects stdin and stdout to the master until the master side ends:
-// it hands them over where it can (see stdio.go) and splices them
+// it hands them over where it can (see sysio.HandOverStdio) and splices them
 // otherwise. Stdout carries SSH bytes only. When this invocation started
 // the master, the local ssh's handshake runs while the master logs in (it
 // may relay questions to it); Run reports a failed login.
@@ -80,7 +81,7 @@ func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error)
 }
 
 // connect is Connect, offering the master this invocation's stdio when
-// stdio is set (see stdio.go).
+// stdio is set (see sysio.HandOverStdio).
 func (inv *Invocation) connect(ctx context.Context, stdio bool) (net.Conn, *Starting, error) {
 	conn, err := control.Dial(inv.Socket, inv.shareHello(false, stdio))
 	var refused *control.RefusedError

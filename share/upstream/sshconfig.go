@@ -31,7 +31,7 @@ type HostConfig struct {
 	HashKnownHosts               bool
 	StrictHostKeyChecking        string // yes (true), ask, accept-new, no (false), off
 	BatchMode                    bool
-	ConnectTimeout               time.Duration // 0: the system's TCP timeout
+	ConnectTimeout               time.Duration // 0: Dialer.ConnectTimeout's default
 	ServerAliveInterval          time.Duration
 	ServerAliveCountMax          int
 	PubkeyAuthentication         bool

@@ -118,7 +118,7 @@ func (u unhurried) Ask(q Question) ([]string, error) {
 // handshakeWait bounds each silent stretch of a login.
 func (d *Dialer) handshakeWait() time.Duration { return d.ConnectTimeout() + 30*time.Second }
 
-// connectTimeout is ConnectTimeout, or the default.
+// ConnectTimeout is the config's ConnectTimeout, or the default.
 func (d *Dialer) ConnectTimeout() time.Duration {
 	if d.Config.ConnectTimeout > 0 {
 		return d.Config.ConnectTimeout
