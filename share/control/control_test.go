@@ -95,8 +95,8 @@ func FuzzReadReply(f *testing.F) {
 			return
 		}
 		statusVersion(r.Status)
-		if v, skewed := SkewOf(r); skewed && (v == ProtocolVersion || r.OK) {
-			t.Errorf("SkewOf(%+v) = %d, true", r, v)
+		if v, skewed := skewOf(r); skewed && (v == ProtocolVersion || r.OK) {
+			t.Errorf("skewOf(%+v) = %d, true", r, v)
 		}
 	})
 }

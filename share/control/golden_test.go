@@ -79,8 +79,8 @@ func TestProtocol1Frames(t *testing.T) {
 	if err := ReadFrame(bytes.NewReader(frameOf(`{"ok":false,"error":"control protocol version 2, want 1"}`)), &r); err != nil {
 		t.Fatal(err)
 	}
-	if v, skewed := SkewOf(r); v != 1 || skewed != (ProtocolVersion != 1) {
-		t.Errorf("protocol 1 refusal: SkewOf = %d, %v", v, skewed)
+	if v, skewed := skewOf(r); v != 1 || skewed != (ProtocolVersion != 1) {
+		t.Errorf("protocol 1 refusal: skewOf = %d, %v", v, skewed)
 	}
 	h, err := ReadHello(bytes.NewReader(frameOf(`{"v":1,"op":"share","starter":true,"can_prompt":true,"stdio":true}`)))
 	if err != nil && ProtocolVersion == 1 {

@@ -101,7 +101,7 @@ var ErrStale = errors.New("master is gone; cleaned up")
 func Query(stateDir, socket string, hello Hello) (Reply, error) {
 	hello.Version = ProtocolVersion
 	reply, err := query(stateDir, socket, hello)
-	if v, skewed := SkewOf(reply); err == nil && skewed {
+	if v, skewed := skewOf(reply); err == nil && skewed {
 		// A master of protocol 1 answers only its own version; status and
 		// stop read the same in every version.
 		hello.Version = v
@@ -132,7 +132,7 @@ func query(stateDir, socket string, hello Hello) (Reply, error) {
 		return Reply{}, fmt.Errorf("dial master %s: %w", socket, err)
 	}
 	defer conn.Close()
-	reply, err := Exchange(conn, hello)
+	reply, err := exchange(conn, hello)
 	if err != nil {
 		return reply, fmt.Errorf("master %s: %w", socket, err)
 	}

@@ -23,7 +23,7 @@ import (
 //
 // Masters from before replies carried a version (protocol 1) refuse a
 // hello of another version without Retry, with the error text
-// "control protocol version N, want M"; SkewOf reads that too.
+// "control protocol version N, want M"; skewOf reads that too.
 
 // ProtocolVersion is the version of the control protocol this binary
 // speaks over a master's socket (see protocolVersion's build tags).
@@ -38,7 +38,7 @@ type VersionError struct {
 	Got, Want int
 }
 
-// Error reads as masters of protocol 1 said it; SkewOf depends on it.
+// Error reads as masters of protocol 1 said it; skewOf depends on it.
 func (e *VersionError) Error() string {
 	return fmt.Sprintf("control protocol version %d, want %d", e.Got, e.Want)
 }
@@ -60,9 +60,9 @@ func (e *SkewError) Hint() string {
 	return "a master of an older or newer sshshare is still running; `sshshare stop --all` ends it"
 }
 
-// SkewOf reports the protocol version of the master that sent reply when
+// skewOf reports the protocol version of the master that sent reply when
 // it refused a hello for speaking another version.
-func SkewOf(reply Reply) (int, bool) {
+func skewOf(reply Reply) (int, bool) {
 	if reply.OK {
 		return 0, false
 	}

@@ -24,20 +24,20 @@ func TestSkewOf(t *testing.T) {
 		{"garbled version text", Reply{Error: "control protocol version x"}, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, skewed := SkewOf(tc.reply)
+			got, skewed := skewOf(tc.reply)
 			if skewed != tc.skewed || (skewed && got != tc.want) {
-				t.Errorf("SkewOf(%+v) = %d, %v; want %d, %v", tc.reply, got, skewed, tc.want, tc.skewed)
+				t.Errorf("skewOf(%+v) = %d, %v; want %d, %v", tc.reply, got, skewed, tc.want, tc.skewed)
 			}
 		})
 	}
 }
 
-// TestVersionErrorText: SkewOf of a newer binary reads this text from
+// TestVersionErrorText: skewOf of a newer binary reads this text from
 // this one, as this one reads it from masters of protocol 1.
 func TestVersionErrorText(t *testing.T) {
 	err := &VersionError{Got: 5, Want: 3}
-	if got, skewed := SkewOf(Reply{Error: err.Error()}); !skewed || got != 3 {
-		t.Errorf("SkewOf(%q) = %d, %v; want 3, true", err.Error(), got, skewed)
+	if got, skewed := skewOf(Reply{Error: err.Error()}); !skewed || got != 3 {
+		t.Errorf("skewOf(%q) = %d, %v; want 3, true", err.Error(), got, skewed)
 	}
 }
 

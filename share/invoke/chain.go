@@ -62,7 +62,7 @@ func (c *Chain) EnsureLoggedIn(ctx context.Context) error {
 // that fails for want of a master, every hop is brought up in order first.
 func (c *Chain) Dial(ctx context.Context, host string, port int) (net.Conn, error) {
 	last := c.Last()
-	conn, err := last.TryTunnel(host, port)
+	conn, err := last.tryTunnel(host, port)
 	var refused *control.RefusedError
 	if err == nil || errors.As(err, &refused) {
 		return conn, err
@@ -70,5 +70,5 @@ func (c *Chain) Dial(ctx context.Context, host string, port int) (net.Conn, erro
 	if err := c.EnsureLoggedIn(ctx); err != nil {
 		return nil, err
 	}
-	return last.DialTunnel(ctx, host, port)
+	return last.dialTunnel(ctx, host, port)
 }

@@ -71,17 +71,12 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 	return err
 }
 
-// Connect returns a connection to a master that has accepted this client,
+// connect returns a connection to a master that has accepted this client,
 // and, if this invocation started that master, its login under way: the
 // caller must Wait for it, which releases the start-up lock. The fast path
 // takes no lock; the slow path serialises start-up so that N simultaneous
-// cold invocations make exactly one master and one login.
-func (inv *Invocation) Connect(ctx context.Context) (net.Conn, *Starting, error) {
-	return inv.connect(ctx, false)
-}
-
-// connect is Connect, offering the master this invocation's stdio when
-// stdio is set (see sysio.HandOverStdio).
+// cold invocations make exactly one master and one login. With stdio set,
+// it offers the master this invocation's stdio (see sysio.HandOverStdio).
 func (inv *Invocation) connect(ctx context.Context, stdio bool) (net.Conn, *Starting, error) {
 	conn, err := control.Dial(inv.Socket, inv.shareHello(false, stdio))
 	var refused *control.RefusedError

@@ -40,7 +40,7 @@ func TestConnectStartsMasterBesideOtherVersion(t *testing.T) {
 			inv := &Invocation{Socket: socket, StateDir: state, Log: sshtest.DiscardLogger(), LockWait: time.Second,
 				Spawn: func(context.Context) (*Starting, error) { return fakeSpawn(t, socket) }}
 
-			conn, starting, err := inv.Connect(context.Background())
+			conn, starting, err := inv.connect(context.Background(), false)
 			if err != nil {
 				t.Fatalf("Connect: %v; want a fresh master", err)
 			}

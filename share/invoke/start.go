@@ -10,11 +10,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// StartClient logs in to a master over conn as a local SSH client, answering
+// startClient logs in to a master over conn as a local SSH client, answering
 // the master's login questions with ask, then disconnects. It is how
 // `sshshare start` waits for a master to be ready and prompts on its own
 // terminal. hostKey checks that the master presents a local host key.
-func StartClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback, user string, ask func(upstream.Question) ([]string, error)) error {
+func startClient(ctx context.Context, conn net.Conn, hostKey ssh.HostKeyCallback, user string, ask func(upstream.Question) ([]string, error)) error {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	cfg := &ssh.ClientConfig{

@@ -10,10 +10,10 @@ import (
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
-// DialTunnel returns a connection to host:port through the master's
+// dialTunnel returns a connection to host:port through the master's
 // upstream, starting the master if needed and answering its login
 // questions with inv.Prompt.
-func (inv *Invocation) DialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
+func (inv *Invocation) dialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
 	hello := control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port}
 	conn, err := control.Dial(inv.Socket, hello)
 	var refused *control.RefusedError
@@ -30,15 +30,15 @@ func (inv *Invocation) DialTunnel(ctx context.Context, host string, port int) (n
 // because the master was stopped on request, or returns nil.
 func (inv *Invocation) Stopped(conn net.Conn) error { return inv.stopped(conn) }
 
-// TryTunnel is DialTunnel's fast path: no lock, no start-up.
-func (inv *Invocation) TryTunnel(host string, port int) (net.Conn, error) {
+// tryTunnel is dialTunnel's fast path: no lock, no start-up.
+func (inv *Invocation) tryTunnel(host string, port int) (net.Conn, error) {
 	return control.Dial(inv.Socket, control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port})
 }
 
 // EnsureLoggedIn connects to (or starts) the master and waits for its
 // login, answering its questions here as `sshshare start` does.
 func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
-	conn, starting, err := inv.Connect(ctx)
+	conn, starting, err := inv.connect(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func (inv *Invocation) EnsureLoggedIn(ctx context.Context) error {
 	if ask == nil {
 		ask = func(upstream.Question) ([]string, error) { return nil, ErrNoTerminal }
 	}
-	loginErr := StartClient(ctx, conn, keys.HostKeyCallback(), inv.Target.User, ask)
+	loginErr := startClient(ctx, conn, keys.HostKeyCallback(), inv.Target.User, ask)
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
 			return err

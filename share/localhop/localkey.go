@@ -21,11 +21,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// HostKeyFile is the name of the local ed25519 host key inside the state
-// directory; HostKeyFileECDSA that of the ECDSA P-256 one.
+// hostKeyFile is the name of the local ed25519 host key inside the state
+// directory; hostKeyFileECDSA that of the ECDSA P-256 one.
 const (
-	HostKeyFile      = "hostkey"
-	HostKeyFileECDSA = "hostkey-ecdsa"
+	hostKeyFile      = "hostkey"
+	hostKeyFileECDSA = "hostkey-ecdsa"
 )
 
 // KnownHostsFile is a known_hosts file in the state directory that accepts
@@ -46,15 +46,15 @@ type Keys struct {
 	Ed25519 ssh.Signer
 }
 
-// PublicKeys lists the public halves, ECDSA first.
-func (k Keys) PublicKeys() []ssh.PublicKey {
+// publicKeys lists the public halves, ECDSA first.
+func (k Keys) publicKeys() []ssh.PublicKey {
 	return []ssh.PublicKey{k.ECDSA.PublicKey(), k.Ed25519.PublicKey()}
 }
 
 // HostKeyCallback accepts a master presenting either local key.
 func (k Keys) HostKeyCallback() ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
-		for _, pub := range k.PublicKeys() {
+		for _, pub := range k.publicKeys() {
 			if bytes.Equal(pub.Marshal(), key.Marshal()) {
 				return nil
 			}
@@ -63,11 +63,11 @@ func (k Keys) HostKeyCallback() ssh.HostKeyCallback {
 	}
 }
 
-// KnownHostsLines are the known_hosts lines that make ssh accept the local
+// knownHostsLines are the known_hosts lines that make ssh accept the local
 // keys as those of host, one per key, each ending in a newline.
-func (k Keys) KnownHostsLines(host string) string {
+func (k Keys) knownHostsLines(host string) string {
 	var b strings.Builder
-	for _, pub := range k.PublicKeys() {
+	for _, pub := range k.publicKeys() {
 		b.WriteString(host + " " + string(bytes.TrimSpace(ssh.MarshalAuthorizedKey(pub))) + "\n")
 	}
 	return b.String()
@@ -83,10 +83,10 @@ func HostKeys(dir string) (Keys, error) {
 		return keys, err
 	}
 	var err error
-	if keys.ECDSA, err = hostKey(filepath.Join(dir, HostKeyFileECDSA), newECDSAKey); err != nil {
+	if keys.ECDSA, err = hostKey(filepath.Join(dir, hostKeyFileECDSA), newECDSAKey); err != nil {
 		return keys, err
 	}
-	if keys.Ed25519, err = hostKey(filepath.Join(dir, HostKeyFile), newEd25519Key); err != nil {
+	if keys.Ed25519, err = hostKey(filepath.Join(dir, hostKeyFile), newEd25519Key); err != nil {
 		return keys, err
 	}
 	return keys, writeKnownHosts(dir, keys)
@@ -109,7 +109,7 @@ func KnownHosts(dir, host string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return keys.KnownHostsLines(host), nil
+	return keys.knownHostsLines(host), nil
 }
 
 // forHost rewrites the wildcard lines of KnownHostsFile for host. It
@@ -133,7 +133,7 @@ func forHost(text, host string) (string, bool) {
 // writeKnownHosts writes KnownHostsFile for keys unless it is there.
 func writeKnownHosts(dir string, keys Keys) error {
 	path := filepath.Join(dir, KnownHostsFile)
-	want := keys.KnownHostsLines("*")
+	want := keys.knownHostsLines("*")
 	if b, err := os.ReadFile(path); err == nil && string(b) == want {
 		return nil
 	}

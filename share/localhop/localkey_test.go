@@ -27,8 +27,8 @@ func TestHostKeysCreated(t *testing.T) {
 	if got := keys.Ed25519.PublicKey().Type(); got != ssh.KeyAlgoED25519 {
 		t.Errorf("ed25519 key type: got %s; want %s", got, ssh.KeyAlgoED25519)
 	}
-	modes := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, HostKeyFile): 0o600,
-		filepath.Join(dir, HostKeyFileECDSA): 0o600, filepath.Join(dir, KnownHostsFile): 0o600}
+	modes := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, hostKeyFile): 0o600,
+		filepath.Join(dir, hostKeyFileECDSA): 0o600, filepath.Join(dir, KnownHostsFile): 0o600}
 	for path, want := range modes {
 		info, err := os.Stat(path)
 		if err != nil {
@@ -52,7 +52,7 @@ func TestHostKeysCreated(t *testing.T) {
 
 // sameKeys reports how a and b differ, or nil.
 func sameKeys(a, b Keys) error {
-	pa, pb := a.PublicKeys(), b.PublicKeys()
+	pa, pb := a.publicKeys(), b.publicKeys()
 	for i := range pa {
 		if !bytes.Equal(pa[i].Marshal(), pb[i].Marshal()) {
 			return fmt.Errorf("%s keys differ", pa[i].Type())
@@ -85,7 +85,7 @@ func TestHostKeysConcurrent(t *testing.T) {
 }
 
 func TestHostKeysCorrupt(t *testing.T) {
-	for _, name := range []string{HostKeyFile, HostKeyFileECDSA} {
+	for _, name := range []string{hostKeyFile, hostKeyFileECDSA} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, name)
@@ -108,9 +108,9 @@ func TestKnownHostsLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := keys.KnownHostsLines("[sshshare-master]:2222")
+	text := keys.knownHostsLines("[sshshare-master]:2222")
 	rest := []byte(text)
-	for i, want := range keys.PublicKeys() {
+	for i, want := range keys.publicKeys() {
 		var hosts []string
 		var key ssh.PublicKey
 		_, hosts, key, _, rest, err = ssh.ParseKnownHosts(rest)
@@ -139,7 +139,7 @@ func TestHostKeysWriteWildcardKnownHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := keys.KnownHostsLines("*"); string(b) != want {
+	if want := keys.knownHostsLines("*"); string(b) != want {
 		t.Errorf("known_hosts: got %q; want %q", b, want)
 	}
 }
@@ -154,16 +154,16 @@ func TestLocalKnownHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := keys.KnownHostsLines("h1"); first != want {
+	if want := keys.knownHostsLines("h1"); first != want {
 		t.Errorf("first use: got %q; want %q", first, want)
 	}
 	kh := filepath.Join(dir, KnownHostsFile)
 	damaged := map[string]string{
 		"missing":     "",
-		"one line":    keys.KnownHostsLines("*")[:strings.Index(keys.KnownHostsLines("*"), "\n")+1],
-		"no wildcard": keys.KnownHostsLines("other"),
-		"no newline":  strings.TrimSuffix(keys.KnownHostsLines("*"), "\n"),
-		"extra":       keys.KnownHostsLines("*") + "* ssh-rsa AAAA\n",
+		"one line":    keys.knownHostsLines("*")[:strings.Index(keys.knownHostsLines("*"), "\n")+1],
+		"no wildcard": keys.knownHostsLines("other"),
+		"no newline":  strings.TrimSuffix(keys.knownHostsLines("*"), "\n"),
+		"extra":       keys.knownHostsLines("*") + "* ssh-rsa AAAA\n",
 		"garbage":     "* x\n* y z w\n",
 	}
 	for name, content := range damaged {
@@ -178,10 +178,10 @@ func TestLocalKnownHosts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := keys.KnownHostsLines("[h2]:2200"); got != want {
+			if want := keys.knownHostsLines("[h2]:2200"); got != want {
 				t.Errorf("got %q; want %q", got, want)
 			}
-			if b, _ := os.ReadFile(kh); string(b) != keys.KnownHostsLines("*") {
+			if b, _ := os.ReadFile(kh); string(b) != keys.knownHostsLines("*") {
 				t.Errorf("known_hosts not repaired: %q", b)
 			}
 		})
@@ -194,7 +194,7 @@ func TestHostKeyCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	check := keys.HostKeyCallback()
-	for _, pub := range keys.PublicKeys() {
+	for _, pub := range keys.publicKeys() {
 		if err := check("master", nil, pub); err != nil {
 			t.Errorf("%s: %v", pub.Type(), err)
 		}

@@ -16,11 +16,11 @@ import (
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
 
-// HostKeyCheck verifies the upstream's host key against the user's
+// hostKeyCheck verifies the upstream's host key against the user's
 // known_hosts files as ssh would. It never logs in to a host whose key
 // changed: a recycled IP with a new instance behind it must not silently
 // receive the user's session.
-type HostKeyCheck struct {
+type hostKeyCheck struct {
 	Files  []string // UserKnownHostsFile then GlobalKnownHostsFile, existing or not
 	Alias  string   // HostKeyAlias: the name looked up instead of the host
 	Strict string   // StrictHostKeyChecking as ssh -G prints it
@@ -31,8 +31,8 @@ type HostKeyCheck struct {
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
-func newHostKeyCheck(cfg HostConfig) (*HostKeyCheck, error) {
-	c := &HostKeyCheck{
+func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
+	c := &hostKeyCheck{
 		Files:  append(append([]string(nil), cfg.UserKnownHostsFiles...), cfg.GlobalKnownHostsFiles...),
 		Alias:  cfg.HostKeyAlias,
 		Strict: cfg.StrictHostKeyChecking,
@@ -53,21 +53,21 @@ func newHostKeyCheck(cfg HostConfig) (*HostKeyCheck, error) {
 }
 
 // lookupName is the known_hosts name for host:port, honouring HostKeyAlias.
-func (c *HostKeyCheck) lookupName(host string, port int) string {
+func (c *hostKeyCheck) lookupName(host string, port int) string {
 	if c.Alias != "" {
 		host = c.Alias
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
-// Algorithms returns the host key algorithms to offer: those of the known
+// algorithms returns the host key algorithms to offer: those of the known
 // entries for the host (golang/go#29286), or nil for x/crypto's defaults.
-func (c *HostKeyCheck) Algorithms(host string, port int) []string {
+func (c *hostKeyCheck) algorithms(host string, port int) []string {
 	return c.db.HostKeyAlgorithms(c.lookupName(host, port))
 }
 
-// Callback returns the ssh.HostKeyCallback for a connection to host:port.
-func (c *HostKeyCheck) Callback(host string, port int) ssh.HostKeyCallback {
+// callback returns the ssh.HostKeyCallback for a connection to host:port.
+func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
 	check := c.db.HostKeyCallback()
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
@@ -93,7 +93,7 @@ func (a nameAddr) String() string  { return string(a) }
 
 // changedError is ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED", refused
 // whatever StrictHostKeyChecking says.
-func (c *HostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhosts.KeyError) error {
+func (c *hostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhosts.KeyError) error {
 	known := e.Want[0]
 	err := fmt.Errorf("host key for %s has changed (now %s %s; %s:%d has %s): refusing to log in, someone could be eavesdropping or the address was recycled",
 		name, key.Type(), ssh.FingerprintSHA256(key), known.Filename, known.Line, ssh.FingerprintSHA256(known.Key))
@@ -102,7 +102,7 @@ func (c *HostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhos
 }
 
 // unknown applies StrictHostKeyChecking to a key not in known_hosts.
-func (c *HostKeyCheck) unknown(name string, key ssh.PublicKey) error {
+func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 	switch c.Strict {
 	case "accept-new":
 		return c.record(name, key)
@@ -120,7 +120,7 @@ func (c *HostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 
 // ask shows the unknown key's fingerprint as ssh does and records it if the
 // user says yes or types the fingerprint.
-func (c *HostKeyCheck) ask(name string, key ssh.PublicKey) error {
+func (c *hostKeyCheck) ask(name string, key ssh.PublicKey) error {
 	fp := ssh.FingerprintSHA256(key)
 	q := Question{
 		Instruction: fmt.Sprintf("The authenticity of host '%s' can't be established.\n%s key fingerprint is %s.\nThis key is not known by any other names.",
@@ -153,7 +153,7 @@ func keyTypeName(key ssh.PublicKey) string {
 }
 
 // record appends the host's key to the first user known_hosts file.
-func (c *HostKeyCheck) record(name string, key ssh.PublicKey) error {
+func (c *hostKeyCheck) record(name string, key ssh.PublicKey) error {
 	if len(c.Files) == 0 {
 		return fmt.Errorf("record host key for %s: no known hosts file", name)
 	}

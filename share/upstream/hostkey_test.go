@@ -40,8 +40,8 @@ func hostKeyFiles(t *testing.T) (user, global string) {
 	return filepath.Join(dir, "user", "known_hosts"), filepath.Join(dir, "ssh_known_hosts")
 }
 
-// newCheck loads a HostKeyCheck for the given files and policy.
-func newCheck(t *testing.T, user, global, strict, alias string) *HostKeyCheck {
+// newCheck loads a hostKeyCheck for the given files and policy.
+func newCheck(t *testing.T, user, global, strict, alias string) *hostKeyCheck {
 	t.Helper()
 	c, err := newHostKeyCheck(HostConfig{
 		UserKnownHostsFiles:   []string{user},
@@ -57,9 +57,9 @@ func newCheck(t *testing.T, user, global, strict, alias string) *HostKeyCheck {
 
 // verify runs the check's callback for host:port with key, as the SSH
 // handshake would.
-func verify(c *HostKeyCheck, host string, port int, key ssh.PublicKey) error {
+func verify(c *hostKeyCheck, host string, port int, key ssh.PublicKey) error {
 	addr := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: port}
-	return c.Callback(host, port)(net.JoinHostPort(host, "1"), addr, key)
+	return c.callback(host, port)(net.JoinHostPort(host, "1"), addr, key)
 }
 
 // readFile returns path's content, or "" if it does not exist.
@@ -327,7 +327,7 @@ func TestHostKeyAlias(t *testing.T) {
 	if err := verify(c, "10.0.0.5", 22, key); err != nil {
 		t.Errorf("with HostKeyAlias: got %v; want nil", err)
 	}
-	if got, want := c.Algorithms("10.0.0.5", 22), []string{ssh.KeyAlgoED25519}; !reflect.DeepEqual(got, want) {
+	if got, want := c.algorithms("10.0.0.5", 22), []string{ssh.KeyAlgoED25519}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Algorithms with HostKeyAlias: got %v; want %v", got, want)
 	}
 	plain := newCheck(t, user, global, "true", "")
@@ -375,7 +375,7 @@ func TestHostKeyAlgorithms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s:%d", tt.host, tt.port), func(t *testing.T) {
-			got := c.Algorithms(tt.host, tt.port)
+			got := c.algorithms(tt.host, tt.port)
 			if len(got) == 0 && len(tt.want) == 0 {
 				return
 			}
@@ -477,7 +477,7 @@ func TestAcceptNewHashesWhenAsked(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := sshtest.NewKey(t).PublicKey()
-	if err := c.Callback("h.example", 2222)("", nil, key); err != nil {
+	if err := c.callback("h.example", 2222)("", nil, key); err != nil {
 		t.Fatalf("accept-new: %v", err)
 	}
 	b, _ := os.ReadFile(file)
@@ -488,7 +488,7 @@ func TestAcceptNewHashesWhenAsked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := again.Callback("h.example", 2222)("", nil, key); err != nil {
+	if err := again.callback("h.example", 2222)("", nil, key); err != nil {
 		t.Errorf("hashed entry not found again: %v", err)
 	}
 }

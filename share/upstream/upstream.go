@@ -91,8 +91,8 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 	cc := &ssh.ClientConfig{
 		User:              d.Config.User,
 		Auth:              d.authMethods(keys),
-		HostKeyCallback:   check.Callback(d.Config.HostName, d.Config.Port),
-		HostKeyAlgorithms: check.Algorithms(d.Config.HostName, d.Config.Port),
+		HostKeyCallback:   check.callback(d.Config.HostName, d.Config.Port),
+		HostKeyAlgorithms: check.algorithms(d.Config.HostName, d.Config.Port),
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
