@@ -13,47 +13,33 @@ import (
 	"golang.org/x/term"
 )
 
-// Prompt routes: how a question can reach the user.
-const (
-	promptNone    = ""        // no way to ask
-	promptAskpass = "askpass" // run SSH_ASKPASS
-	promptTTY     = "tty"     // the controlling terminal
-)
-
-// promptRoute tells how ssh, run in this environment, would ask its user a
-// question, by the rules of its read_passphrase: askpass when
-// SSH_ASKPASS_REQUIRE=force, else the controlling terminal, else askpass
-// when a display is set (or SSH_ASKPASS_REQUIRE=prefer) and askpass is not
-// "never".
+// promptRoute tells how ssh, run in this process's environment, would
+// ask its user a question (see invoke.PromptEnv).
 func promptRoute() string {
-	askpass := os.Getenv("SSH_ASKPASS") != ""
-	require := os.Getenv("SSH_ASKPASS_REQUIRE")
-	if require == "force" && askpass {
-		return promptAskpass
-	}
-	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err == nil {
 		tty.Close()
-		return promptTTY
 	}
-	display := os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
-	if askpass && require != "never" && (require == "prefer" || display) {
-		return promptAskpass
-	}
-	return promptNone
+	return invoke.PromptEnv{
+		Askpass:        os.Getenv("SSH_ASKPASS") != "",
+		AskpassRequire: os.Getenv("SSH_ASKPASS_REQUIRE"),
+		Display:        os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "",
+		TTY:            err == nil,
+	}.Route()
 }
 
 // canPrompt reports whether the user can be asked anything (see
 // promptRoute).
-func canPrompt() bool { return promptRoute() != promptNone }
+func canPrompt() bool { return promptRoute() != invoke.PromptNone }
 
 // terminalPrompt asks a login question the way ssh does (see
 // promptRoute): through SSH_ASKPASS or on the controlling terminal,
 // input not echoed unless the server asks for echo.
 func terminalPrompt(q upstream.Question) ([]string, error) {
 	switch promptRoute() {
-	case promptAskpass:
+	case invoke.PromptAskpass:
 		return askpassPrompt(q)
-	case promptTTY:
+	case invoke.PromptTTY:
 		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 		if err != nil {
 			return nil, fmt.Errorf("open terminal: %w", err)
