@@ -2,30 +2,16 @@
 
 package sysio
 
-import (
-	"fmt"
-	"net"
-	"os"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
+// peerCredOption names the socket option sockoptPeerUID reads, for errors.
+const peerCredOption = "LOCAL_PEERCRED"
 
-// peerUID returns the uid of the process at the other end of a Unix socket
-// (getpeereid's LOCAL_PEERCRED).
-func peerUID(conn net.Conn) (int, error) {
-	uid := -1
-	err := controlFD(conn, func(fd uintptr) error {
-		cred, err := unix.GetsockoptXucred(int(fd), unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
-		if err == nil {
-			uid = int(cred.Uid)
-		}
-		return err
-	})
+// sockoptPeerUID reads the peer's uid from LOCAL_PEERCRED (getpeereid).
+func sockoptPeerUID(fd int) (int, error) {
+	cred, err := unix.GetsockoptXucred(fd, unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
 	if err != nil {
-		return -1, fmt.Errorf("LOCAL_PEERCRED: %w", err)
+		return -1, err
 	}
-	return uid, nil
+	return int(cred.Uid), nil
 }
-
-// selfUID is the uid the master runs as.
-func selfUID() int { return os.Getuid() }
