@@ -175,6 +175,14 @@ func (m *Master) logIn(ctx context.Context) {
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
 	m.health.heard()
 	m.login.Finish(nil)
+	select {
+	case <-m.done:
+		// Stopped during the login: closePool may have run before the
+		// pool existed.
+		m.pool.Close()
+		return
+	default:
+	}
 	go m.watchUpstream()
 	go m.keepalive()
 	go m.pool.Refill()
