@@ -268,7 +268,13 @@ func (c *fakeConn) forwardCount() int {
 // openForwarded opens a forwarded-tcpip channel for a remote forward, as
 // sshd does when someone connects to its listener.
 func (c *fakeConn) openForwarded(addr string, port uint32) (ssh.Channel, error) {
-	ch, reqs, err := c.sc.OpenChannel("forwarded-tcpip", ssh.Marshal(forwardedTCPIPMsg{addr, port, "127.0.0.1", 50000}))
+	return c.open("forwarded-tcpip", ssh.Marshal(forwardedTCPIPMsg{addr, port, "127.0.0.1", 50000}))
+}
+
+// open opens a channel to the master, as sshd does for remote forwards,
+// agent and X11 forwarding.
+func (c *fakeConn) open(chanType string, extra []byte) (ssh.Channel, error) {
+	ch, reqs, err := c.sc.OpenChannel(chanType, extra)
 	if err != nil {
 		return nil, err
 	}
