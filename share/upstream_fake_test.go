@@ -64,7 +64,7 @@ type fakeConn struct {
 	done chan struct{} // closed when the connection has ended
 
 	// stallKeepalives leaves keepalives unanswered, as a dead network
-	// would; unstall answers them.
+	// would.
 	stallKeepalives atomic.Bool
 	// holdRequests leaves every session's requests unanswered and reports
 	// their types on srv.held.
@@ -72,7 +72,6 @@ type fakeConn struct {
 	sessions     atomic.Int32 // session channels accepted
 
 	mu       sync.Mutex
-	stalled  []*ssh.Request
 	forwards map[forwardKey]bool
 	requests []string // global request types received, in order
 	idle     []ssh.Channel
@@ -200,17 +199,6 @@ func (c *fakeConn) ended() bool {
 	}
 }
 
-// unstall answers the keepalives left unanswered and answers later ones.
-func (c *fakeConn) unstall() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stallKeepalives.Store(false)
-	for _, r := range c.stalled {
-		r.Reply(false, nil)
-	}
-	c.stalled = nil
-}
-
 // globalRequests answers the master's global requests.
 func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 	for req := range reqs {
@@ -219,13 +207,7 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 		c.mu.Unlock()
 		switch req.Type {
 		case "keepalive@openssh.com":
-			c.mu.Lock()
-			stall := c.stallKeepalives.Load()
-			if stall {
-				c.stalled = append(c.stalled, req)
-			}
-			c.mu.Unlock()
-			if !stall {
+			if !c.stallKeepalives.Load() {
 				req.Reply(false, nil) // what sshd answers
 			}
 		case "tcpip-forward", "cancel-tcpip-forward":
