@@ -36,6 +36,11 @@ type Bridge struct {
 
 	gate     chan struct{}
 	gateOnce sync.Once
+	// downRelay and upRelay are held while a request from that side is
+	// relayed and answered: a side is not closed under its own pending
+	// request, or its peer would see the close before the answer (an exec
+	// whose program exits at once fails with EOF in x/crypto's client).
+	downRelay, upRelay sync.Mutex
 }
 
 // Run bridges until both channels are closed.
@@ -46,14 +51,15 @@ func (b *Bridge) Run() {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); b.half(b.Up, b.Down, b.In, nil, nil) }()
-	go func() { defer wg.Done(); b.half(b.Down, b.Up, b.Out, b.gate, b.OnRequest) }()
+	go func() { defer wg.Done(); b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil) }()
+	go func() { defer wg.Done(); b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest) }()
 	wg.Wait()
 }
 
 // half moves everything from src to dst, then closes dst once src has
-// finished both its data and its requests.
-func (b *Bridge) half(src, dst end, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
+// finished both its data and its requests, and dst's own request being
+// relayed, if any, has been answered.
+func (b *Bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
 	done := make(chan struct{})
 	go func() {
 		if gate != nil {
@@ -62,22 +68,29 @@ func (b *Bridge) half(src, dst end, count *atomic.Int64, gate <-chan struct{}, o
 		copyData(dst.ch, src.ch, count)
 		close(done)
 	}()
-	b.forwardRequests(dst.ch, src.reqs, observe)
+	b.forwardRequests(dst.ch, src.reqs, srcRelay, observe)
 	b.openGate() // no more requests: a start request can no longer come
 	<-done
+	// src has closed, so a request of dst's relayed to it is answered
+	// (with EOF, at worst) without waiting on anyone.
+	dstRelay.Lock()
 	dst.ch.Close()
+	dstRelay.Unlock()
 }
 
-// forwardRequests relays src's channel requests to dst in order.
-func (b *Bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, observe func(*ssh.Request)) {
+// forwardRequests relays src's channel requests to dst in order, holding
+// relay while each is relayed and answered.
+func (b *Bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
 	for req := range reqs {
 		if observe != nil {
 			observe(req)
 		}
+		relay.Lock()
 		ok, err := dst.SendRequest(req.Type, req.WantReply, req.Payload)
 		if req.WantReply {
 			req.Reply(ok && err == nil, nil)
 		}
+		relay.Unlock()
 		if startsSession(req.Type) {
 			b.openGate()
 		}

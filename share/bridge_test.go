@@ -347,3 +347,28 @@ func TestStartsSession(t *testing.T) {
 		})
 	}
 }
+
+// TestBridgeAnswersBeforeClose: a server that answers exec and closes the
+// channel at once (a program that exits at once) must not have the
+// client's channel closed under its exec: the answer comes first.
+func TestBridgeAnswersBeforeClose(t *testing.T) {
+	for i := range 20 {
+		upstream := func(ch ssh.Channel, reqs <-chan *ssh.Request) {
+			for req := range reqs {
+				req.Reply(req.Type == "exec", nil)
+				if req.Type == "exec" {
+					ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{0}))
+					ch.Close()
+				}
+			}
+		}
+		s := startBridge(t, &Bridge{}, upstream)
+		go ssh.DiscardRequests(s.reqs)
+		ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"true"}))
+		if !ok || err != nil {
+			t.Fatalf("exec %d: got %v, %v; want true, nil", i, ok, err)
+		}
+		s.ch.Close()
+		sshtest.RecvWithin(t, s.done, 5*time.Second, "the bridge to end")
+	}
+}

@@ -102,8 +102,8 @@ func (m *Master) openRetried(chanType string, extra []byte) (ssh.Channel, <-chan
 func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	m.healer.mu.Lock()
 	defer m.healer.mu.Unlock()
-	if m.isClosing() {
-		return
+	if m.isClosing() || m.health.failed.Load() {
+		return // ending already: a failed heal is not tried again
 	}
 	if m.pool.Primary().Conn != dead {
 		if pingConn(dead, m.health.probeWait()) != nil {

@@ -30,19 +30,34 @@ const DefaultPersist = 120 * time.Second
 // the local clients that were waiting for it.
 const loginFailGrace = time.Second
 
+// ConfigLoader reads the user's ssh config for a target.
+// upstream.ConfigLoader (`ssh -G`) is the one sshshare uses; tests give a
+// master a fixed config instead.
+type ConfigLoader interface {
+	Load(ctx context.Context, t upstream.Target) (upstream.HostConfig, error)
+}
+
+var _ ConfigLoader = upstream.ConfigLoader{}
+
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
 	Target   upstream.Target
-	Via      string                // the --via chain this master's upstream goes through, if any
-	Build    string                // this sshshare's version, for status
-	Mode     string                // control.OpShare or control.OpTunnel: what it was started for, for status
-	Socket   string                // the socket path it publishes
-	Persist  time.Duration         // idle window; 0 means DefaultPersist
-	Loader   upstream.ConfigLoader // reads the user's ssh config for Target
-	StateDir string                // holds the local host key
+	Via      string        // the --via chain this master's upstream goes through, if any
+	Build    string        // this sshshare's version, for status
+	Mode     string        // control.OpShare or control.OpTunnel: what it was started for, for status
+	Socket   string        // the socket path it publishes
+	Persist  time.Duration // idle window; 0 means DefaultPersist
+	Loader   ConfigLoader  // reads the user's ssh config for Target
+	StateDir string        // holds the local host key
 	Log      *slog.Logger
 	// DialVia connects the upstream through another master (--via chains).
+	// Such a master does not heal: its upstream ends with the master it
+	// goes through.
 	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
+	// Dial, if set, replaces the TCP connection to the upstream's
+	// HostName and Port, for every login including a heal's: tests run a
+	// master against an in-process server with it. nil means TCP.
+	Dial func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
 // Master holds one logged-in upstream and serves local clients on a Unix
@@ -122,7 +137,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
-		Heard: m.health.heard, DialVia: cfg.DialVia}
+		Heard: m.health.heard, DialVia: cfg.DialVia, DialTCP: cfg.Dial}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -175,6 +190,14 @@ func (m *Master) logIn(ctx context.Context) {
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
 	m.health.heard()
 	m.login.Finish(nil)
+	select {
+	case <-m.ctx.Done():
+		// Stopped as the login finished: closePool may have run before
+		// the pool existed.
+		m.pool.Close()
+		return
+	default:
+	}
 	go m.watchUpstream()
 	go m.keepalive()
 	go m.pool.Refill()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sshshare/sshshare/share/upstream"
@@ -61,6 +62,8 @@ type Pool struct {
 	open  func(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error)
 	serve func(*upConn) // routes the server-opened channels of a connection
 	log   *slog.Logger
+	// waiting counts the session opens looking for a slot now.
+	waiting atomic.Int32
 
 	mu         sync.Mutex
 	conns      []*upConn
@@ -111,6 +114,8 @@ func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-ch
 func (p *Pool) OpenSessionConn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
+	p.waiting.Add(1)
+	defer p.waiting.Add(-1)
 	for range maxRefusals {
 		uc, err := p.reserve(ctx)
 		if err != nil {

@@ -25,7 +25,7 @@ func Dial(socket string, hello Hello) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	reply, err := exchange(conn, hello)
+	reply, err := Exchange(conn, hello)
 	if v, skewed := skewOf(reply); err == nil && skewed {
 		conn.Close()
 		return nil, &SkewError{Socket: socket, Master: v}
@@ -61,9 +61,9 @@ func (e *RefusedError) Error() string { return e.Reason }
 // Hint is the fix the master suggested, if any.
 func (e *RefusedError) Hint() string { return e.Fix }
 
-// exchange sends a hello and reads the reply, bounded by HelloTimeout; a
+// Exchange sends a hello and reads the reply, bounded by HelloTimeout; a
 // share or tunnel hello may wait for the master's login, up to LoginWait.
-func exchange(conn net.Conn, hello Hello) (Reply, error) {
+func Exchange(conn net.Conn, hello Hello) (Reply, error) {
 	var reply Reply
 	conn.SetDeadline(time.Now().Add(HelloTimeout))
 	defer conn.SetDeadline(time.Time{})

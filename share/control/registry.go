@@ -132,7 +132,7 @@ func query(stateDir, socket string, hello Hello) (Reply, error) {
 		return Reply{}, fmt.Errorf("dial master %s: %w", socket, err)
 	}
 	defer conn.Close()
-	reply, err := exchange(conn, hello)
+	reply, err := Exchange(conn, hello)
 	if err != nil {
 		return reply, fmt.Errorf("master %s: %w", socket, err)
 	}

@@ -26,8 +26,8 @@ type Side struct {
 	Reqs  <-chan *ssh.Request
 }
 
-// hostSigner returns the host key of every in-process test server.
-var hostSigner = sync.OnceValue(func() ssh.Signer {
+// HostSigner returns the host key of every in-process test server.
+var HostSigner = sync.OnceValue(func() ssh.Signer {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		panic(err)
@@ -90,7 +90,7 @@ func SSHPair(t *testing.T) (client, server Side) {
 	t.Helper()
 	cc, sc := TCPPair(t)
 	scfg := &ssh.ServerConfig{NoClientAuth: true}
-	scfg.AddHostKey(hostSigner())
+	scfg.AddHostKey(HostSigner())
 	type result struct {
 		side Side
 		err  error
@@ -104,7 +104,7 @@ func SSHPair(t *testing.T) (client, server Side) {
 		}
 		srv <- result{side: Side{conn, chans, reqs}}
 	}()
-	ccfg := &ssh.ClientConfig{User: "test", HostKeyCallback: ssh.FixedHostKey(hostSigner().PublicKey())}
+	ccfg := &ssh.ClientConfig{User: "test", HostKeyCallback: ssh.FixedHostKey(HostSigner().PublicKey())}
 	conn, chans, reqs, err := ssh.NewClientConn(cc, "test", ccfg)
 	if err != nil {
 		t.Fatalf("client handshake: %v", err)

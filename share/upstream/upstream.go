@@ -35,6 +35,9 @@ type Dialer struct {
 	// DialVia, if set, opens the connection to host:port instead of TCP:
 	// through another master, for --via chains.
 	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
+	// DialTCP, if set, opens the connection to host:port instead of a TCP
+	// connect, when DialVia is not set: tests serve the login in-process.
+	DialTCP func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
 // heardConn calls heard on every successful read: the master's cheapest
@@ -126,24 +129,29 @@ func (d *Dialer) ConnectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// dialConn opens the connection, through DialVia or TCP, bounded by
-// ConnectTimeout.
+// dialConn opens the connection, through DialVia, DialTCP or TCP,
+// bounded by ConnectTimeout.
 func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
 	defer cancel()
-	if d.DialVia != nil {
-		conn, err := d.DialVia(ctx, d.Config.HostName, d.Config.Port)
-		if err != nil {
-			return nil, fmt.Errorf("connect to %s: %w", addr, err)
-		}
-		return conn, nil
+	dial := d.DialVia
+	if dial == nil {
+		dial = d.DialTCP
 	}
-	var nd net.Dialer
-	conn, err := nd.DialContext(ctx, "tcp", addr)
+	if dial == nil {
+		dial = dialTCP
+	}
+	conn, err := dial(ctx, d.Config.HostName, d.Config.Port)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	return conn, nil
+}
+
+// dialTCP connects to host:port over TCP.
+func dialTCP(ctx context.Context, host string, port int) (net.Conn, error) {
+	var nd net.Dialer
+	return nd.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
 // handshake runs the SSH handshake and login over conn, bounded by ctx and

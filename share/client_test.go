@@ -1,0 +1,212 @@
+package share
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// TestClientKeepaliveAnsweredLocally: a client's keepalive is answered by
+// the master itself, as sshd answers it, even when the upstream is slow
+// to answer its own.
+func TestClientKeepaliveAnsweredLocally(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	srv.conn(t, 0).stallKeepalives.Store(true)
+	type answer struct {
+		ok  bool
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		ok, _, err := c.SendRequest("keepalive@openssh.com", true, nil)
+		got <- answer{ok, err}
+	}()
+	if a := sshtest.RecvWithin(t, got, 2*time.Second, "the keepalive's answer"); a.ok || a.err != nil {
+		t.Errorf("keepalive: got %v, %v; want false, nil (sshd's answer)", a.ok, a.err)
+	}
+}
+
+// TestClientNoMoreSessions: after no-more-sessions@openssh.com (ssh -N
+// and friends send it), a session is refused; other channels are not.
+func TestClientNoMoreSessions(t *testing.T) {
+	f := startMaster(t, newFakeUpstream(t))
+	c := f.share(t)
+	if ok, _, err := c.SendRequest("no-more-sessions@openssh.com", true, nil); !ok || err != nil {
+		t.Fatalf("no-more-sessions: got %v, %v; want true, nil", ok, err)
+	}
+	_, err := c.NewSession()
+	var oe *ssh.OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != ssh.Prohibited || oe.Message != "no more sessions" {
+		t.Errorf("session after no-more-sessions: got %v; want prohibited, no more sessions", err)
+	}
+	echoDirect(t, c, "db:5432")
+}
+
+// TestClientChannelsRelayed: channels other than sessions go upstream on
+// the primary; a refusal comes back with the server's reason and message.
+func TestClientChannelsRelayed(t *testing.T) {
+	f := startMaster(t, newFakeUpstream(t))
+	c := f.share(t)
+	echoDirect(t, c, "db:5432")
+
+	tests := []struct {
+		name    string
+		open    func() error
+		reason  ssh.RejectionReason
+		message string
+	}{
+		{"closed port", func() error { _, err := c.Dial("tcp", "db:1"); return err },
+			ssh.ConnectionFailed, "Connection refused"},
+		{"unknown type", func() error { _, _, err := c.OpenChannel("x-test@sshshare", nil); return err },
+			ssh.UnknownChannelType, "unknown channel type x-test@sshshare"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.open()
+			var oe *ssh.OpenChannelError
+			if !errors.As(err, &oe) || oe.Reason != tt.reason || oe.Message != tt.message {
+				t.Errorf("got %v; want %v, %q", err, tt.reason, tt.message)
+			}
+		})
+	}
+}
+
+// TestClientGlobalRequestRelayed: a global request the master does not
+// know goes upstream, and the server's answer and payload come back.
+func TestClientGlobalRequestRelayed(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	ok, payload, err := c.SendRequest("test-echo@sshshare", true, []byte("payload"))
+	if !ok || err != nil || string(payload) != "payload" {
+		t.Errorf("relayed request: got %v, %q, %v; want true, \"payload\", nil", ok, payload, err)
+	}
+	if ok, _, err := c.SendRequest("unknown@sshshare", true, nil); ok || err != nil {
+		t.Errorf("request the server refuses: got %v, %v; want false, nil", ok, err)
+	}
+}
+
+// TestClientForwardsEndWithIt: a remote forward the client cancels, or
+// holds when it leaves, is cancelled upstream and leaves status.
+func TestClientForwardsEndWithIt(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	up := srv.conn(t, 0)
+	c := f.share(t)
+	cancelled, err := c.Listen("tcp", "127.0.0.1:7000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := c.Listen("tcp", "127.0.0.1:7001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go echoAccepted(kept)
+	if got := f.m.Status().Forwards; got != 2 {
+		t.Fatalf("status forwards: got %d; want 2", got)
+	}
+	roundTrip(t, up, "127.0.0.1", 7001)
+
+	cancelled.Close()
+	sshtest.WaitFor(t, "the cancelled forward to go", func() bool {
+		return f.m.Status().Forwards == 1 && up.forwardCount() == 1
+	})
+	c.Close()
+	sshtest.WaitFor(t, "the leaving client's forward to go", func() bool {
+		return f.m.Status().Forwards == 0 && up.forwardCount() == 0
+	})
+	_, err = up.openForwarded("127.0.0.1", 7001)
+	var oe *ssh.OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != ssh.Prohibited {
+		t.Errorf("forwarded-tcpip after the client left: got %v; want prohibited", err)
+	}
+}
+
+// TestClientAgentForwarding: an agent channel the server opens goes to
+// the client that asked for agent forwarding, and to nobody once it left.
+func TestClientAgentForwarding(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	up := srv.conn(t, 0)
+	c := f.share(t)
+	agentChans := c.HandleChannelOpen("auth-agent@openssh.com")
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	agent.RequestAgentForwarding(s) // the fake refuses; the master notes who asked
+	if out, err := s.Output("hi"); err != nil || string(out) != "hi\n" {
+		t.Fatalf("session: got %q, %v", out, err)
+	}
+
+	opened := make(chan error, 1)
+	go func() {
+		ch, err := up.open("auth-agent@openssh.com", nil)
+		if err == nil {
+			ch.Close()
+		}
+		opened <- err
+	}()
+	nch := sshtest.RecvWithin(t, agentChans, 5*time.Second, "the agent channel at the client")
+	ch, reqs, err := nch.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ssh.DiscardRequests(reqs)
+	ch.Close()
+	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "the agent channel open"); err != nil {
+		t.Errorf("agent channel: got %v; want it accepted by the client", err)
+	}
+
+	c.Close()
+	sshtest.WaitFor(t, "the client to leave", func() bool { return f.m.Status().Clients == 0 })
+	_, err = up.open("auth-agent@openssh.com", nil)
+	if err == nil || !strings.Contains(err.Error(), "no live client for auth-agent@openssh.com forwarding") {
+		t.Errorf("agent channel after the client left: got %v; want no live client", err)
+	}
+}
+
+// TestClientLeavingStopsSlotWait: a session open waiting for a free
+// MaxSessions slot stops waiting when its client leaves, instead of for
+// the pool's whole session wait, and takes no slot later.
+func TestClientLeavingStopsSlotWait(t *testing.T) {
+	srv := newFakeUpstream(t)
+	srv.maxSessions.Store(1)
+	f := startMaster(t, srv)
+	a := f.share(t)
+	held, err := a.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	stdin, _ := held.StdinPipe()
+	if err := held.Start("cat"); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	srv.failDials.Store(true) // no second login: the open must wait
+
+	b := f.share(t)
+	opened := make(chan error, 1)
+	go func() {
+		s, err := b.NewSession()
+		if err == nil {
+			s.Close()
+		}
+		opened <- err
+	}()
+	sshtest.WaitFor(t, "client b's open to wait for a slot", func() bool { return f.m.pool.waiting.Load() == 1 })
+	b.Close()
+	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "client b's open to end"); err == nil {
+		t.Error("client b's session: opened after it left")
+	}
+	sshtest.WaitFor(t, "the master to stop waiting for client b", func() bool { return f.m.pool.waiting.Load() == 0 })
+}
