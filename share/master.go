@@ -49,6 +49,7 @@ type MasterConfig struct {
 	Persist  time.Duration // idle window; 0 means DefaultPersist
 	Loader   ConfigLoader  // reads the user's ssh config for Target
 	StateDir string        // holds the local host key
+	AuthSock string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
 	Log      *slog.Logger
 	// DialVia connects the upstream through another master (--via chains).
 	// Such a master does not heal: its upstream ends with the master it
@@ -136,7 +137,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	}
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
-	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login,
+	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
 		Heard: m.health.heard, DialVia: cfg.DialVia, DialTCP: cfg.Dial}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err

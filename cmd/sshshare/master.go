@@ -75,7 +75,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	cfg := share.MasterConfig{
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist, Build: buildVersion(),
 		Loader:   upstream.ConfigLoader{ConfigFile: c.ConfigFile},
-		StateDir: dir, Log: log,
+		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
 	}
 	if c.Via != "" {
 		if cfg.DialVia, err = c.dialVia(log); err != nil {

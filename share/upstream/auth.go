@@ -22,8 +22,11 @@ type keyring struct {
 	cfg    HostConfig
 	target Target
 	log    *slog.Logger
-	agent  agent.ExtendedAgent
-	conn   net.Conn
+	// authSock is the environment's SSH_AUTH_SOCK, the agent when
+	// IdentityAgent is unset or names that variable.
+	authSock string
+	agent    agent.ExtendedAgent
+	conn     net.Conn
 	// prompter asks for passphrases of encrypted identity files; nil
 	// skips them.
 	prompter Prompter
@@ -191,7 +194,7 @@ func (k *keyring) agentSigners() []ssh.Signer {
 	case "none":
 		return nil
 	case "", "SSH_AUTH_SOCK":
-		sock = os.Getenv("SSH_AUTH_SOCK")
+		sock = k.authSock
 	}
 	if sock == "" {
 		return nil

@@ -30,6 +30,9 @@ type Dialer struct {
 	// Prompter asks the user for passwords, answers, passphrases and host
 	// key decisions; nil means the login must not ask anything.
 	Prompter Prompter
+	// AuthSock is SSH_AUTH_SOCK of the environment ssh ran in: the agent
+	// when the config's IdentityAgent does not name another.
+	AuthSock string
 	// Heard, if set, is called whenever bytes arrive from the upstream.
 	Heard func()
 	// DialVia, if set, opens the connection to host:port instead of TCP:
@@ -89,7 +92,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		return nil, err
 	}
 	check.Prompter = d.promptIfInteractive()
-	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, prompter: d.promptIfInteractive()}
+	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive()}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
 		User:              d.Config.User,
