@@ -40,13 +40,15 @@ func TestShareMaxSessions(t *testing.T) {
 	start := time.Now()
 	procs := e.startSSHs(t, n, "sleep 2")
 	failed := shareWaitAll(t, procs)
+	m := e.master(t)
 	t.Logf("%d concurrent sleep 2 in %v; %d logins, master upstreams %d",
-		n, time.Since(start).Round(time.Millisecond), e.sshd.Logins(), e.master(t).Upstreams)
+		n, time.Since(start).Round(time.Millisecond), e.sshd.Logins(), m.Upstreams)
 	if failed > 0 {
 		t.Errorf("%d of %d concurrent sessions failed with MaxSessions 10; want 0", failed, n)
 	}
 	if got := e.sshd.Logins(); got > 2 {
-		t.Errorf("sshd logins = %d; want at most 2 (the master and one pooled connection)", got)
+		t.Errorf("sshd logins = %d; want at most 2 (the master and one pooled connection)\nmaster log:\n%s",
+			got, shareMasterLog(m))
 	}
 }
 
