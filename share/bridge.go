@@ -14,7 +14,7 @@ type end struct {
 	reqs <-chan *ssh.Request
 }
 
-// Bridge joins a downstream channel (from a local ssh) to an upstream one
+// bridge joins a downstream channel (from a local ssh) to an upstream one
 // (to sshd) so that each behaves as if it were directly connected to the
 // other: data, extended data (stderr) and EOF both ways, channel requests
 // both ways with want-reply answered from the other side.
@@ -22,7 +22,7 @@ type end struct {
 // Close discipline (golang/go#29733): a side is closed only after the other
 // side's data reached EOF and its request stream ended (the peer sent
 // CLOSE), so exit-status and the last bytes always arrive.
-type Bridge struct {
+type bridge struct {
 	Down, Up end
 	// OnRequest, if set, sees every downstream request before it is
 	// forwarded (agent and X11 routing need to know who asked).
@@ -44,7 +44,7 @@ type Bridge struct {
 }
 
 // Run bridges until both channels are closed.
-func (b *Bridge) Run() {
+func (b *bridge) Run() {
 	b.gate = make(chan struct{})
 	if !b.GateStdin {
 		b.openGate()
@@ -59,7 +59,7 @@ func (b *Bridge) Run() {
 // half moves everything from src to dst, then closes dst once src has
 // finished both its data and its requests, and dst's own request being
 // relayed, if any, has been answered.
-func (b *Bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
+func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
 	done := make(chan struct{})
 	go func() {
 		if gate != nil {
@@ -80,7 +80,7 @@ func (b *Bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomi
 
 // forwardRequests relays src's channel requests to dst in order, holding
 // relay while each is relayed and answered.
-func (b *Bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
+func (b *bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
 	for req := range reqs {
 		if observe != nil {
 			observe(req)
@@ -98,7 +98,7 @@ func (b *Bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, rela
 }
 
 // openGate lets downstream data flow upstream.
-func (b *Bridge) openGate() {
+func (b *bridge) openGate() {
 	b.gateOnce.Do(func() { close(b.gate) })
 }
 

@@ -15,16 +15,16 @@ import (
 // bridged is a session channel of a local client bridged to an upstream
 // server's channel, as the master does:
 //
-//	client ══SSH══▶ (down) Bridge (up) ══SSH══▶ server
+//	client ══SSH══▶ (down) bridge (up) ══SSH══▶ server
 type bridged struct {
 	ch   ssh.Channel         // the local client's channel
 	reqs <-chan *ssh.Request // requests the local client receives
-	done <-chan struct{}     // closed when Bridge.Run has returned
+	done <-chan struct{}     // closed when bridge.Run has returned
 }
 
 // startBridge opens a session from a local client through b to an upstream
 // server whose channel is handled by upstream.
-func startBridge(t *testing.T, b *Bridge, upstream func(ssh.Channel, <-chan *ssh.Request)) bridged {
+func startBridge(t *testing.T, b *bridge, upstream func(ssh.Channel, <-chan *ssh.Request)) bridged {
 	t.Helper()
 	local, masterSide := sshtest.SSHPair(t)
 	masterUp, sshd := sshtest.SSHPair(t)
@@ -132,7 +132,7 @@ func TestBridgeSession(t *testing.T) {
 		ch.Close()
 	}
 	var in, out atomic.Int64
-	b := &Bridge{In: &in, Out: &out}
+	b := &bridge{In: &in, Out: &out}
 	s := startBridge(t, b, upstream)
 
 	// Requests the client receives, answered as OpenSSH's client would.
@@ -185,7 +185,7 @@ func TestBridgeSession(t *testing.T) {
 	if len(status) != 1 || status[0] != 3 {
 		t.Errorf("exit-status before close: got %v; want [3]", status)
 	}
-	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
 
 	log.mu.Lock()
 	defer log.mu.Unlock()
@@ -224,7 +224,7 @@ func TestBridgeCloseWithoutEOF(t *testing.T) {
 		ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{0}))
 		ch.Close()
 	}
-	s := startBridge(t, &Bridge{}, upstream)
+	s := startBridge(t, &bridge{}, upstream)
 	// A slow reader: the bridge still holds undelivered bytes when the
 	// upstream's CLOSE arrives.
 	stdout := make(chan []byte, 1)
@@ -242,7 +242,7 @@ func TestBridgeCloseWithoutEOF(t *testing.T) {
 	if got := sshtest.RecvWithin(t, stdout, 10*time.Second, "stdout"); len(got) != len(payload) {
 		t.Errorf("stdout: got %d bytes; want %d", len(got), len(payload))
 	}
-	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
 }
 
 // TestBridgeClientCloses: a client that closes its channel ends the bridge
@@ -253,11 +253,11 @@ func TestBridgeClientCloses(t *testing.T) {
 		ssh.DiscardRequests(reqs) // returns when the channel closes
 		close(upClosed)
 	}
-	s := startBridge(t, &Bridge{}, upstream)
+	s := startBridge(t, &bridge{}, upstream)
 	go ssh.DiscardRequests(s.reqs)
 	s.ch.Close()
 	sshtest.RecvWithin(t, upClosed, 10*time.Second, "the upstream channel to close")
-	sshtest.RecvWithin(t, s.done, 10*time.Second, "Bridge.Run to return")
+	sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
 }
 
 // TestBridgeGateStdin: with GateStdin, data the client sends before
@@ -297,7 +297,7 @@ func TestBridgeGateStdin(t *testing.T) {
 			}
 			var observed []string
 			var mu sync.Mutex
-			b := &Bridge{GateStdin: tt.gate, OnRequest: func(r *ssh.Request) {
+			b := &bridge{GateStdin: tt.gate, OnRequest: func(r *ssh.Request) {
 				mu.Lock()
 				defer mu.Unlock()
 				observed = append(observed, r.Type)
@@ -362,7 +362,7 @@ func TestBridgeAnswersBeforeClose(t *testing.T) {
 				}
 			}
 		}
-		s := startBridge(t, &Bridge{}, upstream)
+		s := startBridge(t, &bridge{}, upstream)
 		go ssh.DiscardRequests(s.reqs)
 		ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"true"}))
 		if !ok || err != nil {

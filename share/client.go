@@ -42,7 +42,7 @@ func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerCon
 // routes, so nothing it set up outlives it.
 func (c *client) leave() {
 	c.gone.Store(true)
-	up := c.m.pool.Primary()
+	up := c.m.pool.primary()
 	for _, k := range c.m.routes.ownedBy(c) {
 		if k.port == 0 {
 			up.Conn.SendRequest("cancel-streamlocal-forward@openssh.com", true, ssh.Marshal(streamlocalForwardMsg{k.addr}))
@@ -69,7 +69,7 @@ func (c *client) globalRequests(reqs <-chan *ssh.Request) {
 		case "streamlocal-forward@openssh.com", "cancel-streamlocal-forward@openssh.com":
 			c.streamlocalForward(req)
 		default:
-			ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, req.WantReply, req.Payload)
+			ok, payload, err := c.m.pool.primary().Conn.SendRequest(req.Type, req.WantReply, req.Payload)
 			req.Reply(ok && err == nil, payload)
 		}
 	}
@@ -82,7 +82,7 @@ func (c *client) tcpipForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
-	ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, true, req.Payload)
+	ok, payload, err := c.m.pool.primary().Conn.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
 	if ok && req.Type == "tcpip-forward" {
 		key := forwardKey{m.Addr, m.Port}
@@ -91,7 +91,7 @@ func (c *client) tcpipForward(req *ssh.Request) {
 			key.port = bound.Port
 		}
 		if !c.m.routes.add(key, c) {
-			c.m.pool.Primary().Conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{key.addr, key.port}))
+			c.m.pool.primary().Conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{key.addr, key.port}))
 		}
 	}
 	if ok && req.Type == "cancel-tcpip-forward" {
@@ -107,12 +107,12 @@ func (c *client) streamlocalForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
-	ok, payload, err := c.m.pool.Primary().Conn.SendRequest(req.Type, true, req.Payload)
+	ok, payload, err := c.m.pool.primary().Conn.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
 	switch {
 	case ok && req.Type == "streamlocal-forward@openssh.com":
 		if !c.m.routes.add(forwardKey{addr: m.Path}, c) {
-			c.m.pool.Primary().Conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{m.Path}))
+			c.m.pool.primary().Conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{m.Path}))
 		}
 	case ok:
 		c.m.routes.remove(forwardKey{addr: m.Path})
@@ -174,7 +174,7 @@ func (c *client) bridgeFromSpare(nch ssh.NewChannel, s upSession) {
 func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool) {
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &Bridge{
+	b := &bridge{
 		Down: end{down, downReqs}, Up: end{up, upReqs},
 		GateStdin: gate, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
 		OnRequest: c.observe,
@@ -186,7 +186,7 @@ func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.C
 // (MaxSessions), everything else on the primary connection.
 func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), error) {
 	if nch.ChannelType() == "session" {
-		return c.m.pool.OpenSession(c.ctx, nch.ExtraData())
+		return c.m.pool.openSession(c.ctx, nch.ExtraData())
 	}
 	ch, reqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
 	return ch, reqs, func() {}, err
@@ -227,6 +227,6 @@ func (c *client) deliver(nch ssh.NewChannel) {
 	}
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &Bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut}
+	b := &bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut}
 	b.Run()
 }

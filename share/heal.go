@@ -88,9 +88,9 @@ func (m *Master) deadError() error {
 // openRetried is openWatched on the primary, tried once more on the fresh
 // connection if the first one was found dead and healed.
 func (m *Master) openRetried(chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error) {
-	ch, reqs, err := m.openWatched(m.pool.Primary(), chanType, extra)
+	ch, reqs, err := m.openWatched(m.pool.primary(), chanType, extra)
 	if errors.Is(err, errUpstreamDead) {
-		ch, reqs, err = m.openWatched(m.pool.Primary(), chanType, extra)
+		ch, reqs, err = m.openWatched(m.pool.primary(), chanType, extra)
 	}
 	return ch, reqs, err
 }
@@ -105,7 +105,7 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	if m.isClosing() || m.health.failed.Load() {
 		return // ending already: a failed heal is not tried again
 	}
-	if m.pool.Primary().Conn != dead {
+	if m.pool.primary().Conn != dead {
 		if pingConn(dead, m.health.probeWait()) != nil {
 			dead.Close() // an extra connection, or a primary already replaced
 		}
@@ -145,7 +145,7 @@ func (m *Master) heal() error {
 		return err
 	}
 	m.pool.replacePrimary(up)
-	go m.pool.Refill()
+	go m.pool.refill()
 	m.health.heard()
 	m.health.healed.Add(1)
 	return nil
@@ -160,7 +160,7 @@ func (m *Master) isClosing() bool {
 
 // prune pings every connection but the primary and closes those that do
 // not answer within wait, ending the sessions on them.
-func (p *Pool) prune(wait time.Duration) {
+func (p *upPool) prune(wait time.Duration) {
 	p.mu.Lock()
 	others := append([]*upConn(nil), p.conns[1:]...)
 	p.mu.Unlock()
@@ -175,7 +175,7 @@ func (p *Pool) prune(wait time.Duration) {
 
 // replacePrimary makes up the primary connection. The old one stays in
 // the pool, retired (no new sessions), until it closes.
-func (p *Pool) replacePrimary(up *upstream.Upstream) {
+func (p *upPool) replacePrimary(up *upstream.Upstream) {
 	p.mu.Lock()
 	old := p.conns[0]
 	old.retired = true

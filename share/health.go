@@ -102,7 +102,7 @@ func (m *Master) keepalive() {
 			return
 		case <-t.C:
 		}
-		primary := m.pool.Primary().Conn
+		primary := m.pool.primary().Conn
 		if m.health.silence() >= heartbeat && m.health.beating.CompareAndSwap(false, true) {
 			go func() {
 				defer m.health.beating.Store(false)
@@ -147,7 +147,7 @@ func (m *Master) upstreamAlive() bool {
 	if m.health.silence() < probeAfter {
 		return true
 	}
-	primary := m.pool.Primary().Conn
+	primary := m.pool.primary().Conn
 	if err := m.health.ping(primary, m.health.probeWait()); err != nil {
 		m.upstreamDead(primary, "probe before a new client: "+err.Error())
 	}

@@ -67,7 +67,7 @@ type MasterConfig struct {
 type Master struct {
 	cfg     MasterConfig
 	log     *slog.Logger
-	pool    *Pool
+	pool    *upPool
 	routes  *routes
 	keys    localhop.Keys // presented to local clients
 	ln      *publishedListener
@@ -113,7 +113,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.Persist <= 0 {
 		cfg.Persist = DefaultPersist
 	}
-	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: NewLogin()}
+	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin()}
 	m.ctx, m.cancel = context.WithCancelCause(ctx)
 	defer func() {
 		if err != nil {
@@ -170,14 +170,14 @@ func (m *Master) Login() *Login { return m.login }
 func (m *Master) logIn(ctx context.Context) {
 	primary, err := m.dialer.Dial(ctx)
 	if err != nil && ctx.Err() != nil {
-		m.login.Finish(fmt.Errorf("log in: %w", context.Cause(ctx))) // stopped meanwhile
+		m.login.finish(fmt.Errorf("log in: %w", context.Cause(ctx))) // stopped meanwhile
 		return
 	}
 	if err != nil {
 		m.log.Error("login", "err", err)
 		m.noteError("login: " + err.Error())
 		control.RecordFailure(m.cfg.Socket, err)
-		m.login.Finish(err)
+		m.login.finish(err)
 		time.Sleep(loginFailGrace) // let waiting clients hear why
 		m.shutdown("login failed")
 		return
@@ -190,7 +190,7 @@ func (m *Master) logIn(ctx context.Context) {
 	m.pool.spares = true
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
 	m.health.heard()
-	m.login.Finish(nil)
+	m.login.finish(nil)
 	select {
 	case <-m.ctx.Done():
 		// Stopped as the login finished: closePool may have run before
@@ -201,7 +201,7 @@ func (m *Master) logIn(ctx context.Context) {
 	}
 	go m.watchUpstream()
 	go m.keepalive()
-	go m.pool.Refill()
+	go m.pool.refill()
 }
 
 // Serve accepts local clients until the master shuts down, and returns why.
@@ -424,12 +424,12 @@ func (m *Master) Stop(drain bool) {
 // connection ends.
 func (m *Master) watchUpstream() {
 	for {
-		up := m.pool.Primary()
+		up := m.pool.primary()
 		err := up.Conn.Wait()
-		if m.pool.Primary() == up {
+		if m.pool.primary() == up {
 			m.upstreamDead(up.Conn, fmt.Sprintf("upstream closed: %v", err))
 		}
-		if m.pool.Primary() == up || m.isClosing() {
+		if m.pool.primary() == up || m.isClosing() {
 			return
 		}
 	}

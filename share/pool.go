@@ -49,13 +49,13 @@ type upConn struct {
 // full reports whether the connection is known to have no session slot.
 func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >= u.limit) }
 
-// Pool holds the master's upstream connections. The first is the primary:
+// upPool holds the master's upstream connections. The first is the primary:
 // global requests (remote forwards) go there, and when it dies a heal
 // replaces it (see heal.go) or the master ends.
 // sshd's MaxSessions never surfaces as an error: a session that does not fit
 // waits for a slot while slots keep freeing, and gets a further connection
 // (one login at a time) when none has freed for slotWait.
-type Pool struct {
+type upPool struct {
 	dial func(context.Context) (*upstream.Upstream, error)
 	// open opens a channel on an upstream; the master watches it (see
 	// openWatched). errUpstreamDead from it means: try again.
@@ -77,8 +77,8 @@ type Pool struct {
 }
 
 // newPool makes a pool whose primary connection is primary.
-func newPool(primary *upstream.Upstream, dial func(context.Context) (*upstream.Upstream, error), serve func(*upConn), log *slog.Logger) *Pool {
-	p := &Pool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain}
+func newPool(primary *upstream.Upstream, dial func(context.Context) (*upstream.Upstream, error), serve func(*upConn), log *slog.Logger) *upPool {
+	p := &upPool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain}
 	p.conns = []*upConn{{Upstream: primary}}
 	go serve(p.conns[0])
 	return p
@@ -89,29 +89,29 @@ func openPlain(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channe
 	return up.Conn.OpenChannel(chanType, extra)
 }
 
-// Primary is the first upstream connection.
-func (p *Pool) Primary() *upstream.Upstream {
+// primary is the first upstream connection.
+func (p *upPool) primary() *upstream.Upstream {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.conns[0].Upstream
 }
 
-// Size is the number of pooled connections.
-func (p *Pool) Size() int {
+// size is the number of pooled connections.
+func (p *upPool) size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.conns)
 }
 
-// OpenSession opens a session channel upstream on a connection with a free
+// openSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
-func (p *Pool) OpenSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
-	ch, reqs, release, _, err := p.OpenSessionConn(ctx, extra)
+func (p *upPool) openSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
+	ch, reqs, release, _, err := p.openSessionConn(ctx, extra)
 	return ch, reqs, release, err
 }
 
-// OpenSessionConn is OpenSession that also tells the connection used.
-func (p *Pool) OpenSessionConn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
+// openSessionConn is openSession that also tells the connection used.
+func (p *upPool) openSessionConn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	p.waiting.Add(1)
@@ -135,7 +135,7 @@ func (p *Pool) OpenSessionConn(ctx context.Context, extra []byte) (ssh.Channel, 
 
 // reserve returns a connection with a slot reserved for the caller: one
 // with room, after waiting while slots keep freeing, else a new one.
-func (p *Pool) reserve(ctx context.Context) (*upConn, error) {
+func (p *upPool) reserve(ctx context.Context) (*upConn, error) {
 	for {
 		uc, changed := p.take()
 		if uc != nil {
@@ -154,7 +154,7 @@ func (p *Pool) reserve(ctx context.Context) (*upConn, error) {
 
 // take reserves a slot on the first connection that may have one, or
 // returns the channel that is closed when that may have changed.
-func (p *Pool) take() (*upConn, chan struct{}) {
+func (p *upPool) take() (*upConn, chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, uc := range p.conns {
@@ -171,7 +171,7 @@ func (p *Pool) take() (*upConn, chan struct{}) {
 
 // waitChange waits up to slotWait for changed to close and reports
 // whether it did.
-func (p *Pool) waitChange(ctx context.Context, changed chan struct{}) bool {
+func (p *upPool) waitChange(ctx context.Context, changed chan struct{}) bool {
 	t := time.NewTimer(slotWait)
 	defer t.Stop()
 	select {
@@ -185,7 +185,7 @@ func (p *Pool) waitChange(ctx context.Context, changed chan struct{}) bool {
 
 // opened counts a session the server accepted; sessions accepted together
 // prove the server's limit is at least their number.
-func (p *Pool) opened(uc *upConn) {
+func (p *upPool) opened(uc *upConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	uc.open++
@@ -200,7 +200,7 @@ func (p *Pool) opened(uc *upConn) {
 // MaxSessions shows (OpenSSH answers "open failed" with reason
 // SSH_OPEN_CONNECT_FAILED). The connection counts as full at the sessions
 // it holds until one of them closes.
-func (p *Pool) refused(uc *upConn, err error) bool {
+func (p *upPool) refused(uc *upConn, err error) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	uc.sessions--
@@ -216,7 +216,7 @@ func (p *Pool) refused(uc *upConn, err error) bool {
 }
 
 // release frees a session slot.
-func (p *Pool) release(uc *upConn) {
+func (p *upPool) release(uc *upConn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	uc.sessions--
@@ -228,7 +228,7 @@ func (p *Pool) release(uc *upConn) {
 }
 
 // broadcast wakes the session opens waiting for a slot. p.mu must be held.
-func (p *Pool) broadcast() {
+func (p *upPool) broadcast() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
@@ -236,7 +236,7 @@ func (p *Pool) broadcast() {
 // grow logs in once more and adds the connection to the pool, with one
 // slot reserved for the caller. It returns nil, and the caller waits for
 // a slot again, if another login is under way or one failed lately.
-func (p *Pool) grow(ctx context.Context) *upConn {
+func (p *upPool) grow(ctx context.Context) *upConn {
 	p.mu.Lock()
 	if p.growing || time.Since(p.growFailed) < growRetry {
 		p.mu.Unlock()
@@ -265,7 +265,7 @@ func (p *Pool) grow(ctx context.Context) *upConn {
 }
 
 // retire closes an extra connection that has stayed unused.
-func (p *Pool) retire(uc *upConn) {
+func (p *upPool) retire(uc *upConn) {
 	p.mu.Lock()
 	unused := uc.sessions == 0 && !uc.retired
 	uc.retired = unused
@@ -276,7 +276,7 @@ func (p *Pool) retire(uc *upConn) {
 }
 
 // forget drops an extra connection from the pool once it has closed.
-func (p *Pool) forget(uc *upConn) {
+func (p *upPool) forget(uc *upConn) {
 	uc.Conn.Wait()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -290,7 +290,7 @@ func (p *Pool) forget(uc *upConn) {
 }
 
 // Close closes every pooled connection.
-func (p *Pool) Close() {
+func (p *upPool) Close() {
 	p.mu.Lock()
 	conns := append([]*upConn(nil), p.conns...)
 	p.closed = true

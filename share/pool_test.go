@@ -57,7 +57,7 @@ func newLimitedUpstream(t *testing.T, max int32, reason ssh.RejectionReason) (*u
 
 // poolFixture is a pool over limitedServers that counts its dials.
 type poolFixture struct {
-	pool    *Pool
+	pool    *upPool
 	dials   atomic.Int32
 	mu      sync.Mutex
 	servers []*limitedServer // servers[0] is the primary's
@@ -103,7 +103,7 @@ type pooledSession struct {
 // open opens a session through the pool, failing the test on error.
 func (f *poolFixture) open(t *testing.T) pooledSession {
 	t.Helper()
-	ch, reqs, release, err := f.pool.OpenSession(context.Background(), nil)
+	ch, reqs, release, err := f.pool.openSession(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("OpenSession: %v", err)
 	}
@@ -144,7 +144,7 @@ func TestPoolGrowsPastMaxSessions(t *testing.T) {
 			if d := time.Since(start); d < slotWait {
 				t.Errorf("grew after %v; want a wait of slotWait (%v) for a free slot first", d, slotWait)
 			}
-			if got := f.pool.Size(); got != 2 {
+			if got := f.pool.size(); got != 2 {
 				t.Errorf("Size: got %d; want 2", got)
 			}
 			if got := f.server(1).live.Load(); got != 1 {
@@ -171,7 +171,7 @@ func TestPoolGrowsPastMaxSessions(t *testing.T) {
 func (f *poolFixture) openAsync(ctx context.Context) <-chan error {
 	opened := make(chan error, 1)
 	go func() {
-		_, reqs, _, err := f.pool.OpenSession(ctx, nil)
+		_, reqs, _, err := f.pool.openSession(ctx, nil)
 		if err == nil {
 			go ssh.DiscardRequests(reqs)
 		}
@@ -205,7 +205,7 @@ func TestPoolWaitsForFreedSlot(t *testing.T) {
 	if got := f.dials.Load(); got != 0 {
 		t.Errorf("dials: got %d; want 0 (the freed slot should be used)", got)
 	}
-	if got := f.pool.Size(); got != 1 {
+	if got := f.pool.size(); got != 1 {
 		t.Errorf("Size: got %d; want 1", got)
 	}
 	if got := f.server(0).live.Load(); got != 2 {
@@ -217,12 +217,12 @@ func TestPoolForgetsClosedExtraConnection(t *testing.T) {
 	f := newPoolFixture(t, 1, ssh.Prohibited)
 	f.open(t)
 	f.open(t)
-	if got := f.pool.Size(); got != 2 {
+	if got := f.pool.size(); got != 2 {
 		t.Fatalf("Size: got %d; want 2", got)
 	}
 	f.server(1).side.Conn.Close()
-	sshtest.WaitFor(t, "the closed connection to leave the pool", func() bool { return f.pool.Size() == 1 })
-	if f.pool.Primary() == nil {
+	sshtest.WaitFor(t, "the closed connection to leave the pool", func() bool { return f.pool.size() == 1 })
+	if f.pool.primary() == nil {
 		t.Error("Primary: got nil")
 	}
 }
@@ -231,7 +231,7 @@ func TestPoolForgetsClosedExtraConnection(t *testing.T) {
 // connection is no session limit, and is returned as it is.
 func TestPoolFirstSessionRefused(t *testing.T) {
 	f := newPoolFixture(t, 0, ssh.ResourceShortage)
-	_, _, _, err := f.pool.OpenSession(context.Background(), nil)
+	_, _, _, err := f.pool.openSession(context.Background(), nil)
 	var oe *ssh.OpenChannelError
 	if !errors.As(err, &oe) || oe.Reason != ssh.ResourceShortage {
 		t.Fatalf("got %v; want the server's resource shortage refusal", err)
@@ -265,7 +265,7 @@ func TestPoolDialFailure(t *testing.T) {
 	t.Run("context ends", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), slotWait+500*time.Millisecond)
 		defer cancel()
-		_, _, _, err := p.OpenSession(ctx, nil)
+		_, _, _, err := p.openSession(ctx, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no upstream connection has a free session slot") {
 			t.Errorf("got %v; want no free session slot, context deadline exceeded", err)
 		}

@@ -48,8 +48,8 @@ type answerMsg struct {
 	err     error
 }
 
-// NewLogin returns a login in progress.
-func NewLogin() *Login {
+// newLogin returns a login in progress.
+func newLogin() *Login {
 	return &Login{done: make(chan struct{}), questions: make(chan *pending), asking: make(chan struct{}),
 		starterSeen: make(chan struct{})}
 }
@@ -79,8 +79,8 @@ func (l *Login) starterCanPrompt() bool {
 	}
 }
 
-// Finish records the login's outcome and releases every waiter.
-func (l *Login) Finish(err error) {
+// finish records the login's outcome and releases every waiter.
+func (l *Login) finish(err error) {
 	l.err = err
 	close(l.done)
 }

@@ -22,7 +22,7 @@ func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			l := NewLogin()
+			l := newLogin()
 			got := make(chan error, 1)
 			go func() { got <- l.authNone(false) }()
 			select {
@@ -30,7 +30,7 @@ func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
 				t.Fatalf("authNone returned %v before the login finished", err)
 			case <-time.After(50 * time.Millisecond):
 			}
-			l.Finish(tt.err)
+			l.finish(tt.err)
 			if err := sshtest.RecvWithin(t, got, 5*time.Second, "authNone"); !errors.Is(err, tt.err) {
 				t.Errorf("got %v; want %v", err, tt.err)
 			}
@@ -50,7 +50,7 @@ func TestLoginAuthNoneWaitsForFinish(t *testing.T) {
 // local client's "none" is refused so that it falls back to
 // keyboard-interactive and can answer.
 func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
-	l := NewLogin()
+	l := newLogin()
 	l.waiting.Add(1) // a local ssh is connecting: Ask keeps waiting
 	asked := make(chan error, 1)
 	go func() {
@@ -68,7 +68,7 @@ func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
 	if err := l.authNone(false); err == nil {
 		t.Error("authNone while asking: got nil; want an error")
 	}
-	l.Finish(nil)
+	l.finish(nil)
 	if err := l.authNone(false); err != nil {
 		t.Errorf("authNone after Finish: got %v; want nil", err)
 	}
@@ -82,7 +82,7 @@ func TestLoginAuthNoneRefusedWhileAsking(t *testing.T) {
 
 func TestLoginAskNoPrompter(t *testing.T) {
 	t.Parallel()
-	l := NewLogin()
+	l := newLogin()
 	start := time.Now()
 	_, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
 	if !errors.Is(err, upstream.ErrNoPrompter) {
@@ -94,7 +94,7 @@ func TestLoginAskNoPrompter(t *testing.T) {
 }
 
 func TestLoginAskRelayed(t *testing.T) {
-	l := NewLogin()
+	l := newLogin()
 	q := upstream.Question{Name: "MFA", Instruction: "Enter your code", Prompts: []string{"Password: ", "Code: "}, Echos: []bool{false, true}}
 	var seen upstream.Question
 	challenge := func(name, instruction string, questions []string, echos []bool) ([]string, error) {
@@ -114,16 +114,16 @@ func TestLoginAskRelayed(t *testing.T) {
 	if !reflect.DeepEqual(seen, q) {
 		t.Errorf("challenge saw %+v; want %+v", seen, q)
 	}
-	l.Finish(nil)
+	l.finish(nil)
 	if err := sshtest.RecvWithin(t, served, 5*time.Second, "serveQuestions"); err != nil {
 		t.Errorf("serveQuestions after a successful login: got %v; want nil", err)
 	}
 }
 
 func TestLoginServeQuestionsReturnsLoginError(t *testing.T) {
-	l := NewLogin()
+	l := newLogin()
 	failed := errors.New("too many authentication failures")
-	l.Finish(failed)
+	l.finish(failed)
 	err := l.serveQuestions(func(string, string, []string, []bool) ([]string, error) {
 		t.Error("challenge called with no question")
 		return nil, nil
@@ -142,7 +142,7 @@ func TestLoginPrompterGone(t *testing.T) {
 	failing := func(string, string, []string, []bool) ([]string, error) { return nil, refused }
 
 	t.Run("nobody else waiting", func(t *testing.T) {
-		l := NewLogin()
+		l := newLogin()
 		served := make(chan error, 1)
 		go func() { served <- l.serveQuestions(failing, false) }()
 		_, err := l.Ask(upstream.Question{Prompts: []string{"Password: "}})
@@ -155,7 +155,7 @@ func TestLoginPrompterGone(t *testing.T) {
 	})
 
 	t.Run("another ssh waiting", func(t *testing.T) {
-		l := NewLogin()
+		l := newLogin()
 		l.waiting.Add(1)
 		first := make(chan error, 1)
 		go func() { first <- l.serveQuestions(failing, false) }()
@@ -182,7 +182,7 @@ func TestLoginPrompterGone(t *testing.T) {
 			t.Errorf("Ask: got %q, %v; want [pw], nil", r.answers, r.err)
 		}
 		l.waiting.Add(-1)
-		l.Finish(nil)
+		l.finish(nil)
 		if err := sshtest.RecvWithin(t, second, 5*time.Second, "second serveQuestions"); err != nil {
 			t.Errorf("second serveQuestions: got %v; want nil", err)
 		}
@@ -190,14 +190,14 @@ func TestLoginPrompterGone(t *testing.T) {
 }
 
 func TestLoginServerAuth(t *testing.T) {
-	l := NewLogin()
+	l := newLogin()
 	var cfg ssh.ServerConfig
 	l.serverAuth(&cfg, false)
 	if !cfg.NoClientAuth || cfg.NoClientAuthCallback == nil || cfg.KeyboardInteractiveCallback == nil {
 		t.Fatalf("got NoClientAuth %v, callbacks %v %v; want all set",
 			cfg.NoClientAuth, cfg.NoClientAuthCallback != nil, cfg.KeyboardInteractiveCallback != nil)
 	}
-	l.Finish(nil)
+	l.finish(nil)
 	if _, err := cfg.NoClientAuthCallback(nil); err != nil {
 		t.Errorf("none after a successful login: got %v; want nil", err)
 	}

@@ -59,7 +59,7 @@ func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSess
 // resume opens a fresh session (on the healed connection) and replays the
 // requests already answered on the dead one.
 func (c *client) resume(sent []*ssh.Request) (upSession, error) {
-	ch, reqs, release, conn, err := c.m.pool.OpenSessionConn(c.ctx, nil)
+	ch, reqs, release, conn, err := c.m.pool.openSessionConn(c.ctx, nil)
 	if err != nil {
 		return upSession{}, err
 	}

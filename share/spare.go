@@ -51,13 +51,13 @@ func (m *Master) takeSpare() (upSession, bool) {
 
 // takeSpare hands out the spare, if there is a usable one, and starts a
 // refill either way.
-func (p *Pool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), *upConn, bool) {
+func (p *upPool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), *upConn, bool) {
 	p.mu.Lock()
 	s := p.spare
 	p.spare = nil
 	ok := s != nil && s.usable()
 	p.mu.Unlock()
-	go p.Refill()
+	go p.refill()
 	switch {
 	case ok:
 		return s.ch, s.reqs, func() { p.release(s.uc) }, s.uc, true
@@ -67,8 +67,8 @@ func (p *Pool) takeSpare() (ssh.Channel, <-chan *ssh.Request, func(), *upConn, b
 	return nil, nil, nil, nil, false
 }
 
-// Refill opens a spare if there is none and a slot is free.
-func (p *Pool) Refill() {
+// refill opens a spare if there is none and a slot is free.
+func (p *upPool) refill() {
 	p.mu.Lock()
 	if !p.spares || p.spare != nil || p.filling || p.closed {
 		p.mu.Unlock()
@@ -91,7 +91,7 @@ func (p *Pool) Refill() {
 
 // openSpare opens a session on a connection with a free slot, without
 // waiting or growing the pool.
-func (p *Pool) openSpare() *spare {
+func (p *upPool) openSpare() *spare {
 	uc, _ := p.take()
 	if uc == nil {
 		return nil
@@ -108,7 +108,7 @@ func (p *Pool) openSpare() *spare {
 }
 
 // dropSpare discards s if it is still the unused spare.
-func (p *Pool) dropSpare(s *spare) {
+func (p *upPool) dropSpare(s *spare) {
 	p.mu.Lock()
 	mine := p.spare == s
 	if mine {
@@ -121,7 +121,7 @@ func (p *Pool) dropSpare(s *spare) {
 }
 
 // discard closes a spare's channel and frees its slot.
-func (p *Pool) discard(s *spare) {
+func (p *upPool) discard(s *spare) {
 	s.ch.Close()
 	p.release(s.uc)
 }

@@ -14,7 +14,7 @@ func TestPoolSpare(t *testing.T) {
 	f := newPoolFixture(t, 10, ssh.Prohibited)
 	f.pool.spares = true
 	srv := f.server(0)
-	f.pool.Refill()
+	f.pool.refill()
 	if got := srv.live.Load(); got != 1 {
 		t.Fatalf("sessions open upstream after Refill: got %d; want 1 (the spare)", got)
 	}
@@ -35,11 +35,11 @@ func TestPoolSpareWithinMaxSessions(t *testing.T) {
 	f := newPoolFixture(t, 2, ssh.Prohibited)
 	f.pool.spares = true
 	srv := f.server(0)
-	f.pool.Refill()
+	f.pool.refill()
 	a := f.takeSpare(t) // takes the spare, refills the second slot
 	sshtest.WaitFor(t, "the refill", func() bool { return srv.live.Load() == 2 && f.hasSpare() })
 	b := f.takeSpare(t) // takes that one; no slot left for a spare
-	f.pool.Refill()
+	f.pool.refill()
 	// Either this Refill or the one takeSpare started tries a third session,
 	// which the server refuses. Wait for that: landing after a's close
 	// below, it would be accepted into a's place.

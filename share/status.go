@@ -39,7 +39,7 @@ func (m *Master) upstreams() int {
 	select {
 	case <-m.login.Done():
 		if m.pool != nil {
-			return m.pool.Size()
+			return m.pool.size()
 		}
 	default:
 	}
