@@ -4,8 +4,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sshshare/sshshare/tokens"
 )
@@ -26,6 +29,7 @@ var _ [len(tokens.PublishSuffix) - len(retiredSuffix)]struct{}
 // idle, leaving the new name to be cleaned as stale. It returns the new
 // name.
 func Retire(stateDir, socket string) (string, error) {
+	removeStaleRetired(socket)
 	moved, err := retiredPath(socket)
 	if err != nil {
 		return "", err
@@ -40,6 +44,24 @@ func Retire(stateDir, socket string) (string, error) {
 		}
 	}
 	return moved, err
+}
+
+// removeStaleRetired removes earlier retired names of socket that nobody
+// answers on any more: a master of protocol 1 does not remove its moved
+// socket as it exits, and its registry entry, which named it, is gone.
+func removeStaleRetired(socket string) {
+	pattern := socket + strings.Replace(retiredSuffix, "XXXXXXXX", "*", 1)
+	old, _ := filepath.Glob(pattern)
+	for _, p := range old {
+		conn, err := net.DialTimeout("unix", p, time.Second)
+		if err == nil {
+			conn.Close()
+			continue
+		}
+		if isGone(err) {
+			os.Remove(p)
+		}
+	}
 }
 
 // retiredPath is a fresh name for socket once retired.

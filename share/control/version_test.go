@@ -145,3 +145,39 @@ func TestQuerySpeaksProtocol1(t *testing.T) {
 		t.Errorf("Query: %+v, %v; want the status of pid 42, protocol 1", reply, err)
 	}
 }
+
+// TestRetireRemovesStaleRetired: a retired socket nobody answers on (its
+// master of protocol 1 exited without removing it) is removed at the next
+// retirement; one whose master still runs is kept.
+func TestRetireRemovesStaleRetired(t *testing.T) {
+	dir := t.TempDir()
+	socket, state := filepath.Join(dir, "m"), filepath.Join(dir, "state")
+	stale := socket + ".0000dead.old"
+	ln, err := net.Listen("unix", stale)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	live := socket + ".0000beef.old"
+	liveLn, err := net.Listen("unix", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer liveLn.Close()
+	cur, err := net.Listen("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close()
+
+	if _, err := Retire(state, socket); err != nil {
+		t.Fatalf("Retire: %v", err)
+	}
+	if _, err := os.Lstat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s after Retire: %v; want it removed", stale, err)
+	}
+	if _, err := os.Lstat(live); err != nil {
+		t.Errorf("%s after Retire: %v; want it kept", live, err)
+	}
+}
