@@ -114,7 +114,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 		cfg.Persist = DefaultPersist
 	}
 	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin()}
-	m.ctx, m.cancel = context.WithCancelCause(ctx)
+	// ctx bounds the start-up only; the master's lifetime is its own and
+	// ends in shutdownIf, which also takes the socket down.
+	m.ctx, m.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
 	defer func() {
 		if err != nil {
 			m.cancel(err)
@@ -186,6 +188,7 @@ func (m *Master) logIn(ctx context.Context) {
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
+	m.pool.life = m.ctx
 	m.pool.open = m.openWatched
 	m.pool.spares = true
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
@@ -326,7 +329,8 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 	}
 	nc = sysio.BatchWrites(sysio.ReadBuffered(sysio.RawIO(nc), sysio.ClientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
-	stop := context.AfterFunc(ctx, func() { nc.Close() })
+	pipes := nc
+	stop := context.AfterFunc(ctx, func() { pipes.Close() })
 	defer stop()
 	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(ctx, nc, m.serverConfig(offer, starter))

@@ -64,6 +64,9 @@ type upPool struct {
 	log   *slog.Logger
 	// waiting counts the session opens looking for a slot now.
 	waiting atomic.Int32
+	// life bounds the pool's own logins (see grow): the master's
+	// lifetime, not a waiting client's, since every waiter needs them.
+	life context.Context
 
 	mu         sync.Mutex
 	conns      []*upConn
@@ -78,7 +81,8 @@ type upPool struct {
 
 // newPool makes a pool whose primary connection is primary.
 func newPool(primary *upstream.Upstream, dial func(context.Context) (*upstream.Upstream, error), serve func(*upConn), log *slog.Logger) *upPool {
-	p := &upPool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain}
+	p := &upPool{dial: dial, serve: serve, log: log, changed: make(chan struct{}), open: openPlain,
+		life: context.Background()}
 	p.conns = []*upConn{{Upstream: primary}}
 	go serve(p.conns[0])
 	return p
@@ -145,7 +149,7 @@ func (p *upPool) reserve(ctx context.Context) (*upConn, error) {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("no upstream connection has a free session slot: %w", ctx.Err())
 			}
-			if uc := p.grow(ctx); uc != nil {
+			if uc := p.grow(); uc != nil {
 				return uc, nil
 			}
 		}
@@ -235,8 +239,10 @@ func (p *upPool) broadcast() {
 
 // grow logs in once more and adds the connection to the pool, with one
 // slot reserved for the caller. It returns nil, and the caller waits for
-// a slot again, if another login is under way or one failed lately.
-func (p *upPool) grow(ctx context.Context) *upConn {
+// a slot again, if another login is under way or one failed lately. The
+// login runs under the pool's life, not the caller's: other waiters need
+// it too, so one leaving must not cut it short.
+func (p *upPool) grow() *upConn {
 	p.mu.Lock()
 	if p.growing || time.Since(p.growFailed) < growRetry {
 		p.mu.Unlock()
@@ -245,7 +251,7 @@ func (p *upPool) grow(ctx context.Context) *upConn {
 	p.growing = true
 	p.mu.Unlock()
 
-	up, err := p.dial(ctx)
+	up, err := p.dial(p.life)
 
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -49,7 +49,7 @@ type Reply struct {
 	OK      bool    `json:"ok"`
 	Error   string  `json:"error,omitempty"`
 	Hint    string  `json:"hint,omitempty"`
-	Retry   bool    `json:"retry,omitempty"` // the master is going away: start a fresh one
+	Retry   bool    `json:"retry,omitempty"` // start a fresh master: this one is going away, or speaks another version
 	Status  *Status `json:"status,omitempty"`
 	Pid     int     `json:"pid,omitempty"` // the master's, on OK
 	// Stdio takes up a share hello's offer: the invocation sends its

@@ -33,12 +33,14 @@ func registryEntry(stateDir, socket string, pid int) string {
 	return filepath.Join(registryDir(stateDir), hex.EncodeToString(sum[:8])+"."+strconv.Itoa(pid))
 }
 
-// Register records socket in the registry, for this master.
+// Register records socket in the registry, for this master, and removes
+// retired names of socket that nobody answers on (see RemoveStaleRetired).
 func Register(stateDir, socket string) error {
 	dir := registryDir(stateDir)
 	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		return err
 	}
+	RemoveStaleRetired(socket)
 	if err := os.WriteFile(registryEntry(stateDir, socket, os.Getpid()), []byte(socket+"\n"), 0o600); err != nil {
 		return fmt.Errorf("register master: %w", err)
 	}
@@ -125,7 +127,12 @@ func query(stateDir, socket string, hello Hello) (Reply, error) {
 	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
 	if err != nil {
 		if isGone(err) {
-			os.Remove(socket)
+			// A socket file nobody listens on is removed; a missing one
+			// is not, or a master publishing there meanwhile would lose
+			// its socket.
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				os.Remove(socket)
+			}
 			forget(stateDir, socket, 0)
 			return Reply{}, fmt.Errorf("%s: %w", socket, ErrStale)
 		}

@@ -55,9 +55,10 @@ func (e *SkewError) Error() string {
 		e.Socket, e.Master, ProtocolVersion)
 }
 
-// Hint says how to be rid of the old master at once.
+// Hint says what to do when the error reaches the user: it does only when
+// the binary changed while this invocation was starting a master.
 func (e *SkewError) Hint() string {
-	return "a master of an older or newer sshshare is still running; `sshshare stop --all` ends it"
+	return "sshshare was upgraded or downgraded meanwhile; run the command again (sshshare status lists both masters)"
 }
 
 // skewOf reports the protocol version of the master that sent reply when

@@ -170,6 +170,10 @@ func TestRetireRemovesStaleRetired(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cur.Close()
+	rotatedLog := socket + ".log.old"
+	if err := os.WriteFile(rotatedLog, []byte("log\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	if _, err := Retire(state, socket); err != nil {
 		t.Fatalf("Retire: %v", err)
@@ -179,5 +183,26 @@ func TestRetireRemovesStaleRetired(t *testing.T) {
 	}
 	if _, err := os.Lstat(live); err != nil {
 		t.Errorf("%s after Retire: %v; want it kept", live, err)
+	}
+	if _, err := os.Lstat(rotatedLog); err != nil {
+		t.Errorf("%s (the rotated log) after Retire: %v; want it kept", rotatedLog, err)
+	}
+}
+
+func TestIsRetiredName(t *testing.T) {
+	for _, tc := range []struct {
+		p  string
+		ok bool
+	}{
+		{"/s/m.0123abcd.old", true},
+		{"/s/m.log.old", false},
+		{"/s/m.0123abcg.old", false},
+		{"/s/m.0123abcd.tmp", false},
+		{"/s/m.prod.0123abcd.old", false},
+		{"/s/n.0123abcd.old", false},
+	} {
+		if got := isRetiredName("/s/m", tc.p); got != tc.ok {
+			t.Errorf("isRetiredName(/s/m, %s) = %v; want %v", tc.p, got, tc.ok)
+		}
 	}
 }
