@@ -339,38 +339,12 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 // localVersion is the master's SSH version line.
 const localVersion = "SSH-2.0-sshshare"
 
-// localHopCiphers are what the local hop offers: AES-GCM only. The client
-// picks the first cipher of its own list that the server offers, and
-// OpenSSH lists chacha20-poly1305 first; with AES-NI on both sides, GCM
-// costs a fraction of the CPU per byte, and the local hop is pure overhead.
-var localHopCiphers = []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com"}
-
-// localHopKex is the key exchange offered to a client without P-256.
-var localHopKex = []string{"curve25519-sha256", "curve25519-sha256@libssh.org", kexFast}
-
 // serverConfig is the local SSH server's config for a client that offered
 // offer, with authentication that waits for (or answers) the upstream
 // login.
 func (m *Master) serverConfig(offer clientOffer, starter bool) *ssh.ServerConfig {
 	cfg := localConfig(m.keys, offer)
 	m.login.serverAuth(cfg, starter)
-	return cfg
-}
-
-// localConfig offers a client the fastest key exchange and host key it
-// takes (see kexinit.go).
-func localConfig(keys localhop.Keys, offer clientOffer) *ssh.ServerConfig {
-	cfg := &ssh.ServerConfig{ServerVersion: localVersion}
-	cfg.Ciphers = localHopCiphers
-	cfg.KeyExchanges = localHopKex
-	if offer.fastKex() {
-		cfg.KeyExchanges = []string{kexFast}
-	}
-	if offer.fastHostKey() {
-		cfg.AddHostKey(keys.ECDSA)
-	} else {
-		cfg.AddHostKey(keys.Ed25519)
-	}
 	return cfg
 }
 
