@@ -210,3 +210,26 @@ func TestClientLeavingStopsSlotWait(t *testing.T) {
 	}
 	sshtest.WaitFor(t, "the master to stop waiting for client b", func() bool { return f.m.pool.waiting.Load() == 0 })
 }
+
+// TestLocalHopTakesClientPolicy: a local ssh whose Ciphers, KexAlgorithms
+// and MACs leave out every algorithm the local hop prefers still connects
+// and runs a command, as it would with plain ssh.
+func TestLocalHopTakesClientPolicy(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	for _, algos := range []ssh.Config{
+		{Ciphers: []string{"aes128-ctr"}, KeyExchanges: []string{"diffie-hellman-group16-sha512"}, MACs: []string{"hmac-sha2-256"}},
+		{Ciphers: []string{"aes256-ctr"}, KeyExchanges: []string{"diffie-hellman-group14-sha1"}, MACs: []string{"hmac-sha1"}},
+		{Ciphers: []string{"chacha20-poly1305@openssh.com"}, KeyExchanges: []string{"curve25519-sha256"}},
+	} {
+		c, err := f.dialShareWith(algos)
+		if err != nil {
+			t.Errorf("client with %v %v %v: %v; want it served", algos.Ciphers, algos.KeyExchanges, algos.MACs, err)
+			continue
+		}
+		if out, code := run(t, c, "hello"); code != 0 || out != "hello\n" {
+			t.Errorf("client with %v: exec got %q, exit %d; want %q", algos.Ciphers, out, code, "hello\n")
+		}
+		c.Close()
+	}
+}

@@ -39,10 +39,13 @@ const (
 	kexInitWait = time.Second
 )
 
-// clientOffer is what a local client's KEXINIT lists.
+// clientOffer is what a local client's KEXINIT lists (the client-to-server
+// lists, for ciphers and MACs). An empty offer means it was not read.
 type clientOffer struct {
 	kex      []string
 	hostKeys []string
+	ciphers  []string
+	macs     []string
 }
 
 // fastKex reports whether the client takes ECDH on P-256.
@@ -109,15 +112,14 @@ func parseKexInit(b []byte) (offer clientOffer, done bool) {
 		return offer, true
 	}
 	lists := body[1+1+16 : end]
-	kex, lists, err := nameList(lists)
-	if err != nil {
-		return offer, true
+	var names [5][]string // kex, host keys, ciphers and MACs each way
+	for i := range names {
+		var err error
+		if names[i], lists, err = nameList(lists); err != nil {
+			return clientOffer{}, true
+		}
 	}
-	hostKeys, _, err := nameList(lists)
-	if err != nil {
-		return offer, true
-	}
-	return clientOffer{kex: kex, hostKeys: hostKeys}, true
+	return clientOffer{kex: names[0], hostKeys: names[1], ciphers: names[2], macs: names[4]}, true
 }
 
 // nameList reads one SSH name-list from the front of b.
@@ -172,18 +174,44 @@ var localHopCiphers = []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com
 var localHopKex = []string{"curve25519-sha256", "curve25519-sha256@libssh.org", kexFast}
 
 // localConfig offers a client the fastest key exchange and host key it
-// takes (see kexinit.go).
+// takes, and the local hop's ciphers. A client whose own lists (the user's
+// Ciphers, KexAlgorithms or MACs) leave all of those out is offered
+// everything x/crypto implements instead (see anyOf), so the local hop
+// never fails to negotiate.
 func localConfig(keys localhop.Keys, offer clientOffer) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{ServerVersion: localVersion}
-	cfg.Ciphers = localHopCiphers
-	cfg.KeyExchanges = localHopKex
+	all, insecure := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
+	cfg.Ciphers = anyOf(localHopCiphers, offer.ciphers, all.Ciphers, insecure.Ciphers)
+	cfg.KeyExchanges = anyOf(localHopKex, offer.kex, all.KeyExchanges, insecure.KeyExchanges)
 	if offer.fastKex() {
 		cfg.KeyExchanges = []string{kexFast}
 	}
+	cfg.MACs = anyOf(all.MACs, offer.macs, insecure.MACs)
 	if offer.fastHostKey() {
 		cfg.AddHostKey(keys.ECDSA)
 	} else {
 		cfg.AddHostKey(keys.Ed25519)
 	}
 	return cfg
+}
+
+// anyOf is preferred when the client takes one of them, or when its offer
+// was not read; otherwise every algorithm of the lists, the preferred ones
+// first. The local hop runs on the user's own pipes and socket, never on a
+// network, so its algorithms matter for speed and for agreeing with the
+// client's policy, not for secrecy: insecure ones are offered too when the
+// client asks for nothing else.
+func anyOf(preferred, offered []string, more ...[]string) []string {
+	if len(offered) == 0 || slices.ContainsFunc(preferred, func(a string) bool { return slices.Contains(offered, a) }) {
+		return slices.Clone(preferred)
+	}
+	out := slices.Clone(preferred)
+	for _, list := range more {
+		for _, a := range list {
+			if !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }

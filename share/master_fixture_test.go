@@ -123,11 +123,16 @@ func (f *masterFixture) share(t *testing.T) *ssh.Client {
 
 // dialShare is share that returns its error.
 func (f *masterFixture) dialShare() (*ssh.Client, error) {
+	return f.dialShareWith(ssh.Config{})
+}
+
+// dialShareWith is dialShare with a client whose algorithms are algos's.
+func (f *masterFixture) dialShareWith(algos ssh.Config) (*ssh.Client, error) {
 	conn, err := control.Dial(f.socket, control.Hello{Version: control.ProtocolVersion, Op: control.OpShare})
 	if err != nil {
 		return nil, err
 	}
-	cfg := &ssh.ClientConfig{User: "test", HostKeyCallback: f.m.keys.HostKeyCallback(), Timeout: 5 * time.Second}
+	cfg := &ssh.ClientConfig{Config: algos, User: "test", HostKeyCallback: f.m.keys.HostKeyCallback(), Timeout: 5 * time.Second}
 	c, chans, reqs, err := ssh.NewClientConn(conn, "upstream.test:22", cfg)
 	if err != nil {
 		conn.Close()
