@@ -6,61 +6,135 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sshshare/sshshare/integration/harness"
 )
+
+// protocol1Release is the last commit before replies carried a protocol
+// version: what users have installed when they upgrade to this build, and
+// what they go back to when they downgrade.
+const protocol1Release = "f974d44b14fef0a785ecd4c5609957fc06156a03"
 
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
 const nextProtoTags = "sshshare_nextproto"
 
-// TestUpgradeVersionSkew: a master of another control protocol version is
-// running with a session open when a new sshshare is installed over the
-// old one, as a package upgrade does. The next ssh exits 0 (the new
-// invocation moves the old master's socket aside and starts a master of
-// its own version), the open session carries on, and status lists both
-// masters with their versions; stop --all ends both.
-func TestUpgradeVersionSkew(t *testing.T) {
+// build is one sshshare to install: where it comes from and the control
+// protocol it speaks.
+type build struct {
+	name     string
+	protocol int
+	bin      func(t *testing.T) string
+}
+
+var (
+	thisBuild = build{"this build", 1, func(t *testing.T) string { return harness.Binary(t) }}
+	nextBuild = build{"a next-protocol build", 2, func(t *testing.T) string { return harness.TaggedBinary(t, nextProtoTags) }}
+	release1  = build{"the protocol-1 release", 1, func(t *testing.T) string {
+		bin, why, ok := harness.ReleaseBinary(t, protocol1Release)
+		if !ok {
+			t.Skipf("needs the protocol-1 release built from git history: %s", why)
+		}
+		return bin
+	}}
+)
+
+// TestUpgradeKeepsSSHWorking: a master of one build is running with a
+// session open when another build is installed over it, as a package
+// upgrade or downgrade does. The next ssh exits 0 and the open session
+// carries on, in every pairing of this build, the previous release
+// (protocol 1) and a future one (protocol 2). Builds of one protocol share
+// the master (one login); across protocols the new invocation starts a
+// master of its own beside the old one (two logins) and this build's
+// status lists both, except after a downgrade to the protocol-1 release,
+// which removes the newer master's socket instead of moving it aside: its
+// session still carries on, but status no longer lists it
+// (docs/lifecycle.md).
+func TestUpgradeKeepsSSHWorking(t *testing.T) {
+	for _, tc := range []struct {
+		master, invocation build
+		logins             int
+		protocols          []int // this build's status afterwards; nil: not checked
+	}{
+		{release1, thisBuild, 1, []int{1}},
+		{thisBuild, release1, 1, []int{1}},
+		{release1, nextBuild, 2, []int{1, 2}},
+		{nextBuild, thisBuild, 2, []int{1, 2}},
+		{nextBuild, release1, 2, nil},
+	} {
+		t.Run(tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
+			checkUpgrade(t, tc.master, tc.invocation, tc.logins, tc.protocols)
+		})
+	}
+}
+
+// checkUpgrade runs one pairing of TestUpgradeKeepsSSHWorking.
+func checkUpgrade(t *testing.T, master, invocation build, logins int, protocols []int) {
+	masterBin, invocationBin := master.bin(t), invocation.bin(t)
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
 	c.Env = append(c.Env, "GORACE=atexit_sleep_ms=0")
+	t.Cleanup(func() { killUnlisted(t, c, protocols == nil) })
 	installed := filepath.Join(t.TempDir(), "sshshare")
-	install(t, harness.TaggedBinary(t, nextProtoTags), installed)
+	install(t, masterBin, installed)
 	c.AddShareHost("up", installed)
 
 	session, stdin, stdout := harness.StartPiped(t, c.SSH("up", "echo ready; exec cat"))
 	lines := readLines(stdout)
 	if got := nextLine(lines, sshTimeout); got != "ready\n" {
-		t.Fatalf("session on the old master: got %q; want %q\nstderr:\n%s", got, "ready\n", session.Stderr())
+		t.Fatalf("session on the first master: got %q; want %q\nstderr:\n%s", got, "ready\n", session.Stderr())
 	}
 
-	install(t, harness.Binary(t), installed)
-	res := harness.Run(t, sshTimeout, c.SSH("up", "echo", "upgraded"))
-	if res.Code != 0 || string(res.Stdout) != "upgraded\n" {
-		t.Fatalf("ssh after the upgrade: %s; want exit 0 and %q", res, "upgraded\n")
+	install(t, invocationBin, installed)
+	res := harness.Run(t, sshTimeout, c.SSH("up", "echo", "installed"))
+	if res.Code != 0 || string(res.Stdout) != "installed\n" {
+		t.Fatalf("ssh after installing %s: %s; want exit 0 and %q", invocation.name, res, "installed\n")
 	}
-
 	io.WriteString(stdin, "still here\n")
 	if got := nextLine(lines, sshTimeout); got != "still here\n" {
-		t.Errorf("open session after the upgrade: got %q; want its echo %q\nstderr:\n%s", got, "still here\n", session.Stderr())
+		t.Errorf("open session after installing %s: got %q; want its echo %q\nstderr:\n%s",
+			invocation.name, got, "still here\n", session.Stderr())
 	}
-
-	masters := c.Masters(installed)
-	var protocols []int
-	for _, m := range masters {
-		protocols = append(protocols, m.Protocol)
+	if n := sshd.Logins(); n != logins {
+		t.Errorf("sshd logins: %d; want %d", n, logins)
 	}
-	slices.Sort(protocols)
-	if !slices.Equal(protocols, []int{1, 2}) {
-		t.Errorf("status after the upgrade: masters %+v; want two, of protocols 1 and 2", masters)
+	if protocols != nil {
+		checkProtocols(t, c, protocols)
 	}
-	if n := sshd.Logins(); n != 2 {
-		t.Errorf("sshd logins: %d; want 2, one per master", n)
-	}
-
 	stdin.Close()
 	if code := session.Wait(t, sshTimeout); code != 0 {
 		t.Errorf("open session: exit %d; want 0\nstderr:\n%s", code, session.Stderr())
+	}
+}
+
+// checkProtocols fails the test unless this build's status lists masters
+// of exactly the protocols want.
+func checkProtocols(t *testing.T, c *harness.Client, want []int) {
+	t.Helper()
+	masters := c.Masters(harness.Binary(t))
+	var got []int
+	for _, m := range masters {
+		got = append(got, m.Protocol)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("status: masters %+v; want protocols %v", masters, want)
+	}
+}
+
+// killUnlisted kills the client's masters that stop --all left running:
+// expected only where status cannot list a master (expectUnlisted), a
+// failure otherwise.
+func killUnlisted(t *testing.T, c *harness.Client, expectUnlisted bool) {
+	for _, pid := range c.MasterPids() {
+		if harness.WaitPidGone(pid, 2*time.Second) {
+			continue
+		}
+		if !expectUnlisted {
+			t.Errorf("master pid %d still running after sshshare stop --all", pid)
+		}
+		sigkill(t, pid)
 	}
 }
 
