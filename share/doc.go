@@ -24,7 +24,7 @@
 // The package never prints and never exits: it takes a *slog.Logger and
 // returns errors, and cmd/sshshare decides what the user sees. It never
 // imports share/invoke; a master chained through other masters (--via)
-// gets their dial as MasterConfig.DialVia.
+// gets their dial as MasterConfig.Dial.
 //
 // docs/architecture.md maps the packages, the files on disk, the control
 // protocol and the request flows, and says where to make common changes.

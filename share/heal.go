@@ -133,7 +133,7 @@ const healGrace = 10 * time.Second
 // master chained through another master (--via) does not: its upstream
 // ends when that master is stopped, and must not bring it back.
 func (m *Master) heal() error {
-	if m.dialer.DialVia != nil {
+	if m.cfg.Via != "" {
 		return errors.New("not healing a chained master; the next ssh rebuilds the chain")
 	}
 	d := *m.dialer

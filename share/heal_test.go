@@ -111,10 +111,10 @@ func TestMasterEndsWhenHealFails(t *testing.T) {
 }
 
 // TestChainedMasterDoesNotHeal: a master whose upstream goes through
-// another master (DialVia) ends with its upstream instead of healing.
+// another master (Via) ends with its upstream instead of healing.
 func TestChainedMasterDoesNotHeal(t *testing.T) {
 	srv := newFakeUpstream(t)
-	f := startMaster(t, srv, func(c *MasterConfig, _ *upstream.HostConfig) { c.Dial, c.DialVia = nil, srv.dial })
+	f := startMaster(t, srv, func(c *MasterConfig, _ *upstream.HostConfig) { c.Via = "bastion" })
 	srv.conn(t, 0).kill()
 	if reason := f.waitServed(t, 3*time.Second); !strings.HasPrefix(reason, "upstream dead") {
 		t.Errorf("exit reason: got %q; want upstream dead...", reason)

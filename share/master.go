@@ -51,13 +51,11 @@ type MasterConfig struct {
 	StateDir string        // holds the local host key
 	AuthSock string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
 	Log      *slog.Logger
-	// DialVia connects the upstream through another master (--via chains).
-	// Such a master does not heal: its upstream ends with the master it
-	// goes through.
-	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
 	// Dial, if set, replaces the TCP connection to the upstream's
-	// HostName and Port, for every login including a heal's: tests run a
-	// master against an in-process server with it. nil means TCP.
+	// HostName and Port, for every login: cmd sets it to go through the
+	// masters of the jump hosts when Via is set (such a master does not
+	// heal: its upstream ends with the master it goes through), and tests
+	// to reach an in-process server.
 	Dial func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
@@ -140,7 +138,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, DialVia: cfg.DialVia, DialTCP: cfg.Dial}
+		Heard: m.health.heard, Transport: cfg.Dial}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}

@@ -78,7 +78,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
 	}
 	if c.Via != "" {
-		if cfg.DialVia, err = c.dialVia(log); err != nil {
+		if cfg.Dial, err = c.dialVia(log); err != nil {
 			return nil, err
 		}
 	}

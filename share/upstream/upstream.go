@@ -35,12 +35,10 @@ type Dialer struct {
 	AuthSock string
 	// Heard, if set, is called whenever bytes arrive from the upstream.
 	Heard func()
-	// DialVia, if set, opens the connection to host:port instead of TCP:
-	// through another master, for --via chains.
-	DialVia func(ctx context.Context, host string, port int) (net.Conn, error)
-	// DialTCP, if set, opens the connection to host:port instead of a TCP
-	// connect, when DialVia is not set: tests serve the login in-process.
-	DialTCP func(ctx context.Context, host string, port int) (net.Conn, error)
+	// Transport, if set, opens the connection to host:port instead of TCP:
+	// through another master for --via chains, or to an in-process server
+	// in tests.
+	Transport func(ctx context.Context, host string, port int) (net.Conn, error)
 }
 
 // heardConn calls heard on every successful read: the master's cheapest
@@ -132,15 +130,12 @@ func (d *Dialer) ConnectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// dialConn opens the connection, through DialVia, DialTCP or TCP,
+// dialConn opens the connection, through Transport or TCP,
 // bounded by ConnectTimeout.
 func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
 	defer cancel()
-	dial := d.DialVia
-	if dial == nil {
-		dial = d.DialTCP
-	}
+	dial := d.Transport
 	if dial == nil {
 		dial = dialTCP
 	}
