@@ -422,8 +422,7 @@ func (m *Master) shutdown(reason string) {
 // served) or finds no master under the lock and starts a fresh one: never
 // an error.
 func (m *Master) shutdownIf(reason string, ok func() bool) {
-	// Shutting down must finish whatever the lifetime's state.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(m.ctx), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	release, err := lock.Acquire(ctx, m.cfg.Socket)
 	if err != nil {
@@ -440,8 +439,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	m.closing = true
 	m.mu.Unlock()
 	m.unpublish()
-	m.ln.removeMoved(control.RegisteredPath(m.cfg.StateDir, m.cfg.Socket, m.pid()))
-	control.Unregister(m.cfg.StateDir, m.cfg.Socket)
+	m.ln.removeMoved(control.Unregister(m.cfg.StateDir, m.cfg.Socket))
 	if release != nil {
 		release()
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/sshshare/sshshare/share/sysio"
 )
@@ -63,9 +62,16 @@ func SocketPath(template string, v Values) (string, error) {
 // renames the socket to path: path with PublishSuffix appended, its Xs
 // replaced by random hex digits.
 func PublishPath(path string) string {
+	return SiblingPath(path, ".tmp")
+}
+
+// SiblingPath returns path, a dot, eight random hex digits and ext. With
+// an ext of at most four bytes it fits wherever PublishPath does, which
+// every socket path leaves room for.
+func SiblingPath(path, ext string) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:]) // never fails, per crypto/rand
-	return path + strings.Replace(PublishSuffix, "XXXXXXXX", hex.EncodeToString(b[:]), 1)
+	return path + "." + hex.EncodeToString(b[:]) + ext
 }
 
 // fallbackPath returns the short stand-in for the too-long path long.

@@ -45,9 +45,6 @@ func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 		case err != nil:
 			fmt.Fprintf(stderr, "sshshare: %v\n", err)
 		case reply.Status != nil:
-			// Where the master can be reached now: a master of another
-			// version moved aside (control.Retire) still names its old path.
-			reply.Status.Socket = socket
 			statuses = append(statuses, reply.Status)
 		}
 	}

@@ -26,7 +26,7 @@ func Dial(socket string, hello Hello) (net.Conn, error) {
 		return nil, err
 	}
 	reply, err := Exchange(conn, hello)
-	if v, skewed := skewOf(reply); err == nil && skewed {
+	if v, skewed := skewOf(reply); skewed {
 		conn.Close()
 		return nil, &SkewError{Socket: socket, Master: v}
 	}

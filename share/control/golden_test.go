@@ -71,7 +71,7 @@ func TestProtocol1Frames(t *testing.T) {
 	if err := ReadFrame(bytes.NewReader(frameOf(`{"ok":true,"status":{"target":"a@b:22","mode":"share","pid":7}}`)), &r); err != nil {
 		t.Fatal(err)
 	}
-	statusVersion(r.Status)
+	fillStatus(r.Status, "/s")
 	if !r.OK || r.Version != 0 || r.Status.Protocol != 1 || r.Status.Pid != 7 {
 		t.Errorf("protocol 1 status reply: %+v %+v; want ok, no version, protocol 1, pid 7", r, r.Status)
 	}

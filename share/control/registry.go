@@ -34,22 +34,29 @@ func registryEntry(stateDir, socket string, pid int) string {
 }
 
 // Register records socket in the registry, for this master, and removes
-// retired names of socket that nobody answers on (see RemoveStaleRetired).
+// retired names of socket that nobody answers on (see removeStaleRetired).
 func Register(stateDir, socket string) error {
 	dir := registryDir(stateDir)
 	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		return err
 	}
-	RemoveStaleRetired(socket)
+	removeStaleRetired(socket)
 	if err := os.WriteFile(registryEntry(stateDir, socket, os.Getpid()), []byte(socket+"\n"), 0o600); err != nil {
 		return fmt.Errorf("register master: %w", err)
 	}
 	return nil
 }
 
-// Unregister removes this master's entry for socket from the registry.
-func Unregister(stateDir, socket string) {
-	os.Remove(registryEntry(stateDir, socket, os.Getpid()))
+// Unregister removes this master's entry for socket from the registry and
+// returns the socket path the entry held: socket, or where Retire moved it.
+func Unregister(stateDir, socket string) string {
+	entry := registryEntry(stateDir, socket, os.Getpid())
+	path := socket
+	if b, err := os.ReadFile(entry); err == nil {
+		path = strings.TrimSpace(string(b))
+	}
+	os.Remove(entry)
+	return path
 }
 
 // registeredEntries maps each registered socket to its entry files.
@@ -116,10 +123,20 @@ func Query(stateDir, socket string, hello Hello) (Reply, error) {
 		return reply, fmt.Errorf("master %s: %s", socket, reply.Error)
 	}
 	if reply.Status != nil {
-		statusVersion(reply.Status)
+		fillStatus(reply.Status, socket)
 		forget(stateDir, socket, reply.Status.Pid)
 	}
 	return reply, nil
+}
+
+// fillStatus completes the status of the master reached at socket: the
+// protocol of a master from before the field, and socket itself, since a
+// master moved aside by Retire still names the path it was started on.
+func fillStatus(s *Status, socket string) {
+	if s.Protocol == 0 {
+		s.Protocol = legacyVersion
+	}
+	s.Socket = socket
 }
 
 // query sends hello to the master at socket and reads its reply.

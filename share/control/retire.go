@@ -1,7 +1,6 @@
 package control
 
 import (
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -16,13 +15,10 @@ import (
 	"github.com/sshshare/sshshare/tokens"
 )
 
-// retiredSuffix is the shape of the suffix a retired master's socket gets;
-// it is as long as tokens.PublishSuffix, which every socket path leaves
-// room for, so the new name can still be connected to.
-const retiredSuffix = ".XXXXXXXX.old"
-
-// A retired name must fit where the publish name did.
-var _ [len(tokens.PublishSuffix) - len(retiredSuffix)]struct{}
+// retiredExt ends a retired master's socket name, SOCKET.XXXXXXXX.old
+// (tokens.SiblingPath): as long as the publish name every socket path
+// leaves room for, so it can still be connected to.
+const retiredExt = ".old"
 
 // Retire moves the socket of a master that speaks another protocol version
 // out of a new master's way, for an invocation that holds the start-up
@@ -33,11 +29,7 @@ var _ [len(tokens.PublishSuffix) - len(retiredSuffix)]struct{}
 // is still found by status and stop, and exits once idle. It returns the
 // new name.
 func Retire(stateDir, socket string) (string, error) {
-	RemoveStaleRetired(socket)
-	moved, err := retiredPath(socket)
-	if err != nil {
-		return "", err
-	}
+	moved := tokens.SiblingPath(socket, retiredExt)
 	if err := os.Link(socket, moved); err != nil {
 		if err := os.Rename(socket, moved); err != nil {
 			return "", fmt.Errorf("move old master's socket aside: %w", err)
@@ -55,12 +47,12 @@ func Retire(stateDir, socket string) (string, error) {
 	return moved, err
 }
 
-// RemoveStaleRetired removes the retired names of socket (see Retire)
+// removeStaleRetired removes the retired names of socket (see Retire)
 // that are sockets nobody answers on any more: a master of protocol 1 does
 // not remove its moved socket as it exits, and its registry entry, which
 // named it, is gone by then.
-func RemoveStaleRetired(socket string) {
-	old, _ := filepath.Glob(socket + ".*.old")
+func removeStaleRetired(socket string) {
+	old, _ := filepath.Glob(socket + ".*" + retiredExt)
 	for _, p := range old {
 		if !isRetiredName(socket, p) {
 			continue
@@ -84,29 +76,9 @@ func RemoveStaleRetired(socket string) {
 // rotated log, is not one).
 func isRetiredName(socket, p string) bool {
 	suffix, ok := strings.CutPrefix(p, socket)
-	if !ok || len(suffix) != len(retiredSuffix) || !strings.HasPrefix(suffix, ".") || !strings.HasSuffix(suffix, ".old") {
+	if !ok || len(suffix) != len(tokens.PublishSuffix) || suffix[0] != '.' || !strings.HasSuffix(suffix, retiredExt) {
 		return false
 	}
 	_, err := hex.DecodeString(suffix[1:9])
 	return err == nil
-}
-
-// retiredPath is a fresh name for socket once retired.
-func retiredPath(socket string) (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("name retired socket: %w", err)
-	}
-	p := socket + strings.Replace(retiredSuffix, "XXXXXXXX", hex.EncodeToString(b[:]), 1)
-	return p, nil
-}
-
-// RegisteredPath is the socket path the registry holds for master pid of
-// socket: socket itself, or where Retire moved it.
-func RegisteredPath(stateDir, socket string, pid int) string {
-	b, err := os.ReadFile(registryEntry(stateDir, socket, pid))
-	if err != nil {
-		return socket
-	}
-	return strings.TrimSpace(string(b))
 }

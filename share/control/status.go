@@ -13,7 +13,7 @@ type Status struct {
 	Mode           string    `json:"mode"`
 	Via            string    `json:"via"`
 	Pid            int       `json:"pid"`
-	Socket         string    `json:"socket"`
+	Socket         string    `json:"socket"` // where the master was reached (see Query)
 	Started        time.Time `json:"started"`
 	Clients        int       `json:"clients"`
 	Channels       int64     `json:"channels"`

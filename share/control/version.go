@@ -79,11 +79,3 @@ func skewOf(reply Reply) (int, bool) {
 	}
 	return want, want != ProtocolVersion
 }
-
-// statusVersion fills in the protocol of a status from a master that
-// predates the field.
-func statusVersion(s *Status) {
-	if s != nil && s.Protocol == 0 {
-		s.Protocol = legacyVersion
-	}
-}
