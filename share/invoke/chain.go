@@ -2,10 +2,8 @@ package invoke
 
 import (
 	"context"
-	"errors"
 	"net"
 
-	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -63,8 +61,7 @@ func (c *Chain) EnsureLoggedIn(ctx context.Context) error {
 func (c *Chain) Dial(ctx context.Context, host string, port int) (net.Conn, error) {
 	last := c.Last()
 	conn, err := last.tryTunnel(host, port)
-	var refused *control.RefusedError
-	if err == nil || errors.As(err, &refused) {
+	if settled(err) {
 		return conn, err
 	}
 	if err := c.EnsureLoggedIn(ctx); err != nil {

@@ -79,8 +79,7 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 // it offers the master this invocation's stdio (see sysio.HandOverStdio).
 func (inv *Invocation) connect(ctx context.Context, stdio bool) (net.Conn, *Starting, error) {
 	conn, err := control.Dial(inv.Socket, inv.shareHello(false, stdio))
-	var refused *control.RefusedError
-	if err == nil || errors.As(err, &refused) {
+	if settled(err) {
 		return conn, nil, err
 	}
 	inv.Log.Debug("fast path", "err", err)
@@ -106,8 +105,7 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 		}
 	}()
 	conn, err = control.Dial(inv.Socket, inv.shareHello(false, stdio))
-	var refused *control.RefusedError
-	if err == nil || errors.As(err, &refused) {
+	if settled(err) {
 		return conn, nil, err
 	}
 	if err := control.RecentFailure(inv.Socket, waitStart); err != nil {
@@ -126,6 +124,13 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 	}
 	s.release = release
 	return conn, s, nil
+}
+
+// settled reports whether dialling a master ended in a way a new master
+// would not change: connected, or refused by a working master.
+func settled(err error) bool {
+	var refused *control.RefusedError
+	return err == nil || errors.As(err, &refused)
 }
 
 // clearSocket makes way for a new master, under the start-up lock, after

@@ -2,7 +2,6 @@ package invoke
 
 import (
 	"context"
-	"errors"
 	"net"
 
 	"github.com/sshshare/sshshare/share/control"
@@ -16,8 +15,7 @@ import (
 func (inv *Invocation) dialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
 	hello := control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port}
 	conn, err := control.Dial(inv.Socket, hello)
-	var refused *control.RefusedError
-	if err == nil || errors.As(err, &refused) {
+	if settled(err) {
 		return conn, err
 	}
 	if err := inv.EnsureLoggedIn(ctx); err != nil {
