@@ -181,6 +181,14 @@ func TestClientLeavingStopsSlotWait(t *testing.T) {
 	srv := newFakeUpstream(t)
 	srv.maxSessions.Store(1)
 	f := startMaster(t, srv)
+	// Client a takes the spare, the only slot; no second login can be
+	// made, so client b's open must wait.
+	sshtest.WaitFor(t, "the pool's spare session", func() bool {
+		f.m.pool.mu.Lock()
+		defer f.m.pool.mu.Unlock()
+		return f.m.pool.spare != nil
+	})
+	srv.failDials.Store(true)
 	a := f.share(t)
 	held, err := a.NewSession()
 	if err != nil {
@@ -192,7 +200,6 @@ func TestClientLeavingStopsSlotWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	srv.failDials.Store(true) // no second login: the open must wait
 
 	b := f.share(t)
 	opened := make(chan error, 1)
@@ -203,12 +210,12 @@ func TestClientLeavingStopsSlotWait(t *testing.T) {
 		}
 		opened <- err
 	}()
-	sshtest.WaitFor(t, "client b's open to wait for a slot", func() bool { return f.m.pool.waiting.Load() == 1 })
+	sshtest.WaitFor(t, "client b's open to wait for a slot", func() bool { return f.m.Status().SessionsWaiting == 1 })
 	b.Close()
 	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "client b's open to end"); err == nil {
 		t.Error("client b's session: opened after it left")
 	}
-	sshtest.WaitFor(t, "the master to stop waiting for client b", func() bool { return f.m.pool.waiting.Load() == 0 })
+	sshtest.WaitFor(t, "the master to stop waiting for client b", func() bool { return f.m.Status().SessionsWaiting == 0 })
 }
 
 // TestLocalHopTakesClientPolicy: a local ssh whose Ciphers, KexAlgorithms

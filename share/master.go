@@ -449,12 +449,19 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 
 // closePool closes the upstream connections, if the login made any.
 func (m *Master) closePool() {
+	if p := m.loggedIn(); p != nil {
+		p.Close()
+	}
+}
+
+// loggedIn is the pool once the login has made it, else nil: pool is
+// written once, by the login, before Login().Done() closes.
+func (m *Master) loggedIn() *upPool {
 	select {
 	case <-m.login.Done():
-		if m.pool != nil {
-			m.pool.Close()
-		}
+		return m.pool
 	default:
+		return nil
 	}
 }
 

@@ -62,7 +62,7 @@ type upPool struct {
 	open  func(up *upstream.Upstream, chanType string, extra []byte) (ssh.Channel, <-chan *ssh.Request, error)
 	serve func(*upConn) // routes the server-opened channels of a connection
 	log   *slog.Logger
-	// waiting counts the session opens looking for a slot now.
+	// waiting counts the session opens looking for a slot now, for status.
 	waiting atomic.Int32
 	// life bounds the pool's own logins (see grow): the master's
 	// lifetime, not a waiting client's, since every waiter needs them.

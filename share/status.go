@@ -15,13 +15,14 @@ func (m *Master) Status() *control.Status {
 		Protocol: control.ProtocolVersion, Build: m.cfg.Build,
 		Target: m.cfg.Target.String(), Alias: m.cfg.Target.Alias, Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
-		Upstreams: m.upstreams(), Forwards: m.routes.count(),
-		BytesIn: m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
+		Forwards: m.routes.count(),
+		BytesIn:  m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
 		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: m.healthy(), Draining: draining,
 		KeepaliveRTT:  float64(m.health.rtt.Load()) / 1e6,
 		SilentSeconds: m.health.silence().Seconds(), Healed: m.health.healed.Load(),
 		Log: control.LogPath(m.cfg.Socket),
 	}
+	s.Upstreams, s.SessionsWaiting = m.upstreams()
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	s.LastError, _ = m.lastErr.Load().(string)
 	if clients == 0 {
@@ -34,16 +35,13 @@ func (m *Master) Status() *control.Status {
 	return s
 }
 
-// upstreams is the number of pooled upstream connections.
-func (m *Master) upstreams() int {
-	select {
-	case <-m.login.Done():
-		if m.pool != nil {
-			return m.pool.size()
-		}
-	default:
+// upstreams is the number of pooled upstream connections, and waiting
+// the session opens that wait for a slot on them.
+func (m *Master) upstreams() (upstreams, waiting int) {
+	if p := m.loggedIn(); p != nil {
+		return p.size(), int(p.waiting.Load())
 	}
-	return 0
+	return 0, 0
 }
 
 // healthy reports whether the master is logged in and its upstream has

@@ -6,30 +6,33 @@ import "time"
 type Status struct {
 	// Protocol is the master's control protocol version (1 for masters
 	// that predate the field); Build is its sshshare version.
-	Protocol       int       `json:"protocol"`
-	Build          string    `json:"build,omitempty"`
-	Target         string    `json:"target"`
-	Alias          string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
-	Mode           string    `json:"mode"`
-	Via            string    `json:"via"`
-	Pid            int       `json:"pid"`
-	Socket         string    `json:"socket"` // where the master was reached (see Query)
-	Started        time.Time `json:"started"`
-	Clients        int       `json:"clients"`
-	Channels       int64     `json:"channels"`
-	Upstreams      int       `json:"upstreams"`
-	Tunnels        int       `json:"tunnels"`
-	TunnelTargets  []string  `json:"tunnel_targets"`
-	Forwards       int       `json:"forwards"`
-	BytesIn        int64     `json:"bytes_in"`
-	BytesOut       int64     `json:"bytes_out"`
-	IdleSeconds    float64   `json:"idle_seconds"`
-	PersistSeconds float64   `json:"persist_seconds"`
-	Healthy        bool      `json:"healthy"`
-	KeepaliveRTT   float64   `json:"keepalive_rtt_ms"`
-	SilentSeconds  float64   `json:"upstream_silent_seconds"`
-	Healed         int64     `json:"healed"`
-	Draining       bool      `json:"draining"`
-	Log            string    `json:"log"`
-	LastError      string    `json:"last_error,omitempty"` // the last problem, also in the log
+	Protocol  int       `json:"protocol"`
+	Build     string    `json:"build,omitempty"`
+	Target    string    `json:"target"`
+	Alias     string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
+	Mode      string    `json:"mode"`
+	Via       string    `json:"via"`
+	Pid       int       `json:"pid"`
+	Socket    string    `json:"socket"` // where the master was reached (see Query)
+	Started   time.Time `json:"started"`
+	Clients   int       `json:"clients"`
+	Channels  int64     `json:"channels"`
+	Upstreams int       `json:"upstreams"`
+	// SessionsWaiting counts session opens waiting for a free slot on the
+	// upstream connections (sshd's MaxSessions).
+	SessionsWaiting int      `json:"sessions_waiting"`
+	Tunnels         int      `json:"tunnels"`
+	TunnelTargets   []string `json:"tunnel_targets"`
+	Forwards        int      `json:"forwards"`
+	BytesIn         int64    `json:"bytes_in"`
+	BytesOut        int64    `json:"bytes_out"`
+	IdleSeconds     float64  `json:"idle_seconds"`
+	PersistSeconds  float64  `json:"persist_seconds"`
+	Healthy         bool     `json:"healthy"`
+	KeepaliveRTT    float64  `json:"keepalive_rtt_ms"`
+	SilentSeconds   float64  `json:"upstream_silent_seconds"`
+	Healed          int64    `json:"healed"`
+	Draining        bool     `json:"draining"`
+	Log             string   `json:"log"`
+	LastError       string   `json:"last_error,omitempty"` // the last problem, also in the log
 }
