@@ -57,15 +57,15 @@ func (c *Chain) EnsureLoggedIn(ctx context.Context) error {
 }
 
 // Dial opens a tunnel to host:port through the chain's last master. When
-// that fails for want of a master, every hop is brought up in order first.
+// that fails for want of a master, every hop is brought up in order first,
+// each asking its questions here, and the tunnel asked for once more.
 func (c *Chain) Dial(ctx context.Context, host string, port int) (net.Conn, error) {
-	last := c.Last()
-	conn, err := last.tryTunnel(host, port)
+	conn, err := c.Last().tunnel(host, port)
 	if settled(err) {
 		return conn, err
 	}
 	if err := c.EnsureLoggedIn(ctx); err != nil {
 		return nil, err
 	}
-	return last.dialTunnel(ctx, host, port)
+	return c.Last().tunnel(host, port)
 }

@@ -9,27 +9,13 @@ import (
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
-// dialTunnel returns a connection to host:port through the master's
-// upstream, starting the master if needed and answering its login
-// questions with inv.Prompt.
-func (inv *Invocation) dialTunnel(ctx context.Context, host string, port int) (net.Conn, error) {
-	hello := control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port}
-	conn, err := control.Dial(inv.Socket, hello)
-	if settled(err) {
-		return conn, err
-	}
-	if err := inv.EnsureLoggedIn(ctx); err != nil {
-		return nil, err
-	}
-	return control.Dial(inv.Socket, hello)
-}
-
 // Stopped explains a connection to this invocation's master that ended
 // because the master was stopped on request, or returns nil.
 func (inv *Invocation) Stopped(conn net.Conn) error { return inv.stopped(conn) }
 
-// tryTunnel is dialTunnel's fast path: no lock, no start-up.
-func (inv *Invocation) tryTunnel(host string, port int) (net.Conn, error) {
+// tunnel asks this invocation's master, if one runs, for a tunnel to
+// host:port: no lock, no start-up (see Chain.Dial).
+func (inv *Invocation) tunnel(host string, port int) (net.Conn, error) {
 	return control.Dial(inv.Socket, control.Hello{Version: control.ProtocolVersion, Op: control.OpTunnel, Host: host, Port: port})
 }
 
