@@ -183,11 +183,7 @@ func TestClientLeavingStopsSlotWait(t *testing.T) {
 	f := startMaster(t, srv)
 	// Client a takes the spare, the only slot; no second login can be
 	// made, so client b's open must wait.
-	sshtest.WaitFor(t, "the pool's spare session", func() bool {
-		f.m.pool.mu.Lock()
-		defer f.m.pool.mu.Unlock()
-		return f.m.pool.spare != nil
-	})
+	sshtest.WaitFor(t, "the spare session", f.spareReady)
 	srv.failDials.Store(true)
 	a := f.share(t)
 	held, err := a.NewSession()
