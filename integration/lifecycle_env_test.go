@@ -63,22 +63,29 @@ func newLifecycleClient(t *testing.T, sshd *harness.SSHD, persist time.Duration,
 
 // killLeaked returns a cleanup that kills the client's master processes
 // still running once every listed master was stopped: a master that
-// status did not list, and that would otherwise outlive the test. One
-// that is already on its way out gets leakGrace to finish.
+// status did not list, and that would otherwise outlive the test.
 func (l *lifecycle) killLeaked(t *testing.T) func() {
 	t.Helper()
-	const leakGrace = 2 * time.Second
 	return func() {
 		t.Helper()
-		for _, pid := range l.c.MasterPids() {
-			if harness.WaitPidGone(pid, leakGrace) {
-				continue
-			}
+		killMasters(t, l.c, func(pid int) {
 			t.Errorf("master pid %d still running after sshshare stop --all; status did not list it\nlogs:\n%s", pid, l.logs())
-			sigkill(t, pid)
-			if !harness.WaitPidGone(pid, 5*time.Second) {
-				t.Errorf("master pid %d survived SIGKILL", pid)
-			}
+		})
+	}
+}
+
+// killMasters kills c's master processes that are still running, telling
+// leaked of each first. One already on its way out gets 2 s to finish.
+func killMasters(t *testing.T, c *harness.Client, leaked func(pid int)) {
+	t.Helper()
+	for _, pid := range c.MasterPids() {
+		if harness.WaitPidGone(pid, 2*time.Second) {
+			continue
+		}
+		leaked(pid)
+		sigkill(t, pid)
+		if !harness.WaitPidGone(pid, 5*time.Second) {
+			t.Errorf("master pid %d survived SIGKILL", pid)
 		}
 	}
 }

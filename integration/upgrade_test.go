@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/sshshare/sshshare/integration/harness"
 )
@@ -75,7 +74,13 @@ func checkUpgrade(t *testing.T, master, invocation build, logins int, protocols 
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
 	c.Env = append(c.Env, "GORACE=atexit_sleep_ms=0")
-	t.Cleanup(func() { killUnlisted(t, c, protocols == nil) })
+	t.Cleanup(func() {
+		killMasters(t, c, func(pid int) {
+			if protocols != nil { // else status cannot list it: expected
+				t.Errorf("master pid %d still running after sshshare stop --all", pid)
+			}
+		})
+	})
 	installed := filepath.Join(t.TempDir(), "sshshare")
 	install(t, masterBin, installed)
 	c.AddShareHost("up", installed)
@@ -120,21 +125,6 @@ func checkProtocols(t *testing.T, c *harness.Client, want []int) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("status: masters %+v; want protocols %v", masters, want)
-	}
-}
-
-// killUnlisted kills the client's masters that stop --all left running:
-// expected only where status cannot list a master (expectUnlisted), a
-// failure otherwise.
-func killUnlisted(t *testing.T, c *harness.Client, expectUnlisted bool) {
-	for _, pid := range c.MasterPids() {
-		if harness.WaitPidGone(pid, 2*time.Second) {
-			continue
-		}
-		if !expectUnlisted {
-			t.Errorf("master pid %d still running after sshshare stop --all", pid)
-		}
-		sigkill(t, pid)
 	}
 }
 
