@@ -161,16 +161,22 @@ func (p *upPool) reserve(ctx context.Context) (*upConn, error) {
 func (p *upPool) take() (*upConn, chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.takeLocked(), p.changed
+}
+
+// takeLocked reserves a slot on the first connection that may have one, or
+// returns nil. p.mu must be held.
+func (p *upPool) takeLocked() *upConn {
 	for _, uc := range p.conns {
 		if !uc.full() {
 			uc.sessions++
 			if uc.idle != nil {
 				uc.idle.Stop()
 			}
-			return uc, nil
+			return uc
 		}
 	}
-	return nil, p.changed
+	return nil
 }
 
 // waitChange waits up to slotWait for changed to close and reports
@@ -238,12 +244,19 @@ func (p *upPool) broadcast() {
 }
 
 // grow logs in once more and adds the connection to the pool, with one
-// slot reserved for the caller. It returns nil, and the caller waits for
-// a slot again, if another login is under way or one failed lately. The
-// login runs under the pool's life, not the caller's: other waiters need
-// it too, so one leaving must not cut it short.
+// slot reserved for the caller. A slot that freed, or a connection another
+// waiter's login added, since the caller last looked is taken instead: a
+// waiter whose wait timed out just as the pool changed must not log in
+// again. It returns nil, and the caller waits for a slot again, if another
+// login is under way or one failed lately. The login runs under the pool's
+// life, not the caller's: other waiters need it too, so one leaving must
+// not cut it short.
 func (p *upPool) grow() *upConn {
 	p.mu.Lock()
+	if uc := p.takeLocked(); uc != nil {
+		p.mu.Unlock()
+		return uc
+	}
 	if p.growing || time.Since(p.growFailed) < growRetry {
 		p.mu.Unlock()
 		return nil

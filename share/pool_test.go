@@ -213,6 +213,30 @@ func TestPoolWaitsForFreedSlot(t *testing.T) {
 	}
 }
 
+// TestPoolGrowTakesRoomFirst: a waiter whose slot wait timed out just as
+// another waiter's login added a connection (the timer and the broadcast
+// racing) takes a slot on that connection instead of logging in again.
+// Seen in CI: 15 sessions against MaxSessions 10 made 3 logins.
+func TestPoolGrowTakesRoomFirst(t *testing.T) {
+	f := newPoolFixture(t, 1, ssh.Prohibited)
+	f.open(t)
+	s2 := f.open(t)
+	if got := f.dials.Load(); got != 1 {
+		t.Fatalf("dials after 2 sessions with MaxSessions 1: got %d; want 1", got)
+	}
+	f.end(t, s2, f.server(1), 0)
+	uc := f.pool.grow()
+	f.pool.mu.Lock()
+	second := f.pool.conns[1]
+	f.pool.mu.Unlock()
+	if uc == nil || uc != second {
+		t.Fatalf("grow: got %v; want the second connection, which has a free slot", uc)
+	}
+	if got := f.dials.Load(); got != 1 {
+		t.Errorf("dials after grow with a free slot: got %d; want 1", got)
+	}
+}
+
 func TestPoolForgetsClosedExtraConnection(t *testing.T) {
 	f := newPoolFixture(t, 1, ssh.Prohibited)
 	f.open(t)
