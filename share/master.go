@@ -63,17 +63,18 @@ type MasterConfig struct {
 // socket until it has been idle for its persist window, is stopped, or
 // loses its upstream.
 type Master struct {
-	cfg     MasterConfig
-	log     *slog.Logger
-	pool    *upPool
-	routes  *routes
-	keys    localhop.Keys // presented to local clients
-	ln      *publishedListener
-	dialer  *upstream.Dialer
-	login   *Login
-	started time.Time
-	stats   stats
-	health  health
+	cfg      MasterConfig
+	log      *slog.Logger
+	warnings []string // see Warnings
+	pool     *upPool
+	routes   *routes
+	keys     localhop.Keys // presented to local clients
+	ln       *publishedListener
+	dialer   *upstream.Dialer
+	login    *Login
+	started  time.Time
+	stats    stats
+	health   health
 
 	tunnelsLive tunnels
 	healer      healer
@@ -127,6 +128,13 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if err != nil {
 		return nil, err
 	}
+	m.warnings = hostCfg.Warnings
+	for _, w := range hostCfg.Warnings {
+		m.log.Warn("config", "warning", w)
+	}
+	if len(hostCfg.Unclassified) > 0 {
+		m.log.Info("config keywords sshshare does not know; passed over", "keywords", hostCfg.Unclassified)
+	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
 	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)
 	if cfg.Mode != control.OpTunnel {
@@ -164,6 +172,10 @@ func resolved(t upstream.Target, cfg upstream.HostConfig) upstream.Target {
 // Login is the master's upstream login; its Done channel closes when the
 // master is logged in or has failed to.
 func (m *Master) Login() *Login { return m.login }
+
+// Warnings are the lines the ssh that started the master should show: the
+// config keywords it does not apply upstream.
+func (m *Master) Warnings() []string { return m.warnings }
 
 // logIn makes the primary upstream connection. On failure the master
 // answers the clients already waiting, then exits.

@@ -21,12 +21,13 @@ func NewReadyPipe(f *os.File) *ReadyPipe {
 	return &ReadyPipe{f: f}
 }
 
-// Report sends one report: nil means success.
-func (p *ReadyPipe) Report(err error) {
+// Report sends one report: nil means success. Warnings are lines for the
+// invocation to show its user.
+func (p *ReadyPipe) Report(err error, warnings ...string) {
 	if p == nil {
 		return
 	}
-	reply := control.Reply{OK: err == nil}
+	reply := control.Reply{OK: err == nil, Warnings: warnings}
 	if err != nil {
 		reply.Error, reply.Hint = err.Error(), hint.Of(err)
 	}

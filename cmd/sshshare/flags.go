@@ -109,7 +109,7 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	args := f.masterArgs(socket, mode)
 	return &invoke.Invocation{
 		Target: target, Socket: socket, Log: log, LockWait: control.LoginWait,
-		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canPrompt,
+		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canPrompt, Warn: warnUser,
 		Spawn: func(ctx context.Context) (*invoke.Starting, error) {
 			return invoke.SpawnMaster(ctx, exe, args, os.Environ())
 		},
@@ -134,3 +134,7 @@ func (f MasterFlags) hopFlags(hop upstream.Target, before string) TargetFlags {
 	}
 	return hf
 }
+
+// warnUser shows a master's warning on the user's stderr, which is the
+// invoking ssh's: as ssh shows its own warnings, one line each.
+func warnUser(line string) { fmt.Fprintf(os.Stderr, "sshshare: %s\n", line) }

@@ -43,7 +43,11 @@ func (c MasterCmd) Run() error {
 		defer stop()
 	}
 	m, err := c.start(log)
-	report.Report(err)
+	if err != nil {
+		report.Report(err)
+	} else {
+		report.Report(nil, m.Warnings()...)
+	}
 	if err != nil {
 		log.Error("master start", "err", err)
 		return err

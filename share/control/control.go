@@ -55,6 +55,10 @@ type Reply struct {
 	// Stdio takes up a share hello's offer: the invocation sends its
 	// stdio next, and the connection carries nothing more.
 	Stdio bool `json:"stdio,omitempty"`
+	// Warnings are lines a spawned master's first report asks its
+	// invocation to show on the user's stderr (see ReadyFDEnv): both ends
+	// are the same build.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ErrFrameTooLarge is returned for a frame longer than the protocol allows.

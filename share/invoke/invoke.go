@@ -39,6 +39,9 @@ type Invocation struct {
 	// master says so in its hello, so the master fails a login that needs
 	// an answer at once instead of sending empty answers upstream.
 	CanPrompt func() bool
+	// Warn shows the user a line a master this invocation started asked
+	// it to (a config keyword not applied upstream); nil drops them.
+	Warn func(string)
 }
 
 // Run connects stdin and stdout to the master until the master side ends:
@@ -117,6 +120,11 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 	s, err := inv.Spawn(ctx)
 	if err != nil {
 		return nil, nil, err
+	}
+	if inv.Warn != nil {
+		for _, w := range s.Warnings {
+			inv.Warn(w)
+		}
 	}
 	if conn, err = control.Dial(inv.Socket, inv.shareHello(true, stdio)); err != nil {
 		s.Wait()

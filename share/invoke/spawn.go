@@ -20,8 +20,10 @@ const spawnWait = 90 * time.Second
 // The invocation keeps the start-up lock until the login has finished, so
 // invocations that come meanwhile wait and then share the result.
 type Starting struct {
-	report  *os.File
-	release func() error
+	// Warnings are the lines the master asked to show the user.
+	Warnings []string
+	report   *os.File
+	release  func() error
 }
 
 // SpawnMaster starts `exe args...` as a detached master, with env and the
@@ -46,11 +48,12 @@ func SpawnMaster(ctx context.Context, exe string, args, env []string) (*Starting
 		return nil, fmt.Errorf("start master: %w", err)
 	}
 	go cmd.Wait() // reap it if it exits while we are still running
-	if err := readReport(r, time.Now().Add(spawnWait)); err != nil {
+	reply, err := readReport(r, time.Now().Add(spawnWait))
+	if err != nil {
 		r.Close()
 		return nil, err
 	}
-	return &Starting{report: r}, nil
+	return &Starting{report: r, Warnings: reply.Warnings}, nil
 }
 
 // Wait waits for the master's login to finish and returns its outcome.
@@ -59,21 +62,22 @@ func (s *Starting) Wait() error {
 	if s.release != nil {
 		defer s.release()
 	}
-	return readReport(s.report, time.Now().Add(control.LoginWait))
+	_, err := readReport(s.report, time.Now().Add(control.LoginWait))
+	return err
 }
 
 // readReport reads one report frame from the master.
-func readReport(r *os.File, deadline time.Time) error {
+func readReport(r *os.File, deadline time.Time) (control.Reply, error) {
 	r.SetReadDeadline(deadline)
 	var reply control.Reply
 	if err := control.ReadFrame(r, &reply); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return errors.New("master exited during start-up; see its log")
+			return reply, errors.New("master exited during start-up; see its log")
 		}
-		return fmt.Errorf("wait for master: %w", err)
+		return reply, fmt.Errorf("wait for master: %w", err)
 	}
 	if !reply.OK {
-		return &hint.Error{Err: errors.New(reply.Error), Fix: reply.Hint}
+		return reply, &hint.Error{Err: errors.New(reply.Error), Fix: reply.Hint}
 	}
-	return nil
+	return reply, nil
 }

@@ -39,6 +39,14 @@ type HostConfig struct {
 	KbdInteractiveAuthentication bool
 	NumberOfPasswordPrompts      int
 	PreferredAuthentications     []string
+
+	// Warnings are the keywords whose values the master does not apply
+	// upstream, one line each for the ssh that starts it (see keywords.go).
+	Warnings []string
+	// Refusal is the first keyword whose value stops the master.
+	Refusal error
+	// Unclassified are keywords newer than the table, for the log.
+	Unclassified []string
 }
 
 // ConfigLoader asks OpenSSH how it would connect to a host.
@@ -61,7 +69,7 @@ func (l ConfigLoader) Load(ctx context.Context, t Target) (HostConfig, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
 	}
-	return cfg, nil
+	return cfg, cfg.Refusal
 }
 
 // expandTildes expands a leading ~ in each path, as ssh does when it reads
@@ -120,6 +128,7 @@ func parseSSHG(out []byte) (HostConfig, error) {
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
 		key, value, _ := strings.Cut(sc.Text(), " ")
+		cfg.review(key, value)
 		if err := cfg.set(strings.ToLower(key), value); err != nil {
 			return cfg, fmt.Errorf("%s %s: %w", key, value, err)
 		}

@@ -1,0 +1,237 @@
+package upstream
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sshshare/sshshare/share/hint"
+)
+
+// Handling is what the master does with one keyword of the user's ssh
+// configuration. The local ssh applies every keyword to its own hop (ssh
+// to master); only the master's login reaches the server, so a keyword that
+// shapes that login is either applied there, or the user is told.
+type Handling string
+
+// The handlings, as docs/config.md names them.
+const (
+	// LocalHop keywords shape only ssh's own side: the session, its
+	// forwards, its escape character. The local ssh applies them.
+	LocalHop Handling = "local hop"
+	// Honoured keywords are applied to the master's upstream login.
+	Honoured Handling = "honoured"
+	// Partly honoured keywords are applied within the limits their note
+	// states; where a limit would change the outcome, the master refuses
+	// by name at that point.
+	Partly Handling = "partly"
+	// Warned keywords whose value matters are not applied upstream; the
+	// master says so in one line on the stderr of the ssh that started it.
+	Warned Handling = "warned"
+	// Refused keywords whose value matters stop the master before any
+	// login, with one line naming the keyword and a hint.
+	Refused Handling = "refused"
+)
+
+// keyword is one entry of the table: a keyword as `ssh -G` prints it (lower
+// case) and how the master treats it.
+type keyword struct {
+	name     string
+	handling Handling
+	// inert reports whether a value changes nothing upstream (the default,
+	// or one the master does anyway): a warned or refused keyword with an
+	// inert value passes silently. nil: every value matters.
+	inert func(value string) bool
+	note  string // what the master does, for docs/config.md
+	hint  string // the fix, for a refused keyword
+}
+
+// values is an inert test that accepts the given values, case-insensitively.
+func values(vs ...string) func(string) bool {
+	return func(v string) bool {
+		return slices.ContainsFunc(vs, func(w string) bool { return strings.EqualFold(v, w) })
+	}
+}
+
+// off is the inert test of a yes/no keyword whose "yes" is not done.
+var off = values("no", "false")
+
+// keywords is every keyword `ssh -G` prints on OpenSSH 9.2 (Debian's
+// GSSAPI key-exchange patch included), with the ones it prints only when
+// set. TestKeywordTableCoversSSHG keeps it complete on the test machine.
+var keywords = []keyword{
+	// Route and addressing.
+	{name: "Host", handling: Honoured, note: "the alias: selects the Host and Match blocks of the master's own view"},
+	{name: "HostName", handling: Honoured},
+	{name: "Port", handling: Honoured},
+	{name: "User", handling: Honoured},
+	{name: "ProxyCommand", handling: Partly, note: "sshshare's own line is the local hop; a second, upstream ProxyCommand is not seen by the master yet"},
+	{name: "ProxyJump", handling: Partly, note: "shadowed by sshshare's own line, so the master does not see it; use `--via` (tunnel mode) for a bastion"},
+	{name: "ProxyUseFdpass", handling: LocalHop, note: "must stay no: sshshare passes no file descriptor back, and ssh fails without one"},
+	{name: "AddressFamily", handling: Warned, inert: values("any"), note: "the master dials any family"},
+	{name: "BindAddress", handling: Warned, note: "the master dials from the system's choice of address"},
+	{name: "BindInterface", handling: Warned, note: "the master dials on the system's choice of interface"},
+	{name: "ConnectionAttempts", handling: Warned, inert: values("1"), note: "the master tries once"},
+	{name: "ConnectTimeout", handling: Honoured, note: "unset means 30 s for the master, so a dead network fails instead of hanging"},
+	{name: "TCPKeepAlive", handling: Warned, inert: values("yes", "true"), note: "the master's TCP keep-alive is always on"},
+	{name: "IPQoS", handling: Warned, inert: values("lowdelay throughput", "af21 cs1"), note: "the master sets no DSCP marking"},
+	{name: "ServerAliveInterval", handling: Honoured, note: "bounds how long a dead upstream goes unnoticed (docs/lifecycle.md)"},
+	{name: "ServerAliveCountMax", handling: Honoured},
+	{name: "RekeyLimit", handling: Warned, inert: values("0 0", "default none"), note: "x/crypto's per-cipher byte limit applies"},
+	{name: "Compression", handling: Warned, inert: off, note: "golang.org/x/crypto/ssh has no zlib: the upstream is not compressed"},
+	{name: "CanonicalizeHostname", handling: LocalHop, note: "the local ssh canonicalises before it runs sshshare; OpenSSH applies `yes` only without a ProxyCommand, so use `always`"},
+	{name: "CanonicalDomains", handling: LocalHop},
+	{name: "CanonicalizeFallbackLocal", handling: LocalHop},
+	{name: "CanonicalizeMaxDots", handling: LocalHop},
+	{name: "CanonicalizePermittedCNAMEs", handling: LocalHop},
+
+	// Algorithms.
+	{name: "Ciphers", handling: Partly, note: "the local hop accepts every cipher x/crypto has; the upstream uses x/crypto's defaults"},
+	{name: "KexAlgorithms", handling: Partly, note: "the local hop accepts every key exchange x/crypto has; the upstream uses x/crypto's defaults"},
+	{name: "MACs", handling: Partly, note: "the local hop accepts every MAC x/crypto has; the upstream uses x/crypto's defaults"},
+	{name: "HostKeyAlgorithms", handling: Partly, note: "the upstream offers the types known_hosts has for the host, else x/crypto's defaults; the local hop offers ECDSA P-256 and Ed25519 keys"},
+	{name: "PubkeyAcceptedAlgorithms", handling: Partly, note: "x/crypto picks the signature algorithm the server accepts"},
+	{name: "CASignatureAlgorithms", handling: Partly, note: "host certificates are checked against known_hosts' @cert-authority lines, whatever the CA's algorithm"},
+	{name: "HostbasedAcceptedAlgorithms", handling: LocalHop, note: "host-based authentication is not done (see hostbasedauthentication)"},
+	{name: "RequiredRSASize", handling: Partly, note: "x/crypto sets no minimum RSA size"},
+
+	// Authentication and keys.
+	{name: "IdentityFile", handling: Honoured, note: "OpenSSH, PEM and PKCS#8 keys; passphrases are asked through the waiting ssh"},
+	{name: "CertificateFile", handling: Honoured},
+	{name: "IdentitiesOnly", handling: Honoured},
+	{name: "IdentityAgent", handling: Honoured},
+	{name: "AddKeysToAgent", handling: Warned, inert: off, note: "keys the master unlocks are not added to the agent"},
+	{name: "PKCS11Provider", handling: Partly, note: "only through an agent that holds the token's keys (`ssh-add -s`)"},
+	{name: "SecurityKeyProvider", handling: Partly, note: "FIDO keys only through an agent that holds them"},
+	{name: "PubkeyAuthentication", handling: Honoured},
+	{name: "PasswordAuthentication", handling: Honoured},
+	{name: "KbdInteractiveAuthentication", handling: Honoured},
+	{name: "KbdInteractiveDevices", handling: Warned, note: "no device hint is sent"},
+	{name: "NumberOfPasswordPrompts", handling: Honoured},
+	{name: "PreferredAuthentications", handling: Honoured, note: "gssapi-with-mic and hostbased entries are skipped"},
+	{name: "BatchMode", handling: Honoured},
+	{name: "HostbasedAuthentication", handling: Refused, inert: off,
+		note: "x/crypto has no host-based client", hint: "set HostbasedAuthentication no for this host, or leave sshshare's ProxyCommand out of its Host block"},
+	{name: "EnableSSHKeysign", handling: LocalHop, note: "used only by host-based authentication, which the master does not do"},
+	{name: "GSSAPIAuthentication", handling: Partly, note: "GSSAPI (Kerberos) is not done: the login goes on with the other methods"},
+	{name: "GSSAPIDelegateCredentials", handling: Partly, note: "GSSAPI is not done, so no credentials are delegated"},
+	{name: "GSSAPIClientIdentity", handling: Partly, note: "GSSAPI is not done"},
+	{name: "GSSAPIServerIdentity", handling: Partly, note: "GSSAPI is not done"},
+	{name: "GSSAPITrustDns", handling: Partly, note: "GSSAPI is not done"},
+	{name: "GSSAPIKeyExchange", handling: Warned, inert: off, note: "GSSAPI key exchange is not done: the host key is checked against known_hosts"},
+	{name: "GSSAPIKexAlgorithms", handling: Partly, note: "GSSAPI key exchange is not done"},
+	{name: "GSSAPIRenewalForcesRekey", handling: Partly, note: "GSSAPI key exchange is not done"},
+
+	// Host-key trust.
+	{name: "UserKnownHostsFile", handling: Honoured},
+	{name: "GlobalKnownHostsFile", handling: Honoured, note: "sshshare's own known_hosts file there is the local hop's and is left out upstream"},
+	{name: "HostKeyAlias", handling: Honoured},
+	{name: "HashKnownHosts", handling: Honoured},
+	{name: "StrictHostKeyChecking", handling: Honoured, note: "a changed host key is refused whatever the value"},
+	{name: "KnownHostsCommand", handling: Partly, note: "read for the local hop's trust check; upstream keys come from the known_hosts files only"},
+	{name: "RevokedHostKeys", handling: Refused,
+		note: "not checked by the master yet", hint: "leave sshshare's ProxyCommand out of this host's block until sshshare checks RevokedHostKeys"},
+	{name: "NoHostAuthenticationForLocalhost", handling: Partly, note: "the master checks a loopback host's key all the same"},
+	{name: "CheckHostIP", handling: Partly, note: "the master checks the host name's key only (OpenSSH's default since 8.5)"},
+	{name: "VerifyHostKeyDNS", handling: Partly, note: "SSHFP records are not looked up: a key known only from DNS is refused as unknown"},
+	{name: "UpdateHostKeys", handling: Partly, note: "the master learns no new host keys"},
+	{name: "FingerprintHash", handling: Partly, note: "the master's host-key questions show SHA256 fingerprints"},
+	{name: "VisualHostKey", handling: LocalHop, note: "the master's host-key questions show no ASCII art"},
+
+	// Sessions, forwards and the local ssh's own behaviour.
+	{name: "ControlMaster", handling: LocalHop, note: "a ControlMaster in front of sshshare works; it keeps the sshshare master busy while it persists"},
+	{name: "ControlPath", handling: LocalHop},
+	{name: "ControlPersist", handling: LocalHop},
+	{name: "ForwardAgent", handling: LocalHop, note: "per client: each ssh forwards its own agent"},
+	{name: "ForwardX11", handling: LocalHop},
+	{name: "ForwardX11Timeout", handling: LocalHop},
+	{name: "ForwardX11Trusted", handling: LocalHop},
+	{name: "XAuthLocation", handling: LocalHop},
+	{name: "SendEnv", handling: LocalHop, note: "per client"},
+	{name: "SetEnv", handling: LocalHop, note: "per client"},
+	{name: "RemoteCommand", handling: LocalHop},
+	{name: "RequestTTY", handling: LocalHop},
+	{name: "SessionType", handling: LocalHop},
+	{name: "StdinNull", handling: LocalHop},
+	{name: "ForkAfterAuthentication", handling: LocalHop},
+	{name: "EscapeChar", handling: LocalHop},
+	{name: "EnableEscapeCommandline", handling: LocalHop},
+	{name: "LocalForward", handling: LocalHop},
+	{name: "DynamicForward", handling: LocalHop},
+	{name: "RemoteForward", handling: LocalHop, note: "carried by the master's upstream for the ssh that asked"},
+	{name: "PermitRemoteOpen", handling: LocalHop},
+	{name: "GatewayPorts", handling: LocalHop},
+	{name: "ClearAllForwardings", handling: LocalHop},
+	{name: "ExitOnForwardFailure", handling: LocalHop},
+	{name: "StreamLocalBindMask", handling: LocalHop},
+	{name: "StreamLocalBindUnlink", handling: LocalHop},
+	{name: "LocalCommand", handling: LocalHop},
+	{name: "PermitLocalCommand", handling: LocalHop},
+	{name: "Tunnel", handling: LocalHop},
+	{name: "TunnelDevice", handling: LocalHop},
+	{name: "LogLevel", handling: LocalHop, note: "`ssh -v` shows the local hop; the master logs to its own file (`sshshare status`)"},
+	{name: "LogVerbose", handling: LocalHop},
+	{name: "SyslogFacility", handling: LocalHop},
+	{name: "IgnoreUnknown", handling: LocalHop},
+}
+
+// keywordIndex finds a keyword's entry by name.
+var keywordIndex = func() map[string]*keyword {
+	m := make(map[string]*keyword, len(keywords))
+	for i := range keywords {
+		m[strings.ToLower(keywords[i].name)] = &keywords[i]
+	}
+	return m
+}()
+
+// lookupKeyword returns the entry for a keyword as `ssh -G` prints it.
+func lookupKeyword(name string) (*keyword, bool) {
+	k, ok := keywordIndex[strings.ToLower(name)]
+	return k, ok
+}
+
+// matters reports whether value is one the master cannot just let pass.
+func (k *keyword) matters(value string) bool {
+	return k.inert == nil || !k.inert(value)
+}
+
+// KeywordError is a keyword of the user's config whose value the master
+// cannot honour; it stops the master before any login.
+type KeywordError struct {
+	Keyword, Value string
+	note           string
+}
+
+func (e *KeywordError) Error() string {
+	return fmt.Sprintf("%s %s: not supported by the sshshare master (%s)", e.Keyword, e.Value, e.note)
+}
+
+// review applies the table to one line of `ssh -G`: it records the
+// warning for a warned keyword, the error for a refused one (the first
+// stops the master), and a keyword newer than the table, for the log.
+func (c *HostConfig) review(key, value string) {
+	k, ok := lookupKeyword(key)
+	switch {
+	case !ok:
+		c.Unclassified = append(c.Unclassified, key)
+	case !k.matters(value):
+	case k.handling == Warned:
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s %s is not applied upstream: %s", k.name, value, k.note))
+	case k.handling == Refused && c.Refusal == nil:
+		c.Refusal = hint.With(&KeywordError{Keyword: k.name, Value: value, note: k.note}, k.hint)
+	}
+}
+
+// keywordTable renders the table as docs/config.md publishes it.
+func keywordTable() string {
+	var b strings.Builder
+	b.WriteString("| keyword | handling | what the master does |\n|---|---|---|\n")
+	for _, k := range keywords {
+		note := k.note
+		if k.hint != "" {
+			note += "; fix: " + k.hint
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", k.name, k.handling, note)
+	}
+	return b.String()
+}

@@ -1,0 +1,172 @@
+package upstream
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sshshare/sshshare/share/hint"
+)
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite docs/config.md's keyword table from the code")
+
+// setOnlyConfig sets every keyword `ssh -G` prints only when it is set
+// (ProxyJump is the other half of ProxyCommand: see proxyJumpConfig).
+const setOnlyConfig = `Host example.com
+	BindAddress 127.0.0.1
+	BindInterface lo
+	CertificateFile ~/.ssh/id_ed25519-cert.pub
+	ControlPath ~/.ssh/cm-%C
+	DynamicForward 1080
+	GSSAPIClientIdentity alice
+	GSSAPIServerIdentity host.example.com
+	HostKeyAlias other
+	IdentityAgent none
+	IgnoreUnknown UseKeychain
+	KbdInteractiveDevices pam
+	KnownHostsCommand /bin/true %H
+	LocalCommand true
+	PermitLocalCommand yes
+	LocalForward 8080 localhost:80
+	PKCS11Provider /usr/lib/none.so
+	PreferredAuthentications publickey
+	ProxyCommand nc %h %p
+	RemoteCommand true
+	RemoteForward 9090 localhost:90
+	RevokedHostKeys /dev/null
+	SendEnv LANG
+	SetEnv A=b
+`
+
+const proxyJumpConfig = "Host example.com\n\tProxyJump bastion\n"
+
+// sshGKeywords returns the keywords `ssh -G -F config example.com` prints.
+func sshGKeywords(t *testing.T, ssh, config string) []string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ssh, "-G", "-F", path, "example.com").Output()
+	if err != nil {
+		t.Fatalf("ssh -G: %v", err)
+	}
+	var keys []string
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		key, _, _ := strings.Cut(line, " ")
+		keys = append(keys, key)
+	}
+	return keys
+}
+
+// TestKeywordTableCoversSSHG: every keyword the test machine's ssh -G
+// prints, by default or when set, has an entry; an unclassified keyword
+// fails the test.
+func TestKeywordTableCoversSSHG(t *testing.T) {
+	ssh := needSSH(t)
+	seen := map[string]bool{}
+	for _, config := range []string{"", setOnlyConfig, proxyJumpConfig} {
+		for _, key := range sshGKeywords(t, ssh, config) {
+			if seen[strings.ToLower(key)] {
+				continue
+			}
+			seen[strings.ToLower(key)] = true
+			if _, ok := lookupKeyword(key); !ok {
+				t.Errorf("ssh -G prints %q, which the keyword table does not classify", key)
+			}
+		}
+	}
+	if len(seen) < 90 {
+		t.Errorf("ssh -G printed %d distinct keywords; want at least 90 (78 by default, 23 when set)", len(seen))
+	}
+}
+
+// TestKeywordTableUnique: each keyword appears once, with a handling.
+func TestKeywordTableUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range keywords {
+		if seen[strings.ToLower(k.name)] {
+			t.Errorf("%s appears twice", k.name)
+		}
+		seen[strings.ToLower(k.name)] = true
+		if k.handling == "" {
+			t.Errorf("%s has no handling", k.name)
+		}
+		if k.handling == Refused && k.hint == "" {
+			t.Errorf("%s is refused without a hint", k.name)
+		}
+	}
+}
+
+func TestReviewKeywords(t *testing.T) {
+	tests := []struct {
+		name, out     string
+		warnings      int
+		refused       string // keyword named by the refusal, "" for none
+		unclassified  int
+		warnSubstring string
+	}{
+		{name: "defaults", out: "compression no\nhostbasedauthentication no\naddressfamily any\n"},
+		{name: "warned", out: "compression yes\n", warnings: 1, warnSubstring: "Compression yes is not applied upstream"},
+		{name: "refused", out: "hostbasedauthentication yes\n", refused: "HostbasedAuthentication"},
+		{name: "newer keyword", out: "somefuturekeyword 1\n", unclassified: 1},
+		{name: "case of ssh -G", out: "canonicalizePermittedcnames none\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c HostConfig
+			for _, line := range strings.Split(strings.TrimSpace(tt.out), "\n") {
+				k, v, _ := strings.Cut(line, " ")
+				c.review(k, v)
+			}
+			if len(c.Warnings) != tt.warnings {
+				t.Errorf("warnings: got %q; want %d", c.Warnings, tt.warnings)
+			}
+			if tt.warnSubstring != "" && (len(c.Warnings) == 0 || !strings.Contains(c.Warnings[0], tt.warnSubstring)) {
+				t.Errorf("warning: got %q; want it to contain %q", c.Warnings, tt.warnSubstring)
+			}
+			var ke *KeywordError
+			switch {
+			case tt.refused == "" && c.Refusal != nil:
+				t.Errorf("refusal: got %v; want none", c.Refusal)
+			case tt.refused != "" && (!errors.As(c.Refusal, &ke) || ke.Keyword != tt.refused):
+				t.Errorf("refusal: got %v; want one naming %s", c.Refusal, tt.refused)
+			case tt.refused != "" && hint.Of(c.Refusal) == "":
+				t.Errorf("refusal %v has no hint", c.Refusal)
+			}
+			if len(c.Unclassified) != tt.unclassified {
+				t.Errorf("unclassified: got %q; want %d", c.Unclassified, tt.unclassified)
+			}
+		})
+	}
+}
+
+// TestConfigDocsTable: docs/config.md publishes the table as the code has
+// it; -update-docs rewrites it.
+func TestConfigDocsTable(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "config.md")
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const begin, end = "<!-- keyword table: generated by go test ./share/upstream -update-docs -->\n", "<!-- end of keyword table -->\n"
+	before, rest, ok1 := strings.Cut(string(doc), begin)
+	_, after, ok2 := strings.Cut(rest, end)
+	if !ok1 || !ok2 {
+		t.Fatalf("%s: no keyword table markers", path)
+	}
+	want := before + begin + keywordTable() + end + after
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(doc) != want {
+		t.Errorf("%s's keyword table differs from the code's; run go test ./share/upstream -update-docs", path)
+	}
+}
