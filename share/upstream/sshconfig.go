@@ -39,6 +39,7 @@ type HostConfig struct {
 	KbdInteractiveAuthentication bool
 	NumberOfPasswordPrompts      int
 	PreferredAuthentications     []string
+	Algorithms                   Algorithms
 }
 
 // ConfigLoader asks OpenSSH how it would connect to a host.
@@ -178,6 +179,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.NumberOfPasswordPrompts, err = strconv.Atoi(value)
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
+	default:
+		c.Algorithms.set(key, value)
 	}
 	return err
 }
