@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sshshare/sshshare/share/localhop"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -24,8 +23,7 @@ import (
 // when the client lists it, and the usual algorithms when it does not.
 
 const (
-	kexFast     = "ecdh-sha2-nistp256"
-	hostKeyFast = "ecdsa-sha2-nistp256"
+	kexFast = "ecdh-sha2-nistp256"
 
 	msgKexInit = 20
 	// maxKexInitPacket bounds the packet read ahead; RFC 4253 requires
@@ -50,9 +48,6 @@ type clientOffer struct {
 
 // fastKex reports whether the client takes ECDH on P-256.
 func (o clientOffer) fastKex() bool { return slices.Contains(o.kex, kexFast) }
-
-// fastHostKey reports whether the client takes an ECDSA P-256 host key.
-func (o clientOffer) fastHostKey() bool { return slices.Contains(o.hostKeys, hostKeyFast) }
 
 // readAhead writes the server's version line and reads the client's
 // version line and KEXINIT packet. It returns what the client offered and
@@ -173,12 +168,12 @@ var localHopCiphers = []string{"aes128-gcm@openssh.com", "aes256-gcm@openssh.com
 // localHopKex is the key exchange offered to a client without P-256.
 var localHopKex = []string{"curve25519-sha256", "curve25519-sha256@libssh.org", kexFast}
 
-// localConfig offers a client the fastest key exchange and host key it
-// takes, and the local hop's ciphers. A client whose own lists (the user's
-// Ciphers, KexAlgorithms or MACs) leave all of those out is offered
-// everything x/crypto implements instead (see anyOf), so the local hop
-// never fails to negotiate.
-func localConfig(keys localhop.Keys, offer clientOffer) *ssh.ServerConfig {
+// localConfig offers a client the fastest key exchange it takes, hostKey
+// (see localhop.Keys.For), and the local hop's ciphers. A client whose own
+// lists (the user's Ciphers, KexAlgorithms or MACs) leave all of those out
+// is offered everything x/crypto implements instead (see anyOf), so the
+// local hop never fails to negotiate.
+func localConfig(hostKey ssh.Signer, offer clientOffer) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{ServerVersion: localVersion}
 	all, insecure := ssh.SupportedAlgorithms(), ssh.InsecureAlgorithms()
 	cfg.Ciphers = anyOf(localHopCiphers, offer.ciphers, all.Ciphers, insecure.Ciphers)
@@ -187,11 +182,7 @@ func localConfig(keys localhop.Keys, offer clientOffer) *ssh.ServerConfig {
 		cfg.KeyExchanges = []string{kexFast}
 	}
 	cfg.MACs = anyOf(all.MACs, offer.macs, insecure.MACs)
-	if offer.fastHostKey() {
-		cfg.AddHostKey(keys.ECDSA)
-	} else {
-		cfg.AddHostKey(keys.Ed25519)
-	}
+	cfg.AddHostKey(hostKey)
 	return cfg
 }
 

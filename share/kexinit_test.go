@@ -34,11 +34,11 @@ func kexInitBytes(kex, hostKeys string) []byte {
 func TestParseKexInit(t *testing.T) {
 	full := kexInitBytes("curve25519-sha256,ecdh-sha2-nistp256", "ssh-ed25519,ecdsa-sha2-nistp256")
 	offer, done := parseKexInit(full)
-	if !done || !offer.fastKex() || !offer.fastHostKey() {
+	if !done || !offer.fastKex() || !slices.Contains(offer.hostKeys, ssh.KeyAlgoECDSA256) {
 		t.Errorf("full KEXINIT: got %+v done=%v; want both fast", offer, done)
 	}
 	hardened := kexInitBytes("curve25519-sha256,sntrup761x25519-sha512@openssh.com", "ssh-ed25519,rsa-sha2-512")
-	if offer, done := parseKexInit(hardened); !done || offer.fastKex() || offer.fastHostKey() {
+	if offer, done := parseKexInit(hardened); !done || offer.fastKex() || slices.Contains(offer.hostKeys, ssh.KeyAlgoECDSA256) {
 		t.Errorf("hardened KEXINIT: got %+v done=%v; want neither fast", offer, done)
 	}
 	for n := range len(full) - 1 {
@@ -84,7 +84,11 @@ func handshakeLocal(t *testing.T, cfg *ssh.ClientConfig, wrap func(net.Conn) net
 	defer cli.Close()
 	go func() {
 		nc, offer := readAhead(srv, localVersion)
-		scfg := localConfig(keys, offer)
+		key, err := keys.For(offer.hostKeys)
+		if err != nil {
+			t.Error(err)
+		}
+		scfg := localConfig(key, offer)
 		scfg.NoClientAuth = true
 		if sc, chans, reqs, err := ssh.NewServerConn(nc, scfg); err == nil {
 			go ssh.DiscardRequests(reqs)
@@ -99,6 +103,9 @@ func handshakeLocal(t *testing.T, cfg *ssh.ClientConfig, wrap func(net.Conn) net
 	cfg.User = "u"
 	cfg.HostKeyCallback = func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		shown = key.Type()
+		if shown != ssh.KeyAlgoECDSA256 && shown != ssh.KeyAlgoED25519 {
+			return nil // an extra key, made on demand
+		}
 		return keys.HostKeyCallback()("", nil, key)
 	}
 	c, chans, reqs, err := ssh.NewClientConn(wrap(cli), "master", cfg)
@@ -127,6 +134,21 @@ func TestReadAheadHardenedClient(t *testing.T) {
 	cfg.KeyExchanges = []string{"curve25519-sha256"}
 	if got := handshakeLocal(t, cfg, same); got != ssh.KeyAlgoED25519 {
 		t.Errorf("host key shown: got %s; want %s", got, ssh.KeyAlgoED25519)
+	}
+}
+
+// TestReadAheadExtraHostKeys: a client that takes neither ECDSA P-256 nor
+// ed25519 is shown a key of a type it takes, made on first use.
+func TestReadAheadExtraHostKeys(t *testing.T) {
+	for _, alg := range []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521} {
+		cfg := &ssh.ClientConfig{HostKeyAlgorithms: []string{alg}}
+		want := alg
+		if alg == ssh.KeyAlgoRSASHA512 {
+			want = ssh.KeyAlgoRSA // the key's type; the signature is rsa-sha2-512
+		}
+		if got := handshakeLocal(t, cfg, same); got != want {
+			t.Errorf("HostKeyAlgorithms %s: host key shown: got %s; want %s", alg, got, want)
+		}
 	}
 }
 

@@ -135,6 +135,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if len(hostCfg.Unclassified) > 0 {
 		m.log.Info("config keywords sshshare does not know; passed over", "keywords", hostCfg.Unclassified)
 	}
+	if err := hostCfg.Algorithms.Check(); err != nil {
+		return nil, err
+	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
 	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)
 	if cfg.Mode != control.OpTunnel {
@@ -353,7 +356,11 @@ const localVersion = "SSH-2.0-sshshare"
 // offer, with authentication that waits for (or answers) the upstream
 // login.
 func (m *Master) serverConfig(offer clientOffer, starter bool) *ssh.ServerConfig {
-	cfg := localConfig(m.keys, offer)
+	key, err := m.keys.For(offer.hostKeys)
+	if err != nil {
+		m.log.Warn("local host key", "err", err)
+	}
+	cfg := localConfig(key, offer)
 	m.login.serverAuth(cfg, starter)
 	return cfg
 }

@@ -44,6 +44,7 @@ const KnownHostsFile = "known_hosts"
 type Keys struct {
 	ECDSA   ssh.Signer
 	Ed25519 ssh.Signer
+	extra   *extraKeys // other types, made on demand (see For); nil in tests' Keys
 }
 
 // publicKeys lists the public halves, ECDSA first.
@@ -89,6 +90,7 @@ func HostKeys(dir string) (Keys, error) {
 	if keys.Ed25519, err = hostKey(filepath.Join(dir, hostKeyFile), newEd25519Key); err != nil {
 		return keys, err
 	}
+	keys.extra = &extraKeys{dir: dir}
 	return keys, writeKnownHosts(dir, keys)
 }
 
@@ -113,16 +115,17 @@ func KnownHosts(dir, host string) (string, error) {
 }
 
 // forHost rewrites the wildcard lines of KnownHostsFile for host. It
-// reports false unless text is the two "* TYPE KEY" lines HostKeys writes.
+// reports false unless text is "* TYPE KEY" lines, at least the two
+// HostKeys writes.
 func forHost(text, host string) (string, bool) {
 	lines := strings.SplitAfter(text, "\n")
-	if len(lines) != 3 || lines[2] != "" {
+	if len(lines) < 3 || lines[len(lines)-1] != "" {
 		return "", false
 	}
 	var b strings.Builder
-	for _, line := range lines[:2] {
-		rest, ok := strings.CutPrefix(line, "* ")
-		if !ok || len(strings.Fields(rest)) != 2 || !strings.HasSuffix(rest, "\n") {
+	for _, line := range lines[:len(lines)-1] {
+		rest, ok := wildcardLine(line)
+		if !ok {
 			return "", false
 		}
 		b.WriteString(host + " " + rest)
@@ -130,17 +133,49 @@ func forHost(text, host string) (string, bool) {
 	return b.String(), true
 }
 
-// writeKnownHosts writes KnownHostsFile for keys unless it is there.
+// wildcardLine returns "TYPE KEY\n" of a "* TYPE KEY\n" line.
+func wildcardLine(line string) (string, bool) {
+	rest, ok := strings.CutPrefix(line, "* ")
+	if !ok || len(strings.Fields(rest)) != 2 || !strings.HasSuffix(rest, "\n") {
+		return "", false
+	}
+	return rest, true
+}
+
+// writeKnownHosts makes KnownHostsFile start with the lines of keys,
+// keeping the extra keys' lines that follow them (see ensureKnownHostsLine).
+// It reads the file and leaves it alone when it is right, as it is after
+// the first use; otherwise it rewrites it under its lock.
 func writeKnownHosts(dir string, keys Keys) error {
 	path := filepath.Join(dir, KnownHostsFile)
 	want := keys.knownHostsLines("*")
-	if b, err := os.ReadFile(path); err == nil && string(b) == want {
+	if b, err := os.ReadFile(path); err == nil && string(b) == want+extraLines(string(b)) {
 		return nil
 	}
-	if err := installFile(path, []byte(want), os.Rename); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	return withKnownHostsLock(path, func() error {
+		b, _ := os.ReadFile(path)
+		text := want + extraLines(string(b))
+		if string(b) == text {
+			return nil
+		}
+		return installFile(path, []byte(text), os.Rename)
+	})
+}
+
+// extraLines are the lines of text for keys of other types than the two
+// HostKeys makes.
+func extraLines(text string) string {
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		rest, ok := wildcardLine(line)
+		if !ok {
+			continue
+		}
+		if typ, _, _ := strings.Cut(rest, " "); typ != ssh.KeyAlgoECDSA256 && typ != ssh.KeyAlgoED25519 {
+			b.WriteString(line)
+		}
 	}
-	return nil
+	return b.String()
 }
 
 // hostKey reads the key at path, creating it with generate if missing.

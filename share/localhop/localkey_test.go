@@ -163,7 +163,6 @@ func TestLocalKnownHosts(t *testing.T) {
 		"one line":    keys.knownHostsLines("*")[:strings.Index(keys.knownHostsLines("*"), "\n")+1],
 		"no wildcard": keys.knownHostsLines("other"),
 		"no newline":  strings.TrimSuffix(keys.knownHostsLines("*"), "\n"),
-		"extra":       keys.knownHostsLines("*") + "* ssh-rsa AAAA\n",
 		"garbage":     "* x\n* y z w\n",
 	}
 	for name, content := range damaged {
@@ -185,6 +184,34 @@ func TestLocalKnownHosts(t *testing.T) {
 				t.Errorf("known_hosts not repaired: %q", b)
 			}
 		})
+	}
+}
+
+// TestLocalKnownHostsExtraLine: an extra key's line after the two lines
+// of HostKeys is printed for the host, and HostKeys keeps it.
+func TestLocalKnownHostsExtraLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sshshare")
+	keys, err := HostKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh := filepath.Join(dir, KnownHostsFile)
+	content := keys.knownHostsLines("*") + "* ssh-rsa AAAA\n"
+	if err := os.WriteFile(kh, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := KnownHosts(dir, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := keys.knownHostsLines("h") + "h ssh-rsa AAAA\n"; got != want {
+		t.Errorf("known-hosts: got %q; want %q", got, want)
+	}
+	if _, err := HostKeys(dir); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(kh); string(b) != content {
+		t.Errorf("known_hosts after HostKeys: got %q; want %q", b, content)
 	}
 }
 

@@ -47,6 +47,10 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 			out = append(out, withCerts([]ssh.Signer{f.signer}, certs)...)
 		}
 	}
+	out, skipped := acceptedSigners(out, k.cfg.Algorithms.PubkeyAcceptedAlgorithms)
+	for _, key := range skipped {
+		k.log.Debug("key skipped: not in PubkeyAcceptedAlgorithms", "key", key)
+	}
 	return out, nil
 }
 

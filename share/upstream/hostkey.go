@@ -27,16 +27,20 @@ type hostKeyCheck struct {
 	// Prompter asks about an unknown key when Strict is "ask"; nil refuses.
 	Prompter Prompter
 	Hash     bool // HashKnownHosts: record names hashed, as ssh does
-	db       *knownhosts.HostKeyDB
+	// CAAlgorithms is CASignatureAlgorithms: a host certificate signed
+	// otherwise is checked as its plain key, as ssh does.
+	CAAlgorithms []string
+	db           *knownhosts.HostKeyDB
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
 func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 	c := &hostKeyCheck{
-		Files:  append(append([]string(nil), cfg.UserKnownHostsFiles...), cfg.GlobalKnownHostsFiles...),
-		Alias:  cfg.HostKeyAlias,
-		Strict: cfg.StrictHostKeyChecking,
-		Hash:   cfg.HashKnownHosts,
+		Files:        append(append([]string(nil), cfg.UserKnownHostsFiles...), cfg.GlobalKnownHostsFiles...),
+		Alias:        cfg.HostKeyAlias,
+		Strict:       cfg.StrictHostKeyChecking,
+		Hash:         cfg.HashKnownHosts,
+		CAAlgorithms: cfg.Algorithms.CASignatureAlgorithms,
 	}
 	var existing []string
 	for _, f := range c.Files {
@@ -70,7 +74,11 @@ func (c *hostKeyCheck) algorithms(host string, port int) []string {
 func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
 	check := c.db.HostKeyCallback()
-	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+	var verify ssh.HostKeyCallback
+	verify = func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		if cert, ok := key.(*ssh.Certificate); ok && !caAllowed(cert, c.CAAlgorithms) {
+			return c.plainKey(name, cert, verify)
+		}
 		// The name decides; the remote address may be a master's Unix
 		// socket (--via), which known_hosts cannot parse.
 		err := check(name, nameAddr(name), key)
@@ -83,6 +91,24 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 		}
 		return c.unknown(name, key)
 	}
+	return verify
+}
+
+// plainKey checks a host certificate whose CA signature algorithm
+// CASignatureAlgorithms leaves out as the plain key it certifies, as ssh
+// does; if that fails too, the error says why the certificate was not used.
+func (c *hostKeyCheck) plainKey(name string, cert *ssh.Certificate, verify ssh.HostKeyCallback) error {
+	err := verify(name, nameAddr(name), cert.Key)
+	if err == nil {
+		return nil
+	}
+	reason := fmt.Errorf("host certificate for %s is signed with %s, which CASignatureAlgorithms does not list; its plain key: %w",
+		name, cert.Signature.Format, err)
+	var hk *HostKeyError
+	if errors.As(err, &hk) {
+		return &HostKeyError{Host: hk.Host, Changed: hk.Changed, err: reason}
+	}
+	return reason
 }
 
 // nameAddr is a net.Addr whose String is a host:port name.

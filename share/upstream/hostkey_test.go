@@ -492,3 +492,39 @@ func TestAcceptNewHashesWhenAsked(t *testing.T) {
 		t.Errorf("hashed entry not found again: %v", err)
 	}
 }
+
+// TestHostKeyCASignatureAlgorithms: a host certificate whose CA signed it
+// with an algorithm CASignatureAlgorithms leaves out is checked as its
+// plain key, as ssh does: refused (naming the keyword) when the plain key
+// is unknown, accepted when it is known; listing the algorithm accepts
+// the certificate.
+func TestHostKeyCASignatureAlgorithms(t *testing.T) {
+	user, global := hostKeyFiles(t)
+	ca := sshtest.NewKey(t)
+	host := sshtest.NewKey(t)
+	cert := &ssh.Certificate{Key: host.PublicKey(), CertType: ssh.HostCert, ValidPrincipals: []string{"example.com"},
+		ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, global, "@cert-authority *.com "+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey()))))
+	check := newCheck(t, user, global, "yes", "")
+	if err := verify(check, "example.com", 22, cert); err != nil {
+		t.Fatalf("default CASignatureAlgorithms (%s CA): %v", cert.Signature.Format, err)
+	}
+	check.CAAlgorithms = []string{"rsa-sha2-512"}
+	err := verify(check, "example.com", 22, cert)
+	var hk *HostKeyError
+	if !errors.As(err, &hk) || !strings.Contains(err.Error(), "CASignatureAlgorithms") {
+		t.Errorf("CA algorithm not listed, plain key unknown: got %v; want a HostKeyError naming CASignatureAlgorithms", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(user), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, user, knownHostsEntry("example.com", host.PublicKey()))
+	check = newCheck(t, user, global, "yes", "")
+	check.CAAlgorithms = []string{"rsa-sha2-512"}
+	if err := verify(check, "example.com", 22, cert); err != nil {
+		t.Errorf("CA algorithm not listed, plain key known: %v; want accepted as ssh does", err)
+	}
+}

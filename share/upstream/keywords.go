@@ -86,12 +86,12 @@ var keywords = []keyword{
 	{name: "CanonicalizePermittedCNAMEs", handling: LocalHop},
 
 	// Algorithms.
-	{name: "Ciphers", handling: Partly, note: "the local hop accepts every cipher x/crypto has; the upstream uses x/crypto's defaults"},
-	{name: "KexAlgorithms", handling: Partly, note: "the local hop accepts every key exchange x/crypto has; the upstream uses x/crypto's defaults"},
-	{name: "MACs", handling: Partly, note: "the local hop accepts every MAC x/crypto has; the upstream uses x/crypto's defaults"},
-	{name: "HostKeyAlgorithms", handling: Partly, note: "the upstream offers the types known_hosts has for the host, else x/crypto's defaults; the local hop offers ECDSA P-256 and Ed25519 keys"},
-	{name: "PubkeyAcceptedAlgorithms", handling: Partly, note: "x/crypto picks the signature algorithm the server accepts"},
-	{name: "CASignatureAlgorithms", handling: Partly, note: "host certificates are checked against known_hosts' @cert-authority lines, whatever the CA's algorithm"},
+	{name: "Ciphers", handling: Honoured, note: "upstream: the list as ssh -G resolves it, in its order, less what x/crypto lacks (aes192-cbc, aes256-cbc); a list with nothing x/crypto has is refused before any connection. The local hop accepts the client's list"},
+	{name: "KexAlgorithms", handling: Honoured, note: "upstream: as ssh -G resolves it, less what x/crypto lacks (sntrup761x25519-sha512, diffie-hellman-group18-sha512); refused before any connection when nothing is left; SHA-1 key exchange only when listed"},
+	{name: "MACs", handling: Honoured, note: "upstream: as ssh -G resolves it, less what x/crypto lacks (umac-*, hmac-sha1-etm, md5); refused when nothing is left"},
+	{name: "HostKeyAlgorithms", handling: Honoured, note: "upstream: the types known_hosts has for the host first, within the list; ssh-rsa (SHA-1) and ssh-dss only when listed; sk- host keys are not supported. The local hop makes an RSA, P-384 or P-521 key on demand for a client that takes neither P-256 nor Ed25519"},
+	{name: "PubkeyAcceptedAlgorithms", handling: Honoured, note: "keys of other types are not tried; RSA keys sign only with the RSA algorithms listed"},
+	{name: "CASignatureAlgorithms", handling: Honoured, note: "a host certificate signed with an algorithm the list leaves out is checked as its plain key, as ssh does"},
 	{name: "HostbasedAcceptedAlgorithms", handling: LocalHop, note: "host-based authentication is not done (see hostbasedauthentication)"},
 	{name: "RequiredRSASize", handling: Partly, note: "x/crypto sets no minimum RSA size"},
 

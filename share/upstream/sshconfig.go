@@ -39,6 +39,7 @@ type HostConfig struct {
 	KbdInteractiveAuthentication bool
 	NumberOfPasswordPrompts      int
 	PreferredAuthentications     []string
+	Algorithms                   Algorithms
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -187,6 +188,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.NumberOfPasswordPrompts, err = strconv.Atoi(value)
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
+	default:
+		c.Algorithms.set(key, value)
 	}
 	return err
 }

@@ -39,6 +39,16 @@ func TestParseSSHGSample(t *testing.T) {
 		PasswordAuthentication:       true,
 		KbdInteractiveAuthentication: true,
 		NumberOfPasswordPrompts:      3,
+		Algorithms: Algorithms{
+			Ciphers: []string{"chacha20-poly1305@openssh.com", "aes128-ctr", "aes192-ctr", "aes256-ctr",
+				"aes128-gcm@openssh.com", "aes256-gcm@openssh.com"},
+			HostKeyAlgorithms: strings.Split("ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"+
+				"ecdsa-sha2-nistp384-cert-v01@openssh.com,ecdsa-sha2-nistp521-cert-v01@openssh.com,"+
+				"sk-ssh-ed25519-cert-v01@openssh.com,sk-ecdsa-sha2-nistp256-cert-v01@openssh.com,"+
+				"rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,"+
+				"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,"+
+				"rsa-sha2-512,rsa-sha2-256", ","),
+		},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v;\nwant %+v", got, want)

@@ -62,6 +62,10 @@ const defaultConnectTimeout = 30 * time.Second
 
 // Dial connects and authenticates one upstream connection.
 func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
+	// A list the upstream cannot honour fails before any connection.
+	if err := d.Config.Algorithms.Check(); err != nil {
+		return nil, err
+	}
 	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
 	conn, err := d.dialConn(ctx, addr)
 	if err != nil {
@@ -90,13 +94,18 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		return nil, err
 	}
 	check.Prompter = d.promptIfInteractive()
+	algos, err := d.Config.Algorithms.negotiated()
+	if err != nil {
+		return nil, err
+	}
 	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive()}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
+		Config:            ssh.Config{Ciphers: algos.ciphers, KeyExchanges: algos.kex, MACs: algos.macs},
 		User:              d.Config.User,
 		Auth:              d.authMethods(keys),
 		HostKeyCallback:   check.callback(d.Config.HostName, d.Config.Port),
-		HostKeyAlgorithms: check.algorithms(d.Config.HostName, d.Config.Port),
+		HostKeyAlgorithms: hostKeyOrder(algos.hostKeys, check.algorithms(d.Config.HostName, d.Config.Port)),
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
@@ -171,6 +180,9 @@ func (d *Dialer) loginError(addr string, err error) error {
 	var hk *HostKeyError
 	if errors.As(err, &hk) {
 		return err
+	}
+	if nerr, ok := negotiationError(addr, err); ok {
+		return nerr
 	}
 	if errors.Is(err, ErrNoPrompter) || errors.Is(err, ErrPrompterGone) {
 		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
