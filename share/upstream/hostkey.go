@@ -40,6 +40,9 @@ type hostKeyCheck struct {
 	// Direct says the connection is the master's own TCP connection, so
 	// its remote address is the host's (not a --via or proxy transport).
 	Direct bool
+	// CheckHostIP also checks the key under the host's address, as ssh's
+	// CheckHostIP yes does.
+	CheckHostIP bool
 	// VerifyDNS is VerifyHostKeyDNS ("yes", "ask" or ""): sshshare cannot
 	// look up SSHFP records, so it refuses by name where they would decide.
 	VerifyDNS string
@@ -143,13 +146,22 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 		// socket (--via), which known_hosts cannot parse.
 		err = db.HostKeyCallback()(name, nameAddr(name), key)
 		var keyErr *xknownhosts.KeyError
-		if err == nil || !errors.As(err, &keyErr) {
-			return err
-		}
-		if len(keyErr.Want) > 0 {
+		// ssh writes an address down only next to a name it has in a file.
+		recordIP := true
+		switch {
+		case err == nil:
+			recordIP = fromCommand == "" || c.db.HostKeyCallback()(name, nameAddr(name), key) == nil
+		case !errors.As(err, &keyErr):
+			return &HostKeyError{Host: name, err: err} // an @revoked line
+		case len(keyErr.Want) > 0:
 			return c.changedError(name, key, keyErr, fromCommand)
+		default:
+			if err := c.unknown(name, key); err != nil {
+				return err
+			}
+			recordIP = !c.offStrict() // recorded, unless accepted unrecorded
 		}
-		return c.unknown(name, key)
+		return c.checkHostIP(name, c.hostIP(host, port, remote, key), key, recordIP)
 	}
 }
 

@@ -256,3 +256,66 @@ func TestRevokedKRL(t *testing.T) {
 		t.Errorf("corrupt KRL: got %v; want an error that fails closed", err)
 	}
 }
+
+// TestCheckHostIP: with CheckHostIP, a key accepted for the name is also
+// checked under the connected address: a new address is recorded, a
+// different key known for it is refused unless StrictHostKeyChecking is
+// no; without CheckHostIP, or for a host given as its address, the
+// address's entries play no part.
+func TestCheckHostIP(t *testing.T) {
+	key := sshtest.NewKey(t).PublicKey()
+	other := sshtest.NewKey(t).PublicKey()
+	setup := func(t *testing.T, strict string, on bool, lines ...string) (*hostKeyCheck, string) {
+		t.Helper()
+		user, global := hostKeyFiles(t)
+		if err := os.MkdirAll(filepath.Dir(user), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		writeLines(t, user, lines...)
+		c := newCheck(t, user, global, strict, "")
+		c.CheckHostIP, c.Direct = on, true
+		return c, user
+	}
+	named := knownHostsEntry("example.com", key)
+
+	t.Run("new address recorded", func(t *testing.T) {
+		c, user := setup(t, "true", true, named)
+		if err := verify(c, "example.com", 22, key); err != nil {
+			t.Fatalf("got %v; want nil", err)
+		}
+		if got := readFileOrEmpty(t, user); !strings.Contains(got, knownHostsEntry("192.0.2.1", key)) {
+			t.Errorf("known_hosts %q; want the address recorded", got)
+		}
+	})
+	t.Run("address has another key", func(t *testing.T) {
+		c, _ := setup(t, "true", true, named, knownHostsEntry("192.0.2.1", other))
+		err := verify(c, "example.com", 22, key)
+		if err == nil || !strings.Contains(err.Error(), "IP address 192.0.2.1") || !strings.Contains(err.Error(), "CheckHostIP") {
+			t.Errorf("got %v; want a refusal naming the address and CheckHostIP", err)
+		}
+		if !strings.Contains(hint.Of(err), "-R 192.0.2.1") {
+			t.Errorf("hint %q; want the ssh-keygen -R line for the address", hint.Of(err))
+		}
+	})
+	t.Run("StrictHostKeyChecking no", func(t *testing.T) {
+		c, _ := setup(t, "false", true, named, knownHostsEntry("192.0.2.1", other))
+		if err := verify(c, "example.com", 22, key); err != nil {
+			t.Errorf("got %v; want nil", err)
+		}
+	})
+	t.Run("off", func(t *testing.T) {
+		c, user := setup(t, "true", false, named, knownHostsEntry("192.0.2.1", other))
+		if err := verify(c, "example.com", 22, key); err != nil {
+			t.Errorf("got %v; want nil", err)
+		}
+		if got := readFileOrEmpty(t, user); strings.Count(got, "\n") != 2 {
+			t.Errorf("known_hosts %q; want it unchanged", got)
+		}
+	})
+	t.Run("host is the address", func(t *testing.T) {
+		c, _ := setup(t, "true", true, knownHostsEntry("192.0.2.1", key), knownHostsEntry("[192.0.2.1]:22", other))
+		if err := verify(c, "192.0.2.1", 22, key); err != nil {
+			t.Errorf("got %v; want nil", err)
+		}
+	})
+}

@@ -120,6 +120,7 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	check.Localhost = d.Config.NoHostAuthForLocalhost
 	check.Direct = d.Transport == nil
 	check.VerifyDNS = d.Config.VerifyHostKeyDNS
+	check.CheckHostIP = d.Config.CheckHostIP
 	v, err := tokens.Local(d.Config.User, d.Config.HostName, strconv.Itoa(d.Config.Port), d.Target.configHost())
 	if err != nil {
 		return nil, err
