@@ -156,6 +156,9 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 		case len(keyErr.Want) > 0:
 			return c.changedError(name, key, keyErr, fromCommand)
 		default:
+			if err := c.dnsWouldDecide(host, name, key); err != nil {
+				return err
+			}
 			if err := c.unknown(name, key); err != nil {
 				return err
 			}
@@ -209,9 +212,6 @@ func (c *hostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhos
 
 // unknown applies StrictHostKeyChecking to a key not in known_hosts.
 func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
-	if err := c.dnsWouldDecide(name, key); err != nil {
-		return err
-	}
 	switch c.Strict {
 	case "accept-new":
 		return c.record(name, key)
@@ -230,9 +230,10 @@ func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 // StrictHostKeyChecking yes a DNSSEC-signed match would let ssh in, and
 // with ask ssh shows what DNS says in its question. sshshare does no DNS
 // lookups. Where the key is known, or any key is accepted anyway, DNS
-// changes nothing and the check goes on.
-func (c *hostKeyCheck) dnsWouldDecide(name string, key ssh.PublicKey) error {
-	if c.VerifyDNS == "" {
+// changes nothing and the check goes on; ssh looks up no records for a
+// HostName that is an address.
+func (c *hostKeyCheck) dnsWouldDecide(host, name string, key ssh.PublicKey) error {
+	if c.VerifyDNS == "" || isNumericHost(host) {
 		return nil
 	}
 	switch c.Strict {
@@ -244,6 +245,13 @@ func (c *hostKeyCheck) dnsWouldDecide(name string, key ssh.PublicKey) error {
 		knownHostsPattern(name), key.Type(), ssh.FingerprintSHA256(key), c.VerifyDNS)
 	return hint.With(&HostKeyError{Host: name, err: err},
 		"connect once with plain ssh, which checks the SSHFP records, and accept the key to record it in known_hosts")
+}
+
+// isNumericHost reports whether host is an IP address (with a zone, for
+// IPv6), for which ssh skips DNS.
+func isNumericHost(host string) bool {
+	addr, _, _ := strings.Cut(host, "%")
+	return net.ParseIP(addr) != nil
 }
 
 // unknownError refuses a key no trust source knows, with the fix that fits

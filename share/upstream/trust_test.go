@@ -176,21 +176,23 @@ func TestLocalhostSkip(t *testing.T) {
 func TestVerifyHostKeyDNS(t *testing.T) {
 	key := sshtest.NewKey(t).PublicKey()
 	for _, tt := range []struct {
-		dns, strict string
-		refused     bool
+		dns, strict, host string
+		refused           bool
 	}{
-		{"yes", "true", true},
-		{"ask", "ask", true},
-		{"yes", "accept-new", false},
-		{"yes", "false", false},
-		{"", "true", false},
+		{"yes", "true", "example.com", true},
+		{"ask", "ask", "example.com", true},
+		{"yes", "accept-new", "example.com", false},
+		{"yes", "false", "example.com", false},
+		{"", "true", "example.com", false},
+		{"yes", "true", "192.0.2.7", false}, // ssh skips DNS for an address
+		{"yes", "true", "fe80::1%eth0", false},
 	} {
 		user, global := hostKeyFiles(t)
 		c := newCheck(t, user, global, tt.strict, "")
 		c.VerifyDNS = tt.dns
-		err := verify(c, "example.com", 22, key)
+		err := verify(c, tt.host, 22, key)
 		if got := err != nil && strings.Contains(err.Error(), "VerifyHostKeyDNS"); got != tt.refused {
-			t.Errorf("VerifyHostKeyDNS %q, StrictHostKeyChecking %s: got %v; want refused by name %v", tt.dns, tt.strict, err, tt.refused)
+			t.Errorf("VerifyHostKeyDNS %q, StrictHostKeyChecking %s, host %s: got %v; want refused by name %v", tt.dns, tt.strict, tt.host, err, tt.refused)
 		}
 	}
 }
