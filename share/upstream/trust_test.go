@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net"
 	"os"
@@ -215,7 +216,7 @@ func TestRevokedKeyList(t *testing.T) {
 	// A certificate is revoked with its key or its CA.
 	ca := sshtest.NewKey(t)
 	cert := &ssh.Certificate{Key: other, CertType: ssh.HostCert, ValidBefore: ssh.CertTimeInfinity}
-	if err := cert.SignCert(strings.NewReader(strings.Repeat("x", 1024)), ca); err != nil {
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
 		t.Fatal(err)
 	}
 	writeLines(t, list, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey()))))
@@ -248,6 +249,24 @@ func TestRevokedKRL(t *testing.T) {
 	}
 	if err := r.check(context.Background(), other); err != nil {
 		t.Errorf("key not in the KRL: got %v; want nil", err)
+	}
+	// A certificate whose CA the KRL revokes is revoked.
+	ca := sshtest.NewKey(t)
+	cert := &ssh.Certificate{Key: other, CertType: ssh.HostCert, ValidBefore: ssh.CertTimeInfinity}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		t.Fatal(err)
+	}
+	caPub := filepath.Join(dir, "ca.pub")
+	writeLines(t, caPub, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca.PublicKey()))))
+	caKRL := filepath.Join(dir, "ca.krl")
+	if out, err := exec.Command("ssh-keygen", "-k", "-f", caKRL, caPub).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -k: %v: %s", err, out)
+	}
+	if err := (revocation{Files: []string{caKRL}}).check(context.Background(), cert); !errors.As(err, &re) || !re.Revoked {
+		t.Errorf("certificate by a CA in the KRL: got %v; want revoked", err)
+	}
+	if err := (revocation{Files: []string{caKRL}}).check(context.Background(), key); err != nil {
+		t.Errorf("plain key, CA in the KRL: got %v; want nil", err)
 	}
 	// A corrupt KRL fails closed.
 	data, _ := os.ReadFile(krl)
