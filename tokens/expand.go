@@ -124,10 +124,23 @@ func ExpandTilde(path string, v Values) (string, error) {
 	return e.tilde(path)
 }
 
+// ExpandTokens expands only %-tokens and ${VAR}, with no ~, as ssh
+// expands the arguments of KnownHostsCommand. extra adds tokens the
+// keyword has beyond the common ones (KnownHostsCommand's %H %I %t %f %K)
+// and takes precedence over them.
+func ExpandTokens(s string, v Values, extra map[byte]string) (string, error) {
+	e := expander{template: s, v: v, extra: extra}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", e.fail("NUL byte", nil)
+	}
+	return e.percentDollar(s)
+}
+
 // expander carries what error messages need: the template as given.
 type expander struct {
 	template string
 	v        Values
+	extra    map[byte]string
 }
 
 func (e *expander) fail(problem string, err error) error {
@@ -218,7 +231,10 @@ func (e *expander) token(b *strings.Builder, s string) error {
 		b.WriteByte('%')
 		return nil
 	}
-	val, ok := e.v.token(s[0])
+	val, ok := e.extra[s[0]]
+	if !ok {
+		val, ok = e.v.token(s[0])
+	}
 	if !ok {
 		return e.fail("unknown token "+tokenName(s), nil)
 	}

@@ -198,3 +198,16 @@ func TestLocal(t *testing.T) {
 		t.Errorf("Local: got %+v; want %+v", v, want)
 	}
 }
+
+// TestExpandTokens: no ~ expansion, and extra tokens take precedence over
+// the common ones.
+func TestExpandTokens(t *testing.T) {
+	v := Values{Host: "h", Port: "22", RemoteUser: "r"}
+	got, err := ExpandTokens("~/%h %H %p %%", v, map[byte]string{'H': "[h]:2", 'p': "x"})
+	if want := "~/h [h]:2 x %"; err != nil || got != want {
+		t.Errorf("ExpandTokens = %q, %v; want %q", got, err, want)
+	}
+	if _, err := ExpandTokens("%H", v, nil); err == nil {
+		t.Error("%H without extra tokens: got nil error; want unknown token")
+	}
+}

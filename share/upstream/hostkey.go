@@ -1,12 +1,14 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,7 +32,26 @@ type hostKeyCheck struct {
 	// CAAlgorithms is CASignatureAlgorithms: a host certificate signed
 	// otherwise is checked as its plain key, as ssh does.
 	CAAlgorithms []string
-	db           *knownhosts.HostKeyDB
+	// Revoked is RevokedHostKeys, checked before everything else.
+	Revoked revocation
+	// Command is KnownHostsCommand; nil when there is none.
+	Command *knownHostsCommand
+	// Localhost is NoHostAuthenticationForLocalhost: any key is accepted
+	// from a loopback address the master dialled itself, unless
+	// HostKeyAlias is set.
+	Localhost bool
+	// Direct says the connection is the master's own TCP connection, so
+	// its remote address is the host's (not a --via or proxy transport).
+	Direct bool
+	// CheckHostIP also checks the key under the host's address, as ssh's
+	// CheckHostIP yes does.
+	CheckHostIP bool
+	// VerifyDNS is VerifyHostKeyDNS ("yes", "ask" or ""): sshshare cannot
+	// look up SSHFP records, so it refuses by name where they would decide.
+	VerifyDNS string
+	ctx       context.Context
+	db        *knownhosts.HostKeyDB
+	existing  []string // the Files that exist
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
@@ -42,13 +63,12 @@ func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 		Hash:         cfg.HashKnownHosts,
 		CAAlgorithms: cfg.Algorithms.CASignatureAlgorithms,
 	}
-	var existing []string
 	for _, f := range c.Files {
 		if _, err := os.Stat(f); err == nil {
-			existing = append(existing, f)
+			c.existing = append(c.existing, f)
 		}
 	}
-	db, err := knownhosts.NewDB(existing...)
+	db, err := knownhosts.NewDB(c.existing...)
 	if err != nil {
 		return nil, fmt.Errorf("read known hosts: %w", err)
 	}
@@ -56,40 +76,103 @@ func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 	return c, nil
 }
 
-// lookupName is the known_hosts name for host:port, honouring HostKeyAlias.
+// hostfileName is the name ssh looks up and gives KnownHostsCommand as %H:
+// HostKeyAlias as it is, or [host]:port (host alone for port 22).
+func (c *hostKeyCheck) hostfileName(host string, port int) string {
+	return knownHostsPattern(c.lookupName(host, port))
+}
+
+// withCommand returns the known hosts to look name up in: the files, plus
+// what KnownHostsCommand prints for this run, and the temporary file that
+// held the command's lines ("" when it printed none).
+func (c *hostKeyCheck) withCommand(invocation, name string, key ssh.PublicKey) (*knownhosts.HostKeyDB, string, error) {
+	out, err := c.Command.lines(invocation, name, key)
+	if err != nil || len(out) == 0 {
+		return c.db, "", err
+	}
+	f, err := os.CreateTemp("", "sshshare-knownhostscommand-")
+	if err != nil {
+		return nil, "", fmt.Errorf("KnownHostsCommand: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(out)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("KnownHostsCommand: %w", err)
+	}
+	db, err := knownhosts.NewDB(append(slices.Clone(c.existing), f.Name())...)
+	if err != nil {
+		return nil, "", fmt.Errorf("read KnownHostsCommand output: %w", err)
+	}
+	return db, f.Name(), nil
+}
+
+// lookupName is the known_hosts name for host:port in the host:port form
+// the known hosts library takes. ssh looks HostKeyAlias up as it is, with
+// no port: port 22 is the form the library reads as a bare name.
 func (c *hostKeyCheck) lookupName(host string, port int) string {
 	if c.Alias != "" {
-		host = c.Alias
+		return net.JoinHostPort(c.Alias, "22")
 	}
 	return net.JoinHostPort(host, strconv.Itoa(port))
 }
 
 // algorithms returns the host key algorithms to offer: those of the known
-// entries for the host (golang/go#29286), or nil for x/crypto's defaults.
-func (c *hostKeyCheck) algorithms(host string, port int) []string {
-	return c.db.HostKeyAlgorithms(c.lookupName(host, port))
+// entries for the host (golang/go#29286), KnownHostsCommand's included as
+// ssh's ORDER run finds them, or nil for x/crypto's defaults.
+func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
+	db, _, err := c.withCommand(invocationOrder, c.hostfileName(host, port), nil)
+	if err != nil {
+		return nil, &HostKeyError{Host: c.lookupName(host, port), err: err}
+	}
+	return db.HostKeyAlgorithms(c.lookupName(host, port)), nil
 }
 
 // callback returns the ssh.HostKeyCallback for a connection to host:port.
+// The checks run in ssh's order: RevokedHostKeys, then
+// NoHostAuthenticationForLocalhost, then the known hosts.
 func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
-	check := c.db.HostKeyCallback()
 	var verify ssh.HostKeyCallback
-	verify = func(_ string, _ net.Addr, key ssh.PublicKey) error {
+	verify = func(_ string, remote net.Addr, key ssh.PublicKey) error {
+		if err := c.Revoked.check(c.context(), key); err != nil {
+			return &HostKeyError{Host: name, err: err}
+		}
+		if c.localhost(remote) {
+			return nil
+		}
 		if cert, ok := key.(*ssh.Certificate); ok && !caAllowed(cert, c.CAAlgorithms) {
-			return c.plainKey(name, cert, verify)
+			return c.plainKey(name, cert, remote, verify)
+		}
+		db, fromCommand, err := c.withCommand(invocationHostname, c.hostfileName(host, port), key)
+		if err != nil {
+			return &HostKeyError{Host: name, err: err}
 		}
 		// The name decides; the remote address may be a master's Unix
 		// socket (--via), which known_hosts cannot parse.
-		err := check(name, nameAddr(name), key)
+		err = db.HostKeyCallback()(name, nameAddr(name), key)
 		var keyErr *xknownhosts.KeyError
-		if err == nil || !errors.As(err, &keyErr) {
-			return err
+		// ssh writes an address down only next to a name it has in a file.
+		recordIP := true
+		switch {
+		case err == nil:
+			recordIP = fromCommand == "" || c.db.HostKeyCallback()(name, nameAddr(name), key) == nil
+		case !errors.As(err, &keyErr):
+			return &HostKeyError{Host: name, err: err} // an @revoked line
+		case len(keyErr.Want) > 0:
+			return c.changedError(name, key, keyErr, fromCommand)
+		default:
+			if err := c.dnsWouldDecide(host, name, key); err != nil {
+				return err
+			}
+			if err := c.unknown(name, key); err != nil {
+				return err
+			}
+			recordIP = !c.offStrict() // recorded, unless accepted unrecorded
 		}
-		if len(keyErr.Want) > 0 {
-			return c.changedError(name, key, keyErr)
-		}
-		return c.unknown(name, key)
+		return c.checkHostIP(name, c.hostIP(host, port, remote, key), key, recordIP)
 	}
 	return verify
 }
@@ -97,8 +180,8 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 // plainKey checks a host certificate whose CA signature algorithm
 // CASignatureAlgorithms leaves out as the plain key it certifies, as ssh
 // does; if that fails too, the error says why the certificate was not used.
-func (c *hostKeyCheck) plainKey(name string, cert *ssh.Certificate, verify ssh.HostKeyCallback) error {
-	err := verify(name, nameAddr(name), cert.Key)
+func (c *hostKeyCheck) plainKey(name string, cert *ssh.Certificate, remote net.Addr, verify ssh.HostKeyCallback) error {
+	err := verify(name, remote, cert.Key)
 	if err == nil {
 		return nil
 	}
@@ -111,6 +194,26 @@ func (c *hostKeyCheck) plainKey(name string, cert *ssh.Certificate, verify ssh.H
 	return reason
 }
 
+// context bounds the checks' commands: the login's context.
+func (c *hostKeyCheck) context() context.Context {
+	if c.ctx == nil {
+		return context.Background()
+	}
+	return c.ctx
+}
+
+// localhost reports whether NoHostAuthenticationForLocalhost skips the
+// check: as in ssh, the connected address (not the name) is loopback,
+// 127.0.0.0/8 or ::1, and no HostKeyAlias is set. A connection through a
+// transport has no address of the host, as a ProxyCommand has none in ssh.
+func (c *hostKeyCheck) localhost(remote net.Addr) bool {
+	if !c.Localhost || !c.Direct || c.Alias != "" {
+		return false
+	}
+	tcp, ok := remote.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
 // nameAddr is a net.Addr whose String is a host:port name.
 type nameAddr string
 
@@ -119,12 +222,18 @@ func (a nameAddr) String() string  { return string(a) }
 
 // changedError is ssh's "REMOTE HOST IDENTIFICATION HAS CHANGED", refused
 // whatever StrictHostKeyChecking says.
-func (c *hostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhosts.KeyError) error {
+// fromCommand is the file that held KnownHostsCommand's lines, if any.
+func (c *hostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhosts.KeyError, fromCommand string) error {
 	known := e.Want[0]
-	err := fmt.Errorf("host key for %s has changed (now %s %s; %s:%d has %s): refusing to log in, someone could be eavesdropping or the address was recycled",
-		name, key.Type(), ssh.FingerprintSHA256(key), known.Filename, known.Line, ssh.FingerprintSHA256(known.Key))
-	return hint.With(&HostKeyError{Host: name, Changed: true, err: err},
-		fmt.Sprintf("if the host was really replaced: ssh-keygen -f %s -R %s", known.Filename, knownHostsPattern(name)))
+	where := fmt.Sprintf("%s:%d", known.Filename, known.Line)
+	fix := fmt.Sprintf("if the host was really replaced: ssh-keygen -f %s -R %s", known.Filename, knownHostsPattern(name))
+	if fromCommand != "" && known.Filename == fromCommand {
+		where = fmt.Sprintf("line %d of KnownHostsCommand's output", known.Line)
+		fix = "if the host was really replaced, the source KnownHostsCommand reads must be updated"
+	}
+	err := fmt.Errorf("host key for %s has changed (now %s %s; %s has %s): refusing to log in, someone could be eavesdropping or the address was recycled",
+		knownHostsPattern(name), key.Type(), ssh.FingerprintSHA256(key), where, ssh.FingerprintSHA256(known.Key))
+	return hint.With(&HostKeyError{Host: name, Changed: true, err: err}, fix)
 }
 
 // unknown applies StrictHostKeyChecking to a key not in known_hosts.
@@ -139,9 +248,51 @@ func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 			return c.ask(name, key)
 		}
 	}
-	err := fmt.Errorf("host key for %s is not known (%s %s)", name, key.Type(), ssh.FingerprintSHA256(key))
+	return c.unknownError(name, key)
+}
+
+// dnsWouldDecide refuses by name an unknown key that ssh, with
+// VerifyHostKeyDNS, would weigh against the host's SSHFP records: with
+// StrictHostKeyChecking yes a DNSSEC-signed match would let ssh in, and
+// with ask ssh shows what DNS says in its question. sshshare does no DNS
+// lookups. Where the key is known, or any key is accepted anyway, DNS
+// changes nothing and the check goes on; ssh looks up no records for a
+// HostName that is an address.
+func (c *hostKeyCheck) dnsWouldDecide(host, name string, key ssh.PublicKey) error {
+	if c.VerifyDNS == "" || isNumericHost(host) {
+		return nil
+	}
+	switch c.Strict {
+	case "yes", "true", "ask":
+	default:
+		return nil
+	}
+	err := fmt.Errorf("host key for %s is not known (%s %s), and sshshare does not check SSHFP records as VerifyHostKeyDNS %s asks",
+		knownHostsPattern(name), key.Type(), ssh.FingerprintSHA256(key), c.VerifyDNS)
 	return hint.With(&HostKeyError{Host: name, err: err},
-		"connect once with plain ssh to check and record it, or set StrictHostKeyChecking accept-new")
+		"connect once with plain ssh, which checks the SSHFP records, and accept the key to record it in known_hosts")
+}
+
+// isNumericHost reports whether host is an IP address (with a zone, for
+// IPv6), for which ssh skips DNS.
+func isNumericHost(host string) bool {
+	addr, _, _ := strings.Cut(host, "%")
+	return net.ParseIP(addr) != nil
+}
+
+// unknownError refuses a key no trust source knows, with the fix that fits
+// the sources the config has.
+func (c *hostKeyCheck) unknownError(name string, key ssh.PublicKey) error {
+	err := fmt.Errorf("host key for %s is not known (%s %s)", knownHostsPattern(name), key.Type(), ssh.FingerprintSHA256(key))
+	fix := "connect once with plain ssh to check and record it, or set StrictHostKeyChecking accept-new"
+	switch {
+	case c.Command != nil && c.Command.skipped != "":
+		fix = c.Command.skipped + "; give its full path"
+	case c.Command != nil:
+		fix = "KnownHostsCommand printed no known_hosts line for " + knownHostsPattern(name) +
+			" (its %H): check what it prints, or connect once with plain ssh to check and record the key"
+	}
+	return hint.With(&HostKeyError{Host: name, err: err}, fix)
 }
 
 // ask shows the unknown key's fingerprint as ssh does and records it if the
@@ -219,3 +370,6 @@ type HostKeyError struct {
 }
 
 func (e *HostKeyError) Error() string { return e.err.Error() }
+
+// Unwrap returns the cause, such as a *RevokedError.
+func (e *HostKeyError) Unwrap() error { return e.err }

@@ -62,6 +62,16 @@ func verify(c *hostKeyCheck, host string, port int, key ssh.PublicKey) error {
 	return c.callback(host, port)(net.JoinHostPort(host, "1"), addr, key)
 }
 
+// algorithmsOf is c.algorithms, failing the test on an error.
+func algorithmsOf(t *testing.T, c *hostKeyCheck, host string, port int) []string {
+	t.Helper()
+	algos, err := c.algorithms(host, port)
+	if err != nil {
+		t.Fatalf("algorithms(%s, %d): %v", host, port, err)
+	}
+	return algos
+}
+
 // readFile returns path's content, or "" if it does not exist.
 func readFileOrEmpty(t *testing.T, path string) string {
 	t.Helper()
@@ -327,7 +337,7 @@ func TestHostKeyAlias(t *testing.T) {
 	if err := verify(c, "10.0.0.5", 22, key); err != nil {
 		t.Errorf("with HostKeyAlias: got %v; want nil", err)
 	}
-	if got, want := c.algorithms("10.0.0.5", 22), []string{ssh.KeyAlgoED25519}; !reflect.DeepEqual(got, want) {
+	if got, want := algorithmsOf(t, c, "10.0.0.5", 22), []string{ssh.KeyAlgoED25519}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Algorithms with HostKeyAlias: got %v; want %v", got, want)
 	}
 	plain := newCheck(t, user, global, "true", "")
@@ -335,11 +345,12 @@ func TestHostKeyAlias(t *testing.T) {
 		t.Error("without HostKeyAlias: got nil; want an unknown-key error")
 	}
 
+	// ssh records HostKeyAlias as it is, without the port.
 	rec := newCheck(t, user, global, "accept-new", "newalias")
 	if err := verify(rec, "10.0.0.6", 2200, key); err != nil {
 		t.Fatalf("accept-new with alias: %v", err)
 	}
-	if got, want := readFileOrEmpty(t, user), knownHostsEntry("[newalias]:2200", key)+"\n"; got != want {
+	if got, want := readFileOrEmpty(t, user), knownHostsEntry("newalias", key)+"\n"; got != want {
 		t.Errorf("recorded: got %q; want %q", got, want)
 	}
 }
@@ -375,7 +386,7 @@ func TestHostKeyAlgorithms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s:%d", tt.host, tt.port), func(t *testing.T) {
-			got := c.algorithms(tt.host, tt.port)
+			got := algorithmsOf(t, c, tt.host, tt.port)
 			if len(got) == 0 && len(tt.want) == 0 {
 				return
 			}

@@ -26,7 +26,11 @@ type HostConfig struct {
 	IdentityAgent                string // "" means SSH_AUTH_SOCK; "none" disables the agent
 	UserKnownHostsFiles          []string
 	GlobalKnownHostsFiles        []string
-	KnownHostsCommand            string // as configured, %-tokens not yet expanded
+	KnownHostsCommand            string   // as configured, %-tokens not yet expanded
+	RevokedHostKeys              []string // as configured: ~ and %-tokens not yet expanded
+	NoHostAuthForLocalhost       bool     // NoHostAuthenticationForLocalhost
+	CheckHostIP                  bool
+	VerifyHostKeyDNS             string // "yes", "ask", or "" for no
 	HostKeyAlias                 string
 	HashKnownHosts               bool
 	StrictHostKeyChecking        string // yes (true), ask, accept-new, no (false), off
@@ -163,6 +167,14 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.GlobalKnownHostsFiles = strings.Fields(value)
 	case "knownhostscommand":
 		c.KnownHostsCommand = value
+	case "revokedhostkeys":
+		c.RevokedHostKeys = noneIsEmpty(strings.Fields(value))
+	case "nohostauthenticationforlocalhost":
+		c.NoHostAuthForLocalhost = yes(value)
+	case "checkhostip":
+		c.CheckHostIP = yes(value)
+	case "verifyhostkeydns":
+		c.VerifyHostKeyDNS = dnsMode(value)
 	case "hostkeyalias":
 		c.HostKeyAlias = value
 	case "hashknownhosts":
@@ -210,6 +222,27 @@ func no(v string) bool {
 		return true
 	}
 	return false
+}
+
+// dnsMode is VerifyHostKeyDNS as "yes", "ask" or "" (no): ssh -G prints
+// true and false for yes and no.
+func dnsMode(v string) string {
+	switch {
+	case yes(v):
+		return "yes"
+	case strings.EqualFold(v, "ask"):
+		return "ask"
+	}
+	return ""
+}
+
+// noneIsEmpty maps a list that is only "none" to no list, as ssh reads
+// "RevokedHostKeys none".
+func noneIsEmpty(list []string) []string {
+	if len(list) == 1 && strings.EqualFold(list[0], "none") {
+		return nil
+	}
+	return list
 }
 
 // seconds parses ssh -G's integer seconds, where "none" means unset.

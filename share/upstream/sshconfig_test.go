@@ -7,6 +7,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,13 @@ func TestParseSSHGValues(t *testing.T) {
 		{"numberofpasswordprompts", "numberofpasswordprompts 1", func(c HostConfig) bool { return c.NumberOfPasswordPrompts == 1 }},
 		{"identityagent none", "identityagent none", func(c HostConfig) bool { return c.IdentityAgent == "none" }},
 		{"hostkeyalias", "hostkeyalias web", func(c HostConfig) bool { return c.HostKeyAlias == "web" }},
+		{"revokedhostkeys", "revokedhostkeys ~/krl /etc/ssh/krl", func(c HostConfig) bool {
+			return slices.Equal(c.RevokedHostKeys, []string{"~/krl", "/etc/ssh/krl"})
+		}},
+		{"revokedhostkeys none", "revokedhostkeys none", func(c HostConfig) bool { return c.RevokedHostKeys == nil }},
+		{"nohostauthenticationforlocalhost", "nohostauthenticationforlocalhost yes", func(c HostConfig) bool { return c.NoHostAuthForLocalhost }},
+		{"checkhostip", "checkhostip yes", func(c HostConfig) bool { return c.CheckHostIP }},
+		{"verifyhostkeydns", "verifyhostkeydns ask", func(c HostConfig) bool { return c.VerifyHostKeyDNS == "ask" }},
 		{"strict accept-new", "stricthostkeychecking accept-new", func(c HostConfig) bool { return c.StrictHostKeyChecking == "accept-new" }},
 		{"keyword case", "BatchMode yes", func(c HostConfig) bool { return c.BatchMode }},
 		{"unknown keyword ignored", "canonicalizehostname false", func(c HostConfig) bool { return c.HostName == "h" }},

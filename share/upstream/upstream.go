@@ -11,6 +11,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sysio"
+	"github.com/sshshare/sshshare/tokens"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -89,11 +90,14 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 
 // logIn runs the SSH handshake and authentication over conn.
 func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstream, error) {
-	check, err := newHostKeyCheck(d.Config)
+	check, err := d.hostKeyCheck(ctx)
 	if err != nil {
 		return nil, err
 	}
-	check.Prompter = d.promptIfInteractive()
+	algorithms, err := check.algorithms(d.Config.HostName, d.Config.Port)
+	if err != nil {
+		return nil, err
+	}
 	algos, err := d.Config.Algorithms.negotiated()
 	if err != nil {
 		return nil, err
@@ -105,11 +109,42 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		User:              d.Config.User,
 		Auth:              d.authMethods(keys),
 		HostKeyCallback:   check.callback(d.Config.HostName, d.Config.Port),
-		HostKeyAlgorithms: hostKeyOrder(algos.hostKeys, check.algorithms(d.Config.HostName, d.Config.Port)),
+		HostKeyAlgorithms: hostKeyOrder(algos.hostKeys, algorithms),
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
 	return d.handshake(ctx, conn, addr, cc)
+}
+
+// hostKeyCheck builds the upstream host key check from every trust source
+// of the config: known hosts files, KnownHostsCommand, RevokedHostKeys,
+// NoHostAuthenticationForLocalhost and VerifyHostKeyDNS.
+func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
+	check, err := newHostKeyCheck(d.Config)
+	if err != nil {
+		return nil, err
+	}
+	check.Prompter = d.promptIfInteractive()
+	check.ctx = ctx
+	check.Localhost = d.Config.NoHostAuthForLocalhost
+	check.Direct = d.Transport == nil
+	check.VerifyDNS = d.Config.VerifyHostKeyDNS
+	check.CheckHostIP = d.Config.CheckHostIP
+	v, err := tokens.Local(d.Config.User, d.Config.HostName, strconv.Itoa(d.Config.Port), d.Target.configHost())
+	if err != nil {
+		return nil, err
+	}
+	v.HostKeyAlias = d.Config.HostKeyAlias
+	check.Revoked = revocation{Wait: d.handshakeWait()}
+	for _, f := range d.Config.RevokedHostKeys {
+		path, err := tokens.Expand(f, v)
+		if err != nil {
+			return nil, fmt.Errorf("RevokedHostKeys %s: %w", f, err)
+		}
+		check.Revoked.Files = append(check.Revoked.Files, path)
+	}
+	check.Command, err = newKnownHostsCommand(ctx, d.Config.KnownHostsCommand, v, d.handshakeWait())
+	return check, err
 }
 
 // unhurried lifts the handshake's deadline while the user is being asked:
