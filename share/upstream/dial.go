@@ -120,7 +120,8 @@ func resolveBind(ctx context.Context, name string, want6 bool) (netip.Addr, erro
 	}
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, family, name)
 	if err != nil || len(ips) == 0 {
-		return netip.Addr{}, fmt.Errorf("BindAddress %s: no %s address: %w", name, family, err)
+		// %v, not %w: this is not the host failing to resolve.
+		return netip.Addr{}, fmt.Errorf("BindAddress %s: no %s address: %v", name, family, err)
 	}
 	return ips[0].Unmap(), nil
 }
