@@ -57,6 +57,9 @@ func (m *Master) carryForward(up ssh.Conn, f strandedForward) {
 		// take the forward's connections.
 		cancelForward(f.old, f.key)
 		m.log.Info("remote forward carried over to the fresh upstream", "forward", f.key.String())
+		if primary := m.pool.primary().Conn; primary != up {
+			m.carryForwards(primary) // another heal came meanwhile
+		}
 	case err == nil:
 		cancelForward(up, f.key) // its owner left meanwhile
 	default:
