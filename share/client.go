@@ -42,13 +42,9 @@ func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerCon
 // routes, so nothing it set up outlives it.
 func (c *client) leave() {
 	c.gone.Store(true)
-	up := c.m.pool.primary()
+	up := c.m.pool.primary().Conn
 	for _, k := range c.m.routes.ownedBy(c) {
-		if k.port == 0 {
-			up.Conn.SendRequest("cancel-streamlocal-forward@openssh.com", true, ssh.Marshal(streamlocalForwardMsg{k.addr}))
-			continue
-		}
-		up.Conn.SendRequest("cancel-tcpip-forward", true, ssh.Marshal(tcpipForwardMsg{k.addr, k.port}))
+		cancelForward(up, k)
 	}
 	c.m.routes.drop(c)
 }
@@ -82,7 +78,8 @@ func (c *client) tcpipForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
-	ok, payload, err := c.m.pool.primary().Conn.SendRequest(req.Type, true, req.Payload)
+	up := c.m.pool.primary().Conn
+	ok, payload, err := up.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
 	if ok && req.Type == "tcpip-forward" {
 		key := forwardKey{m.Addr, m.Port}
@@ -90,14 +87,26 @@ func (c *client) tcpipForward(req *ssh.Request) {
 		if m.Port == 0 && ssh.Unmarshal(payload, &bound) == nil {
 			key.port = bound.Port
 		}
-		if !c.m.routes.add(key, c) {
-			c.m.pool.primary().Conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{key.addr, key.port}))
-		}
+		c.added(key, up)
 	}
 	if ok && req.Type == "cancel-tcpip-forward" {
 		c.m.routes.remove(forwardKey{m.Addr, m.Port})
 	}
 	req.Reply(ok, payload)
+}
+
+// added records the remote listener k that up, the primary when it was
+// asked, has made for c. If c has left meanwhile, the listener is
+// cancelled; if a heal replaced up meanwhile, the listener is carried
+// over to the fresh primary like the others.
+func (c *client) added(k forwardKey, up ssh.Conn) {
+	if !c.m.routes.add(k, c, up) {
+		cancelForward(up, k)
+		return
+	}
+	if primary := c.m.pool.primary().Conn; primary != up {
+		c.m.carryForwards(primary)
+	}
 }
 
 // streamlocalForward relays a -R to a Unix socket path.
@@ -107,13 +116,12 @@ func (c *client) streamlocalForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
-	ok, payload, err := c.m.pool.primary().Conn.SendRequest(req.Type, true, req.Payload)
+	up := c.m.pool.primary().Conn
+	ok, payload, err := up.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
 	switch {
 	case ok && req.Type == "streamlocal-forward@openssh.com":
-		if !c.m.routes.add(forwardKey{addr: m.Path}, c) {
-			c.m.pool.primary().Conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{m.Path}))
-		}
+		c.added(forwardKey{addr: m.Path}, up)
 	case ok:
 		c.m.routes.remove(forwardKey{addr: m.Path})
 	}

@@ -49,27 +49,46 @@ type forwardedStreamlocalMsg struct {
 	Reserved string
 }
 
+// String names the listener as ssh's -R does: host:port, or the path.
+func (k forwardKey) String() string {
+	if k.port == 0 {
+		return k.addr
+	}
+	return k.addr + ":" + strconv.Itoa(int(k.port))
+}
+
+// remoteForward is one remote listener: the client it forwards to, the
+// upstream connection that holds it, and whether it is being asked for
+// again on a fresh connection after a heal (see carryForwards), when it is
+// not live.
+type remoteForward struct {
+	owner    *client
+	on       ssh.Conn
+	carrying bool
+}
+
 // routes maps remote listeners and agent/X11 requests to local clients.
 type routes struct {
 	mu       sync.Mutex
-	forwards map[forwardKey]*client
+	forwards map[forwardKey]*remoteForward
 	agent    []*client // clients that requested agent forwarding, oldest first
 	x11      []*client
 }
 
 func newRoutes() *routes {
-	return &routes{forwards: make(map[forwardKey]*client)}
+	return &routes{forwards: make(map[forwardKey]*remoteForward)}
 }
 
-// add records that c owns the remote listener k, unless c has left (then
-// it reports false and the caller cancels the listener).
-func (r *routes) add(k forwardKey, c *client) bool {
+// add records that c owns the remote listener k, held by the upstream
+// connection on, unless c has left (then it reports false and the caller
+// cancels the listener).
+func (r *routes) add(k forwardKey, c *client, on ssh.Conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c.gone.Load() {
 		return false
 	}
-	r.forwards[k] = c
+	r.forwards[k] = &remoteForward{owner: c, on: on}
 	return true
 }
 
@@ -85,15 +104,15 @@ func (r *routes) remove(k forwardKey) {
 func (r *routes) owner(k forwardKey) *client {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c, ok := r.forwards[k]; ok {
-		return c
+	if f, ok := r.forwards[k]; ok {
+		return f.owner
 	}
 	if k.port == 0 {
 		return nil
 	}
-	for fk, c := range r.forwards {
+	for fk, f := range r.forwards {
 		if fk.port == k.port {
-			return c
+			return f.owner
 		}
 	}
 	return nil
@@ -104,19 +123,26 @@ func (r *routes) ownedBy(c *client) []forwardKey {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var keys []forwardKey
-	for k, owner := range r.forwards {
-		if owner == c {
+	for k, f := range r.forwards {
+		if f.owner == c {
 			keys = append(keys, k)
 		}
 	}
 	return keys
 }
 
-// count is the number of remote listeners.
+// count is the number of live remote listeners: those being asked for
+// again after a heal are not, until the server has said yes.
 func (r *routes) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.forwards)
+	n := 0
+	for _, f := range r.forwards {
+		if !f.carrying {
+			n++
+		}
+	}
+	return n
 }
 
 // want records that c asked for agent ("auth-agent@openssh.com") or X11.
@@ -167,8 +193,8 @@ func (r *routes) drop(c *client) {
 		}
 		*list = kept
 	}
-	for k, owner := range r.forwards {
-		if owner == c {
+	for k, f := range r.forwards {
+		if f.owner == c {
 			delete(r.forwards, k)
 		}
 	}

@@ -11,9 +11,9 @@ import (
 func TestRoutesOwner(t *testing.T) {
 	a, b := &client{}, &client{}
 	r := newRoutes()
-	r.add(forwardKey{"localhost", 8080}, a)
-	r.add(forwardKey{"0.0.0.0", 9090}, b)
-	r.add(forwardKey{addr: "/tmp/remote.sock"}, b)
+	r.add(forwardKey{"localhost", 8080}, a, nil)
+	r.add(forwardKey{"0.0.0.0", 9090}, b, nil)
+	r.add(forwardKey{addr: "/tmp/remote.sock"}, b, nil)
 
 	tests := []struct {
 		name string
@@ -49,9 +49,9 @@ func TestRoutesOwnedByAndDrop(t *testing.T) {
 	r := newRoutes()
 	keysA := []forwardKey{{"localhost", 8080}, {addr: "/tmp/a.sock"}}
 	for _, k := range keysA {
-		r.add(k, a)
+		r.add(k, a, nil)
 	}
-	r.add(forwardKey{"localhost", 9090}, b)
+	r.add(forwardKey{"localhost", 9090}, b, nil)
 	r.want("auth-agent@openssh.com", a)
 	r.want("x11", a)
 	r.want("auth-agent@openssh.com", b)
@@ -129,8 +129,8 @@ func (f fakeNewChannel) ExtraData() []byte                        { return f.ext
 func TestRouteServerChannel(t *testing.T) {
 	fwd, sock, agent, x11 := &client{}, &client{}, &client{}, &client{}
 	r := newRoutes()
-	r.add(forwardKey{"localhost", 8080}, fwd)
-	r.add(forwardKey{addr: "/run/remote.sock"}, sock)
+	r.add(forwardKey{"localhost", 8080}, fwd, nil)
+	r.add(forwardKey{addr: "/run/remote.sock"}, sock, nil)
 	r.want("auth-agent@openssh.com", agent)
 	r.want("x11", x11)
 

@@ -145,6 +145,7 @@ func (m *Master) heal() error {
 		return err
 	}
 	m.pool.replacePrimary(up)
+	m.carryForwards(up.Conn)
 	go m.pool.refill()
 	m.health.heard()
 	m.health.healed.Add(1)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -127,12 +126,10 @@ func TestChainedMasterDoesNotHeal(t *testing.T) {
 	}
 }
 
-// TestRemoteForwardAcrossHeal records what a heal does to a client's -R
-// today (issue 15, item 2): the forward was made on the old connection,
-// the heal does not make it again on the new one, and the master still
-// counts it. The client's ssh stays connected with a listener that will
-// never get a connection. When healing carries forwards over, this test
-// must change.
+// TestRemoteForwardAcrossHeal: a client's -R listener, made on the
+// connection a heal replaced, is asked for again on the fresh one for the
+// same client: the forward answers again, status counts it, and leaving
+// cancels it on the connection that holds it.
 func TestRemoteForwardAcrossHeal(t *testing.T) {
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv)
@@ -151,15 +148,11 @@ func TestRemoteForwardAcrossHeal(t *testing.T) {
 	up0.kill()
 	sshtest.WaitFor(t, "the heal in status", func() bool { return f.m.Status().Healed == 1 })
 	up1 := srv.conn(t, 1)
-	if got := up1.forwardCount(); got != 0 {
-		t.Errorf("forwards on the healed connection: got %d; want 0 (today's behaviour: update this test)", got)
-	}
-	if got := f.m.Status().Forwards; got != 1 {
-		t.Errorf("status forwards after the heal: got %d; want 1 (still counted)", got)
-	}
-	// The route itself is still there: a forwarded-tcpip on the new
-	// connection would reach the client, but no server sends one for a
-	// forward it does not have. Another port is refused.
+	sshtest.WaitFor(t, "the forward on the healed connection", func() bool { return up1.forwardCount() == 1 })
+	sshtest.WaitFor(t, "status to count the forward", func() bool { return f.m.Status().Forwards == 1 })
+	roundTrip(t, up1, "127.0.0.1", 7000)
+	mustRun(t, c, "still connected", "still connected\n")
+	// Another port is still refused.
 	_, err = up1.openForwarded("127.0.0.1", 7001)
 	var oe *ssh.OpenChannelError
 	if !errors.As(err, &oe) || oe.Reason != ssh.Prohibited || !strings.Contains(oe.Message, "no live client for remote forward") {
@@ -169,9 +162,47 @@ func TestRemoteForwardAcrossHeal(t *testing.T) {
 	// Leaving cancels the forward on the connection the master now holds.
 	c.Close()
 	sshtest.WaitFor(t, "the route to go", func() bool { return f.m.Status().Forwards == 0 })
-	sshtest.WaitFor(t, "the cancel upstream", func() bool {
-		return slices.Contains(up1.globalRequestTypes(), "cancel-tcpip-forward")
-	})
+	sshtest.WaitFor(t, "the cancel upstream", func() bool { return up1.forwardCount() == 0 })
+}
+
+// TestRemoteForwardLostInHeal: when the fresh connection refuses a
+// client's -R listener (the old session still holds the port), the
+// client's connection ends, as plain ssh's would have with its upstream,
+// and status never counts the dead forward; other clients carry on.
+func TestRemoteForwardLostInHeal(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	if _, err := c.Listen("tcp", "127.0.0.1:7000"); err != nil {
+		t.Fatalf("remote forward: %v", err)
+	}
+	other := f.share(t)
+	srv.refuseForwards.Store(true)
+	srv.conn(t, 0).kill()
+
+	ended := make(chan error, 1)
+	go func() { ended <- c.Wait() }()
+	deadline := time.Now().Add(carryWait + 5*time.Second)
+	for done := false; !done; {
+		select {
+		case <-ended:
+			done = true
+		case <-time.After(10 * time.Millisecond):
+		}
+		if got := f.m.Status().Forwards; got != 0 && f.m.Status().Healed == 1 {
+			t.Fatalf("status forwards after the heal: got %d; want 0 while the forward is not made again", got)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the client with the lost forward still connected %v after the heal; want it ended", carryWait+5*time.Second)
+		}
+	}
+	if got := f.m.Status().Forwards; got != 0 {
+		t.Errorf("status forwards after the client ended: got %d; want 0", got)
+	}
+	if st := f.m.Status(); !strings.Contains(st.LastError, "remote forward 127.0.0.1:7000 lost in a heal") {
+		t.Errorf("status last error: got %q; want the lost forward named", st.LastError)
+	}
+	mustRun(t, other, "other client", "other client\n")
 }
 
 // echoAccepted echoes every connection ln accepts until it closes.

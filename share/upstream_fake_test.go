@@ -46,6 +46,9 @@ type fakeUpstream struct {
 	refuseKeys atomic.Bool
 	// failDials makes the master's dial hook fail (a network that is down).
 	failDials atomic.Bool
+	// refuseForwards refuses tcpip-forward, as sshd does when the port is
+	// taken (by the session of a connection it has not seen die).
+	refuseForwards atomic.Bool
 	// maxSessions, when above 0, refuses sessions beyond that many open on
 	// one connection, as sshd's MaxSessions does.
 	maxSessions atomic.Int32
@@ -220,6 +223,10 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 				req.Reply(false, nil)
 				continue
 			}
+			if req.Type == "tcpip-forward" && c.srv.refuseForwards.Load() {
+				req.Reply(false, nil)
+				continue
+			}
 			c.mu.Lock()
 			known := c.forwards[forwardKey{m.Addr, m.Port}]
 			if req.Type == "tcpip-forward" {
@@ -235,13 +242,6 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 			req.Reply(false, nil)
 		}
 	}
-}
-
-// globalRequestTypes lists the global requests received so far.
-func (c *fakeConn) globalRequestTypes() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.requests)
 }
 
 // forwardCount is the number of remote forwards the connection holds.

@@ -92,6 +92,17 @@ func (r *Relay) BlackHole() {
 	}
 }
 
+// Cut closes every connection open now, both sides, as a server that
+// drops its connections does: each peer sees its connection end.
+// Connections accepted later relay normally.
+func (r *Relay) Cut() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for rc := range r.conns {
+		rc.close()
+	}
+}
+
 // Close stops accepting, closes every connection and waits for the relay's
 // goroutines to finish. It is safe to call more than once.
 func (r *Relay) Close() {

@@ -45,6 +45,7 @@ type MasterStatus struct {
 	Upstreams int    `json:"upstreams"`
 	Forwards  int    `json:"forwards"`
 	Healthy   bool   `json:"healthy"`
+	Healed    int    `json:"healed"`
 	Log       string `json:"log"`
 }
 

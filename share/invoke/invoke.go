@@ -127,7 +127,9 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 		}
 	}
 	if conn, err = control.Dial(inv.Socket, inv.shareHello(true, stdio)); err != nil {
-		s.Wait()
+		if loginErr := s.Wait(); loginErr != nil {
+			return nil, nil, loginErr // it failed before it could admit us: say why
+		}
 		return nil, nil, fmt.Errorf("connect to new master: %w", err)
 	}
 	s.release = release

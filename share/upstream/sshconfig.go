@@ -44,6 +44,7 @@ type HostConfig struct {
 	NumberOfPasswordPrompts      int
 	PreferredAuthentications     []string
 	Algorithms                   Algorithms
+	Network                      Network // how to reach the host over TCP
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -201,6 +202,9 @@ func (c *HostConfig) set(key, value string) (err error) {
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	default:
+		if slices.Contains(networkKeywords, key) {
+			return c.Network.set(key, value)
+		}
 		c.Algorithms.set(key, value)
 	}
 	return err

@@ -50,6 +50,7 @@ func TestParseSSHGSample(t *testing.T) {
 				"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,"+
 				"rsa-sha2-512,rsa-sha2-256", ","),
 		},
+		Network: Network{AddressFamily: "any", ConnectionAttempts: 1, IPQoS: 0x10},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v;\nwant %+v", got, want)

@@ -113,6 +113,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
+	cc.RekeyThreshold = d.Config.Network.RekeyBytes
 	return d.handshake(ctx, conn, addr, cc)
 }
 
@@ -174,26 +175,21 @@ func (d *Dialer) ConnectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// dialConn opens the connection, through Transport or TCP,
-// bounded by ConnectTimeout.
-func (d *Dialer) dialConn(ctx context.Context, addr string) (net.Conn, error) {
-	ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
-	defer cancel()
-	dial := d.Transport
-	if dial == nil {
-		dial = dialTCP
+// dialConn opens the connection, through Transport bounded by
+// ConnectTimeout, or over TCP as the config's network keywords say (each
+// attempt bounded by ConnectTimeout, as ssh bounds each).
+func (d *Dialer) dialConn(ctx context.Context, addr string) (conn net.Conn, err error) {
+	if d.Transport != nil {
+		ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
+		defer cancel()
+		conn, err = d.Transport(ctx, d.Config.HostName, d.Config.Port)
+	} else {
+		conn, err = d.Config.Network.dial(ctx, d.Config.HostName, d.Config.Port, d.ConnectTimeout())
 	}
-	conn, err := dial(ctx, d.Config.HostName, d.Config.Port)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", addr, err)
 	}
 	return conn, nil
-}
-
-// dialTCP connects to host:port over TCP.
-func dialTCP(ctx context.Context, host string, port int) (net.Conn, error) {
-	var nd net.Dialer
-	return nd.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 }
 
 // handshake runs the SSH handshake and login over conn, bounded by ctx and

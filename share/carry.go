@@ -1,0 +1,147 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// Remote forwards across a heal. A -R listener lives in the server's
+// session for one upstream connection; when a heal replaces that
+// connection, the listener is gone with it. The master asks the fresh
+// primary for each again, for the client that owns it, so the forward
+// answers again and its ssh sees nothing. A listener the server will not
+// make again (the old session still holds the port, as after a network
+// change the server has not noticed) ends its owner's connection: plain
+// ssh would have ended with its upstream, and a forward that cannot
+// answer must not look live. While a listener is being asked for again,
+// status does not count it.
+
+// carryWait bounds how long a refused listener is asked for again: the
+// server's old session may take a moment to go and free the port.
+const carryWait = 5 * time.Second
+
+// carryRetry is the pause between those requests.
+const carryRetry = 250 * time.Millisecond
+
+// errForwardRefused is a listener the server would not make again.
+var errForwardRefused = errors.New("the server refused the listener")
+
+// strandedForward is a remote listener held by a connection that is no
+// longer the primary.
+type strandedForward struct {
+	key   forwardKey
+	owner *client
+	old   ssh.Conn
+}
+
+// carryForwards asks up, the primary, for every remote listener held by
+// another connection; see the comment at the top. The listeners stop
+// counting as live before it returns; the requests go on in the
+// background. Each listener is taken by one call only.
+func (m *Master) carryForwards(up ssh.Conn) {
+	for _, f := range m.routes.stranded(up) {
+		go m.carryForward(up, f)
+	}
+}
+
+// carryForward asks up for one stranded listener and settles its route.
+func (m *Master) carryForward(up ssh.Conn, f strandedForward) {
+	err := m.requestForward(up, f.key)
+	switch {
+	case err == nil && m.routes.landed(f.key, f.owner, up):
+		// The old connection may live on, retired: its listener must not
+		// take the forward's connections.
+		cancelForward(f.old, f.key)
+		m.log.Info("remote forward carried over to the fresh upstream", "forward", f.key.String())
+		if primary := m.pool.primary().Conn; primary != up {
+			m.carryForwards(primary) // another heal came meanwhile
+		}
+	case err == nil:
+		cancelForward(up, f.key) // its owner left meanwhile
+	default:
+		m.log.Warn("remote forward lost in a heal; ending its client", "forward", f.key.String(), "err", err)
+		m.noteError(fmt.Sprintf("remote forward %s lost in a heal: %v", f.key, err))
+		m.routes.lost(f.key, f.owner)
+		f.owner.conn.Close()
+	}
+}
+
+// requestForward asks up for the listener k, again while the server
+// refuses it, for up to carryWait.
+func (m *Master) requestForward(up ssh.Conn, k forwardKey) error {
+	reqType, payload := "tcpip-forward", ssh.Marshal(tcpipForwardMsg{k.addr, k.port})
+	if k.port == 0 {
+		reqType, payload = "streamlocal-forward@openssh.com", ssh.Marshal(streamlocalForwardMsg{k.addr})
+	}
+	deadline := time.Now().Add(carryWait)
+	for {
+		ok, _, err := up.SendRequest(reqType, true, payload)
+		switch {
+		case err != nil:
+			return err
+		case ok:
+			return nil
+		case time.Now().After(deadline):
+			return errForwardRefused
+		}
+		select {
+		case <-time.After(carryRetry):
+		case <-m.ctx.Done():
+			return context.Cause(m.ctx)
+		}
+	}
+}
+
+// cancelForward asks conn to close the listener k, without waiting for
+// the answer.
+func cancelForward(conn ssh.Conn, k forwardKey) {
+	if conn == nil {
+		return
+	}
+	if k.port == 0 {
+		conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{k.addr}))
+		return
+	}
+	conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{k.addr, k.port}))
+}
+
+// stranded lists the listeners held by a connection other than up and
+// marks them as being carried: not live until landed.
+func (r *routes) stranded(up ssh.Conn) []strandedForward {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []strandedForward
+	for k, f := range r.forwards {
+		if f.on != up && !f.carrying {
+			f.carrying = true
+			out = append(out, strandedForward{key: k, owner: f.owner, old: f.on})
+		}
+	}
+	return out
+}
+
+// landed records that up now holds the listener k for owner, unless owner
+// has left (then it reports false).
+func (r *routes) landed(k forwardKey, owner *client, up ssh.Conn) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.forwards[k]
+	if !ok || f.owner != owner {
+		return false
+	}
+	f.on, f.carrying = up, false
+	return true
+}
+
+// lost forgets the listener k of owner, which no connection holds.
+func (r *routes) lost(k forwardKey, owner *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if f, ok := r.forwards[k]; ok && f.owner == owner {
+		delete(r.forwards, k)
+	}
+}
