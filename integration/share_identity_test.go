@@ -43,11 +43,19 @@ func newIdentityEnv(t *testing.T) *identityEnv {
 }
 
 // shareBlock appends a Host block for alias that goes through sshshare
-// with line as its ProxyCommand's flags (no --alias unless given), the
-// client's known hosts, and identity as its IdentityFile ("" for none).
+// with flags on its ProxyCommand (no --alias unless given), the client's
+// known hosts, and identity as its IdentityFile ("" for none).
 func (e *identityEnv) shareBlock(t *testing.T, alias, flags, identity string) {
 	t.Helper()
 	socket := filepath.Join(e.c.ShareDir(), "%r@%h-%p")
+	proxy := e.bin + " -F " + e.c.ConfigPath + " --control-path " + socket + " " + flags + " %r %h %p"
+	e.block(t, alias, "ProxyCommand "+proxy, identity)
+}
+
+// block appends a Host block for alias with the proxy line, the set-up
+// line, the client's known hosts and identity ("" for none).
+func (e *identityEnv) block(t *testing.T, alias, proxy, identity string) {
+	t.Helper()
 	lines := []string{
 		"Host " + alias,
 		"  HostName " + e.sshd.Host,
@@ -57,7 +65,7 @@ func (e *identityEnv) shareBlock(t *testing.T, alias, flags, identity string) {
 		"  UserKnownHostsFile " + e.c.KnownHosts,
 		"  StrictHostKeyChecking yes",
 		"  BatchMode yes",
-		"  ProxyCommand " + e.bin + " -F " + e.c.ConfigPath + " --control-path " + socket + " " + flags + " %r %h %p",
+		"  " + proxy,
 		"  GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 " + e.c.LocalKnownHosts(),
 	}
 	if identity != "" {
@@ -173,6 +181,41 @@ func TestShareCommandLineIdentity(t *testing.T) {
 	e.checkMasters(t, map[string]string{
 		"cli -i" + e.restricted: fingerprint(t, e.restricted),
 		"cli -i" + e.c.KeyPath:  fingerprint(t, e.c.KeyPath),
+	})
+}
+
+// TestShareCommandLineUnread: run by a shell that does not exec it,
+// sshshare cannot see ssh's command line. For a host typed by its own name
+// it works as before, and status says the command line was not read; for
+// an alias whose set-up line the master cannot see, the refusal's hint
+// names the fix, --alias %n, and why.
+func TestShareCommandLineUnread(t *testing.T) {
+	wrapped := func(e *identityEnv) string {
+		socket := filepath.Join(e.c.ShareDir(), "%r@%h-%p")
+		return "ProxyCommand sh -c '" + e.bin + " -F " + e.c.ConfigPath + " --control-path " + socket + " %r %h %p; exit $?'"
+	}
+	t.Run("host name", func(t *testing.T) {
+		e := newIdentityEnv(t)
+		e.block(t, e.sshd.Host, wrapped(e), e.c.KeyPath)
+		e.run(t, "", "real\n", e.sshd.Host)
+		masters := e.c.Masters(e.bin)
+		if len(masters) != 1 || !strings.Contains(masters[0].SSHOptionsUnread, "not ssh") {
+			t.Errorf("status: %+v; want one master whose ssh_options_unread says its parent is not ssh", masters)
+		} else {
+			t.Logf("status ssh_options_unread: %q", masters[0].SSHOptionsUnread)
+		}
+	})
+	t.Run("alias", func(t *testing.T) {
+		e := newIdentityEnv(t)
+		e.block(t, "wrapped", wrapped(e), e.restricted)
+		res := harness.Run(t, sshTimeout, e.c.SSH("wrapped", "true"))
+		t.Logf("ssh wrapped true: %s", res)
+		if res.Code != 255 || !strings.Contains(string(res.Stderr), "sshshare: hint: ") || !strings.Contains(string(res.Stderr), "--alias %n") {
+			t.Errorf("ssh wrapped true: %s; want exit 255 and a hint naming --alias %%n", res)
+		}
+		if n := e.sshd.Logins(); n != 0 {
+			t.Errorf("sshd logins: %d; want 0", n)
+		}
 	})
 }
 

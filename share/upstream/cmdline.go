@@ -163,7 +163,9 @@ func (cl *CommandLine) add(opt byte, value, cwd string) {
 		value = absolute(value, cwd)
 	case opt == 'o':
 		keyword, rest := splitOption(value)
-		if localOnly[keyword] {
+		if localOnly[keyword] || keyword == "proxycommand" {
+			// A ProxyCommand on ssh's command line is the one ssh ran:
+			// sshshare's own line, which the master's view leaves out.
 			return
 		}
 		keyed = !unkeyed[keyword]

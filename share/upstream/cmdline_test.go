@@ -36,6 +36,7 @@ func TestParseCommandLine(t *testing.T) {
 			args: []string{"-oIdentityFile /cwd/k"}, keyed: []bool{true}},
 		{name: "scp's options are local", argv: "/usr/bin/ssh -x -oPermitLocalCommand=no -oClearAllForwardings=yes -oRemoteCommand=none -oRequestTTY=no -oForwardAgent=no -l bob -s -- web sftp",
 			host: "web", args: []string{"-lbob"}, keyed: []bool{false}},
+		{name: "own ProxyCommand left out", argv: "ssh -o ProxyCommand=sshshare+%r+%h+%p web", host: "web"},
 		{name: "git's SendEnv is local", argv: "ssh -o SendEnv=GIT_PROTOCOL web git-upload-pack 'x'", host: "web"},
 		{name: "local flags dropped", argv: "ssh -A -X -t -N -L 1:h:2 -R 3:h:4 -D 5 -E log -S ctl -e none -v web", host: "web"},
 		{name: "timing options not keyed", argv: "ssh -o ConnectTimeout=5 -o ServerAliveInterval=10 web",
