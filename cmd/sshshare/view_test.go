@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -70,5 +71,26 @@ func TestMasterArgsCarryView(t *testing.T) {
 	want := []string{"-oCiphers=aes128-ctr,aes256-ctr", "-oIdentityFile /work/k"}
 	if m.Alias != "web" || m.ConfigFile != "/work/cfg" || !reflect.DeepEqual(m.SSHOptions, want) {
 		t.Errorf("master flags: alias %q config %q options %q; want web /work/cfg %q", m.Alias, m.ConfigFile, m.SSHOptions, want)
+	}
+}
+
+// TestStatusTableShowsView: the table has the alias and identity columns,
+// and a line for the ssh options or why they were not read.
+func TestStatusTableShowsView(t *testing.T) {
+	var b strings.Builder
+	err := printStatusTable(&b, []*control.Status{
+		{Target: "root@10.0.0.5:22", Alias: "web", Identity: "ED25519 SHA256:abc", SSHOptions: []string{"-i/k/deploy", "-4"}, Mode: "share"},
+		{Target: "root@10.0.0.6:22", SSHOptionsUnread: "the ProxyCommand's parent is not ssh (\"sh\")", Mode: "share"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"ALIAS", "IDENTITY", " web ", "ED25519 SHA256:abc",
+		"root@10.0.0.5:22: ssh options: -i/k/deploy -4\n",
+		"root@10.0.0.6:22: ssh's command line not read, the ssh config alone applies: the ProxyCommand's parent is not ssh (\"sh\")\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status table lacks %q:\n%s", want, out)
+		}
 	}
 }
