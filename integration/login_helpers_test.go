@@ -126,8 +126,9 @@ func loginSSHShareLines(stderr []byte) []string {
 
 // loginMasterLogs returns the log of the client's master for alias (it
 // stays after the master exits), for failure messages. The socket path,
-// and so the log's, comes from `sshshare path` for what `ssh -G` resolves:
-// a long path is replaced by a short hashed one outside the client's HOME.
+// and so the log's, comes from `sshshare path` for the alias and what
+// `ssh -G` resolves: a long path is replaced by a short hashed one outside
+// the client's HOME.
 func loginMasterLogs(t *testing.T, c *harness.Client, alias string) string {
 	t.Helper()
 	res := harness.Run(t, sshTimeout, c.SSH("-G", alias))
@@ -143,7 +144,7 @@ func loginMasterLogs(t *testing.T, c *harness.Client, alias string) string {
 		}
 	}
 	template := filepath.Join(c.Home, ".ssh", "sshshare", "%r@%h-%p")
-	res = harness.Run(t, sshTimeout, c.Command(harness.Binary(t), "path", "--control-path", template, user, host, port))
+	res = harness.Run(t, sshTimeout, c.Command(harness.Binary(t), "path", "--control-path", template, "--alias", alias, user, host, port))
 	path := strings.TrimSpace(string(res.Stdout)) + ".log"
 	return "== " + path + "\n" + loginReadFile(path)
 }

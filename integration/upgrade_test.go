@@ -49,7 +49,8 @@ var (
 // status lists both, except after a downgrade to the protocol-1 release,
 // which removes the newer master's socket instead of moving it aside: its
 // session still carries on, but status no longer lists it
-// (docs/lifecycle.md).
+// (docs/lifecycle.md). The host is named by its address, so its view is
+// plain and the socket name the same in every build.
 func TestUpgradeKeepsSSHWorking(t *testing.T) {
 	for _, tc := range []struct {
 		master, invocation build
@@ -63,13 +64,33 @@ func TestUpgradeKeepsSSHWorking(t *testing.T) {
 		{nextBuild, release1, 2, nil},
 	} {
 		t.Run(tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
-			checkUpgrade(t, tc.master, tc.invocation, tc.logins, tc.protocols)
+			checkUpgrade(t, plainHost, tc.master, tc.invocation, tc.logins, tc.protocols)
 		})
 	}
 }
 
+// TestUpgradeAliasedHost: for an alias (a Host block whose name is not its
+// HostName) this build keys the master's socket by the alias, where the
+// protocol-1 release used the plain user@host:port name. Across that
+// upgrade or downgrade the two builds' masters never share: the new
+// invocation starts its own master beside the old one (two logins), ssh
+// keeps working, the open session carries on, and status lists both.
+func TestUpgradeAliasedHost(t *testing.T) {
+	for _, tc := range []struct{ master, invocation build }{
+		{release1, thisBuild},
+		{thisBuild, release1},
+	} {
+		t.Run(tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
+			checkUpgrade(t, "up", tc.master, tc.invocation, 2, []int{1, 1})
+		})
+	}
+}
+
+// plainHost is a Host block named as its HostName: a plain view.
+const plainHost = "127.0.0.1"
+
 // checkUpgrade runs one pairing of TestUpgradeKeepsSSHWorking.
-func checkUpgrade(t *testing.T, master, invocation build, logins int, protocols []int) {
+func checkUpgrade(t *testing.T, host string, master, invocation build, logins int, protocols []int) {
 	masterBin, invocationBin := master.bin(t), invocation.bin(t)
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
@@ -83,16 +104,16 @@ func checkUpgrade(t *testing.T, master, invocation build, logins int, protocols 
 	})
 	installed := filepath.Join(t.TempDir(), "sshshare")
 	install(t, masterBin, installed)
-	c.AddShareHost("up", installed)
+	c.AddShareHost(host, installed)
 
-	session, stdin, stdout := harness.StartPiped(t, c.SSH("up", "echo ready; exec cat"))
+	session, stdin, stdout := harness.StartPiped(t, c.SSH(host, "echo ready; exec cat"))
 	lines := readLines(stdout)
 	if got := nextLine(lines, sshTimeout); got != "ready\n" {
 		t.Fatalf("session on the first master: got %q; want %q\nstderr:\n%s", got, "ready\n", session.Stderr())
 	}
 
 	install(t, invocationBin, installed)
-	res := harness.Run(t, sshTimeout, c.SSH("up", "echo", "installed"))
+	res := harness.Run(t, sshTimeout, c.SSH(host, "echo", "installed"))
 	if res.Code != 0 || string(res.Stdout) != "installed\n" {
 		t.Fatalf("ssh after installing %s: %s; want exit 0 and %q", invocation.name, res, "installed\n")
 	}

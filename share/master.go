@@ -51,6 +51,11 @@ type MasterConfig struct {
 	StateDir string        // holds the local host key
 	AuthSock string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
 	Log      *slog.Logger
+	// SSHOptions are the invoking ssh's options in the master's view (the
+	// Loader has them too), and SSHOptionsUnread why that command line
+	// could not be read; both for status.
+	SSHOptions       []string
+	SSHOptionsUnread string
 	// Dial, if set, replaces the TCP connection to the upstream's
 	// HostName and Port, for every login: cmd sets it to go through the
 	// masters of the jump hosts when Via is set (such a master does not
@@ -79,6 +84,7 @@ type Master struct {
 	tunnelsLive tunnels
 	healer      healer
 	lastErr     atomic.Value // string: the last problem a user should see in status
+	identity    atomic.Value // string: the key the upstream login was accepted with
 
 	// ctx is the master's lifetime, from StartMaster until it has shut
 	// down, when it is canceled with the reason as its cause. Each local
@@ -143,7 +149,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.Mode != control.OpTunnel {
 		// A tunnel master's clients are sshshare itself: no ssh checks its key.
 		if err := localhop.CheckTrust(hostCfg, local); err != nil {
-			return nil, err
+			return nil, trustError(cfg, err)
 		}
 	}
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
@@ -159,6 +165,21 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	}
 	go m.logIn(m.ctx)
 	return m, nil
+}
+
+// trustError is a failed local-trust check. A master that does not know
+// the alias read only the Host blocks of the host name: the set-up line
+// may be in the alias's block, and the fix is then to name the alias.
+func trustError(cfg MasterConfig, err error) error {
+	if cfg.Target.Alias != "" {
+		return err
+	}
+	why := ""
+	if cfg.SSHOptionsUnread != "" {
+		why = " (" + cfg.SSHOptionsUnread + ")"
+	}
+	return hint.With(err, fmt.Sprintf("%s; if it is in a Host block for an alias, sshshare read only the blocks for %s%s: add `--alias %%n` to sshshare's ProxyCommand line",
+		hint.Of(err), cfg.Target.Host, why))
 }
 
 // resolved fills a target's missing user and port from the ssh config.
@@ -197,6 +218,7 @@ func (m *Master) logIn(ctx context.Context) {
 		m.shutdown("login failed")
 		return
 	}
+	m.identity.Store(primary.Identity)
 	extra := *m.dialer
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
@@ -204,7 +226,8 @@ func (m *Master) logIn(ctx context.Context) {
 	m.pool.life = m.ctx
 	m.pool.open = m.openWatched
 	m.pool.spares = true
-	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket)
+	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket,
+		"alias", m.cfg.Target.Alias, "ssh_options", m.cfg.SSHOptions, "identity", primary.Identity)
 	m.health.heard()
 	m.login.finish(nil)
 	select {

@@ -20,11 +20,13 @@ func (m *Master) Status() *control.Status {
 		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: m.healthy(), Draining: draining,
 		KeepaliveRTT:  float64(m.health.rtt.Load()) / 1e6,
 		SilentSeconds: m.health.silence().Seconds(), Healed: m.health.healed.Load(),
-		Log: control.LogPath(m.cfg.Socket),
+		Log:        control.LogPath(m.cfg.Socket),
+		SSHOptions: m.cfg.SSHOptions, SSHOptionsUnread: m.cfg.SSHOptionsUnread,
 	}
 	s.Upstreams, s.SessionsWaiting = m.upstreams()
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	s.LastError, _ = m.lastErr.Load().(string)
+	s.Identity, _ = m.identity.Load().(string)
 	if clients == 0 {
 		last := m.started
 		if n := m.stats.lastUsed.Load(); n != 0 {

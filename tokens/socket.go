@@ -41,12 +41,24 @@ func MaxSocketPath() int {
 // not a directory of the current user's that nobody else can write to. It
 // creates no other directory.
 func SocketPath(template string, v Values) (string, error) {
+	return ViewSocketPath(template, v, "")
+}
+
+// ViewSocketPath is SocketPath for a master whose view of the host holds
+// more than the target's tokens (see upstream.CommandLine.Key): a non-empty
+// key is appended to the expanded path as "+KEY" before the length check,
+// so masters of different views never share a socket, and a master with
+// the plain view keeps the plain name.
+func ViewSocketPath(template string, v Values, key string) (string, error) {
 	p, err := Expand(template, v)
 	if err != nil {
 		return "", err
 	}
 	if p == "" {
 		return "", &TemplateError{Template: template, Problem: "empty socket path"}
+	}
+	if key != "" {
+		p += "+" + key
 	}
 	if len(p) <= MaxSocketPath() {
 		return p, nil

@@ -269,3 +269,27 @@ func plantForeignDir(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// TestViewSocketPath: a view key is appended; a long path with it falls
+// back to a hashed name distinct from the plain one.
+func TestViewSocketPath(t *testing.T) {
+	dir := shortTempDir(t)
+	plain, err := ViewSocketPath(dir+"/%r@%h-%p", testValues, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyed, err := ViewSocketPath(dir+"/%r@%h-%p", testValues, "0123456789abcdef")
+	if err != nil || keyed != plain+"+0123456789abcdef" {
+		t.Fatalf("got %q, %v; want %q", keyed, err, plain+"+0123456789abcdef")
+	}
+	useTempRoot(t)
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	longPlain, err := ViewSocketPath(longTemplate(t), testValues, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	longKeyed, err := ViewSocketPath(longTemplate(t), testValues, "0123456789abcdef")
+	if err != nil || longKeyed == longPlain || len(longKeyed) > maxFallbackPath {
+		t.Errorf("long: got %q, %v; want a fallback other than %q", longKeyed, err, longPlain)
+	}
+}

@@ -29,10 +29,17 @@ type MasterFlags struct {
 // ssh config. The proxy, master and path commands share them.
 type TargetFlags struct {
 	MasterFlags
-	Alias string `help:"Host name as typed (pass %n), so Host-alias blocks of the ssh config apply."`
+	Alias string `help:"Host name as typed (pass %n), so Host-alias blocks of the ssh config apply; by default the destination on the invoking ssh's command line."`
 	User  string `arg:"" help:"Remote user (%r)."`
 	Host  string `arg:"" help:"Remote host (%h)."`
 	Port  string `arg:"" help:"Remote port (%p)."`
+
+	// view is what the invoking ssh's command line adds to the master's
+	// view (see withView); its Host is unused: Alias holds the alias.
+	view upstream.CommandLine
+	// viewUnread says why the invoking ssh's command line is not in the
+	// view, when it was looked for and could not be read.
+	viewUnread string
 }
 
 // kongVars are the defaults the flags' tags name.
@@ -56,7 +63,9 @@ func (f TargetFlags) target() (upstream.Target, error) {
 	return t, err
 }
 
-// socket expands the control path for the target.
+// socket expands the control path for the target. A master whose view
+// holds more than the target (an alias, ssh's own -F, options that shape
+// the upstream) gets its own socket: the path with "+KEY" appended.
 func (f TargetFlags) socket() (string, error) {
 	values, err := tokens.Local(f.User, f.Host, f.Port, f.Alias)
 	if err != nil {
@@ -68,7 +77,9 @@ func (f TargetFlags) socket() (string, error) {
 	if values.Port == "" {
 		values.Port = "22"
 	}
-	return tokens.SocketPath(f.ControlPath, values)
+	view := f.view
+	view.Host = f.Alias
+	return tokens.ViewSocketPath(f.ControlPath, values, view.Key(f.Host))
 }
 
 // masterArgs are the arguments that start a master for these flags.
@@ -83,6 +94,12 @@ func (f TargetFlags) masterArgs(socket, mode string) []string {
 	}
 	if f.Via != "" {
 		args = append(args, "--via", f.Via)
+	}
+	for _, opt := range f.view.Args {
+		args = append(args, "--ssh-option="+opt)
+	}
+	if f.viewUnread != "" {
+		args = append(args, "--ssh-options-unread="+f.viewUnread)
 	}
 	return append(args, "--", f.User, f.Host, f.Port)
 }

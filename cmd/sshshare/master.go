@@ -25,6 +25,9 @@ type MasterCmd struct {
 	TargetFlags
 	Socket string `required:"" help:"Socket path to publish."`
 	Mode   string `default:"share" enum:"share,tunnel" help:"What the master is started for (shown by status)."`
+	// The invoking ssh's command line, as the invocation read it.
+	SSHOptions       []string `name:"ssh-option" sep:"none" help:"An option of the invoking ssh's command line that shapes the upstream, for ssh -G (repeatable)."`
+	SSHOptionsUnread string   `name:"ssh-options-unread" help:"Why the invoking ssh's command line could not be read (shown by status)."`
 }
 
 // Run starts the master, reports readiness to the invocation that spawned
@@ -78,7 +81,8 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	}
 	cfg := share.MasterConfig{
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist, Build: buildVersion(),
-		Loader:   upstream.ConfigLoader{ConfigFile: c.ConfigFile},
+		Loader:     upstream.ConfigLoader{ConfigFile: c.ConfigFile, Args: c.SSHOptions},
+		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,
 		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
 	}
 	if c.Via != "" {

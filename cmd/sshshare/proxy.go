@@ -26,7 +26,7 @@ func (c ProxyCmd) Run(log *slog.Logger) error {
 	if c.Via != "" {
 		return c.runTunnel(log)
 	}
-	inv, err := c.invocation(log, control.OpShare)
+	inv, err := c.withView().invocation(log, control.OpShare)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -54,20 +55,26 @@ func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 // printStatusTable prints statuses as an aligned table.
 func printStatusTable(w io.Writer, statuses []*control.Status) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TARGET\tMODE\tVIA\tPID\tVERSION\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tSOCKET")
+	fmt.Fprintln(tw, "TARGET\tALIAS\tMODE\tVIA\tPID\tVERSION\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tIDENTITY\tSOCKET")
 	for _, s := range statuses {
 		left := "-"
 		if s.Clients == 0 {
 			left = seconds(s.PersistSeconds - s.IdleSeconds)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n",
-			s.Target, s.Mode, dash(s.Via), s.Pid, versionOf(s), time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
-			s.Clients, s.Channels, s.Tunnels, s.Upstreams, s.BytesIn, s.BytesOut, health(s), s.Socket)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\n",
+			s.Target, dash(s.Alias), s.Mode, dash(s.Via), s.Pid, versionOf(s), time.Since(s.Started).Round(time.Second), seconds(s.IdleSeconds), left,
+			s.Clients, s.Channels, s.Tunnels, s.Upstreams, s.BytesIn, s.BytesOut, health(s), dash(s.Identity), s.Socket)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, s := range statuses {
+		if len(s.SSHOptions) > 0 {
+			fmt.Fprintf(w, "%s: ssh options: %s\n", s.Target, strings.Join(s.SSHOptions, " "))
+		}
+		if s.SSHOptionsUnread != "" {
+			fmt.Fprintf(w, "%s: ssh's command line not read, the ssh config alone applies: %s\n", s.Target, s.SSHOptionsUnread)
+		}
 		if s.LastError != "" {
 			fmt.Fprintf(w, "%s: last problem: %s\n", s.Target, s.LastError)
 		}

@@ -36,6 +36,7 @@ func (c *Client) LocalKnownHosts() string {
 // MasterStatus is the part of `sshshare status --json` tests look at.
 type MasterStatus struct {
 	Target    string `json:"target"`
+	Alias     string `json:"alias"`
 	Mode      string `json:"mode"`
 	Pid       int    `json:"pid"`
 	Protocol  int    `json:"protocol"`
@@ -47,6 +48,12 @@ type MasterStatus struct {
 	Healthy   bool   `json:"healthy"`
 	Healed    int    `json:"healed"`
 	Log       string `json:"log"`
+	// Identity is the key the upstream login was accepted with ("ED25519
+	// SHA256:..."); SSHOptions the invoking ssh's options in the master's
+	// view, and SSHOptionsUnread why they could not be read.
+	Identity         string   `json:"identity"`
+	SSHOptions       []string `json:"ssh_options"`
+	SSHOptionsUnread string   `json:"ssh_options_unread"`
 }
 
 // Masters returns what `sshshare status --json` reports for this client.

@@ -37,6 +37,20 @@ var goldenFrames = []struct {
 		Clients: 2, Channels: 3, Upstreams: 1, TunnelTargets: []string{}, BytesIn: 10, BytesOut: 20,
 		IdleSeconds: 0, PersistSeconds: 120, Healthy: true, KeepaliveRTT: 1.5, Log: "/home/u/.ssh/sshshare/root@10.5.0.7-22.log",
 	}}},
+	// A master whose view holds the invoking ssh's options, on a keyed socket.
+	{"reply-status-view", Reply{Version: 1, OK: true, Status: &Status{
+		Protocol: 1, Build: "v1.3.0", Target: "root@10.5.0.7:22", Alias: "web-1", Mode: OpShare, Pid: 4243,
+		SSHOptions: []string{"-i/home/u/.ssh/deploy", "-oCiphers=aes128-ctr"}, Identity: "ED25519 SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU",
+		Socket: "/home/u/.ssh/sshshare/root@10.5.0.7-22+0123456789abcdef", Started: time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC),
+		Clients: 1, Channels: 1, Upstreams: 1, TunnelTargets: []string{}, PersistSeconds: 120, Healthy: true,
+		Log: "/home/u/.ssh/sshshare/root@10.5.0.7-22+0123456789abcdef.log",
+	}}},
+	{"reply-status-unread", Reply{Version: 1, OK: true, Status: &Status{
+		Protocol: 1, Build: "v1.3.0", Target: "root@10.5.0.7:22", Mode: OpShare, Pid: 4244,
+		SSHOptionsUnread: "reading another process's command line is not supported on this system",
+		Socket:           "/home/u/.ssh/sshshare/root@10.5.0.7-22", Started: time.Date(2026, 12, 3, 17, 0, 0, 0, time.UTC),
+		TunnelTargets: []string{}, PersistSeconds: 120, Log: "/home/u/.ssh/sshshare/root@10.5.0.7-22.log",
+	}}},
 }
 
 func TestGoldenFrames(t *testing.T) {

@@ -6,18 +6,26 @@ import "time"
 type Status struct {
 	// Protocol is the master's control protocol version (1 for masters
 	// that predate the field); Build is its sshshare version.
-	Protocol  int       `json:"protocol"`
-	Build     string    `json:"build,omitempty"`
-	Target    string    `json:"target"`
-	Alias     string    `json:"alias,omitempty"` // the host name as typed (ssh's %n)
-	Mode      string    `json:"mode"`
-	Via       string    `json:"via"`
-	Pid       int       `json:"pid"`
-	Socket    string    `json:"socket"` // where the master was reached (see Query)
-	Started   time.Time `json:"started"`
-	Clients   int       `json:"clients"`
-	Channels  int64     `json:"channels"`
-	Upstreams int       `json:"upstreams"`
+	Protocol int    `json:"protocol"`
+	Build    string `json:"build,omitempty"`
+	Target   string `json:"target"`
+	Alias    string `json:"alias,omitempty"` // the host name as typed (ssh's %n)
+	// SSHOptions are the invoking ssh's command-line options that shape
+	// the upstream (-i, -o, -4 ...) in the master's view; SSHOptionsUnread
+	// says why that command line could not be read, when it could not (the
+	// view is then the ssh config alone). Identity is the public key the
+	// upstream login was accepted with: type and SHA256 fingerprint.
+	SSHOptions       []string  `json:"ssh_options,omitempty"`
+	SSHOptionsUnread string    `json:"ssh_options_unread,omitempty"`
+	Identity         string    `json:"identity,omitempty"`
+	Mode             string    `json:"mode"`
+	Via              string    `json:"via"`
+	Pid              int       `json:"pid"`
+	Socket           string    `json:"socket"` // where the master was reached (see Query)
+	Started          time.Time `json:"started"`
+	Clients          int       `json:"clients"`
+	Channels         int64     `json:"channels"`
+	Upstreams        int       `json:"upstreams"`
 	// SessionsWaiting counts session opens waiting for a free slot on the
 	// upstream connections (sshd's MaxSessions).
 	SessionsWaiting int      `json:"sessions_waiting"`

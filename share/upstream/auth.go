@@ -30,6 +30,8 @@ type keyring struct {
 	// prompter asks for passphrases of encrypted identity files; nil
 	// skips them.
 	prompter Prompter
+	// signed is the key that signed last: the identity of the login.
+	signed signRecord
 }
 
 // signers returns the keys to try, in order; errors loading one file are

@@ -27,7 +27,7 @@ func (d *Dialer) authMethods(keys *keyring) []ssh.AuthMethod {
 	for _, name := range order {
 		switch {
 		case name == "publickey" && d.Config.PubkeyAuthentication:
-			methods = append(methods, ssh.PublicKeysCallback(keys.signers))
+			methods = append(methods, ssh.PublicKeysCallback(keys.recordedSigners))
 		case name == "keyboard-interactive" && d.Config.KbdInteractiveAuthentication && d.interactive():
 			methods = append(methods, ssh.RetryableAuthMethod(ssh.KeyboardInteractive(d.kbdInteractive), tries))
 		case name == "password" && d.Config.PasswordAuthentication && d.interactive():

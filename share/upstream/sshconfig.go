@@ -59,6 +59,9 @@ type HostConfig struct {
 type ConfigLoader struct {
 	SSH        string // ssh binary; "" means "ssh" from PATH
 	ConfigFile string // ssh's -F; "" means the user's default config
+	// Args are the invoking ssh's options that shape the upstream (see
+	// CommandLine), given to ssh -G after the target's -p and -l.
+	Args []string
 }
 
 // Load runs `ssh -G` for the target and parses what it prints, so the
@@ -113,6 +116,7 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	if t.User != "" {
 		args = append(args, "-l", t.User)
 	}
+	args = append(args, l.Args...)
 	args = append(args, "--", t.configHost())
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()

@@ -21,6 +21,9 @@ type Upstream struct {
 	Conn  ssh.Conn
 	Chans <-chan ssh.NewChannel
 	Reqs  <-chan *ssh.Request
+	// Identity is the public key the server accepted, as "ED25519
+	// SHA256:…"; "" when no key was used (password, keyboard-interactive).
+	Identity string
 }
 
 // Dialer logs in to the target the way ssh would with the user's config.
@@ -114,7 +117,12 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		Timeout:           d.ConnectTimeout(),
 	}
 	cc.RekeyThreshold = d.Config.Network.RekeyBytes
-	return d.handshake(ctx, conn, addr, cc)
+	up, err := d.handshake(ctx, conn, addr, cc)
+	if err != nil {
+		return nil, err
+	}
+	up.Identity = keys.signed.identity()
+	return up, nil
 }
 
 // hostKeyCheck builds the upstream host key check from every trust source

@@ -1,0 +1,33 @@
+//go:build linux
+
+package sysio
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+)
+
+// processArgs reads /proc/PID/cmdline: the arguments, each ended by NUL.
+func processArgs(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return nil, fmt.Errorf("read command line of process %d: %w", pid, err)
+	}
+	return splitNUL(b), nil
+}
+
+// splitNUL splits NUL-ended strings.
+func splitNUL(b []byte) []string {
+	b = bytes.TrimSuffix(b, []byte{0})
+	if len(b) == 0 {
+		return nil
+	}
+	parts := bytes.Split(b, []byte{0})
+	out := make([]string, len(parts))
+	for i, p := range parts {
+		out[i] = string(p)
+	}
+	return out
+}
