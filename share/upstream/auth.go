@@ -35,7 +35,10 @@ type keyring struct {
 // signers returns the keys to try, in order; errors loading one file are
 // logged and the file skipped, as ssh does.
 func (k *keyring) signers() ([]ssh.Signer, error) {
-	files := k.identityFiles()
+	files, err := k.identityFiles()
+	if err != nil {
+		return nil, err
+	}
 	agentSigners := k.agentSigners()
 	if k.cfg.IdentitiesOnly {
 		agentSigners = onlyFileKeys(agentSigners, files)
@@ -105,8 +108,10 @@ type identity struct {
 	signer ssh.Signer
 }
 
-// identityFiles loads the configured identity files that exist.
-func (k *keyring) identityFiles() []identity {
+// identityFiles loads the configured identity files that exist. A file
+// that cannot be read is logged and skipped; a failure to ask for a
+// passphrase ends the login (errAsk).
+func (k *keyring) identityFiles() ([]identity, error) {
 	var out []identity
 	for _, tmpl := range k.cfg.IdentityFiles {
 		path, err := k.expand(tmpl)
@@ -118,6 +123,10 @@ func (k *keyring) identityFiles() []identity {
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
+		var ask *askError
+		if errors.As(err, &ask) {
+			return nil, ask.err
+		}
 		if err != nil {
 			k.log.Warn("identity file", "path", path, "err", err)
 		}
@@ -125,8 +134,15 @@ func (k *keyring) identityFiles() []identity {
 			out = append(out, id)
 		}
 	}
-	return out
+	return out, nil
 }
+
+// askError is a prompter's failure while unlocking a key: not a problem
+// with the file, but the end of asking for this login.
+type askError struct{ err error }
+
+func (e *askError) Error() string { return e.err.Error() }
+func (e *askError) Unwrap() error { return e.err }
 
 // loadIdentity reads a private key and its .pub, if any, asking for the
 // passphrase of an encrypted key.
@@ -164,7 +180,7 @@ func (k *keyring) unlock(id identity, pemBytes []byte) (identity, error) {
 	for range 3 {
 		answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
 		if err != nil {
-			return id, err
+			return id, &askError{err}
 		}
 		if len(answers) != 1 || answers[0] == "" {
 			return id, nil

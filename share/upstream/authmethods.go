@@ -50,7 +50,7 @@ func (d *Dialer) kbdInteractive(name, instruction string, questions []string, ec
 // password asks for the password the way ssh words it.
 func (d *Dialer) password() (string, error) {
 	prompt := fmt.Sprintf("%s@%s's password: ", d.Config.User, d.Config.HostName)
-	answers, err := d.Prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
+	answers, err := d.Prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}, Password: true})
 	if err != nil {
 		return "", err
 	}

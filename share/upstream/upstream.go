@@ -79,7 +79,7 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	conn = sysio.BatchWrites(sysio.ReadBuffered(conn, sysio.UpstreamReadBuffer))
 	login := *d
 	if d.Prompter != nil {
-		login.Prompter = unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
+		login.Prompter = &unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
 	}
 	up, err := login.logIn(ctx, conn, addr)
 	if err != nil {
@@ -151,17 +151,27 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 // unhurried lifts the handshake's deadline while the user is being asked:
 // typing a password and approving an MFA push may take longer than a
 // silent server is given. The server's own LoginGraceTime still applies.
+// Once asking has failed (nobody to ask, the asker gone, or a question the
+// asker cannot take) every later question of the login fails the same way
+// at once: the login ends with that reason instead of waiting to ask
+// again.
 type unhurried struct {
 	Prompter
-	conn net.Conn
-	wait time.Duration
+	conn   net.Conn
+	wait   time.Duration
+	failed error
 }
 
 // Ask asks with no deadline on the connection, then restores one.
-func (u unhurried) Ask(q Question) ([]string, error) {
+func (u *unhurried) Ask(q Question) ([]string, error) {
+	if u.failed != nil {
+		return nil, u.failed
+	}
 	u.conn.SetDeadline(time.Time{})
 	defer u.conn.SetDeadline(time.Now().Add(u.wait))
-	return u.Prompter.Ask(q)
+	answers, err := u.Prompter.Ask(q)
+	u.failed = err
+	return answers, err
 }
 
 // handshakeWait bounds each silent stretch of a login.
