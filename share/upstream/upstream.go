@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sshshare/sshshare/share/hint"
@@ -114,7 +115,11 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		Timeout:           d.ConnectTimeout(),
 	}
 	cc.RekeyThreshold = d.Config.Network.RekeyBytes
-	return d.handshake(ctx, conn, addr, cc)
+	up, err := d.handshake(ctx, conn, addr, cc)
+	if err != nil {
+		return nil, d.loginError(addr, err, keys)
+	}
+	return up, nil
 }
 
 // hostKeyCheck builds the upstream host key check from every trust source
@@ -210,14 +215,16 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, addr string, cc *
 	conn.SetDeadline(time.Now().Add(d.handshakeWait()))
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cc)
 	if err != nil {
-		return nil, d.loginError(addr, err)
+		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
 	return &Upstream{Conn: c, Chans: chans, Reqs: reqs}, nil
 }
 
-// loginError phrases a failed handshake for the user.
-func (d *Dialer) loginError(addr string, err error) error {
+// loginError phrases a failed handshake for the user. A key the master
+// cannot use, which the server accepted, is the reason itself; keys that
+// declined to sign are named, with the likely causes.
+func (d *Dialer) loginError(addr string, err error, keys *keyring) error {
 	var hk *HostKeyError
 	if errors.As(err, &hk) {
 		return err
@@ -225,11 +232,19 @@ func (d *Dialer) loginError(addr string, err error) error {
 	if nerr, ok := negotiationError(addr, err); ok {
 		return nerr
 	}
+	if keys.halted != nil && !errors.Is(err, ErrNoPrompter) && !errors.Is(err, ErrPrompterGone) {
+		return keys.halted
+	}
 	if errors.Is(err, ErrNoPrompter) || errors.Is(err, ErrPrompterGone) {
 		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
 			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
 	}
-	return fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)
+	err = fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)
+	if len(keys.declined) > 0 && hint.Of(err) == "" {
+		return hint.With(fmt.Errorf("%w; keys that could not sign: %s", err, strings.Join(keys.declined, "; ")),
+			"an agent key refuses to sign when its confirmation (ssh-add -c) is declined, its security key is not touched, or it is destination-constrained (ssh-add -h) to other hosts")
+	}
+	return err
 }
 
 // promptIfInteractive is the prompter, or nil when asking is not allowed.
