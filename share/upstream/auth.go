@@ -34,6 +34,8 @@ type keyring struct {
 	prompter Prompter
 	// declined lists the keys that could not sign, and why.
 	declined []string
+	// asked is set once the login asked for a password or answers.
+	asked bool
 	// halted, once set, ends the login: a key the server accepted cannot
 	// be used by the master.
 	halted error

@@ -10,8 +10,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// defaultPreferred is ssh's PreferredAuthentications less gssapi.
-var defaultPreferred = []string{"publickey", "keyboard-interactive", "password"}
+// defaultPreferred is ssh's default PreferredAuthentications less
+// hostbased, which x/crypto cannot do.
+var defaultPreferred = []string{"gssapi-with-mic", "publickey", "keyboard-interactive", "password"}
 
 // authMethods builds the upstream login's methods in the order of
 // PreferredAuthentications, honouring PubkeyAuthentication,
@@ -56,6 +57,7 @@ func (d *Dialer) kbdInteractiveFor(keys *keyring) ssh.KeyboardInteractiveChallen
 		if keys.halted != nil {
 			return nil, keys.halted
 		}
+		keys.asked = true
 		return d.kbdInteractive(name, instruction, questions, echos)
 	}
 }
@@ -67,6 +69,7 @@ func (d *Dialer) passwordFor(keys *keyring) func() (string, error) {
 		if keys.halted != nil {
 			return "", keys.halted
 		}
+		keys.asked = true
 		return d.password()
 	}
 }
@@ -81,6 +84,23 @@ type noGSSAPI struct{}
 // ErrGSSAPI is the refusal of a login that only Kerberos could make.
 var ErrGSSAPI = hint.With(errors.New("GSSAPI (Kerberos) authentication is not supported by the master, and the server accepts no other method the config allows"),
 	"let this host log you in with a key or password, or leave it out of sshshare's ProxyCommand")
+
+// gssapiDecided reports whether a failed login came down to
+// gssapi-with-mic: noGSSAPI refused, or the server answered the method's
+// first request with a failure (it lists the method but has no credential
+// to offer), which x/crypto reports as an unexpected message where it
+// expected SSH_MSG_USERAUTH_GSSAPI_RESPONSE (60). x/crypto tries the
+// method only when the server lists it and every other method failed; a
+// login that asked a password or answers failed on those, not on GSSAPI.
+func (d *Dialer) gssapiDecided(err error, keys *keyring) bool {
+	if keys.asked {
+		return false
+	}
+	if errors.Is(err, ErrGSSAPI) {
+		return true
+	}
+	return d.Config.GSSAPIAuthentication && strings.Contains(err.Error(), "expected one of [60]")
+}
 
 func (noGSSAPI) InitSecContext(string, []byte, bool) ([]byte, bool, error) {
 	return nil, false, ErrGSSAPI

@@ -235,6 +235,9 @@ func (d *Dialer) loginError(addr string, err error, keys *keyring) error {
 	if keys.halted != nil && !errors.Is(err, ErrNoPrompter) && !errors.Is(err, ErrPrompterGone) {
 		return keys.halted
 	}
+	if d.gssapiDecided(err, keys) {
+		return ErrGSSAPI
+	}
 	if errors.Is(err, ErrNoPrompter) || errors.Is(err, ErrPrompterGone) {
 		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
 			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
