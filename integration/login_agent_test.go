@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -147,6 +148,30 @@ func TestLoginAgentKeyRefusesToSign(t *testing.T) {
 	if got := agentAsk.Calls(); got != 1 {
 		t.Errorf("agent confirmations = %d; want 1 (the first key, declined, once)", got)
 	}
+	if got := sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d; want 1", got)
+	}
+}
+
+// TestLoginAgentDestinationConstrained: the agent's only key is
+// destination-constrained to the sshd (ssh-add -h, its host key from the
+// client's known_hosts). The master binds its agent connection to the
+// session (session-bind@openssh.com) as ssh does, so the key signs and
+// the login succeeds.
+func TestLoginAgentDestinationConstrained(t *testing.T) {
+	sock := loginStartAgent(t)
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	c := harness.NewClient(t, sshd)
+	key := filepath.Join(t.TempDir(), "id_constrained")
+	loginWriteFile(t, sshd.AuthorizedKeysPath, loginNewKey(t, key, "")+"\n")
+	dest := "[" + sshd.Host + "]:" + strconv.Itoa(sshd.Port)
+	loginSSHAdd(t, c, sock, "-H", c.KnownHosts, "-h", dest, key)
+	c.Env = append(c.Env, "SSH_AUTH_SOCK="+sock)
+	c.AddShareHost("bound", harness.Binary(t), "IdentityFile none", "IdentitiesOnly no")
+
+	loginRunTrue(t, c, "bound", 2)
+
+	t.Logf("key constrained to %s; sshd logins %d", dest, sshd.Logins())
 	if got := sshd.Logins(); got != 1 {
 		t.Errorf("sshd logins = %d; want 1", got)
 	}

@@ -34,6 +34,10 @@ type keyring struct {
 	prompter Prompter
 	// declined lists the keys that could not sign, and why.
 	declined []string
+	// kex has the server's key exchange reply, for session-bind; bound
+	// is set once the agent connection was bound (or that was tried).
+	kex   *kexSniffer
+	bound bool
 	// asked is set once the login asked for a password or answers.
 	asked bool
 	// halted, once set, ends the login: a key the server accepted cannot

@@ -41,6 +41,10 @@ type Dialer struct {
 	// through another master for --via chains, or to an in-process server
 	// in tests.
 	Transport func(ctx context.Context, host string, port int) (net.Conn, error)
+
+	// kex watches this connection's key exchange (set by Dial for its
+	// login), for the agent's session-bind.
+	kex *kexSniffer
 }
 
 // heardConn calls heard on every successful read: the master's cheapest
@@ -74,6 +78,8 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 		return nil, err
 	}
 	conn = sysio.RawIO(conn)
+	kex := &kexSniffer{Conn: conn}
+	conn = kex
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
@@ -82,6 +88,7 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if d.Prompter != nil {
 		login.Prompter = &unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
 	}
+	login.kex = kex
 	up, err := login.logIn(ctx, conn, addr)
 	if err != nil {
 		conn.Close()
@@ -103,7 +110,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 	if err != nil {
 		return nil, err
 	}
-	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive()}
+	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive(), kex: d.kex}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
 		Config:            ssh.Config{Ciphers: algos.ciphers, KeyExchanges: algos.kex, MACs: algos.macs},
