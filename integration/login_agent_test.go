@@ -72,16 +72,19 @@ func loginFingerprint(t *testing.T, pubPath string) string {
 // unlocked (passphrase relayed once) to the agent ssh uses, as ssh does:
 // `ssh-add -l` lists it, and a master started after a stop logs in through
 // the agent without asking the passphrase again. With `confirm`, that
-// agent key asks the agent's own confirmation at its next use.
+// agent key asks the agent's own confirmation at its next use; with `ask`
+// the user is asked first (through the local ssh, as ssh asks).
 func TestLoginAddKeysToAgent(t *testing.T) {
 	const passphrase = "open sesame 42"
 	for _, tc := range []struct {
 		value    string
+		asks     int // the user asked: the passphrase, and for ask the question to add
 		confirms int // agent confirmations at the second master's login
 	}{
-		{"yes", 0},
-		{"4h", 0},
-		{"confirm 1h", 1},
+		{"yes", 1, 0},
+		{"4h", 1, 0},
+		{"confirm 1h", 1, 1},
+		{"ask", 2, 0},
 	} {
 		t.Run(strings.ReplaceAll(tc.value, " ", "-"), func(t *testing.T) {
 			agentAsk := harness.NewAskpass(t, harness.AskpassAnswer{Match: "", Answer: ""})
@@ -90,7 +93,8 @@ func TestLoginAddKeysToAgent(t *testing.T) {
 			c := harness.NewClient(t, sshd)
 			key := filepath.Join(c.Home, ".ssh", "id_encrypted")
 			loginWriteFile(t, sshd.AuthorizedKeysPath, loginNewKey(t, key, passphrase)+"\n")
-			askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
+			askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase},
+				harness.AskpassAnswer{Match: "to agent?", Answer: "yes"})
 			c.Env = append(c.Env, askpass.Env()...)
 			c.Env = append(c.Env, "SSH_AUTH_SOCK="+sock)
 			bin := harness.Binary(t)
@@ -107,8 +111,8 @@ func TestLoginAddKeysToAgent(t *testing.T) {
 			if !strings.Contains(listed, fp) {
 				t.Errorf("ssh-add -l = %q; want the key %s listed", listed, fp)
 			}
-			if got := askpass.Calls(); got != 1 {
-				t.Errorf("passphrase asked %d times; want 1 (the second master uses the agent); prompts %q", got, askpass.Prompts())
+			if got := askpass.Calls(); got != tc.asks {
+				t.Errorf("askpass ran %d times; want %d (the second master uses the agent); prompts %q", got, tc.asks, askpass.Prompts())
 			}
 			if got := agentAsk.Calls(); got != tc.confirms {
 				t.Errorf("agent confirmations = %d; want %d", got, tc.confirms)
