@@ -56,7 +56,10 @@ func (k *keyring) addToAgent(id identity, raw any) {
 	if !add.Add || k.agent == nil {
 		return
 	}
-	comment := id.path
+	comment := id.comment // as ssh-add names the key: its comment, else its path
+	if comment == "" {
+		comment = id.path
+	}
 	if add.Ask && !k.agreed(fmt.Sprintf("Add key %s (%s) to agent? ", id.path, comment)) {
 		k.log.Info("key not added to the agent: the user declined", "path", id.path)
 		return

@@ -125,9 +125,10 @@ func withCerts(signers []ssh.Signer, certs []*ssh.Certificate) []ssh.Signer {
 // identity is one IdentityFile, or one key of a PKCS11Provider: its
 // public half and how to sign with it.
 type identity struct {
-	path   string
-	pub    ssh.PublicKey
-	signer ssh.Signer
+	path    string
+	comment string // from the .pub file, if any
+	pub     ssh.PublicKey
+	signer  ssh.Signer
 }
 
 // identityFiles loads the configured identity files that exist. A file
@@ -165,7 +166,7 @@ func (k *keyring) loadIdentity(path string, agentSigners []ssh.Signer) (identity
 		return id, err
 	}
 	if pubBytes, err := os.ReadFile(path + ".pub"); err == nil {
-		id.pub, _, _, _, _ = ssh.ParseAuthorizedKey(pubBytes)
+		id.pub, id.comment, _, _, _ = ssh.ParseAuthorizedKey(pubBytes)
 	}
 	if id.pub == nil {
 		id.pub = openSSHPublicKey(pemBytes)
