@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,41 @@ func TestLoginPasswordOnlyLocalHopPassphrase(t *testing.T) {
 	}
 	if got := sshd.Logins(); got != 0 {
 		t.Errorf("sshd logins = %d; want 0", got)
+	}
+}
+
+// TestLoginPasswordOnlyLocalHopRetry: through the password method a wrong
+// password is refused upstream and ssh asks again ("Permission denied,
+// please try again."), as plain ssh does; the second, right one logs in
+// once.
+func TestLoginPasswordOnlyLocalHopRetry(t *testing.T) {
+	loginRequireRoot(t, "logs in as a local account with a password (useradd, chpasswd)")
+	pw := harness.PasswordUser(t, loginPWUser)
+	sshd, c, _ := loginPasswordClient(t, loginPasswordSSHDs[2].opts, "pwonly",
+		"PreferredAuthentications password", "PubkeyAuthentication no")
+	dir := t.TempDir()
+	askpass := filepath.Join(dir, "askpass")
+	count := filepath.Join(dir, "count")
+	script := "#!/bin/sh\necho x >> " + count + "\nif [ $(wc -l < " + count + ") -eq 1 ]; then echo wrong-password; else echo '" + pw + "'; fi\n"
+	if err := os.WriteFile(askpass, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c.Env = append(c.Env, "SSH_ASKPASS="+askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0")
+
+	res := harness.Run(t, sshTimeout, loginNoTTY(c.SSH("pwonly", "true")))
+
+	runs := strings.Count(loginReadFile(count), "x")
+	t.Logf("ssh pwonly true: exit %d; askpass runs %d; stderr %q; sshd logins %d", res.Code, runs, res.Stderr, sshd.Logins())
+	if res.Code != 0 {
+		t.Fatalf("exit %d; want 0\nmaster logs:\n%s", res.Code, loginMasterLogs(t, c, "pwonly"))
+	}
+	if runs != 2 {
+		t.Errorf("askpass ran %d times; want 2 (wrong, then right)", runs)
+	}
+	if !strings.Contains(string(res.Stderr), "Permission denied, please try again.") {
+		t.Errorf("stderr %q; want ssh's own retry line", res.Stderr)
+	}
+	if got := sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d; want 1", got)
 	}
 }
