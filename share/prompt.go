@@ -2,10 +2,13 @@ package share
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
@@ -14,7 +17,11 @@ import (
 // interactive/MFA, key passphrase, unknown host key) are relayed to a local
 // ssh that is waiting for the master, as keyboard-interactive questions.
 // That ssh asks its user with its own terminal or askpass logic and honours
-// its own BatchMode, exactly as if the server had asked.
+// its own BatchMode, exactly as if the server had asked. A local ssh whose
+// settings allow only the password method (PreferredAuthentications
+// password, KbdInteractiveAuthentication no) answers the upstream's
+// password question through that method: it asks with its own
+// "user@host's password:" prompt, as plain ssh would for that server.
 
 // promptGrace is how long a question waits for a local ssh to take it when
 // none is connecting: long enough for the spawning ssh to arrive, short
@@ -105,11 +112,19 @@ func (l *Login) Ask(q upstream.Question) ([]string, error) {
 			return nil, err
 		}
 		a := <-p.answer
-		if !errors.Is(a.err, upstream.ErrPrompterGone) || l.waiting.Load() == 0 {
+		if !errors.Is(a.err, upstream.ErrPrompterGone) && !errors.Is(a.err, errAskAgain) {
 			return a.answers, a.err
+		}
+		if l.waiting.Load() == 0 {
+			return nil, upstream.ErrPrompterGone
 		}
 	}
 }
+
+// errAskAgain sends a question back to be posted again: a local ssh
+// answering with the password method took it to learn that its last
+// password was wrong, and answers it at its next attempt.
+var errAskAgain = errors.New("ask again")
 
 // post hands p to a prompter, waiting while some local ssh may still take
 // it.
@@ -179,6 +194,55 @@ func (l *Login) serveQuestions(challenge ssh.KeyboardInteractiveChallenge, start
 	}
 }
 
+// servePassword answers the login's password question with the password
+// a local ssh sent by the password method, and accepts that ssh if the
+// login then succeeds. A wrong password fails this attempt, so ssh asks
+// again ("Permission denied, please try again."), as for plain ssh. Any
+// other question (passphrase, MFA, host key) cannot be put through the
+// password method: the login is refused with a reason naming the setting.
+func (l *Login) servePassword(password []byte, starter bool) error {
+	p, err := l.next(starter)
+	if p == nil {
+		return err
+	}
+	if !p.q.Password {
+		return l.refusePasswordOnly(p, starter)
+	}
+	p.answer <- answerMsg{answers: []string{string(password)}}
+	if p, err = l.next(starter); p == nil {
+		return err
+	}
+	if !p.q.Password {
+		return l.refusePasswordOnly(p, starter)
+	}
+	p.answer <- answerMsg{err: errAskAgain}
+	return errors.New("upstream refused the password")
+}
+
+// next waits for the login's next question, or for its end (then it
+// returns the outcome and no question).
+func (l *Login) next(starter bool) (*pending, error) {
+	select {
+	case <-l.done:
+		l.holdFailure(starter)
+		return nil, l.err
+	case p := <-l.questions:
+		return p, nil
+	}
+}
+
+// refusePasswordOnly fails the login on a question a password-only local
+// ssh cannot be asked, and returns how it ended.
+func (l *Login) refusePasswordOnly(p *pending, starter bool) error {
+	p.answer <- answerMsg{err: hint.With(
+		fmt.Errorf("the login must ask %q, and ssh's settings for this host allow only the password method",
+			strings.TrimSpace(strings.Join(p.q.Prompts, " "))),
+		"allow keyboard-interactive for this host (KbdInteractiveAuthentication yes, and keyboard-interactive in PreferredAuthentications if set)")}
+	<-l.done
+	l.holdFailure(starter)
+	return l.err
+}
+
 // serverAuth sets a local server config's authentication to wait for, and
 // answer the questions of, this login; starter marks the config used for
 // the invocation that started the master.
@@ -189,5 +253,8 @@ func (l *Login) serverAuth(cfg *ssh.ServerConfig, starter bool) {
 	}
 	cfg.KeyboardInteractiveCallback = func(_ ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
 		return nil, l.serveQuestions(challenge, starter)
+	}
+	cfg.PasswordCallback = func(_ ssh.ConnMetadata, password []byte) (*ssh.Permissions, error) {
+		return nil, l.servePassword(password, starter)
 	}
 }

@@ -3,9 +3,11 @@ package share
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
@@ -201,4 +203,79 @@ func TestLoginServerAuth(t *testing.T) {
 	if _, err := cfg.NoClientAuthCallback(nil); err != nil {
 		t.Errorf("none after a successful login: got %v; want nil", err)
 	}
+}
+
+// TestLoginServePassword: a local ssh that may use only the password
+// method answers the login's password question with it; a wrong password
+// fails that attempt and the question waits for the next one; any other
+// question refuses the login, naming the setting.
+func TestLoginServePassword(t *testing.T) {
+	pwQuestion := upstream.Question{Prompts: []string{"u@h's password: "}, Echos: []bool{false}, Password: true}
+	type result struct {
+		answers []string
+		err     error
+	}
+	ask := func(l *Login, q upstream.Question) <-chan result {
+		out := make(chan result, 1)
+		go func() {
+			a, err := l.Ask(q)
+			out <- result{a, err}
+		}()
+		return out
+	}
+
+	t.Run("right password", func(t *testing.T) {
+		l := newLogin()
+		l.waiting.Add(1)
+		asked := ask(l, pwQuestion)
+		served := make(chan error, 1)
+		go func() { served <- l.servePassword([]byte("secret"), false) }()
+		r := sshtest.RecvWithin(t, asked, 5*time.Second, "Ask")
+		if r.err != nil || !reflect.DeepEqual(r.answers, []string{"secret"}) {
+			t.Errorf("Ask: got %q, %v; want [secret], nil", r.answers, r.err)
+		}
+		l.finish(nil)
+		if err := sshtest.RecvWithin(t, served, 5*time.Second, "servePassword"); err != nil {
+			t.Errorf("servePassword after a successful login: got %v; want nil", err)
+		}
+	})
+
+	t.Run("wrong then right", func(t *testing.T) {
+		l := newLogin()
+		l.waiting.Add(1)
+		first := ask(l, pwQuestion)
+		served := make(chan error, 1)
+		go func() { served <- l.servePassword([]byte("wrong"), false) }()
+		if r := sshtest.RecvWithin(t, first, 5*time.Second, "first Ask"); r.err != nil || r.answers[0] != "wrong" {
+			t.Fatalf("first Ask: got %q, %v; want [wrong]", r.answers, r.err)
+		}
+		second := ask(l, pwQuestion) // the upstream asks again
+		if err := sshtest.RecvWithin(t, served, 5*time.Second, "first servePassword"); err == nil {
+			t.Fatalf("first servePassword after a second question: got nil; want a failed attempt")
+		}
+		go func() { served <- l.servePassword([]byte("right"), false) }()
+		if r := sshtest.RecvWithin(t, second, 5*time.Second, "second Ask"); r.err != nil || r.answers[0] != "right" {
+			t.Errorf("second Ask: got %q, %v; want [right]", r.answers, r.err)
+		}
+		l.finish(nil)
+		if err := sshtest.RecvWithin(t, served, 5*time.Second, "second servePassword"); err != nil {
+			t.Errorf("second servePassword: got %v; want nil", err)
+		}
+	})
+
+	t.Run("passphrase refused", func(t *testing.T) {
+		l := newLogin()
+		l.waiting.Add(1)
+		asked := ask(l, upstream.Question{Prompts: []string{"Enter passphrase for key '/k': "}, Echos: []bool{false}})
+		served := make(chan error, 1)
+		go func() { served <- l.servePassword([]byte("secret"), false) }()
+		r := sshtest.RecvWithin(t, asked, 5*time.Second, "Ask")
+		if r.err == nil || !strings.Contains(r.err.Error(), "only the password method") || hint.Of(r.err) == "" {
+			t.Fatalf("Ask: got %q, %v; want a refusal naming the setting, with a hint", r.answers, r.err)
+		}
+		l.finish(r.err)
+		if err := sshtest.RecvWithin(t, served, 5*time.Second, "servePassword"); err == nil {
+			t.Errorf("servePassword after a refused login: got nil; want the login's error")
+		}
+	})
 }

@@ -17,7 +17,9 @@ import (
 
 // keyring gathers the public keys the master may log in with, the way ssh
 // does: agent keys, then identity files (IdentitiesOnly limits agent keys
-// to those named by identity files).
+// to those named by identity files), then the keys of a PKCS11Provider
+// that the agent does not hold. Every key is offered by its public half
+// first; a key's private half is used only once the server accepts it.
 type keyring struct {
 	cfg    HostConfig
 	target Target
@@ -32,19 +34,31 @@ type keyring struct {
 	prompter Prompter
 	// signed is the key that signed last: the identity of the login.
 	signed signRecord
+	// declined lists the keys that could not sign, and why.
+	declined []string
+	// kex has the server's key exchange reply, for session-bind; bound
+	// is set once the agent connection was bound (or that was tried).
+	kex   *kexSniffer
+	bound bool
+	// asked is set once the login asked for a password or answers.
+	asked bool
+	// halted, once set, ends the login: a key the server accepted cannot
+	// be used by the master.
+	halted error
 }
 
 // signers returns the keys to try, in order; errors loading one file are
 // logged and the file skipped, as ssh does.
 func (k *keyring) signers() ([]ssh.Signer, error) {
-	files := k.identityFiles()
 	agentSigners := k.agentSigners()
+	files := k.identityFiles(agentSigners)
+	provider := k.providerKeys()
 	if k.cfg.IdentitiesOnly {
-		agentSigners = onlyFileKeys(agentSigners, files)
+		agentSigners = onlyFileKeys(agentSigners, append(files, provider...))
 	}
 	certs := k.certificates(files)
 	out := withCerts(agentSigners, certs)
-	for _, f := range files {
+	for _, f := range append(files, provider...) {
 		if f.signer != nil && !containsKey(out, f.pub) {
 			out = append(out, withCerts([]ssh.Signer{f.signer}, certs)...)
 		}
@@ -53,7 +67,18 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 	for _, key := range skipped {
 		k.log.Debug("key skipped: not in PubkeyAcceptedAlgorithms", "key", key)
 	}
+	for i, s := range out {
+		out[i] = decline(s, k.log, &k.declined)
+	}
 	return out, nil
+}
+
+// halt ends the login with err: methods that would ask the user
+// something fail with it instead (see Dialer.authMethods).
+func (k *keyring) halt(err error) {
+	if k.halted == nil {
+		k.halted = err
+	}
 }
 
 // certificates loads CertificateFile entries and each identity's
@@ -99,16 +124,19 @@ func withCerts(signers []ssh.Signer, certs []*ssh.Certificate) []ssh.Signer {
 	return out
 }
 
-// identity is one IdentityFile: its public half, and its signer if the
-// private key could be read without a passphrase.
+// identity is one IdentityFile, or one key of a PKCS11Provider: its
+// public half and how to sign with it.
 type identity struct {
-	path   string
-	pub    ssh.PublicKey
-	signer ssh.Signer
+	path    string
+	comment string // from the .pub file, if any
+	pub     ssh.PublicKey
+	signer  ssh.Signer
 }
 
-// identityFiles loads the configured identity files that exist.
-func (k *keyring) identityFiles() []identity {
+// identityFiles loads the configured identity files that exist. A file
+// that cannot be read is logged and skipped; an encrypted one is unlocked
+// only if the server accepts it, and not at all when the agent holds it.
+func (k *keyring) identityFiles(agentSigners []ssh.Signer) []identity {
 	var out []identity
 	for _, tmpl := range k.cfg.IdentityFiles {
 		path, err := k.expand(tmpl)
@@ -116,7 +144,7 @@ func (k *keyring) identityFiles() []identity {
 			k.log.Warn("identity file", "path", tmpl, "err", err)
 			continue
 		}
-		id, err := k.loadIdentity(path)
+		id, err := k.loadIdentity(path, agentSigners)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -130,16 +158,26 @@ func (k *keyring) identityFiles() []identity {
 	return out
 }
 
-// loadIdentity reads a private key and its .pub, if any, asking for the
-// passphrase of an encrypted key.
-func (k *keyring) loadIdentity(path string) (identity, error) {
+// loadIdentity reads a private key and its .pub, if any. An encrypted key
+// becomes a lockedKey; a FIDO (sk-) key, which x/crypto cannot sign with,
+// an unusableKey unless the agent holds it.
+func (k *keyring) loadIdentity(path string, agentSigners []ssh.Signer) (identity, error) {
 	id := identity{path: path}
 	pemBytes, err := os.ReadFile(path)
 	if err != nil {
 		return id, err
 	}
 	if pubBytes, err := os.ReadFile(path + ".pub"); err == nil {
-		id.pub, _, _, _, _ = ssh.ParseAuthorizedKey(pubBytes)
+		id.pub, id.comment, _, _, _ = ssh.ParseAuthorizedKey(pubBytes)
+	}
+	if id.pub == nil {
+		id.pub = openSSHPublicKey(pemBytes)
+	}
+	if id.pub != nil && isSecurityKey(id.pub) {
+		if !containsKey(agentSigners, id.pub) {
+			id.signer = unusableKey{pub: id.pub, err: securityKeyError(path), keys: k}
+		}
+		return id, nil
 	}
 	signer, err := ssh.ParsePrivateKey(pemBytes)
 	var missing *ssh.PassphraseMissingError
@@ -147,7 +185,10 @@ func (k *keyring) loadIdentity(path string) (identity, error) {
 		if id.pub == nil {
 			id.pub = missing.PublicKey
 		}
-		return k.unlock(id, pemBytes)
+		if !containsKey(agentSigners, id.pub) {
+			id.signer = &lockedKey{id: id, pem: pemBytes, keys: k}
+		}
+		return id, nil
 	}
 	if err != nil {
 		return id, fmt.Errorf("parse %s: %w", path, err)
@@ -157,30 +198,43 @@ func (k *keyring) loadIdentity(path string) (identity, error) {
 }
 
 // unlock asks for the passphrase of an encrypted key, up to three times
-// as ssh does; an empty answer skips the key.
-func (k *keyring) unlock(id identity, pemBytes []byte) (identity, error) {
+// as ssh does, and adds the key to the agent if AddKeysToAgent says so.
+// No answer, or three wrong ones, declines the key (the login goes on
+// with the next); failing to ask at all ends the login.
+func (k *keyring) unlock(id identity, pemBytes []byte) (ssh.Signer, error) {
 	if k.prompter == nil {
-		return id, fmt.Errorf("%s is encrypted and there is no way to ask for its passphrase", id.path)
+		return nil, &declinedError{key: id.pub, reason: id.path + " is encrypted and there is no way to ask for its passphrase"}
 	}
 	prompt := fmt.Sprintf("Enter passphrase for key '%s': ", id.path)
 	for range 3 {
 		answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
 		if err != nil {
-			return id, err
+			k.halt(err)
+			return nil, err
 		}
 		if len(answers) != 1 || answers[0] == "" {
-			return id, nil
+			return nil, &declinedError{key: id.pub, reason: "no passphrase given for " + id.path}
 		}
 		pass := []byte(answers[0])
-		signer, err := ssh.ParsePrivateKeyWithPassphrase(pemBytes, pass)
+		raw, err := ssh.ParseRawPrivateKeyWithPassphrase(pemBytes, pass)
 		clear(pass)
 		if err == nil {
-			id.signer, id.pub = signer, signer.PublicKey()
-			return id, nil
+			return k.unlocked(id, raw)
 		}
 		prompt = "Bad passphrase, try again for " + id.path + ": "
 	}
-	return id, fmt.Errorf("%s: wrong passphrase", id.path)
+	return nil, &declinedError{key: id.pub, reason: "wrong passphrase for " + id.path}
+}
+
+// unlocked makes the signer of a key just unlocked, and adds the key to
+// the agent as AddKeysToAgent asks.
+func (k *keyring) unlocked(id identity, raw any) (ssh.Signer, error) {
+	signer, err := ssh.NewSignerFromKey(raw)
+	if err != nil {
+		return nil, &declinedError{key: id.pub, reason: fmt.Sprintf("%s: %v", id.path, err)}
+	}
+	k.addToAgent(id, raw)
+	return signer, nil
 }
 
 // expand expands ~ and %-tokens in a path from the config.
@@ -216,6 +270,9 @@ func (k *keyring) agentSigners() []ssh.Signer {
 	if err != nil {
 		k.log.Warn("agent signers", "err", err)
 	}
+	for i, s := range signers {
+		signers[i] = agentKey{Signer: s, keys: k}
+	}
 	return signers
 }
 
@@ -226,7 +283,8 @@ func (k *keyring) close() {
 	}
 }
 
-// onlyFileKeys keeps the agent keys whose public half is an identity file.
+// onlyFileKeys keeps the agent keys whose public half is an identity file
+// (or a PKCS11Provider key).
 func onlyFileKeys(signers []ssh.Signer, files []identity) []ssh.Signer {
 	var out []ssh.Signer
 	for _, s := range signers {

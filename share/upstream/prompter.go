@@ -13,6 +13,10 @@ type Question struct {
 	Name, Instruction string
 	Prompts           []string
 	Echos             []bool
+	// Password marks the password method's question: one prompt whose
+	// answer is the account's password, which a local ssh that allows only
+	// the password method can give.
+	Password bool
 }
 
 // ErrNoPrompter means the login needs an answer and nobody can give one.

@@ -43,6 +43,9 @@ type HostConfig struct {
 	KbdInteractiveAuthentication bool
 	NumberOfPasswordPrompts      int
 	PreferredAuthentications     []string
+	AddKeysToAgent               AddKeysToAgent
+	PKCS11Provider               string // "" or "none": no provider
+	GSSAPIAuthentication         bool
 	Algorithms                   Algorithms
 	Network                      Network // how to reach the host over TCP
 
@@ -205,6 +208,12 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.NumberOfPasswordPrompts, err = strconv.Atoi(value)
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
+	case "addkeystoagent":
+		c.AddKeysToAgent, err = parseAddKeysToAgent(value)
+	case "pkcs11provider":
+		c.PKCS11Provider = value
+	case "gssapiauthentication":
+		c.GSSAPIAuthentication = yes(value)
 	default:
 		if slices.Contains(networkKeywords, key) {
 			return c.Network.set(key, value)

@@ -89,6 +89,16 @@ func TestParseSSHGValues(t *testing.T) {
 		{"verifyhostkeydns", "verifyhostkeydns ask", func(c HostConfig) bool { return c.VerifyHostKeyDNS == "ask" }},
 		{"strict accept-new", "stricthostkeychecking accept-new", func(c HostConfig) bool { return c.StrictHostKeyChecking == "accept-new" }},
 		{"keyword case", "BatchMode yes", func(c HostConfig) bool { return c.BatchMode }},
+		{"addkeystoagent false", "addkeystoagent false", func(c HostConfig) bool { return c.AddKeysToAgent == AddKeysToAgent{} }},
+		{"addkeystoagent true", "addkeystoagent true", func(c HostConfig) bool { return c.AddKeysToAgent == AddKeysToAgent{Add: true} }},
+		{"addkeystoagent ask", "addkeystoagent ask", func(c HostConfig) bool { return c.AddKeysToAgent == AddKeysToAgent{Add: true, Ask: true} }},
+		{"addkeystoagent confirm", "addkeystoagent confirm", func(c HostConfig) bool { return c.AddKeysToAgent == AddKeysToAgent{Add: true, Confirm: true} }},
+		{"addkeystoagent confirm 1h", "addkeystoagent confirm 3600", func(c HostConfig) bool {
+			return c.AddKeysToAgent == AddKeysToAgent{Add: true, Confirm: true, Lifetime: 3600}
+		}},
+		{"addkeystoagent 4h", "addkeystoagent 14400", func(c HostConfig) bool { return c.AddKeysToAgent == AddKeysToAgent{Add: true, Lifetime: 14400} }},
+		{"pkcs11provider", "pkcs11provider /usr/lib/opensc-pkcs11.so", func(c HostConfig) bool { return c.PKCS11Provider == "/usr/lib/opensc-pkcs11.so" }},
+		{"gssapiauthentication yes", "gssapiauthentication yes", func(c HostConfig) bool { return c.GSSAPIAuthentication }},
 		{"unknown keyword ignored", "canonicalizehostname false", func(c HostConfig) bool { return c.HostName == "h" }},
 		{
 			"multiple identityfile lines",

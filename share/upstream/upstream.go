@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sshshare/sshshare/share/hint"
@@ -43,6 +44,10 @@ type Dialer struct {
 	// through another master for --via chains, or to an in-process server
 	// in tests.
 	Transport func(ctx context.Context, host string, port int) (net.Conn, error)
+
+	// kex watches this connection's key exchange (set by Dial for its
+	// login), for the agent's session-bind.
+	kex *kexSniffer
 }
 
 // heardConn calls heard on every successful read: the master's cheapest
@@ -76,14 +81,17 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 		return nil, err
 	}
 	conn = sysio.RawIO(conn)
+	kex := &kexSniffer{Conn: conn}
+	conn = kex
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
 	conn = sysio.BatchWrites(sysio.ReadBuffered(conn, sysio.UpstreamReadBuffer))
 	login := *d
 	if d.Prompter != nil {
-		login.Prompter = unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
+		login.Prompter = &unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
 	}
+	login.kex = kex
 	up, err := login.logIn(ctx, conn, addr)
 	if err != nil {
 		conn.Close()
@@ -105,7 +113,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 	if err != nil {
 		return nil, err
 	}
-	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive()}
+	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive(), kex: d.kex}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
 		Config:            ssh.Config{Ciphers: algos.ciphers, KeyExchanges: algos.kex, MACs: algos.macs},
@@ -119,7 +127,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 	cc.RekeyThreshold = d.Config.Network.RekeyBytes
 	up, err := d.handshake(ctx, conn, addr, cc)
 	if err != nil {
-		return nil, err
+		return nil, d.loginError(addr, err, keys)
 	}
 	up.Identity = keys.signed.identity()
 	return up, nil
@@ -159,17 +167,27 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 // unhurried lifts the handshake's deadline while the user is being asked:
 // typing a password and approving an MFA push may take longer than a
 // silent server is given. The server's own LoginGraceTime still applies.
+// Once asking has failed (nobody to ask, the asker gone, or a question the
+// asker cannot take) every later question of the login fails the same way
+// at once: the login ends with that reason instead of waiting to ask
+// again.
 type unhurried struct {
 	Prompter
-	conn net.Conn
-	wait time.Duration
+	conn   net.Conn
+	wait   time.Duration
+	failed error
 }
 
 // Ask asks with no deadline on the connection, then restores one.
-func (u unhurried) Ask(q Question) ([]string, error) {
+func (u *unhurried) Ask(q Question) ([]string, error) {
+	if u.failed != nil {
+		return nil, u.failed
+	}
 	u.conn.SetDeadline(time.Time{})
 	defer u.conn.SetDeadline(time.Now().Add(u.wait))
-	return u.Prompter.Ask(q)
+	answers, err := u.Prompter.Ask(q)
+	u.failed = err
+	return answers, err
 }
 
 // handshakeWait bounds each silent stretch of a login.
@@ -208,14 +226,16 @@ func (d *Dialer) handshake(ctx context.Context, conn net.Conn, addr string, cc *
 	conn.SetDeadline(time.Now().Add(d.handshakeWait()))
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cc)
 	if err != nil {
-		return nil, d.loginError(addr, err)
+		return nil, err
 	}
 	conn.SetDeadline(time.Time{})
 	return &Upstream{Conn: c, Chans: chans, Reqs: reqs}, nil
 }
 
-// loginError phrases a failed handshake for the user.
-func (d *Dialer) loginError(addr string, err error) error {
+// loginError phrases a failed handshake for the user. A key the master
+// cannot use, which the server accepted, is the reason itself; keys that
+// declined to sign are named, with the likely causes.
+func (d *Dialer) loginError(addr string, err error, keys *keyring) error {
 	var hk *HostKeyError
 	if errors.As(err, &hk) {
 		return err
@@ -223,11 +243,22 @@ func (d *Dialer) loginError(addr string, err error) error {
 	if nerr, ok := negotiationError(addr, err); ok {
 		return nerr
 	}
+	if keys.halted != nil && !errors.Is(err, ErrNoPrompter) && !errors.Is(err, ErrPrompterGone) {
+		return keys.halted
+	}
+	if d.gssapiDecided(err, keys) {
+		return ErrGSSAPI
+	}
 	if errors.Is(err, ErrNoPrompter) || errors.Is(err, ErrPrompterGone) {
 		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, err),
 			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
 	}
-	return fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)
+	err = fmt.Errorf("log in to %s@%s (tried %s): %w", d.Config.User, addr, d.methodNames(), err)
+	if len(keys.declined) > 0 && hint.Of(err) == "" {
+		return hint.With(fmt.Errorf("%w; keys that could not sign: %s", err, strings.Join(keys.declined, "; ")),
+			"an agent key refuses to sign when its confirmation (ssh-add -c) is declined, its security key is not touched, or it is destination-constrained (ssh-add -h) to other hosts")
+	}
+	return err
 }
 
 // promptIfInteractive is the prompter, or nil when asking is not allowed.
