@@ -102,6 +102,7 @@ func (a Algorithms) negotiated() (negotiated, error) {
 	if n.ciphers, err = offer("Ciphers", a.Ciphers, implemented.Ciphers, secure.Ciphers); err != nil {
 		return n, err
 	}
+	n.ciphers = gcmFirst(n.ciphers)
 	if n.kex, err = offer("KexAlgorithms", a.KexAlgorithms, implemented.KexAlgorithms, secure.KexAlgorithms); err != nil {
 		return n, err
 	}
@@ -129,6 +130,24 @@ func offer(keyword string, listed, implemented, fallback []string) ([]string, er
 			"sshshare cannot speak these; reach this host with plain ssh (leave sshshare's ProxyCommand out of its Host block)")
 	}
 	return out, nil
+}
+
+// gcmFirst moves the AES-GCM ciphers of a list to its front. The list is
+// the user's policy, and the master offers nothing else; but OpenSSH's
+// default order puts chacha20-poly1305 first, which costs x/crypto about
+// twice the CPU per byte of AES-GCM with the AES instructions every
+// current CPU has: through one shared connection, bulk copies would run
+// at half the speed the user's own ssh gets from the same list.
+func gcmFirst(ciphers []string) []string {
+	var gcm, rest []string
+	for _, c := range ciphers {
+		if strings.HasPrefix(c, "aes") && strings.HasSuffix(c, "-gcm@openssh.com") {
+			gcm = append(gcm, c)
+		} else {
+			rest = append(rest, c)
+		}
+	}
+	return append(gcm, rest...)
 }
 
 // AlgorithmError is an algorithm list of the config of which sshshare

@@ -155,3 +155,19 @@ func newEd25519Signer(t *testing.T) ssh.Signer {
 	}
 	return s
 }
+
+// TestGCMFirst: OpenSSH's default cipher order is offered with AES-GCM
+// first, the rest in the list's order; a list without it is unchanged.
+func TestGCMFirst(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+			"aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr"},
+		{"aes256-gcm@openssh.com,chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com,chacha20-poly1305@openssh.com"},
+		{"chacha20-poly1305@openssh.com,aes128-ctr", "chacha20-poly1305@openssh.com,aes128-ctr"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(gcmFirst(strings.Split(tt.in, ",")), ","); got != tt.want {
+			t.Errorf("gcmFirst(%s) = %s; want %s", tt.in, got, tt.want)
+		}
+	}
+}
