@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/invoke"
 	"github.com/sshshare/sshshare/share/upstream"
 )
@@ -64,13 +65,19 @@ type bringingUp struct{}
 // asking as inv may (a detached chain asks nothing).
 func (f TargetFlags) bringUpJumps(ctx context.Context, inv *invoke.Invocation, hops []upstream.Target) error {
 	outer, _ := ctx.Value(bringingUp{}).([]string)
-	if slices.Contains(outer, inv.Socket) {
-		return fmt.Errorf("ProxyJump loop: %s", strings.Join(append(outer, inv.Socket), " → "))
-	}
-	ctx = context.WithValue(ctx, bringingUp{}, append(slices.Clip(outer), inv.Socket))
+	outer = append(slices.Clip(outer), inv.Socket)
+	ctx = context.WithValue(ctx, bringingUp{}, outer)
 	chain, err := f.jumpChain(inv.Log, hops)
 	if err != nil {
 		return err
+	}
+	for _, hop := range chain.Hops {
+		if slices.Contains(outer, hop.Socket) {
+			// Its start-up lock is held here: waiting for it would hang.
+			return hint.With(fmt.Errorf("ProxyJump %s: the jump host's master would be %s, one this ssh is starting: %s",
+				upstream.JoinVia(hops), hop.Socket, strings.Join(outer, " → ")),
+				"a ProxyJump loop, or a --control-path without %h, %p and %r (write them %%h %%p %%r in a ProxyCommand line)")
+		}
 	}
 	if inv.Prompt == nil {
 		chain.Detached()
