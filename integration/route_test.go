@@ -168,3 +168,26 @@ func waitNoRelay(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestRouteProxyCommandFails: an upstream ProxyCommand that cannot
+// connect fails the ssh that started the master, as plain ssh fails
+// (exit 255), with what the command printed and why the login failed.
+func TestRouteProxyCommandFails(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, sshd)
+	c.AddShareRoute("nowhere", bin, "ProxyCommand "+harness.RelayCommand(t, "127.0.0.1:1", "relay: dialling port 1"))
+	res := harness.Run(t, 30*time.Second, c.SSH("nowhere", "true"))
+	t.Logf("ssh through a failing ProxyCommand: %s", res)
+	if res.Code != 255 {
+		t.Errorf("exit %d; want 255", res.Code)
+	}
+	for _, want := range []string{"relay: dialling port 1\n", "connection refused", "sshshare: ", "ProxyCommand"} {
+		if !strings.Contains(string(res.Stderr), want) {
+			t.Errorf("stderr %q; want it to contain %q", res.Stderr, want)
+		}
+	}
+	if got := sshd.Logins(); got != 0 {
+		t.Errorf("sshd logins %d; want 0", got)
+	}
+}

@@ -46,7 +46,9 @@ func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe stri
 		}
 		switch {
 		case cfg.ProxyCommand != "":
-			stderr = os.Stderr
+			if _, err := os.Stderr.Stat(); err == nil {
+				stderr = os.Stderr
+			}
 		case len(cfg.ProxyJump) > 0:
 			if err := f.bringUpJumps(ctx, inv, cfg.ProxyJump); err != nil {
 				return nil, err

@@ -166,3 +166,31 @@ func TestExpandProxyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestViewRelativeInclude: an Include relative to ~/.ssh that reaches
+// sshshare's line names the included file's copy; the untouched file
+// beside it stays as it is, in glob order.
+func TestViewRelativeInclude(t *testing.T) {
+	v := &configView{home: t.TempDir(), copies: map[string]string{}}
+	writeConfig(t, v.home, ".ssh/conf.d/a.conf", "Host a", "  ProxyCommand sshshare %r %h %p", "  ProxyJump j")
+	plain := writeConfig(t, v.home, ".ssh/conf.d/b.conf", "Host b", "  Port 2")
+	writeConfig(t, v.home, ".ssh/conf.d/.hidden.conf", "Host h", "  ProxyCommand sshshare %r %h %p")
+	user := writeConfig(t, v.home, ".ssh/config", "Host *", "  User u", "Include conf.d/*.conf")
+	file, err := v.filtered(user, false, 0)
+	if v.dir != "" {
+		defer os.RemoveAll(v.dir)
+	}
+	if err != nil || file == "" {
+		t.Fatalf("filtered = %q, %v; want a copy", file, err)
+	}
+	b, _ := os.ReadFile(file)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	inc := strings.Fields(lines[len(lines)-1])
+	if len(inc) != 3 || inc[0] != "Include" || inc[2] != plain || !strings.HasPrefix(inc[1], v.dir) {
+		t.Fatalf("Include line %q; want the copy of a.conf, then %s", lines[len(lines)-1], plain)
+	}
+	a, _ := os.ReadFile(inc[1])
+	if !strings.Contains(string(a), viewMark+"  ProxyCommand sshshare") || !strings.Contains(string(a), "ProxyJump j") {
+		t.Errorf("copy of a.conf:\n%s", a)
+	}
+}
