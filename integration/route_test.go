@@ -191,3 +191,23 @@ func TestRouteProxyCommandFails(t *testing.T) {
 		t.Errorf("sshd logins %d; want 0", got)
 	}
 }
+
+// TestRouteProxyCommandLoop: a second ProxyCommand that runs sshshare
+// through a shell (which the view does not recognise as sshshare's line)
+// fails at once with a hint, instead of the master waiting for its own
+// login.
+func TestRouteProxyCommandLoop(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, sshd)
+	template := strings.ReplaceAll(c.ShareControlPath(), "%", "%%")
+	c.AddShareRoute("loop", bin, "ProxyCommand sh -c 'exec "+bin+" -F "+c.ConfigPath+" --alias %n --control-path "+template+" %r %h %p'")
+	res := harness.Run(t, 30*time.Second, c.SSH("loop", "true"))
+	t.Logf("ssh through sshshare behind sh -c: %s", res)
+	if res.Code != 255 || !strings.Contains(string(res.Stderr), "runs sshshare for the same host") {
+		t.Errorf("exit %d, stderr %q; want 255 and the loop named", res.Code, res.Stderr)
+	}
+	if res.Elapsed > 15*time.Second {
+		t.Errorf("took %v; want it refused at once", res.Elapsed)
+	}
+}

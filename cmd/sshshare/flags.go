@@ -115,6 +115,9 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	if err != nil {
 		return nil, err
 	}
+	if err := notOwnUpstream(socket); err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)

@@ -35,6 +35,7 @@ type MasterCmd struct {
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
 	tuneRuntime()
+	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	report := share.NewReadyPipe(readyFile())
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {

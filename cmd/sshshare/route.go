@@ -89,3 +89,19 @@ func (f TargetFlags) bringUpJumps(ctx context.Context, inv *invoke.Invocation, h
 	}
 	return nil
 }
+
+// masterSocketEnv names the socket of the master whose process (and so
+// whose upstream ProxyCommand) this process runs under.
+const masterSocketEnv = "SSHSHARE_MASTER_SOCKET"
+
+// notOwnUpstream refuses an invocation for the socket of the master it
+// runs under: that master's upstream ProxyCommand runs sshshare for the
+// same host (a line the view did not recognise as sshshare's, such as
+// `sh -c "sshshare ..."`), and the master would wait for its own login.
+func notOwnUpstream(socket string) error {
+	if os.Getenv(masterSocketEnv) != socket {
+		return nil
+	}
+	return hint.With(fmt.Errorf("the upstream ProxyCommand of the master for %s runs sshshare for the same host", socket),
+		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...` or `exec sshshare ...`); write it so, before the route")
+}
