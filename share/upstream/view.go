@@ -61,7 +61,8 @@ func (l ConfigLoader) view() (file string, done func(), err error) {
 	}
 	values, err := tokens.Local("", "", "", "")
 	if err != nil {
-		return "", done, err
+		// No password entry: ssh itself refuses to run, and says why.
+		return l.ConfigFile, done, nil
 	}
 	v.home = values.Home
 	if l.ConfigFile != "" {
