@@ -21,7 +21,8 @@ const (
 // orders docs/setup.md recommends. 10 ssh at once and then 5 one after
 // another all work, on one bastion login and one target login: the target
 // master is in share mode and dials through the bastion's master. Before
-// it, ssh without the route fails there: the target is isolated.
+// it, ssh without the route fails there: the target is isolated. Then a
+// second target behind the same bastion makes no second bastion login.
 func TestRouteProxyJump(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
@@ -88,6 +89,16 @@ func TestRouteProxyJump(t *testing.T) {
 				t.Errorf("bastion logins %d, target logins %d; want 1 and 1\n%s", bl, tl, c.MasterLogs())
 			}
 			checkRouteMasters(t, c, bin, target, bastion)
+
+			// Another target behind the same bastion shares its master.
+			other := harness.StartSSHD(t, harness.SSHDOptions{})
+			c.AddSSHD(other)
+			c.AddShareRoute("other", bin, "Port "+strconv.Itoa(other.Port), "ProxyJump "+routeBastion)
+			res := harness.Run(t, 30*time.Second, ns.Command(c.SSH("other", "true")))
+			t.Logf("ssh other: exit %d; bastion logins %d, other's logins %d", res.Code, bastion.Logins(), other.Logins())
+			if res.Code != 0 || bastion.Logins() != 1 || other.Logins() != 1 {
+				t.Errorf("ssh other: %s\nbastion logins %d, other's %d; want exit 0, 1 and 1", res, bastion.Logins(), other.Logins())
+			}
 		})
 	}
 }
