@@ -31,16 +31,16 @@ func (f MasterFlags) jumpChain(log *slog.Logger, hops []upstream.Target) (*invok
 // spawn starts the master of inv. A master with no --via takes the
 // route of its view of the config, which it reads itself; before it is
 // spawned, this invocation reads the same view (one ssh -G per master
-// start, nothing per warm connect) to do what needs the user, whom only
-// it can reach: the masters of a ProxyJump's hosts are brought up here,
+// start, nothing per warm connect, and none when no config file has a
+// route line) to do what needs the user, whom only it can reach: the masters of a ProxyJump's hosts are brought up here,
 // asking their questions on this terminal, and an upstream ProxyCommand
 // gets this stderr during the login, so what it prints (a login URL)
 // reaches the user. A view that cannot be read is left for the master
 // to report.
 func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe string, args []string) (*invoke.Starting, error) {
 	var stderr *os.File
-	if f.Via == "" {
-		cfg, err := f.loader(f.view.Args).Load(ctx, inv.Target)
+	if loader := f.loader(f.view.Args); f.Via == "" && loader.MayRoute() {
+		cfg, err := loader.Load(ctx, inv.Target)
 		if err != nil {
 			inv.Log.Debug("config view before spawn", "err", err)
 		}

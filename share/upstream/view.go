@@ -41,6 +41,7 @@ type configView struct {
 	copies map[string]string // a file read: its copy, or "" when it needs none
 	n      int               // copies written, for unique names
 	found  bool              // a ProxyCommand line was left out
+	routes bool              // a route line (ProxyJump, another ProxyCommand) was read
 }
 
 // view returns the config file ssh -G should read for the master, and a
@@ -53,6 +54,23 @@ type configView struct {
 // so a copy of the user's file ends by including the system file (or its
 // copy) after a `Match all`.
 func (l ConfigLoader) view() (file string, done func(), err error) {
+	file, _, done, err = l.buildView()
+	return file, done, err
+}
+
+// MayRoute reports whether the config files hold a route line besides
+// sshshare's own (a ProxyJump, or another ProxyCommand, in any block):
+// when none does, the view has no route, and an invocation need not ask
+// ssh -G for it. It reads the files, and runs nothing.
+func (l ConfigLoader) MayRoute() bool {
+	_, v, done, err := l.buildView()
+	done()
+	return err != nil || v == nil || v.routes
+}
+
+// buildView is view's work; v is nil when the files could not be read
+// for want of a home directory.
+func (l ConfigLoader) buildView() (file string, _ *configView, done func(), err error) {
 	v := &configView{self: l.Self, copies: make(map[string]string)}
 	done = func() {
 		if v.dir != "" {
@@ -62,7 +80,7 @@ func (l ConfigLoader) view() (file string, done func(), err error) {
 	values, err := tokens.Local("", "", "", "")
 	if err != nil {
 		// No password entry: ssh itself refuses to run, and says why.
-		return l.ConfigFile, done, nil
+		return l.ConfigFile, nil, done, nil
 	}
 	v.home = values.Home
 	if l.ConfigFile != "" {
@@ -71,9 +89,9 @@ func (l ConfigLoader) view() (file string, done func(), err error) {
 		file, err = v.defaults()
 	}
 	if err != nil || !v.found {
-		return l.ConfigFile, done, err
+		return l.ConfigFile, v, done, err
 	}
-	return file, done, nil
+	return file, v, done, nil
 }
 
 // defaults is the view of ssh's default files, or "" when neither holds
@@ -153,6 +171,12 @@ func (v *configView) rewrite(content []byte, system bool, depth int) (out []byte
 		case "proxycommand":
 			if v.runsSSHShare(value) {
 				line, changed, v.found = viewMark+line, true, true
+			} else if !strings.EqualFold(value, "none") {
+				v.routes = true
+			}
+		case "proxyjump":
+			if !strings.EqualFold(value, "none") {
+				v.routes = true
 			}
 		case "include":
 			rewritten, inc, err := v.include(line, value, system, depth)

@@ -194,3 +194,21 @@ func TestViewRelativeInclude(t *testing.T) {
 		t.Errorf("copy of a.conf:\n%s", a)
 	}
 }
+
+// TestMayRoute: only a route line besides sshshare's own makes the
+// invocation ask ssh -G for the route.
+func TestMayRoute(t *testing.T) {
+	dir := t.TempDir()
+	for name, lines := range map[string][]string{
+		"no route":  {"Host a", "  ProxyCommand sshshare %r %h %p", "  ProxyJump none"},
+		"jump":      {"Host a", "  ProxyCommand sshshare %r %h %p", "Host *", "  ProxyJump b"},
+		"command":   {"Host a", "  ProxyCommand sshshare %r %h %p", "  ProxyCommand nc %h %p"},
+		"included":  {"Include " + writeConfig(t, dir, "inc.conf", "ProxyJump x")},
+		"only ours": {"Host a", "  ProxyCommand=sshshare %r %h %p"},
+	} {
+		want := name == "jump" || name == "command" || name == "included"
+		if got := (ConfigLoader{ConfigFile: writeConfig(t, dir, name, lines...)}).MayRoute(); got != want {
+			t.Errorf("%s: MayRoute() = %v; want %v", name, got, want)
+		}
+	}
+}
