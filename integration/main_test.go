@@ -8,6 +8,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	harness.RunHelper()
 	code := m.Run()
 	harness.RemoveBinary()
 	os.Exit(code)

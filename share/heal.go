@@ -138,6 +138,7 @@ func (m *Master) heal() error {
 	}
 	d := *m.dialer
 	d.Prompter = nil
+	d.Stderr = nil
 	ctx, cancel := context.WithTimeout(m.ctx, d.ConnectTimeout()+10*time.Second)
 	defer cancel()
 	up, err := d.Dial(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -62,6 +63,18 @@ type MasterConfig struct {
 	// heal: its upstream ends with the master it goes through), and tests
 	// to reach an in-process server.
 	Dial func(ctx context.Context, host string, port int) (net.Conn, error)
+	// Jump dials through the masters of the jump hosts when the config's
+	// route is a ProxyJump (see upstream.Dialer.Jump); cmd builds it
+	// from the --via machinery, so every target behind a bastion shares
+	// the bastion's master. Such a master is chained like one with Via.
+	Jump func(ctx context.Context, hops []upstream.Target, host string, port int) (net.Conn, error)
+	// Shell runs the config's upstream ProxyCommand, as ssh's $SHELL.
+	Shell string
+	// Stderr, if set, is the stderr of the ssh that started the master:
+	// what an upstream ProxyCommand prints reaches it during the login
+	// (a login URL), and it is closed when the login has finished, so the
+	// master never holds it longer.
+	Stderr io.WriteCloser
 }
 
 // Master holds one logged-in upstream and serves local clients on a Unix
@@ -77,6 +90,7 @@ type Master struct {
 	ln       *publishedListener
 	dialer   *upstream.Dialer
 	login    *Login
+	stderr   *loginStderr // see MasterConfig.Stderr
 	started  time.Time
 	stats    stats
 	health   health
@@ -118,7 +132,8 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.Persist <= 0 {
 		cfg.Persist = DefaultPersist
 	}
-	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin()}
+	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin(),
+		stderr: newLoginStderr(cfg.Stderr)}
 	// ctx bounds the start-up only; the master's lifetime is its own and
 	// ends in shutdownIf, which also takes the socket down.
 	m.ctx, m.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
@@ -145,6 +160,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
+	if cfg.Via == "" && cfg.Dial == nil && len(hostCfg.ProxyJump) > 0 {
+		m.cfg.Via = upstream.JoinVia(hostCfg.ProxyJump)
+	}
 	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)
 	if cfg.Mode != control.OpTunnel {
 		// A tunnel master's clients are sshshare itself: no ssh checks its key.
@@ -155,7 +173,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, Transport: cfg.Dial}
+		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -205,6 +223,7 @@ func (m *Master) Warnings() []string { return m.warnings }
 // answers the clients already waiting, then exits.
 func (m *Master) logIn(ctx context.Context) {
 	primary, err := m.dialer.Dial(ctx)
+	m.stderr.Close()
 	if err != nil && ctx.Err() != nil {
 		m.login.finish(fmt.Errorf("log in: %w", context.Cause(ctx))) // stopped meanwhile
 		return
@@ -222,6 +241,7 @@ func (m *Master) logIn(ctx context.Context) {
 	extra := *m.dialer
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
+	extra.Stderr = nil   // the starting ssh hears only the login's ProxyCommand
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
 	m.pool.life = m.ctx
 	m.pool.open = m.openWatched

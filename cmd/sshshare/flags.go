@@ -115,6 +115,9 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	if err != nil {
 		return nil, err
 	}
+	if err := notOwnUpstream(socket); err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)
@@ -124,13 +127,14 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 		return nil, err
 	}
 	args := f.masterArgs(socket, mode)
-	return &invoke.Invocation{
+	inv := &invoke.Invocation{
 		Target: target, Socket: socket, Log: log, LockWait: control.LoginWait,
 		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canPrompt, Warn: warnUser,
-		Spawn: func(ctx context.Context) (*invoke.Starting, error) {
-			return invoke.SpawnMaster(ctx, exe, args, os.Environ())
-		},
-	}, nil
+	}
+	inv.Spawn = func(ctx context.Context) (*invoke.Starting, error) {
+		return f.spawn(ctx, inv, exe, args)
+	}
+	return inv, nil
 }
 
 // chain builds the invocations of the jump hosts of --via a,b,c: the

@@ -35,6 +35,7 @@ type MasterCmd struct {
 func (c MasterCmd) Run() error {
 	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
 	tuneRuntime()
+	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	report := share.NewReadyPipe(readyFile())
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
@@ -81,9 +82,13 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	}
 	cfg := share.MasterConfig{
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist, Build: buildVersion(),
-		Loader:     upstream.ConfigLoader{ConfigFile: c.ConfigFile, Args: c.SSHOptions},
+		Loader:     c.loader(c.SSHOptions),
 		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,
 		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
+		Shell: os.Getenv("SHELL"), Jump: c.jump(log),
+	}
+	if f := lentStderr(); f != nil {
+		cfg.Stderr = f
 	}
 	if c.Via != "" {
 		if cfg.Dial, err = c.dialVia(log); err != nil {
@@ -103,6 +108,20 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 	}
 	chain.Detached()
 	return chain.Dial, nil
+}
+
+// jump dials through the masters of a ProxyJump's hosts, as dialVia
+// does for --via: the invocation brought them up (and asked their
+// questions) before it spawned this master.
+func (c MasterCmd) jump(log *slog.Logger) func(context.Context, []upstream.Target, string, int) (net.Conn, error) {
+	return func(ctx context.Context, hops []upstream.Target, host string, port int) (net.Conn, error) {
+		chain, err := c.jumpChain(log, hops)
+		if err != nil {
+			return nil, err
+		}
+		chain.Detached()
+		return chain.Dial(ctx, host, port)
+	}
 }
 
 // tuneRuntime trades memory for CPU in bulk transfers and keeps the
@@ -178,5 +197,15 @@ func readyFile() *os.File {
 		return nil
 	}
 	os.Unsetenv(control.ReadyFDEnv)
-	return os.NewFile(3, "ready")
+	return sysio.InheritedFile(3, "ready")
+}
+
+// lentStderr is the stderr of the ssh that started this master, when its
+// invocation lent it for the login (see control.StderrFDEnv), or nil.
+func lentStderr() *os.File {
+	if os.Getenv(control.StderrFDEnv) != "4" {
+		return nil
+	}
+	os.Unsetenv(control.StderrFDEnv)
+	return sysio.InheritedFile(4, "stderr")
 }

@@ -62,7 +62,7 @@ func (c StartCmd) resolve(ctx context.Context) (TargetFlags, error) {
 		return TargetFlags{}, err
 	}
 	t.Alias = t.Host
-	cfg, err := upstream.ConfigLoader{ConfigFile: c.ConfigFile}.Load(ctx, t)
+	cfg, err := c.loader(nil).Load(ctx, t)
 	if err != nil {
 		return TargetFlags{}, err
 	}

@@ -46,3 +46,32 @@ func isMasterCmdline(cmdline []byte, under string) bool {
 	}
 	return false
 }
+
+// HelperPids returns the live processes running this test binary's
+// helper name (see RunHelper).
+func HelperPids(name string) []int {
+	self, err := os.Executable()
+	if err != nil {
+		return nil
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		args := bytes.Split(bytes.TrimRight(b, "\x00"), []byte{0})
+		if err != nil || len(args) < 2 || string(args[0]) != self || string(args[1]) != name {
+			continue
+		}
+		if PidAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

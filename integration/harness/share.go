@@ -3,6 +3,7 @@ package harness
 import (
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -16,15 +17,39 @@ import (
 // if one survives.
 func (c *Client) AddShareHost(alias, bin string, lines ...string) {
 	c.tb.Helper()
-	proxy := bin + " -F " + c.ConfigPath + " --alias %n --control-path " +
-		filepath.Join(c.Home, ".ssh", "sshshare", "%r@%h-%p") + " %r %h %p"
-	share := []string{
+	// ssh takes the first value of a keyword: lines go first to override.
+	c.AddHost(alias, append(lines, c.shareLines(bin)...)...)
+	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
+}
+
+// AddShareRoute is AddShareHost with sshshare's lines first and then
+// route, as docs/setup.md writes a route (ProxyJump, or an upstream
+// ProxyCommand) in the same block: ssh runs sshshare, and the master's
+// view of the config has the route.
+func (c *Client) AddShareRoute(alias, bin string, route ...string) {
+	c.tb.Helper()
+	c.AddHost(alias, append(c.shareLines(bin), route...)...)
+	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
+}
+
+// shareLines are the ProxyCommand and GlobalKnownHostsFile lines of a
+// share-mode Host block (see AddShareHost).
+func (c *Client) shareLines(bin string) []string {
+	// %% keeps the template's tokens for sshshare, which expands them for
+	// each master it starts: a ProxyJump host's socket must differ.
+	template := strings.ReplaceAll(c.ShareControlPath(), "%", "%%")
+	proxy := bin + " -F " + c.ConfigPath + " --alias %n --control-path " + template + " %r %h %p"
+	return []string{
 		"ProxyCommand " + proxy,
 		"GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 " + c.LocalKnownHosts(),
 	}
-	// ssh takes the first value of a keyword: lines go first to override.
-	c.AddHost(alias, append(lines, share...)...)
-	c.shareOnce.Do(func() { c.tb.Cleanup(func() { c.StopMasters(bin) }) })
+}
+
+// AppendConfig appends lines to the client's ssh config as they are: a
+// later Host block, say.
+func (c *Client) AppendConfig(lines ...string) {
+	c.tb.Helper()
+	appendFile(c.tb, c.ConfigPath, strings.Join(lines, "\n")+"\n")
 }
 
 // LocalKnownHosts is the known_hosts file with the local host keys that

@@ -138,3 +138,9 @@ func ReadHello(r io.Reader) (Hello, error) {
 // which file descriptor to report its start-up on: one Reply frame when it
 // listens (or could not start), one when its login has finished.
 const ReadyFDEnv = "SSHSHARE_READY_FD"
+
+// StderrFDEnv names the environment variable that tells a spawned master
+// which file descriptor is the stderr of the ssh that started it, lent
+// for the login only: what an upstream ProxyCommand prints then (a login
+// URL) must reach the user. A master started without it prints nothing.
+const StderrFDEnv = "SSHSHARE_STDERR_FD"

@@ -31,8 +31,10 @@ type Starting struct {
 // listens, or for why it could not start. The master gets no stdio of ours
 // (it must never hold the caller's stdout or stderr, or `$(ssh host cmd)`
 // would wait for it), only a private pipe for its reports: one when it
-// listens, one when its login has finished.
-func SpawnMaster(ctx context.Context, exe string, args, env []string) (*Starting, error) {
+// listens, one when its login has finished. A non-nil stderr is lent to
+// it for the login (control.StderrFDEnv), which it closes when the login
+// has finished.
+func SpawnMaster(ctx context.Context, exe string, args, env []string, stderr *os.File) (*Starting, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start master: %w", err)
@@ -40,6 +42,10 @@ func SpawnMaster(ctx context.Context, exe string, args, env []string) (*Starting
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(env, control.ReadyFDEnv+"=3")
 	cmd.ExtraFiles = []*os.File{w}
+	if stderr != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, stderr)
+		cmd.Env = append(cmd.Env, control.StderrFDEnv+"=4")
+	}
 	detach(cmd)
 	err = cmd.Start()
 	w.Close()

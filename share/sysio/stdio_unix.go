@@ -98,3 +98,11 @@ func pollable(fd int, name string) *os.File {
 	widenPipe(fd)
 	return os.NewFile(uintptr(fd), name)
 }
+
+// InheritedFile is the descriptor fd this process was started with (a
+// pipe or a lent stderr) as a file that no program it runs inherits: a
+// long-lived child holding it would keep its other end waiting.
+func InheritedFile(fd int, name string) *os.File {
+	unix.CloseOnExec(fd)
+	return os.NewFile(uintptr(fd), name)
+}

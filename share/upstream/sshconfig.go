@@ -48,6 +48,13 @@ type HostConfig struct {
 	GSSAPIAuthentication         bool
 	Algorithms                   Algorithms
 	Network                      Network // how to reach the host over TCP
+	// ProxyJump is the route through jump hosts, first hop first, and
+	// ProxyCommand the command whose stdio is the connection (as
+	// configured, %-tokens not yet expanded): at most one is set, as ssh
+	// takes the first of them. sshshare's own line is not among them
+	// (see view.go).
+	ProxyJump    []Target
+	ProxyCommand string
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -65,6 +72,10 @@ type ConfigLoader struct {
 	// Args are the invoking ssh's options that shape the upstream (see
 	// CommandLine), given to ssh -G after the target's -p and -l.
 	Args []string
+	// Self is this sshshare's executable: a ProxyCommand that runs it (or
+	// any program named sshshare) is left out of the master's view of
+	// the config (see view.go), so the route behind it applies.
+	Self string
 }
 
 // Load runs `ssh -G` for the target and parses what it prints, so the
@@ -109,9 +120,14 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	if bin == "" {
 		bin = "ssh"
 	}
+	file, done, err := l.view()
+	defer done()
+	if err != nil {
+		return nil, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
+	}
 	args := []string{"-G"}
-	if l.ConfigFile != "" {
-		args = append(args, "-F", l.ConfigFile)
+	if file != "" {
+		args = append(args, "-F", file)
 	}
 	if t.Port != 0 {
 		args = append(args, "-p", strconv.Itoa(t.Port))
@@ -206,6 +222,10 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.KbdInteractiveAuthentication = yes(value)
 	case "numberofpasswordprompts":
 		c.NumberOfPasswordPrompts, err = strconv.Atoi(value)
+	case "proxyjump":
+		c.ProxyJump, err = ParseJump(value)
+	case "proxycommand":
+		c.ProxyCommand = value
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":

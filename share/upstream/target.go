@@ -75,16 +75,35 @@ func ParseVia(s string) ([]Target, error) {
 	return hops, nil
 }
 
+// ParseJump parses a ProxyJump value as `ssh -G` prints it: a chain
+// "a,b,c" of [user@]host[:port] or ssh://[user@]host[:port] hops, first hop
+// first, as ssh connects them.
+func ParseJump(s string) ([]Target, error) {
+	var hops []Target
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if uri, ok := strings.CutPrefix(part, "ssh://"); ok {
+			part = strings.TrimSuffix(uri, "/")
+		}
+		t, err := ParseTarget(part)
+		if err != nil {
+			return nil, fmt.Errorf("ProxyJump: %w", err)
+		}
+		hops = append(hops, t)
+	}
+	return hops, nil
+}
+
 // JoinVia formats hops back into a --via value, as ParseVia reads it.
 func JoinVia(hops []Target) string {
 	parts := make([]string, len(hops))
 	for i, h := range hops {
 		s := h.Host
+		if h.Port != 0 {
+			s = net.JoinHostPort(s, strconv.Itoa(h.Port))
+		}
 		if h.User != "" {
 			s = h.User + "@" + s
-		}
-		if h.Port != 0 {
-			s += ":" + strconv.Itoa(h.Port)
 		}
 		parts[i] = s
 	}

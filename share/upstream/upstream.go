@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strconv"
@@ -44,6 +45,18 @@ type Dialer struct {
 	// through another master for --via chains, or to an in-process server
 	// in tests.
 	Transport func(ctx context.Context, host string, port int) (net.Conn, error)
+	// Jump opens a connection to host:port through the masters of the
+	// jump hosts hops, first hop first: how the config's ProxyJump is
+	// dialled when Transport is not set (cmd builds it from the --via
+	// machinery). Nil refuses a ProxyJump.
+	Jump func(ctx context.Context, hops []Target, host string, port int) (net.Conn, error)
+	// Shell runs the config's ProxyCommand, as ssh runs it with $SHELL;
+	// "" means /bin/sh.
+	Shell string
+	// Stderr, if set, gets what a ProxyCommand prints on its stderr as it
+	// prints it, besides the log: the stderr of the ssh that started the
+	// master, during its login, so a login URL reaches the user.
+	Stderr io.Writer
 
 	// kex watches this connection's key exchange (set by Dial for its
 	// login), for the agent's session-bind.
@@ -201,14 +214,15 @@ func (d *Dialer) ConnectTimeout() time.Duration {
 	return defaultConnectTimeout
 }
 
-// dialConn opens the connection, through Transport bounded by
-// ConnectTimeout, or over TCP as the config's network keywords say (each
-// attempt bounded by ConnectTimeout, as ssh bounds each).
+// dialConn opens the connection: through the route (Transport, or the
+// config's ProxyCommand or ProxyJump) bounded by ConnectTimeout, or over
+// TCP as the config's network keywords say (each attempt bounded by
+// ConnectTimeout, as ssh bounds each).
 func (d *Dialer) dialConn(ctx context.Context, addr string) (conn net.Conn, err error) {
-	if d.Transport != nil {
+	if dial := d.route(); dial != nil {
 		ctx, cancel := context.WithTimeout(ctx, d.ConnectTimeout())
 		defer cancel()
-		conn, err = d.Transport(ctx, d.Config.HostName, d.Config.Port)
+		conn, err = dial(ctx, d.Config.HostName, d.Config.Port)
 	} else {
 		conn, err = d.Config.Network.dial(ctx, d.Config.HostName, d.Config.Port, d.ConnectTimeout())
 	}

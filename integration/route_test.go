@@ -1,0 +1,224 @@
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sshshare/sshshare/integration/harness"
+)
+
+// Aliases of the route tests.
+const (
+	routeBastion = "bastion"
+	routeTarget  = "target"
+)
+
+// TestRouteProxyJump: a target that only the bastion reaches (ssh,
+// sshshare and its masters run in a network namespace whose only way out
+// is the bastion's port), with ProxyJump beside sshshare's line in the two
+// orders docs/setup.md recommends. 10 ssh at once and then 5 one after
+// another all work, on one bastion login and one target login: the target
+// master is in share mode and dials through the bastion's master. Before
+// it, ssh without the route fails there: the target is isolated. Then a
+// second target behind the same bastion makes no second bastion login.
+func TestRouteProxyJump(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		route func(c *harness.Client, bin string)
+	}{
+		{"same block, sshshare first", func(c *harness.Client, bin string) {
+			c.AddShareRoute(routeTarget, bin, "ProxyJump "+routeBastion)
+		}},
+		{"ProxyJump in a later block", func(c *harness.Client, bin string) {
+			c.AddShareHost(routeTarget, bin)
+			c.AppendConfig("Host "+routeTarget, "  ProxyJump "+routeBastion)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// MaxSessions above the 10 at once: this test counts the logins
+			// a route makes, not the pool's (share_concurrency_test.go).
+			target := harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
+			bastion := harness.StartSSHD(t, harness.SSHDOptions{})
+			ns, err := harness.NewNetNS(t, bastion.Port)
+			if err != nil {
+				t.Skipf("needs root and a network namespace to make a target only the bastion reaches: %v", err)
+			}
+			bin := harness.Binary(t)
+			c := harness.NewClient(t, target)
+			c.AddSSHD(bastion)
+			c.AddHost(routeBastion, "Port "+strconv.Itoa(bastion.Port))
+			tt.route(c, bin)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("master logs:\n%s", c.MasterLogs())
+				}
+			})
+
+			direct := harness.Run(t, 20*time.Second, ns.Command(c.SSH("-o", "ProxyCommand=none", routeTarget, "true")))
+			if direct.Code == 0 {
+				t.Fatalf("ssh target without a route worked inside the namespace: the target is not isolated\n%s", direct)
+			}
+
+			first := harness.Run(t, 60*time.Second, ns.Command(c.SSH(routeTarget, "true")))
+			if first.Code != 0 {
+				t.Fatalf("first ssh: %s\n%s", first, c.MasterLogs())
+			}
+			procs := make([]*harness.Proc, 10)
+			for i := range procs {
+				procs[i] = harness.Start(t, ns.Command(c.SSH(routeTarget, "true")))
+			}
+			failed := 0
+			for i, p := range procs {
+				if code := p.Wait(t, 60*time.Second); code != 0 {
+					failed++
+					t.Errorf("ssh #%d of 10 at once: exit %d, stderr %q; want 0", i, code, p.Stderr())
+				}
+			}
+			for i := range 5 {
+				res := harness.Run(t, 30*time.Second, ns.Command(c.SSH(routeTarget, "true")))
+				if res.Code != 0 {
+					failed++
+					t.Errorf("sequential ssh #%d: %s", i, res)
+				}
+			}
+			bl, tl := bastion.Logins(), target.Logins()
+			t.Logf("15 ssh (10 at once, 5 in a row): %d failed; bastion logins %d, target logins %d", failed, bl, tl)
+			if bl != 1 || tl != 1 {
+				t.Errorf("bastion logins %d, target logins %d; want 1 and 1\n%s", bl, tl, c.MasterLogs())
+			}
+			checkRouteMasters(t, c, bin, target, bastion)
+
+			// Another target behind the same bastion shares its master.
+			other := harness.StartSSHD(t, harness.SSHDOptions{})
+			c.AddSSHD(other)
+			c.AddShareRoute("other", bin, "Port "+strconv.Itoa(other.Port), "ProxyJump "+routeBastion)
+			res := harness.Run(t, 30*time.Second, ns.Command(c.SSH("other", "true")))
+			t.Logf("ssh other: exit %d; bastion logins %d, other's logins %d", res.Code, bastion.Logins(), other.Logins())
+			if res.Code != 0 || bastion.Logins() != 1 || other.Logins() != 1 {
+				t.Errorf("ssh other: %s\nbastion logins %d, other's %d; want exit 0, 1 and 1", res, bastion.Logins(), other.Logins())
+			}
+		})
+	}
+}
+
+// checkRouteMasters checks status: the target's master in share mode via
+// the bastion, the bastion's in tunnel mode with the target among its
+// tunnels' targets.
+func checkRouteMasters(t *testing.T, c *harness.Client, bin string, target, bastion *harness.SSHD) {
+	t.Helper()
+	var share, tunnel *harness.TunnelStatus
+	all := c.TunnelMasters(bin)
+	for i, m := range all {
+		switch {
+		case strings.HasSuffix(m.Target, ":"+strconv.Itoa(target.Port)):
+			share = &all[i]
+		case strings.HasSuffix(m.Target, ":"+strconv.Itoa(bastion.Port)):
+			tunnel = &all[i]
+		}
+	}
+	if len(all) != 2 || share == nil || tunnel == nil {
+		t.Fatalf("status: %+v; want the target's master and the bastion's", all)
+	}
+	if share.Mode != "share" || share.Via != routeBastion {
+		t.Errorf("target master: mode %q via %q; want share via %q", share.Mode, share.Via, routeBastion)
+	}
+	if tunnel.Mode != "tunnel" || tunnel.Via != "" {
+		t.Errorf("bastion master: mode %q via %q; want tunnel, no via", tunnel.Mode, tunnel.Via)
+	}
+}
+
+// TestRouteProxyCommand: an upstream ProxyCommand after sshshare's line (a
+// plain relay, as `nc %h %p` would be) is the master's transport: the
+// HostName does not resolve, so only the relay reaches the sshd. What the
+// relay prints on stderr reaches the ssh that started the master; two ssh
+// make one login; once the master is stopped no relay is left running.
+func TestRouteProxyCommand(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, sshd)
+	const alias = "relayed"
+	c.AddShareRoute(alias, bin,
+		"HostName relayed.invalid",
+		"ProxyCommand "+harness.RelayCommand(t, "127.0.0.1:%p", "relay: to %h port %p for %r"))
+	want := "relay: to relayed.invalid port " + strconv.Itoa(sshd.Port) + " for " + sshd.User + "\n"
+
+	first := harness.Run(t, 30*time.Second, c.SSH(alias, "echo", "one"))
+	if first.Code != 0 || string(first.Stdout) != "one\n" {
+		t.Fatalf("first ssh: %s\n%s", first, c.MasterLogs())
+	}
+	if !strings.Contains(string(first.Stderr), want) {
+		t.Errorf("first ssh stderr %q; want the relay's line %q", first.Stderr, want)
+	}
+	second := harness.Run(t, 30*time.Second, c.SSH(alias, "echo", "two"))
+	if second.Code != 0 || string(second.Stdout) != "two\n" || len(second.Stderr) > 0 {
+		t.Errorf("second ssh: %s; want two and no stderr", second)
+	}
+	if got := sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins %d; want 1", got)
+	}
+	t.Logf("relayed: first stderr %q, logins %d", first.Stderr, sshd.Logins())
+	c.StopMasters(bin)
+	waitNoRelay(t)
+}
+
+// waitNoRelay waits until no relay helper runs: the master reaps its
+// ProxyCommands when their connections end.
+func waitNoRelay(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pids := harness.HelperPids("sshshare-test-relay")
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("relays still running 10s after the master stopped: %v", pids)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRouteProxyCommandFails: an upstream ProxyCommand that cannot
+// connect fails the ssh that started the master, as plain ssh fails
+// (exit 255), with what the command printed and why the login failed.
+func TestRouteProxyCommandFails(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, sshd)
+	c.AddShareRoute("nowhere", bin, "ProxyCommand "+harness.RelayCommand(t, "127.0.0.1:1", "relay: dialling port 1"))
+	res := harness.Run(t, 30*time.Second, c.SSH("nowhere", "true"))
+	t.Logf("ssh through a failing ProxyCommand: %s", res)
+	if res.Code != 255 {
+		t.Errorf("exit %d; want 255", res.Code)
+	}
+	for _, want := range []string{"relay: dialling port 1\n", "connection refused", "sshshare: ", "ProxyCommand"} {
+		if !strings.Contains(string(res.Stderr), want) {
+			t.Errorf("stderr %q; want it to contain %q", res.Stderr, want)
+		}
+	}
+	if got := sshd.Logins(); got != 0 {
+		t.Errorf("sshd logins %d; want 0", got)
+	}
+}
+
+// TestRouteProxyCommandLoop: a second ProxyCommand that runs sshshare
+// through a shell (which the view does not recognise as sshshare's line)
+// fails at once with a hint, instead of the master waiting for its own
+// login.
+func TestRouteProxyCommandLoop(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, sshd)
+	template := strings.ReplaceAll(c.ShareControlPath(), "%", "%%")
+	c.AddShareRoute("loop", bin, "ProxyCommand sh -c 'exec "+bin+" -F "+c.ConfigPath+" --alias %n --control-path "+template+" %r %h %p'")
+	res := harness.Run(t, 30*time.Second, c.SSH("loop", "true"))
+	t.Logf("ssh through sshshare behind sh -c: %s", res)
+	if res.Code != 255 || !strings.Contains(string(res.Stderr), "runs sshshare for the same host") {
+		t.Errorf("exit %d, stderr %q; want 255 and the loop named", res.Code, res.Stderr)
+	}
+	if res.Elapsed > 15*time.Second {
+		t.Errorf("took %v; want it refused at once", res.Elapsed)
+	}
+}

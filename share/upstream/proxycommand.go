@@ -1,0 +1,182 @@
+package upstream
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// commandExitWait bounds how long a ProxyCommand is given to exit after
+// its connection closed and it was sent SIGHUP, before it is killed.
+const commandExitWait = 5 * time.Second
+
+// exitStatusWait bounds how long a read that hit the end of a
+// ProxyCommand's output waits for the command's exit status, to say why.
+const exitStatusWait = time.Second
+
+// startCommand runs a ProxyCommand line as ssh does, `SHELL -c "exec
+// LINE"`, and returns its stdin and stdout as the connection. Its stderr is
+// logged line by line and copied to stderr, if set, as it comes; the
+// command never holds the master's (or anybody's) stderr itself.
+func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.Conn, error) {
+	if shell == "" {
+		shell = "/bin/sh"
+	}
+	cmd := exec.Command(shell, "-c", "exec "+line)
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("ProxyCommand: %w", err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW)
+		return nil, fmt.Errorf("ProxyCommand: %w", err)
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		closeAll(inR, inW, outR, outW)
+		return nil, fmt.Errorf("ProxyCommand: %w", err)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	err = cmd.Start()
+	closeAll(inR, outW, errW) // the command's ends
+	if err != nil {
+		closeAll(inW, outR, errR)
+		return nil, fmt.Errorf("ProxyCommand %s: %w", line, err)
+	}
+	c := &commandConn{line: line, cmd: cmd, out: outR, in: inW, exited: make(chan struct{}), quiet: make(chan struct{})}
+	go func() {
+		c.exitErr = cmd.Wait()
+		close(c.exited)
+		log.Info("ProxyCommand exited", "command", line, "status", c.exitErr)
+	}()
+	go func() {
+		relayStderr(errR, line, log, stderr)
+		close(c.quiet)
+	}()
+	log.Info("ProxyCommand started", "command", line, "pid", cmd.Process.Pid)
+	return c, nil
+}
+
+// closeAll closes files, on paths where their errors change nothing.
+func closeAll(files ...*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}
+
+// relayStderr copies a ProxyCommand's stderr to w as it comes, and logs
+// it line by line, until every holder of the pipe has closed it.
+func relayStderr(r *os.File, line string, log *slog.Logger, w io.Writer) {
+	defer r.Close()
+	buf := make([]byte, 4096)
+	var pending []byte
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			if w != nil {
+				w.Write(buf[:n])
+			}
+			pending = append(pending, buf[:n]...)
+			for {
+				i := strings.IndexByte(string(pending), '\n')
+				if i < 0 {
+					break
+				}
+				log.Info("ProxyCommand stderr", "command", line, "line", string(pending[:i]))
+				pending = pending[i+1:]
+			}
+		}
+		if err != nil {
+			if len(pending) > 0 {
+				log.Info("ProxyCommand stderr", "command", line, "line", string(pending))
+			}
+			return
+		}
+	}
+}
+
+// commandConn is a ProxyCommand's stdio as a net.Conn. Closing it closes
+// the pipes and sends the command SIGHUP, as ssh does when it exits, and
+// kills it if it has not exited commandExitWait later; it is always
+// reaped.
+type commandConn struct {
+	line    string
+	cmd     *exec.Cmd
+	out     *os.File // the command's stdout
+	in      *os.File // the command's stdin
+	exited  chan struct{}
+	exitErr error         // valid once exited is closed
+	quiet   chan struct{} // closed once its stderr has been relayed to the end
+	once    sync.Once
+}
+
+// Read reads the command's stdout. At its end, it waits a moment for the
+// command's exit status and the rest of its stderr, so a failed command
+// says why (and its last words reach the user) before the login fails.
+func (c *commandConn) Read(p []byte) (int, error) {
+	n, err := c.out.Read(p)
+	if err != io.EOF {
+		return n, err
+	}
+	timeout := time.After(exitStatusWait)
+	for _, ch := range []chan struct{}{c.exited, c.quiet} {
+		select {
+		case <-ch:
+		case <-timeout:
+			return n, io.EOF
+		}
+	}
+	if c.exitErr != nil {
+		return n, fmt.Errorf("ProxyCommand %s: %w", c.line, c.exitErr)
+	}
+	return n, io.EOF
+}
+
+func (c *commandConn) Write(p []byte) (int, error) { return c.in.Write(p) }
+
+// CloseWrite closes the command's stdin: it sees end of file.
+func (c *commandConn) CloseWrite() error { return c.in.Close() }
+
+// Close ends the command: see commandConn.
+func (c *commandConn) Close() error {
+	c.once.Do(func() {
+		c.in.Close()
+		c.out.Close()
+		if c.cmd.Process.Signal(syscall.SIGHUP) != nil {
+			c.cmd.Process.Kill()
+		}
+		go func() {
+			select {
+			case <-c.exited:
+			case <-time.After(commandExitWait):
+				c.cmd.Process.Kill()
+			}
+		}()
+	})
+	return nil
+}
+
+func (c *commandConn) LocalAddr() net.Addr  { return commandAddr(c.line) }
+func (c *commandConn) RemoteAddr() net.Addr { return commandAddr(c.line) }
+
+func (c *commandConn) SetDeadline(t time.Time) error {
+	return errors.Join(c.out.SetReadDeadline(t), c.in.SetWriteDeadline(t))
+}
+
+func (c *commandConn) SetReadDeadline(t time.Time) error  { return c.out.SetReadDeadline(t) }
+func (c *commandConn) SetWriteDeadline(t time.Time) error { return c.in.SetWriteDeadline(t) }
+
+// commandAddr is the address of a ProxyCommand's connection: its line.
+type commandAddr string
+
+func (commandAddr) Network() string  { return "proxycommand" }
+func (a commandAddr) String() string { return string(a) }

@@ -1,0 +1,73 @@
+package upstream
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedWriter collects what several goroutines write.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestStartCommand: a ProxyCommand's stdio is the connection, its stderr
+// is copied as it comes, and Close ends and reaps it (SIGHUP, as ssh).
+func TestStartCommand(t *testing.T) {
+	var stderr lockedWriter
+	conn, err := startCommand("/bin/sh", `sh -c 'echo hello from stderr >&2; exec cat'`, slog.New(slog.DiscardHandler), &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Write([]byte("ping\n")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "ping\n" {
+		t.Fatalf("read %q, %v; want ping", buf, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "hello from stderr\n") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := stderr.String(); got != "hello from stderr\n" {
+		t.Errorf("stderr %q; want the command's line", got)
+	}
+	conn.Close()
+	select {
+	case <-conn.(*commandConn).exited:
+	case <-time.After(commandExitWait + 2*time.Second):
+		t.Fatal("command not reaped after Close")
+	}
+}
+
+// TestStartCommandExitStatus: a command that ends says why.
+func TestStartCommandExitStatus(t *testing.T) {
+	conn, err := startCommand("", "sh -c 'exit 3'", slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = conn.Read(make([]byte, 1))
+	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
+		t.Errorf("read: %v; want the exit status", err)
+	}
+}
