@@ -1,9 +1,11 @@
 package upstream
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sshshare/sshshare/share/hint"
@@ -27,6 +29,9 @@ type Algorithms struct {
 	HostKeyAlgorithms        []string
 	PubkeyAcceptedAlgorithms []string
 	CASignatureAlgorithms    []string
+	// RequiredRSASize is the fewest bits an RSA host or user key may have
+	// (0: no minimum); ssh -G prints OpenSSH's default, 1024.
+	RequiredRSASize int
 }
 
 // set records one algorithm keyword of ssh -G's output; it reports false
@@ -46,6 +51,8 @@ func (a *Algorithms) set(key, value string) bool {
 		a.PubkeyAcceptedAlgorithms = list
 	case "casignaturealgorithms":
 		a.CASignatureAlgorithms = list
+	case "requiredrsasize":
+		a.RequiredRSASize, _ = strconv.Atoi(value)
 	default:
 		return false
 	}
@@ -296,3 +303,34 @@ func caAllowed(cert *ssh.Certificate, allowed []string) bool {
 // defaultCASignature is OpenSSH 9.2's CASignatureAlgorithms.
 var defaultCASignature = strings.Split("ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"+
 	"sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256", ",")
+
+// rsaTooSmall reports the size of an RSA key (or of a certificate's RSA
+// key) that has fewer bits than min, as ssh's RequiredRSASize refuses it;
+// 0 for any other key.
+func rsaTooSmall(key ssh.PublicKey, min int) int {
+	if cert, ok := key.(*ssh.Certificate); ok {
+		key = cert.Key
+	}
+	ck, ok := key.(ssh.CryptoPublicKey)
+	if !ok {
+		return 0
+	}
+	rk, ok := ck.CryptoPublicKey().(*rsa.PublicKey)
+	if !ok || rk.N.BitLen() >= min {
+		return 0
+	}
+	return rk.N.BitLen()
+}
+
+// largeEnough drops the signers whose RSA keys RequiredRSASize refuses, as
+// ssh skips them, and names them.
+func largeEnough(signers []ssh.Signer, min int) (out []ssh.Signer, skipped []string) {
+	for _, s := range signers {
+		if bits := rsaTooSmall(s.PublicKey(), min); bits > 0 {
+			skipped = append(skipped, fmt.Sprintf("RSA %s (%d bits)", ssh.FingerprintSHA256(s.PublicKey()), bits))
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, skipped
+}

@@ -67,6 +67,10 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 	for _, key := range skipped {
 		k.log.Debug("key skipped: not in PubkeyAcceptedAlgorithms", "key", key)
 	}
+	out, skipped = largeEnough(out, k.cfg.Algorithms.RequiredRSASize)
+	for _, key := range skipped {
+		k.log.Info("key skipped: smaller than RequiredRSASize", "key", key, "min", k.cfg.Algorithms.RequiredRSASize)
+	}
 	for i, s := range out {
 		out[i] = decline(s, k.log, &k.declined)
 	}

@@ -32,6 +32,8 @@ type hostKeyCheck struct {
 	// CAAlgorithms is CASignatureAlgorithms: a host certificate signed
 	// otherwise is checked as its plain key, as ssh does.
 	CAAlgorithms []string
+	// MinRSA is RequiredRSASize: a smaller RSA host key is refused.
+	MinRSA int
 	// Revoked is RevokedHostKeys, checked before everything else.
 	Revoked revocation
 	// Command is KnownHostsCommand; nil when there is none.
@@ -62,6 +64,7 @@ func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 		Strict:       cfg.StrictHostKeyChecking,
 		Hash:         cfg.HashKnownHosts,
 		CAAlgorithms: cfg.Algorithms.CASignatureAlgorithms,
+		MinRSA:       cfg.Algorithms.RequiredRSASize,
 	}
 	for _, f := range c.Files {
 		if _, err := os.Stat(f); err == nil {
@@ -139,6 +142,10 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 	verify = func(_ string, remote net.Addr, key ssh.PublicKey) error {
 		if err := c.Revoked.check(c.context(), key); err != nil {
 			return &HostKeyError{Host: name, err: err}
+		}
+		if bits := rsaTooSmall(key, c.MinRSA); bits > 0 {
+			return &HostKeyError{Host: name, err: fmt.Errorf("host key for %s is RSA %s with %d bits, fewer than RequiredRSASize %d: refusing it as ssh does",
+				name, ssh.FingerprintSHA256(key), bits, c.MinRSA)}
 		}
 		if c.localhost(remote) {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net"
@@ -537,5 +538,36 @@ func TestHostKeyCASignatureAlgorithms(t *testing.T) {
 	check.CAAlgorithms = []string{"rsa-sha2-512"}
 	if err := verify(check, "example.com", 22, cert); err != nil {
 		t.Errorf("CA algorithm not listed, plain key known: %v; want accepted as ssh does", err)
+	}
+}
+
+// TestHostKeyRequiredRSASize: an RSA host key smaller than RequiredRSASize
+// is refused even when known_hosts has it (StrictHostKeyChecking no too),
+// as ssh refuses it; identity keys that small are skipped.
+func TestHostKeyRequiredRSASize(t *testing.T) {
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, global := hostKeyFiles(t)
+	writeLines(t, global, knownHostsEntry("example.com", signer.PublicKey()))
+	c := newCheck(t, user, global, "no", "")
+	if err := verify(c, "example.com", 22, signer.PublicKey()); err != nil {
+		t.Fatalf("1024-bit key with no RequiredRSASize: got %v; want nil", err)
+	}
+	c.MinRSA = 2048
+	err = verify(c, "example.com", 22, signer.PublicKey())
+	var hk *HostKeyError
+	if !errors.As(err, &hk) || !strings.Contains(err.Error(), "RequiredRSASize 2048") {
+		t.Errorf("1024-bit key with RequiredRSASize 2048: got %v; want a HostKeyError naming RequiredRSASize", err)
+	}
+	ed := sshtest.NewKey(t)
+	out, skipped := largeEnough([]ssh.Signer{signer, ed}, 2048)
+	if len(out) != 1 || out[0] != ed || len(skipped) != 1 {
+		t.Errorf("largeEnough: kept %d, skipped %q; want the ed25519 key kept and the RSA key skipped", len(out), skipped)
 	}
 }

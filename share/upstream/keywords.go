@@ -100,7 +100,7 @@ var keywords = []keyword{
 	{name: "PubkeyAcceptedAlgorithms", handling: Honoured, note: "keys of other types are not tried; RSA keys sign only with the RSA algorithms listed"},
 	{name: "CASignatureAlgorithms", handling: Honoured, note: "a host certificate signed with an algorithm the list leaves out is checked as its plain key, as ssh does"},
 	{name: "HostbasedAcceptedAlgorithms", handling: LocalHop, note: "host-based authentication is not done (see hostbasedauthentication)"},
-	{name: "RequiredRSASize", handling: Partly, note: "x/crypto sets no minimum RSA size"},
+	{name: "RequiredRSASize", handling: Honoured, note: "a smaller RSA host key is refused, smaller RSA identity keys are skipped, as ssh"},
 
 	// Authentication and keys.
 	{name: "IdentityFile", handling: Honoured, note: "OpenSSH, PEM and PKCS#8 keys; passphrases are asked through the waiting ssh"},
