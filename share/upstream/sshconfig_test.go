@@ -49,6 +49,7 @@ func TestParseSSHGSample(t *testing.T) {
 				"rsa-sha2-512-cert-v01@openssh.com,rsa-sha2-256-cert-v01@openssh.com,ssh-ed25519,ecdsa-sha2-nistp256,"+
 				"ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,sk-ssh-ed25519@openssh.com,sk-ecdsa-sha2-nistp256@openssh.com,"+
 				"rsa-sha2-512,rsa-sha2-256", ","),
+			RequiredRSASize: 1024,
 		},
 		Network: Network{AddressFamily: "any", ConnectionAttempts: 1, IPQoS: 0x10},
 	}
