@@ -7,7 +7,9 @@ import (
 
 // PathCmd prints the socket path an invocation would use. It takes the
 // proxy command's arguments, so the ProxyCommand line itself, with `path`
-// in front, names the socket.
+// in front, names the socket of an ssh run without options: options on
+// ssh's command line key the socket further (see the view), and `status`
+// shows those masters' sockets.
 type PathCmd struct {
 	TargetFlags
 }
