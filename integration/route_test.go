@@ -204,7 +204,8 @@ func TestRouteProxyCommandFails(t *testing.T) {
 }
 
 // TestRouteProxyCommandLoop: a second ProxyCommand that runs sshshare
-// through a shell (which the view does not recognise as sshshare's line)
+// through env (which the view does not recognise as sshshare's line, as it
+// does a shell's -c)
 // fails at once with a hint, instead of the master waiting for its own
 // login.
 func TestRouteProxyCommandLoop(t *testing.T) {
@@ -212,9 +213,9 @@ func TestRouteProxyCommandLoop(t *testing.T) {
 	bin := harness.Binary(t)
 	c := harness.NewClient(t, sshd)
 	template := strings.ReplaceAll(c.ShareControlPath(), "%", "%%")
-	c.AddShareRoute("loop", bin, "ProxyCommand sh -c 'exec "+bin+" -F "+c.ConfigPath+" --alias %n --control-path "+template+" %r %h %p'")
+	c.AddShareRoute("loop", bin, "ProxyCommand env "+bin+" -F "+c.ConfigPath+" --alias %n --control-path "+template+" %r %h %p")
 	res := harness.Run(t, 30*time.Second, c.SSH("loop", "true"))
-	t.Logf("ssh through sshshare behind sh -c: %s", res)
+	t.Logf("ssh through sshshare behind env: %s", res)
 	if res.Code != 255 || !strings.Contains(string(res.Stderr), "runs sshshare for the same host") {
 		t.Errorf("exit %d, stderr %q; want 255 and the loop named", res.Code, res.Stderr)
 	}

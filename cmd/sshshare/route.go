@@ -103,5 +103,5 @@ func notOwnUpstream(socket string) error {
 		return nil
 	}
 	return hint.With(fmt.Errorf("the upstream ProxyCommand of the master for %s runs sshshare for the same host", socket),
-		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...` or `exec sshshare ...`); write it so, before the route")
+		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...`, `exec sshshare ...` or `sh -c 'sshshare ...'`); write it so, before the route")
 }

@@ -72,7 +72,7 @@ var keywords = []keyword{
 	{name: "HostName", handling: Honoured},
 	{name: "Port", handling: Honoured},
 	{name: "User", handling: Honoured},
-	{name: "ProxyCommand", handling: Honoured, note: "sshshare's own line is the local hop and is left out of the master's view; the next ProxyCommand is the master's route, run as ssh runs it, its stderr shown by the ssh that starts the master. A line that runs sshshare behind a wrapper (`sh -c`) is refused with a hint"},
+	{name: "ProxyCommand", handling: Honoured, note: "sshshare's own line is the local hop and is left out of the master's view; the next ProxyCommand is the master's route, run as ssh runs it, its stderr shown by the ssh that starts the master. sshshare behind a wrapper other than a shell's `-c` is not recognised and is refused with a hint"},
 	{name: "ProxyJump", handling: Honoured, note: "after sshshare's line (same block or a later one): the master dials through a tunnel-mode master for each jump host, so one bastion login serves every target behind it; `ssh://` hops and `none` as in ssh"},
 	{name: "ProxyUseFdpass", handling: LocalHop, note: "must stay no: sshshare passes no file descriptor back, and ssh fails without one"},
 	{name: "AddressFamily", handling: Honoured, note: "inet or inet6: the master dials that family only; a host name with no address in it fails as ssh's `Could not resolve hostname`"},

@@ -299,6 +299,11 @@ func RunsSSHShare(command, self string) bool {
 	if base == "sshshare" {
 		return true
 	}
+	if shells[base] && len(args) >= 3 && args[1] == "-c" {
+		// A wrapper such as sh -c 'sshshare ...; exit $?': the script's
+		// own first command decides.
+		return RunsSSHShare(args[2], self)
+	}
 	if self == "" {
 		return false
 	}
@@ -317,6 +322,9 @@ func RunsSSHShare(command, self string) bool {
 	b, errB := os.Stat(self)
 	return errA == nil && errB == nil && os.SameFile(a, b)
 }
+
+// shells are the shells a ProxyCommand may wrap sshshare in with -c.
+var shells = map[string]bool{"sh": true, "bash": true, "dash": true, "zsh": true, "ksh": true}
 
 // splitConfigLine splits an ssh_config line into its keyword and the rest,
 // as ssh reads it: the keyword ends at white space or "=", and one "="

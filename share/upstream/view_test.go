@@ -130,7 +130,10 @@ func TestRunsSSHShare(t *testing.T) {
 		`"/path with space/sshshare" %r %h %p`:    true,
 		"sshshare.exe %r %h %p":                   true,
 		"nc %h %p":                                false,
-		"sh -c 'sshshare %r %h %p'":               false,
+		"sh -c 'sshshare %r %h %p; exit $?'":      true,
+		`bash -c "exec sshshare %r %h %p"`:        true,
+		"sh -c 'nc %h %p'":                        false,
+		"sh -c":                                   false,
 		"":                                        false,
 	} {
 		if got := RunsSSHShare(cmd, ""); got != want {
