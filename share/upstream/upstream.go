@@ -157,7 +157,7 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	check.Prompter = d.promptIfInteractive()
 	check.ctx = ctx
 	check.Localhost = d.Config.NoHostAuthForLocalhost
-	check.Direct = d.Transport == nil
+	check.Direct = d.route() == nil
 	check.VerifyDNS = d.Config.VerifyHostKeyDNS
 	check.CheckHostIP = d.Config.CheckHostIP
 	v, err := tokens.Local(d.Config.User, d.Config.HostName, strconv.Itoa(d.Config.Port), d.Target.configHost())
