@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -77,31 +77,73 @@ func closeAll(files ...*os.File) {
 // it line by line, until every holder of the pipe has closed it.
 func relayStderr(r *os.File, line string, log *slog.Logger, w io.Writer) {
 	defer r.Close()
+	lines := stderrLines{command: line, log: log}
 	buf := make([]byte, 4096)
-	var pending []byte
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			if w != nil {
 				w.Write(buf[:n])
 			}
-			pending = append(pending, buf[:n]...)
-			for {
-				i := strings.IndexByte(string(pending), '\n')
-				if i < 0 {
-					break
-				}
-				log.Info("ProxyCommand stderr", "command", line, "line", string(pending[:i]))
-				pending = pending[i+1:]
-			}
+			lines.add(buf[:n])
 		}
 		if err != nil {
-			if len(pending) > 0 {
-				log.Info("ProxyCommand stderr", "command", line, "line", string(pending))
-			}
+			lines.flush()
 			return
 		}
 	}
+}
+
+// maxStderrLine caps a ProxyCommand's stderr line as logged: a command
+// that redraws a progress line with '\r' for hours must not grow the
+// master's memory.
+const maxStderrLine = 4096
+
+// stderrLines logs a ProxyCommand's stderr line by line. A line longer
+// than maxStderrLine is logged cut there, and the rest of it dropped.
+type stderrLines struct {
+	command  string
+	log      *slog.Logger
+	pending  []byte // the current line's start
+	skipping bool   // the current line was logged cut: drop it to its end
+}
+
+// add takes the next bytes of the stream.
+func (l *stderrLines) add(p []byte) {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			l.hold(p)
+			return
+		}
+		l.hold(p[:i])
+		l.flush()
+		l.skipping = false
+		p = p[i+1:]
+	}
+}
+
+// hold adds part of the current line, logging it cut once it is too long.
+func (l *stderrLines) hold(p []byte) {
+	if l.skipping {
+		return
+	}
+	if room := maxStderrLine - len(l.pending); len(p) > room {
+		l.pending = append(l.pending, p[:room]...)
+		l.log.Info("ProxyCommand stderr", "command", l.command, "line", string(l.pending), "truncated", true)
+		l.pending = l.pending[:0]
+		l.skipping = true
+		return
+	}
+	l.pending = append(l.pending, p...)
+}
+
+// flush logs the current line, if it holds anything.
+func (l *stderrLines) flush() {
+	if len(l.pending) > 0 {
+		l.log.Info("ProxyCommand stderr", "command", l.command, "line", string(l.pending))
+	}
+	l.pending = l.pending[:0]
 }
 
 // commandConn is a ProxyCommand's stdio as a net.Conn. Closing it closes
