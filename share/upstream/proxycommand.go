@@ -53,8 +53,10 @@ func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.C
 		return nil, fmt.Errorf("ProxyCommand %s: %w", line, err)
 	}
 	c := &commandConn{line: line, cmd: cmd, out: outR, in: inW, exited: make(chan struct{}), quiet: make(chan struct{})}
+	running.add(c)
 	go func() {
 		c.exitErr = cmd.Wait()
+		running.remove(c)
 		close(c.exited)
 		log.Info("ProxyCommand exited", "command", line, "status", c.exitErr)
 	}()
@@ -64,6 +66,69 @@ func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.C
 	}()
 	log.Info("ProxyCommand started", "command", line, "pid", cmd.Process.Pid)
 	return c, nil
+}
+
+// running is the ProxyCommands this process has started and not reaped.
+var running = commandSet{set: make(map[*commandConn]struct{})}
+
+// commandSet is a set of running ProxyCommands.
+type commandSet struct {
+	mu  sync.Mutex
+	set map[*commandConn]struct{}
+}
+
+func (s *commandSet) add(c *commandConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set[c] = struct{}{}
+}
+
+func (s *commandSet) remove(c *commandConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, c)
+}
+
+func (s *commandSet) list() []*commandConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cs []*commandConn
+	for c := range s.set {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// EndCommands ends every ProxyCommand this process still runs, as closing
+// its connection does (SIGHUP, then SIGKILL commandExitWait later), and
+// waits for each to be reaped, a second past that at most. A master calls
+// it last before it exits: the kill would otherwise die with it, leaving a
+// command that ignores SIGHUP and its stdin's end (nc without -N) holding
+// its connection open. It returns the commands still running after all.
+func EndCommands() []string {
+	cs := running.list()
+	for _, c := range cs {
+		c.Close()
+	}
+	deadline := time.After(commandExitWait + time.Second)
+	expired := false
+	var left []string
+	for _, c := range cs {
+		if !expired {
+			select {
+			case <-c.exited:
+				continue
+			case <-deadline:
+				expired = true
+			}
+		}
+		select {
+		case <-c.exited:
+		default:
+			left = append(left, c.line)
+		}
+	}
+	return left
 }
 
 // closeAll closes files, on paths where their errors change nothing.

@@ -107,3 +107,30 @@ func TestStderrLinesBounded(t *testing.T) {
 		t.Errorf("logged (length, truncated) %q; want %q", got, want)
 	}
 }
+
+// TestEndCommands: a command that ignores SIGHUP and its stdin's end is
+// killed and reaped before EndCommands returns.
+func TestEndCommands(t *testing.T) {
+	conn, err := startCommand("", `sh -c 'trap "" HUP; echo ready; exec sleep 60'`, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn.(*commandConn)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(conn, make([]byte, 6)); err != nil {
+		t.Fatalf("waiting for the command to ignore SIGHUP: %v", err)
+	}
+	start := time.Now()
+	if left := EndCommands(); len(left) > 0 {
+		t.Fatalf("not reaped: %q", left)
+	}
+	select {
+	case <-c.exited:
+	default:
+		t.Fatal("EndCommands returned before the command was reaped")
+	}
+	t.Logf("killed and reaped after %v", time.Since(start).Round(time.Millisecond))
+	if left := running.list(); len(left) > 0 {
+		t.Errorf("still listed as running: %d", len(left))
+	}
+}
