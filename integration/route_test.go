@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -163,18 +164,73 @@ func TestRouteProxyCommand(t *testing.T) {
 	waitNoRelay(t)
 }
 
+// TestRouteProxyCommandStays: a ProxyCommand that keeps its connection
+// after its stdin ends (nc without -N) is gone after sshshare stop: the
+// master's SIGHUP ends it (it starts with SIGHUP at its default, not
+// ignored as the master has it), and one that ignores SIGHUP too is
+// killed before the master exits. The first must go well before the
+// master's kill (5 s after the SIGHUP) would end it.
+func TestRouteProxyCommandStays(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		flags  []string
+		within time.Duration
+	}{
+		{"stays after stdin ends", []string{harness.RelayStay}, 3 * time.Second},
+		{"ignores SIGHUP too", []string{harness.RelayStay, harness.RelayNoHup}, 10 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+			bin := harness.Binary(t)
+			c := harness.NewClient(t, sshd)
+			c.AddShareRoute("staying", bin, "ProxyCommand "+harness.RelayCommand(t, "127.0.0.1:%p", "", tt.flags...))
+			t.Cleanup(func() {
+				for _, pid := range harness.HelperPids("sshshare-test-relay") {
+					if p, err := os.FindProcess(pid); err == nil {
+						p.Kill()
+					}
+				}
+			})
+			res := harness.Run(t, 30*time.Second, c.SSH("staying", "echo", "one"))
+			if res.Code != 0 || string(res.Stdout) != "one\n" {
+				t.Fatalf("ssh: %s\n%s", res, c.MasterLogs())
+			}
+			relays := harness.HelperPids("sshshare-test-relay")
+			if len(relays) != 1 {
+				t.Fatalf("relays running %v; want one", relays)
+			}
+			masters := c.Masters(bin)
+			start := time.Now()
+			harness.Run(t, 20*time.Second, c.Command(bin, "stop", "--all"))
+			waitNoRelayWithin(t, tt.within)
+			for _, m := range masters {
+				if !harness.WaitPidGone(m.Pid, 10*time.Second) {
+					t.Errorf("master %s (pid %d) still running 10s after sshshare stop", m.Target, m.Pid)
+				}
+			}
+			t.Logf("relay %v gone %v after sshshare stop", relays, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
 // waitNoRelay waits until no relay helper runs: the master reaps its
 // ProxyCommands when their connections end.
 func waitNoRelay(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	waitNoRelayWithin(t, 10*time.Second)
+}
+
+// waitNoRelayWithin waits up to d until no relay helper runs.
+func waitNoRelayWithin(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for {
 		pids := harness.HelperPids("sshshare-test-relay")
 		if len(pids) == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("relays still running 10s after the master stopped: %v", pids)
+			t.Fatalf("relays still running %v after the master stopped: %v", d, pids)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -282,6 +282,9 @@ func (m *Master) Serve() error {
 	<-m.ctx.Done()
 	m.closePool()
 	m.waitConns()
+	if left := upstream.EndCommands(); len(left) > 0 {
+		m.log.Warn("exit with ProxyCommands not reaped", "commands", left)
+	}
 	m.log.Info("master exit", "reason", context.Cause(m.ctx))
 	return nil
 }

@@ -33,7 +33,7 @@ type MasterCmd struct {
 // Run starts the master, reports readiness to the invocation that spawned
 // it, and serves until it exits.
 func (c MasterCmd) Run() error {
-	signal.Ignore(syscall.SIGHUP, syscall.SIGPIPE)
+	catchHangups()
 	tuneRuntime()
 	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	report := share.NewReadyPipe(readyFile())
@@ -68,6 +68,22 @@ func (c MasterCmd) Run() error {
 		m.Stop(false)
 	}()
 	return m.Serve()
+}
+
+// catchHangups makes SIGHUP and SIGPIPE harmless to the master: the
+// terminal it was started from may go, and a peer may close a pipe.
+// They are caught and dropped, not ignored: an ignored signal stays
+// ignored in every command the master runs (ProxyCommand, ssh -G,
+// KnownHostsCommand), so the SIGHUP that ends a ProxyCommand would do
+// nothing, and ssh gives its ProxyCommand SIGPIPE as default; a caught
+// one is reset to default by exec.
+func catchHangups() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP, syscall.SIGPIPE)
+	go func() {
+		for range sig {
+		}
+	}()
 }
 
 // start builds the master's config and starts it.

@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -50,26 +52,50 @@ func selfPath(tb TB) string {
 	return self
 }
 
+// Flags of RelayCommand, for relays that do not go quietly.
+const (
+	// RelayStay keeps the relay's connection after its stdin ends, as nc
+	// without -N does: only a signal ends it.
+	RelayStay = "--stay"
+	// RelayNoHup makes the relay ignore SIGHUP: only SIGKILL ends it.
+	RelayNoHup = "--nohup"
+)
+
 // RelayCommand is a ProxyCommand line that relays its stdio to addr, as
 // `nc HOST PORT` does: addr is HOST:PORT (ssh's %-tokens allowed) or
-// unix:PATH. It first prints say, if not empty, on its stderr.
-func RelayCommand(tb TB, addr, say string) string {
+// unix:PATH. It first prints say, if not empty, on its stderr. flags are
+// RelayStay and RelayNoHup.
+func RelayCommand(tb TB, addr, say string, flags ...string) string {
 	tb.Helper()
 	line := selfPath(tb) + " " + relayHelper
+	for _, f := range flags {
+		line += " " + f
+	}
 	if say != "" {
 		line += " --say '" + strings.ReplaceAll(say, "'", "") + "'"
 	}
 	return line + " " + addr
 }
 
-// runRelay is the relay helper: [--say LINE] ADDR.
+// runRelay is the relay helper: [--stay] [--nohup] [--say LINE] ADDR.
 func runRelay(args []string) error {
-	if len(args) == 3 && args[0] == "--say" {
-		fmt.Fprintln(os.Stderr, args[1])
-		args = args[2:]
+	stay := false
+	for len(args) > 1 {
+		switch args[0] {
+		case RelayStay:
+			stay = true
+		case RelayNoHup:
+			signal.Ignore(syscall.SIGHUP)
+		case "--say":
+			fmt.Fprintln(os.Stderr, args[1])
+			args = args[1:]
+		default:
+			return fmt.Errorf("unknown flag %q", args[0])
+		}
+		args = args[1:]
 	}
 	if len(args) != 1 {
-		return fmt.Errorf("usage: [--say LINE] HOST:PORT|unix:PATH")
+		return fmt.Errorf("usage: [--stay] [--nohup] [--say LINE] HOST:PORT|unix:PATH")
 	}
 	conn, err := dialAddr(args[0])
 	if err != nil {
@@ -78,7 +104,7 @@ func runRelay(args []string) error {
 	defer conn.Close()
 	go func() {
 		io.Copy(conn, os.Stdin)
-		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok && !stay {
 			cw.CloseWrite()
 		}
 	}()

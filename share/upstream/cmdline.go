@@ -71,7 +71,8 @@ type CommandLine struct {
 	// Host is the destination's host as typed: ssh's %n, which selects
 	// Host blocks (the alias).
 	Host string
-	// ConfigFile is ssh's -F, absolute; "" for the default config.
+	// ConfigFile is ssh's -F, absolute, or "none" as given (no config
+	// file; see NoConfig); "" for the default config.
 	ConfigFile string
 	// Args are the upstream-shaping options for `ssh -G`, one argument
 	// each in getopt's joined form (-i/abs/key, -oCiphers=aes128-ctr, -4).
@@ -154,6 +155,9 @@ func (cl *CommandLine) options(args []string, cwd string) ([]string, bool, error
 func (cl *CommandLine) add(opt byte, value, cwd string) {
 	keyed, ok := viewOptions[opt]
 	switch {
+	case opt == 'F' && NoConfig(value):
+		cl.ConfigFile = value
+		return
 	case opt == 'F':
 		cl.ConfigFile = absolute(value, cwd)
 		return
@@ -189,6 +193,10 @@ func splitOption(s string) (keyword, value string) {
 	value = strings.TrimLeft(value, " \t")
 	return strings.ToLower(s[:end]), value
 }
+
+// NoConfig reports whether an -F value is ssh's "none" (any case): read
+// no config file at all, not a file of that name.
+func NoConfig(file string) bool { return strings.EqualFold(file, "none") }
 
 // absolute makes a relative path absolute against cwd, as the file ssh
 // would open. Paths ssh expands itself (~, %-tokens, ${VAR}) are kept.

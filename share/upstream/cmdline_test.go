@@ -30,6 +30,8 @@ func TestParseCommandLine(t *testing.T) {
 		{name: "double dash", argv: "ssh -- web -i x", host: "web"},
 		{name: "double dash after destination", argv: "ssh web -- -i x", host: "web"},
 		{name: "config file", argv: "ssh -F cfg web", host: "web", config: "/cwd/cfg"},
+		{name: "no config file", argv: "ssh -F none web", host: "web", config: "none"},
+		{name: "no config file any case", argv: "ssh -FNone web", host: "web", config: "None"},
 		{name: "tilde kept", argv: "ssh -i ~/.ssh/k -o IdentityFile=%d/k web", host: "web",
 			args: []string{"-i~/.ssh/k", "-oIdentityFile=%d/k"}, keyed: []bool{true, true}},
 		{name: "identityfile made absolute", argv: "ssh -o IdentityFile+k web", host: "web",

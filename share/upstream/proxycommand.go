@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,7 +9,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -53,8 +53,10 @@ func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.C
 		return nil, fmt.Errorf("ProxyCommand %s: %w", line, err)
 	}
 	c := &commandConn{line: line, cmd: cmd, out: outR, in: inW, exited: make(chan struct{}), quiet: make(chan struct{})}
+	running.add(c)
 	go func() {
 		c.exitErr = cmd.Wait()
+		running.remove(c)
 		close(c.exited)
 		log.Info("ProxyCommand exited", "command", line, "status", c.exitErr)
 	}()
@@ -64,6 +66,69 @@ func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.C
 	}()
 	log.Info("ProxyCommand started", "command", line, "pid", cmd.Process.Pid)
 	return c, nil
+}
+
+// running is the ProxyCommands this process has started and not reaped.
+var running = commandSet{set: make(map[*commandConn]struct{})}
+
+// commandSet is a set of running ProxyCommands.
+type commandSet struct {
+	mu  sync.Mutex
+	set map[*commandConn]struct{}
+}
+
+func (s *commandSet) add(c *commandConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set[c] = struct{}{}
+}
+
+func (s *commandSet) remove(c *commandConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, c)
+}
+
+func (s *commandSet) list() []*commandConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cs []*commandConn
+	for c := range s.set {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// EndCommands ends every ProxyCommand this process still runs, as closing
+// its connection does (SIGHUP, then SIGKILL commandExitWait later), and
+// waits for each to be reaped, a second past that at most. A master calls
+// it last before it exits: the kill would otherwise die with it, leaving a
+// command that ignores SIGHUP and its stdin's end (nc without -N) holding
+// its connection open. It returns the commands still running after all.
+func EndCommands() []string {
+	cs := running.list()
+	for _, c := range cs {
+		c.Close()
+	}
+	deadline := time.After(commandExitWait + time.Second)
+	expired := false
+	var left []string
+	for _, c := range cs {
+		if !expired {
+			select {
+			case <-c.exited:
+				continue
+			case <-deadline:
+				expired = true
+			}
+		}
+		select {
+		case <-c.exited:
+		default:
+			left = append(left, c.line)
+		}
+	}
+	return left
 }
 
 // closeAll closes files, on paths where their errors change nothing.
@@ -77,31 +142,73 @@ func closeAll(files ...*os.File) {
 // it line by line, until every holder of the pipe has closed it.
 func relayStderr(r *os.File, line string, log *slog.Logger, w io.Writer) {
 	defer r.Close()
+	lines := stderrLines{command: line, log: log}
 	buf := make([]byte, 4096)
-	var pending []byte
 	for {
 		n, err := r.Read(buf)
 		if n > 0 {
 			if w != nil {
 				w.Write(buf[:n])
 			}
-			pending = append(pending, buf[:n]...)
-			for {
-				i := strings.IndexByte(string(pending), '\n')
-				if i < 0 {
-					break
-				}
-				log.Info("ProxyCommand stderr", "command", line, "line", string(pending[:i]))
-				pending = pending[i+1:]
-			}
+			lines.add(buf[:n])
 		}
 		if err != nil {
-			if len(pending) > 0 {
-				log.Info("ProxyCommand stderr", "command", line, "line", string(pending))
-			}
+			lines.flush()
 			return
 		}
 	}
+}
+
+// maxStderrLine caps a ProxyCommand's stderr line as logged: a command
+// that redraws a progress line with '\r' for hours must not grow the
+// master's memory.
+const maxStderrLine = 4096
+
+// stderrLines logs a ProxyCommand's stderr line by line. A line longer
+// than maxStderrLine is logged cut there, and the rest of it dropped.
+type stderrLines struct {
+	command  string
+	log      *slog.Logger
+	pending  []byte // the current line's start
+	skipping bool   // the current line was logged cut: drop it to its end
+}
+
+// add takes the next bytes of the stream.
+func (l *stderrLines) add(p []byte) {
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			l.hold(p)
+			return
+		}
+		l.hold(p[:i])
+		l.flush()
+		l.skipping = false
+		p = p[i+1:]
+	}
+}
+
+// hold adds part of the current line, logging it cut once it is too long.
+func (l *stderrLines) hold(p []byte) {
+	if l.skipping {
+		return
+	}
+	if room := maxStderrLine - len(l.pending); len(p) > room {
+		l.pending = append(l.pending, p[:room]...)
+		l.log.Info("ProxyCommand stderr", "command", l.command, "line", string(l.pending), "truncated", true)
+		l.pending = l.pending[:0]
+		l.skipping = true
+		return
+	}
+	l.pending = append(l.pending, p...)
+}
+
+// flush logs the current line, if it holds anything.
+func (l *stderrLines) flush() {
+	if len(l.pending) > 0 {
+		l.log.Info("ProxyCommand stderr", "command", l.command, "line", string(l.pending))
+	}
+	l.pending = l.pending[:0]
 }
 
 // commandConn is a ProxyCommand's stdio as a net.Conn. Closing it closes

@@ -2,8 +2,11 @@ package upstream
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,5 +72,65 @@ func TestStartCommandExitStatus(t *testing.T) {
 	_, err = conn.Read(make([]byte, 1))
 	if err == nil || !strings.Contains(err.Error(), "exit status 3") {
 		t.Errorf("read: %v; want the exit status", err)
+	}
+}
+
+// TestStderrLinesBounded: a ProxyCommand redrawing a progress line with
+// '\r' for ever holds at most maxStderrLine bytes of it; the line is
+// logged once, cut (the rest of it dropped), and the next line as it is.
+func TestStderrLinesBounded(t *testing.T) {
+	var logged bytes.Buffer
+	lines := stderrLines{command: "progress", log: slog.New(slog.NewJSONHandler(&logged, nil))}
+	chunk := []byte(strings.Repeat("\r 42% [=====>     ] 1.2 MB/s", 100))
+	for range 1000 {
+		lines.add(chunk)
+		if len(lines.pending) > maxStderrLine || cap(lines.pending) > 2*maxStderrLine {
+			t.Fatalf("holding %d bytes (capacity %d); want at most %d", len(lines.pending), cap(lines.pending), maxStderrLine)
+		}
+	}
+	lines.add([]byte("\rdone\nnext line\n"))
+	var got []string
+	dec := json.NewDecoder(&logged)
+	for {
+		var rec struct {
+			Line      string
+			Truncated bool
+		}
+		if err := dec.Decode(&rec); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d %v", len(rec.Line), rec.Truncated))
+	}
+	if want := []string{fmt.Sprintf("%d true", maxStderrLine), "9 false"}; !slices.Equal(got, want) {
+		t.Errorf("logged (length, truncated) %q; want %q", got, want)
+	}
+}
+
+// TestEndCommands: a command that ignores SIGHUP and its stdin's end is
+// killed and reaped before EndCommands returns.
+func TestEndCommands(t *testing.T) {
+	conn, err := startCommand("", `sh -c 'trap "" HUP; echo ready; exec sleep 60'`, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := conn.(*commandConn)
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(conn, make([]byte, 6)); err != nil {
+		t.Fatalf("waiting for the command to ignore SIGHUP: %v", err)
+	}
+	start := time.Now()
+	if left := EndCommands(); len(left) > 0 {
+		t.Fatalf("not reaped: %q", left)
+	}
+	select {
+	case <-c.exited:
+	default:
+		t.Fatal("EndCommands returned before the command was reaped")
+	}
+	t.Logf("killed and reaped after %v", time.Since(start).Round(time.Millisecond))
+	if left := running.list(); len(left) > 0 {
+		t.Errorf("still listed as running: %d", len(left))
 	}
 }

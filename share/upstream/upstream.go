@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/tokens"
@@ -157,7 +158,7 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	check.Prompter = d.promptIfInteractive()
 	check.ctx = ctx
 	check.Localhost = d.Config.NoHostAuthForLocalhost
-	check.Direct = d.Transport == nil
+	check.Direct = d.route() == nil
 	check.VerifyDNS = d.Config.VerifyHostKeyDNS
 	check.CheckHostIP = d.Config.CheckHostIP
 	v, err := tokens.Local(d.Config.User, d.Config.HostName, strconv.Itoa(d.Config.Port), d.Target.configHost())
@@ -206,6 +207,19 @@ func (u *unhurried) Ask(q Question) ([]string, error) {
 // handshakeWait bounds each silent stretch of a login.
 func (d *Dialer) handshakeWait() time.Duration { return d.ConnectTimeout() + 30*time.Second }
 
+// bannerWait bounds the handshake up to the first question to the user:
+// handshakeWait, except through the config's ProxyCommand with no
+// ConnectTimeout set (ssh -G's `connecttimeout none`). There ssh waits for
+// the server's banner as long as the command takes, and a command may
+// first wait for a login in the browser (cloudflared, aws ssm), so the
+// master waits as long as the ssh that started it does: control.LoginWait.
+func (d *Dialer) bannerWait() time.Duration {
+	if d.Config.ConnectTimeout == 0 && d.Transport == nil && d.Config.ProxyCommand != "" {
+		return control.LoginWait
+	}
+	return d.handshakeWait()
+}
+
 // ConnectTimeout is the config's ConnectTimeout, or the default.
 func (d *Dialer) ConnectTimeout() time.Duration {
 	if d.Config.ConnectTimeout > 0 {
@@ -233,11 +247,11 @@ func (d *Dialer) dialConn(ctx context.Context, addr string) (conn net.Conn, err 
 }
 
 // handshake runs the SSH handshake and login over conn, bounded by ctx and
-// the connect timeout (a silent server must not hang the master).
+// bannerWait (a silent server must not hang the master).
 func (d *Dialer) handshake(ctx context.Context, conn net.Conn, addr string, cc *ssh.ClientConfig) (*Upstream, error) {
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	conn.SetDeadline(time.Now().Add(d.handshakeWait()))
+	conn.SetDeadline(time.Now().Add(d.bannerWait()))
 	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cc)
 	if err != nil {
 		return nil, err

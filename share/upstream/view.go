@@ -77,6 +77,9 @@ func (l ConfigLoader) buildView() (file string, _ *configView, done func(), err 
 			os.RemoveAll(v.dir)
 		}
 	}
+	if NoConfig(l.ConfigFile) {
+		return l.ConfigFile, v, done, nil // no file to read, nor to filter
+	}
 	values, err := tokens.Local("", "", "", "")
 	if err != nil {
 		// No password entry: ssh itself refuses to run, and says why.

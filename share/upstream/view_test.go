@@ -97,6 +97,29 @@ func TestViewUntouched(t *testing.T) {
 	}
 }
 
+// TestViewNoConfig: `-F none` (any case) is ssh's "read no config file":
+// the view passes it through, and ssh -G reads no file, not ./none.
+func TestViewNoConfig(t *testing.T) {
+	bin := needSSH(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeConfig(t, dir, "none", "Host web", "  ProxyCommand sshshare %r %h %p", "  User fromfile")
+	for _, none := range []string{"none", "NONE"} {
+		v, done, err := ConfigLoader{ConfigFile: none}.view()
+		done()
+		if err != nil || v != none {
+			t.Errorf("view() = %q, %v; want %q, nil", v, err, none)
+		}
+		cfg, err := ConfigLoader{SSH: bin, ConfigFile: none}.Load(context.Background(), Target{Host: "web"})
+		if err != nil {
+			t.Fatalf("-F %s: %v", none, err)
+		}
+		if cfg.User == "fromfile" {
+			t.Errorf("-F %s: User %q: ./none was read", none, cfg.User)
+		}
+	}
+}
+
 // TestViewDefaultFilesKeepSystem: without -F, a copy of the user's config
 // ends by including the system-wide file, as ssh reads it after the
 // user's, in no Host block.
