@@ -92,11 +92,20 @@ func (r *routes) add(k forwardKey, c *client, on ssh.Conn) bool {
 	return true
 }
 
-// remove forgets the remote listener k.
-func (r *routes) remove(k forwardKey) {
+// cancel forgets the remote listener k for a client's cancel and says
+// which connection holds it and whether it is being carried after a heal.
+// found is false when no client holds k. A carried listener's request
+// finds its entry gone when it lands and cancels it there (see
+// carryForward), so a cancel during a heal is not lost.
+func (r *routes) cancel(k forwardKey) (on ssh.Conn, carrying, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	f, ok := r.forwards[k]
+	if !ok {
+		return nil, false, false
+	}
 	delete(r.forwards, k)
+	return f.on, f.carrying, true
 }
 
 // owner finds the client for a listener: exact match, else by port alone
@@ -116,19 +125,6 @@ func (r *routes) owner(k forwardKey) *client {
 		}
 	}
 	return nil
-}
-
-// ownedBy lists the listeners of client c.
-func (r *routes) ownedBy(c *client) []forwardKey {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var keys []forwardKey
-	for k, f := range r.forwards {
-		if f.owner == c {
-			keys = append(keys, k)
-		}
-	}
-	return keys
 }
 
 // count is the number of live remote listeners: those being asked for
@@ -180,8 +176,11 @@ func (r *routes) list(kind string) *[]*client {
 	return &r.agent
 }
 
-// drop forgets every route of a client that has gone.
-func (r *routes) drop(c *client) {
+// drop forgets every route of a client that has gone and returns its
+// remote listeners with the connection each is on, for the caller to
+// cancel there. A listener being carried is cancelled again where it
+// lands (see carryForward).
+func (r *routes) drop(c *client) map[forwardKey]ssh.Conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, list := range []*[]*client{&r.agent, &r.x11} {
@@ -193,11 +192,14 @@ func (r *routes) drop(c *client) {
 		}
 		*list = kept
 	}
+	dropped := make(map[forwardKey]ssh.Conn)
 	for k, f := range r.forwards {
 		if f.owner == c {
+			dropped[k] = f.on
 			delete(r.forwards, k)
 		}
 	}
+	return dropped
 }
 
 // routeServerChannel finds the local client for a channel the server opened.
