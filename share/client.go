@@ -89,11 +89,20 @@ func (c *client) tcpipForward(req *ssh.Request) {
 	req.Reply(ok, payload)
 }
 
-// addedTCP records the TCP listener up has made for the request m.
+// addedTCP records the TCP listener up has made for the request m, under
+// the port the server holds. A dynamic port (-R 0:...) whose reply names
+// no port is not recorded: its channels could not be matched, and it must
+// not be asked for again as anything else after a heal. The client gets
+// the reply as the server gave it, as plain ssh would.
 func (c *client) addedTCP(m tcpipForwardMsg, payload []byte, up ssh.Conn) {
 	key := forwardKey{m.Addr, m.Port}
-	var bound struct{ Port uint32 }
-	if m.Port == 0 && ssh.Unmarshal(payload, &bound) == nil {
+	if m.Port == 0 {
+		var bound struct{ Port uint32 }
+		if ssh.Unmarshal(payload, &bound) != nil || bound.Port == 0 {
+			c.m.log.Warn("the server gave no port for a dynamic remote forward; not routing it", "addr", m.Addr)
+			c.m.noteError("remote forward " + m.Addr + ":0: the server gave no port; not routed")
+			return
+		}
 		key.port = bound.Port
 	}
 	c.added(key, up)

@@ -19,6 +19,9 @@ import (
 // that requested them, as OpenSSH's ControlMaster does with its own.
 
 // forwardKey names a remote listener: host and port, or a socket path.
+// Port 0 means a socket path: a TCP listener is recorded only with the
+// port the server holds (see tcpipForward), so it is asked for again as
+// TCP after a heal.
 type forwardKey struct {
 	addr string
 	port uint32

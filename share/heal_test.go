@@ -267,6 +267,42 @@ func TestRemoteForwardAcrossHealDuringHeal(t *testing.T) {
 	}
 }
 
+// TestDynamicRemoteForwardAcrossHeal: a -R 0:... listener is carried as
+// TCP on the port the server gave it; one whose reply named no port is
+// not routed (the client gets the reply as the server gave it), so it is
+// neither counted nor asked for again as a socket path.
+func TestDynamicRemoteForwardAcrossHeal(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	ln, err := c.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("dynamic remote forward: %v", err)
+	}
+	go echoAccepted(ln)
+	port := uint32(ln.Addr().(*net.TCPAddr).Port)
+	srv.omitBoundPort.Store(true)
+	if _, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		t.Error("dynamic remote forward whose reply names no port: got a listener; want the reply's parse error")
+	}
+	if st := f.m.Status(); st.Forwards != 1 || !strings.Contains(st.LastError, "the server gave no port") {
+		t.Errorf("status: got forwards %d, last error %q; want 1 (the port-less one not routed), and why", st.Forwards, st.LastError)
+	}
+
+	srv.conn(t, 0).kill()
+	up1 := srv.conn(t, 1)
+	sshtest.WaitFor(t, "the dynamic forward on its port on the healed connection", func() bool { return up1.holds("127.0.0.1", port) })
+	sshtest.WaitFor(t, "status to count the forward", func() bool { return f.m.Status().Forwards == 1 })
+	roundTrip(t, up1, "127.0.0.1", port)
+	mustRun(t, c, "still connected", "still connected\n")
+	if got := up1.received("streamlocal-forward@openssh.com"); got != 0 {
+		t.Errorf("streamlocal-forward requests on the healed connection: got %d; want 0", got)
+	}
+	if got := up1.forwardCount(); got != 1 {
+		t.Errorf("forwards on the healed connection: got %d; want 1", got)
+	}
+}
+
 // echoAccepted echoes every connection ln accepts until it closes.
 func echoAccepted(ln net.Listener) {
 	for {

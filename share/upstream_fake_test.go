@@ -30,7 +30,8 @@ import (
 //     refuses a closed port;
 //   - keepalive@openssh.com answered as sshd does, tcpip-forward and
 //     cancel-tcpip-forward recorded (no port is bound: the test opens the
-//     forwarded-tcpip channels itself), and test-echo@sshshare answered
+//     forwarded-tcpip channels itself; port 0 gets one from 40000 up,
+//     named in the reply), and test-echo@sshshare answered
 //     with its own payload.
 //
 // Each login is a fakeConn the test can kill, stall or watch.
@@ -53,6 +54,11 @@ type fakeUpstream struct {
 	// end their connection instead of being answered (a fresh connection
 	// dying under a carried listener's request).
 	killOnForward atomic.Int32
+	// omitBoundPort answers a tcpip-forward for port 0 with no port; by
+	// default the fake allocates one from 40000 up and replies with it, as
+	// sshd does.
+	omitBoundPort atomic.Bool
+	nextPort      atomic.Uint32
 	// maxSessions, when above 0, refuses sessions beyond that many open on
 	// one connection, as sshd's MaxSessions does.
 	maxSessions atomic.Int32
@@ -236,6 +242,13 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 				req.Reply(false, nil)
 				continue
 			}
+			var reply []byte
+			if req.Type == "tcpip-forward" && m.Port == 0 {
+				m.Port = 40000 + c.srv.nextPort.Add(1)
+				if !c.srv.omitBoundPort.Load() {
+					reply = ssh.Marshal(struct{ Port uint32 }{m.Port})
+				}
+			}
 			c.mu.Lock()
 			known := c.forwards[forwardKey{m.Addr, m.Port}]
 			if req.Type == "tcpip-forward" {
@@ -245,7 +258,7 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 				delete(c.forwards, forwardKey{m.Addr, m.Port})
 			}
 			c.mu.Unlock()
-			req.Reply(req.Type == "tcpip-forward" || known, nil)
+			req.Reply(req.Type == "tcpip-forward" || known, reply)
 		case "test-echo@sshshare":
 			req.Reply(true, req.Payload)
 		default:
