@@ -131,8 +131,8 @@ func (r *routes) stranded(up ssh.Conn) []strandedForward {
 	defer r.mu.Unlock()
 	var out []strandedForward
 	for k, f := range r.forwards {
-		if f.on != up && !f.carrying {
-			f.carrying = true
+		if f.on != up && !f.taken {
+			f.carrying, f.taken = true, true
 			out = append(out, strandedForward{key: k, entry: f, owner: f.owner, old: f.on})
 		}
 	}
@@ -148,19 +148,19 @@ func (r *routes) landed(k forwardKey, entry *remoteForward, up ssh.Conn) bool {
 	if r.forwards[k] != entry {
 		return false
 	}
-	entry.on, entry.carrying = up, false
+	entry.on, entry.carrying, entry.taken = up, false, false
 	return true
 }
 
-// unstranded marks the listener k as no longer being carried, so the next
-// heal takes it again, unless its entry has gone (then it reports false).
+// unstranded lets the next carryForwards take the listener k again, unless
+// its entry has gone (then it reports false). It is still not live.
 func (r *routes) unstranded(k forwardKey, entry *remoteForward) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.forwards[k] != entry {
 		return false
 	}
-	entry.carrying = false
+	entry.taken = false
 	return true
 }
 

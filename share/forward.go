@@ -61,13 +61,14 @@ func (k forwardKey) String() string {
 }
 
 // remoteForward is one remote listener: the client it forwards to, the
-// upstream connection that holds it, and whether it is being asked for
-// again on a fresh connection after a heal (see carryForwards), when it is
-// not live.
+// upstream connection that holds it, and whether it is being carried to a
+// fresh connection after a heal (see carryForwards), when it is not live,
+// and a carryForward is asking for it now (taken).
 type remoteForward struct {
 	owner    *client
 	on       ssh.Conn
 	carrying bool
+	taken    bool
 }
 
 // routes maps remote listeners and agent/X11 requests to local clients.
