@@ -18,7 +18,11 @@ import (
 // change the server has not noticed) ends its owner's connection: plain
 // ssh would have ended with its upstream, and a forward that cannot
 // answer must not look live. While a listener is being asked for again,
-// status does not count it.
+// status does not count it. A client that cancels it or leaves meanwhile
+// takes its entry out of routes; the request, when it lands, finds the
+// entry gone and cancels the listener it made. If the fresh connection
+// dies during the request (a heal during a heal), the listener is not
+// lost: the next primary is asked for it.
 
 // carryWait bounds how long a refused listener is asked for again: the
 // server's old session may take a moment to go and free the port.
@@ -34,6 +38,7 @@ var errForwardRefused = errors.New("the server refused the listener")
 // longer the primary.
 type strandedForward struct {
 	key   forwardKey
+	entry *remoteForward // its entry in routes, while it is still wanted
 	owner *client
 	old   ssh.Conn
 }
@@ -52,21 +57,31 @@ func (m *Master) carryForwards(up ssh.Conn) {
 func (m *Master) carryForward(up ssh.Conn, f strandedForward) {
 	err := m.requestForward(up, f.key)
 	switch {
-	case err == nil && m.routes.landed(f.key, f.owner, up):
+	case err == nil && m.routes.landed(f.key, f.entry, up):
 		// The old connection may live on, retired: its listener must not
 		// take the forward's connections.
 		cancelForward(f.old, f.key)
 		m.log.Info("remote forward carried over to the fresh upstream", "forward", f.key.String())
-		if primary := m.pool.primary().Conn; primary != up {
-			m.carryForwards(primary) // another heal came meanwhile
-		}
+		m.carryAgain(up)
 	case err == nil:
-		cancelForward(up, f.key) // its owner left meanwhile
-	default:
+		cancelForward(up, f.key) // cancelled, or its owner left, meanwhile
+	case !errors.Is(err, errForwardRefused) && m.ctx.Err() == nil && m.routes.unstranded(f.key, f.entry):
+		// up died under the request: the heal that replaces it, or the
+		// one that already has, carries the listener.
+		m.log.Info("fresh upstream lost while carrying a remote forward; trying the next", "forward", f.key.String(), "err", err)
+		m.carryAgain(up)
+	case m.routes.lost(f.key, f.entry):
 		m.log.Warn("remote forward lost in a heal; ending its client", "forward", f.key.String(), "err", err)
 		m.noteError(fmt.Sprintf("remote forward %s lost in a heal: %v", f.key, err))
-		m.routes.lost(f.key, f.owner)
 		f.owner.conn.Close()
+	}
+}
+
+// carryAgain carries the stranded listeners to the primary if a heal has
+// replaced up meanwhile.
+func (m *Master) carryAgain(up ssh.Conn) {
+	if primary := m.pool.primary().Conn; primary != up {
+		m.carryForwards(primary)
 	}
 }
 
@@ -116,32 +131,47 @@ func (r *routes) stranded(up ssh.Conn) []strandedForward {
 	defer r.mu.Unlock()
 	var out []strandedForward
 	for k, f := range r.forwards {
-		if f.on != up && !f.carrying {
-			f.carrying = true
-			out = append(out, strandedForward{key: k, owner: f.owner, old: f.on})
+		if f.on != up && !f.taken {
+			f.carrying, f.taken = true, true
+			out = append(out, strandedForward{key: k, entry: f, owner: f.owner, old: f.on})
 		}
 	}
 	return out
 }
 
-// landed records that up now holds the listener k for owner, unless owner
-// has left (then it reports false).
-func (r *routes) landed(k forwardKey, owner *client, up ssh.Conn) bool {
+// landed records that up now holds the listener k for its entry, unless
+// the entry has gone meanwhile (its client cancelled it or left): then it
+// reports false.
+func (r *routes) landed(k forwardKey, entry *remoteForward, up ssh.Conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f, ok := r.forwards[k]
-	if !ok || f.owner != owner {
+	if r.forwards[k] != entry {
 		return false
 	}
-	f.on, f.carrying = up, false
+	entry.on, entry.carrying, entry.taken = up, false, false
 	return true
 }
 
-// lost forgets the listener k of owner, which no connection holds.
-func (r *routes) lost(k forwardKey, owner *client) {
+// unstranded lets the next carryForwards take the listener k again, unless
+// its entry has gone (then it reports false). It is still not live.
+func (r *routes) unstranded(k forwardKey, entry *remoteForward) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if f, ok := r.forwards[k]; ok && f.owner == owner {
-		delete(r.forwards, k)
+	if r.forwards[k] != entry {
+		return false
 	}
+	entry.taken = false
+	return true
+}
+
+// lost forgets the listener k, which no connection holds, and reports
+// whether it was still wanted (its entry had not gone).
+func (r *routes) lost(k forwardKey, entry *remoteForward) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.forwards[k] != entry {
+		return false
+	}
+	delete(r.forwards, k)
+	return true
 }

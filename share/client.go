@@ -38,15 +38,13 @@ func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerCon
 	c.leave()
 }
 
-// leave cancels the client's remote forwards upstream and forgets its
-// routes, so nothing it set up outlives it.
+// leave cancels the client's remote forwards on the upstream connections
+// that hold them and forgets its routes, so nothing it set up outlives it.
 func (c *client) leave() {
 	c.gone.Store(true)
-	up := c.m.pool.primary().Conn
-	for _, k := range c.m.routes.ownedBy(c) {
-		cancelForward(up, k)
+	for k, on := range c.m.routes.drop(c) {
+		cancelForward(on, k)
 	}
-	c.m.routes.drop(c)
 }
 
 // globalRequests answers the client's global requests: keepalives and
@@ -78,21 +76,54 @@ func (c *client) tcpipForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
+	if req.Type == "cancel-tcpip-forward" {
+		c.cancelForward(req, forwardKey{m.Addr, m.Port})
+		return
+	}
 	up := c.m.pool.primary().Conn
 	ok, payload, err := up.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
-	if ok && req.Type == "tcpip-forward" {
-		key := forwardKey{m.Addr, m.Port}
-		var bound struct{ Port uint32 }
-		if m.Port == 0 && ssh.Unmarshal(payload, &bound) == nil {
-			key.port = bound.Port
-		}
-		c.added(key, up)
-	}
-	if ok && req.Type == "cancel-tcpip-forward" {
-		c.m.routes.remove(forwardKey{m.Addr, m.Port})
+	if ok {
+		c.addedTCP(m, payload, up)
 	}
 	req.Reply(ok, payload)
+}
+
+// addedTCP records the TCP listener up has made for the request m, under
+// the port the server holds. A dynamic port (-R 0:...) whose reply names
+// no port is not recorded: its channels could not be matched, and it must
+// not be asked for again as anything else after a heal. The client gets
+// the reply as the server gave it, as plain ssh would.
+func (c *client) addedTCP(m tcpipForwardMsg, payload []byte, up ssh.Conn) {
+	key := forwardKey{m.Addr, m.Port}
+	if m.Port == 0 {
+		var bound struct{ Port uint32 }
+		if ssh.Unmarshal(payload, &bound) != nil || bound.Port == 0 {
+			c.m.log.Warn("the server gave no port for a dynamic remote forward; not routing it", "addr", m.Addr)
+			c.m.noteError("remote forward " + m.Addr + ":0: the server gave no port; not routed")
+			return
+		}
+		key.port = bound.Port
+	}
+	c.added(key, up)
+}
+
+// cancelForward relays a client's cancel of the listener k to the
+// connection that holds it, which after a heal need not be the primary.
+// A listener still being carried is cancelled where it lands; the client
+// is told yes, as the server holding it would have.
+func (c *client) cancelForward(req *ssh.Request, k forwardKey) {
+	on, carrying, found := c.m.routes.cancel(k)
+	switch {
+	case !found:
+		on = c.m.pool.primary().Conn
+	case carrying:
+		cancelForward(on, k) // the old connection may live on, retired
+		req.Reply(true, nil)
+		return
+	}
+	ok, payload, err := on.SendRequest(req.Type, true, req.Payload)
+	req.Reply(ok && err == nil, payload)
 }
 
 // added records the remote listener k that up, the primary when it was
@@ -116,14 +147,15 @@ func (c *client) streamlocalForward(req *ssh.Request) {
 		req.Reply(false, nil)
 		return
 	}
+	if req.Type == "cancel-streamlocal-forward@openssh.com" {
+		c.cancelForward(req, forwardKey{addr: m.Path})
+		return
+	}
 	up := c.m.pool.primary().Conn
 	ok, payload, err := up.SendRequest(req.Type, true, req.Payload)
 	ok = ok && err == nil
-	switch {
-	case ok && req.Type == "streamlocal-forward@openssh.com":
+	if ok {
 		c.added(forwardKey{addr: m.Path}, up)
-	case ok:
-		c.m.routes.remove(forwardKey{addr: m.Path})
 	}
 	req.Reply(ok, payload)
 }

@@ -19,6 +19,9 @@ import (
 // that requested them, as OpenSSH's ControlMaster does with its own.
 
 // forwardKey names a remote listener: host and port, or a socket path.
+// Port 0 means a socket path: a TCP listener is recorded only with the
+// port the server holds (see tcpipForward), so it is asked for again as
+// TCP after a heal.
 type forwardKey struct {
 	addr string
 	port uint32
@@ -58,13 +61,14 @@ func (k forwardKey) String() string {
 }
 
 // remoteForward is one remote listener: the client it forwards to, the
-// upstream connection that holds it, and whether it is being asked for
-// again on a fresh connection after a heal (see carryForwards), when it is
-// not live.
+// upstream connection that holds it, and whether it is being carried to a
+// fresh connection after a heal (see carryForwards), when it is not live,
+// and a carryForward is asking for it now (taken).
 type remoteForward struct {
 	owner    *client
 	on       ssh.Conn
 	carrying bool
+	taken    bool
 }
 
 // routes maps remote listeners and agent/X11 requests to local clients.
@@ -92,11 +96,20 @@ func (r *routes) add(k forwardKey, c *client, on ssh.Conn) bool {
 	return true
 }
 
-// remove forgets the remote listener k.
-func (r *routes) remove(k forwardKey) {
+// cancel forgets the remote listener k for a client's cancel and says
+// which connection holds it and whether it is being carried after a heal.
+// found is false when no client holds k. A carried listener's request
+// finds its entry gone when it lands and cancels it there (see
+// carryForward), so a cancel during a heal is not lost.
+func (r *routes) cancel(k forwardKey) (on ssh.Conn, carrying, found bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	f, ok := r.forwards[k]
+	if !ok {
+		return nil, false, false
+	}
 	delete(r.forwards, k)
+	return f.on, f.carrying, true
 }
 
 // owner finds the client for a listener: exact match, else by port alone
@@ -116,19 +129,6 @@ func (r *routes) owner(k forwardKey) *client {
 		}
 	}
 	return nil
-}
-
-// ownedBy lists the listeners of client c.
-func (r *routes) ownedBy(c *client) []forwardKey {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var keys []forwardKey
-	for k, f := range r.forwards {
-		if f.owner == c {
-			keys = append(keys, k)
-		}
-	}
-	return keys
 }
 
 // count is the number of live remote listeners: those being asked for
@@ -180,8 +180,11 @@ func (r *routes) list(kind string) *[]*client {
 	return &r.agent
 }
 
-// drop forgets every route of a client that has gone.
-func (r *routes) drop(c *client) {
+// drop forgets every route of a client that has gone and returns its
+// remote listeners with the connection each is on, for the caller to
+// cancel there. A listener being carried is cancelled again where it
+// lands (see carryForward).
+func (r *routes) drop(c *client) map[forwardKey]ssh.Conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, list := range []*[]*client{&r.agent, &r.x11} {
@@ -193,11 +196,14 @@ func (r *routes) drop(c *client) {
 		}
 		*list = kept
 	}
+	dropped := make(map[forwardKey]ssh.Conn)
 	for k, f := range r.forwards {
 		if f.owner == c {
+			dropped[k] = f.on
 			delete(r.forwards, k)
 		}
 	}
+	return dropped
 }
 
 // routeServerChannel finds the local client for a channel the server opened.

@@ -1,6 +1,7 @@
 package share
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -38,13 +39,13 @@ func TestRoutesOwner(t *testing.T) {
 	if got := r.count(); got != 3 {
 		t.Errorf("count: got %d; want 3", got)
 	}
-	r.remove(forwardKey{"localhost", 8080})
+	r.cancel(forwardKey{"localhost", 8080})
 	if got := r.owner(forwardKey{"localhost", 8080}); got != nil {
-		t.Errorf("owner after remove: got %p; want nil", got)
+		t.Errorf("owner after cancel: got %p; want nil", got)
 	}
 }
 
-func TestRoutesOwnedByAndDrop(t *testing.T) {
+func TestRoutesDrop(t *testing.T) {
 	a, b := &client{}, &client{}
 	r := newRoutes()
 	keysA := []forwardKey{{"localhost", 8080}, {addr: "/tmp/a.sock"}}
@@ -57,17 +58,14 @@ func TestRoutesOwnedByAndDrop(t *testing.T) {
 	r.want("auth-agent@openssh.com", b)
 
 	byKey := func(x, y forwardKey) int { return strings.Compare(x.addr, y.addr) }
-	got := r.ownedBy(a)
-	slices.SortFunc(got, byKey)
+	got := slices.SortedFunc(maps.Keys(r.drop(a)), byKey)
 	want := slices.Clone(keysA)
 	slices.SortFunc(want, byKey)
 	if !slices.Equal(got, want) {
-		t.Errorf("ownedBy(a): got %+v; want %+v", got, want)
+		t.Errorf("drop(a): got %+v; want %+v", got, want)
 	}
-
-	r.drop(a)
-	if got := r.ownedBy(a); len(got) != 0 {
-		t.Errorf("ownedBy(a) after drop: got %+v; want none", got)
+	if got := r.drop(a); len(got) != 0 {
+		t.Errorf("drop(a) again: got %+v; want none", got)
 	}
 	if got := r.count(); got != 1 {
 		t.Errorf("count after drop: got %d; want 1", got)

@@ -189,7 +189,10 @@ func TestRemoteForwardLostInHeal(t *testing.T) {
 			done = true
 		case <-time.After(10 * time.Millisecond):
 		}
-		if got := f.m.Status().Forwards; got != 0 && f.m.Status().Healed == 1 {
+		// Healed is read first: the heal counts itself after it has
+		// marked the forward as being carried.
+		healed := f.m.Status().Healed == 1
+		if got := f.m.Status().Forwards; got != 0 && healed {
 			t.Fatalf("status forwards after the heal: got %d; want 0 while the forward is not made again", got)
 		}
 		if time.Now().After(deadline) {
@@ -203,6 +206,104 @@ func TestRemoteForwardLostInHeal(t *testing.T) {
 		t.Errorf("status last error: got %q; want the lost forward named", st.LastError)
 	}
 	mustRun(t, other, "other client", "other client\n")
+}
+
+// TestRemoteForwardCancelledDuringCarry: a client that cancels its -R
+// listener while a heal is still asking the fresh connection for it gets
+// yes, and the listener, once the server makes it, is cancelled there:
+// nothing answers for it and status never counts it.
+func TestRemoteForwardCancelledDuringCarry(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	ln, err := c.Listen("tcp", "127.0.0.1:7000")
+	if err != nil {
+		t.Fatalf("remote forward: %v", err)
+	}
+	srv.refuseForwards.Store(true) // the carry waits, asking again
+	srv.conn(t, 0).kill()
+	up1 := srv.conn(t, 1)
+	sshtest.WaitFor(t, "the carry's first request on the healed connection", func() bool { return up1.received("tcpip-forward") >= 1 })
+
+	if err := ln.Close(); err != nil {
+		t.Errorf("cancel during the carry: got %v; want it accepted", err)
+	}
+	srv.refuseForwards.Store(false)
+	sshtest.WaitFor(t, "the carried listener to be made and cancelled", func() bool {
+		return up1.granted.Load() == 1 && up1.forwardCount() == 0
+	})
+	if got := f.m.Status().Forwards; got != 0 {
+		t.Errorf("status forwards: got %d; want 0", got)
+	}
+	_, err = up1.openForwarded("127.0.0.1", 7000)
+	var oe *ssh.OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != ssh.Prohibited {
+		t.Errorf("forwarded-tcpip for the cancelled listener: got %v; want prohibited", err)
+	}
+	mustRun(t, c, "still connected", "still connected\n")
+}
+
+// TestRemoteForwardAcrossHealDuringHeal: when the fresh connection dies
+// under the request for a carried -R listener, the next heal carries it:
+// its client stays connected and the forward answers on the third
+// connection.
+func TestRemoteForwardAcrossHealDuringHeal(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	ln, err := c.Listen("tcp", "127.0.0.1:7000")
+	if err != nil {
+		t.Fatalf("remote forward: %v", err)
+	}
+	go echoAccepted(ln)
+	srv.killOnForward.Store(1) // the first carry's request kills its connection
+	srv.conn(t, 0).kill()
+
+	sshtest.WaitFor(t, "the second heal", func() bool { return f.m.Status().Healed == 2 })
+	up2 := srv.conn(t, 2)
+	sshtest.WaitFor(t, "the forward on the third connection", func() bool { return up2.holds("127.0.0.1", 7000) })
+	sshtest.WaitFor(t, "status to count the forward", func() bool { return f.m.Status().Forwards == 1 })
+	roundTrip(t, up2, "127.0.0.1", 7000)
+	mustRun(t, c, "still connected", "still connected\n")
+	if got := srv.logins.Load(); got != 3 {
+		t.Errorf("upstream logins: got %d; want 3", got)
+	}
+}
+
+// TestDynamicRemoteForwardAcrossHeal: a -R 0:... listener is carried as
+// TCP on the port the server gave it; one whose reply named no port is
+// not routed (the client gets the reply as the server gave it), so it is
+// neither counted nor asked for again as a socket path.
+func TestDynamicRemoteForwardAcrossHeal(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	c := f.share(t)
+	ln, err := c.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("dynamic remote forward: %v", err)
+	}
+	go echoAccepted(ln)
+	port := uint32(ln.Addr().(*net.TCPAddr).Port)
+	srv.omitBoundPort.Store(true)
+	if _, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		t.Error("dynamic remote forward whose reply names no port: got a listener; want the reply's parse error")
+	}
+	if st := f.m.Status(); st.Forwards != 1 || !strings.Contains(st.LastError, "the server gave no port") {
+		t.Errorf("status: got forwards %d, last error %q; want 1 (the port-less one not routed), and why", st.Forwards, st.LastError)
+	}
+
+	srv.conn(t, 0).kill()
+	up1 := srv.conn(t, 1)
+	sshtest.WaitFor(t, "the dynamic forward on its port on the healed connection", func() bool { return up1.holds("127.0.0.1", port) })
+	sshtest.WaitFor(t, "status to count the forward", func() bool { return f.m.Status().Forwards == 1 })
+	roundTrip(t, up1, "127.0.0.1", port)
+	mustRun(t, c, "still connected", "still connected\n")
+	if got := up1.received("streamlocal-forward@openssh.com"); got != 0 {
+		t.Errorf("streamlocal-forward requests on the healed connection: got %d; want 0", got)
+	}
+	if got := up1.forwardCount(); got != 1 {
+		t.Errorf("forwards on the healed connection: got %d; want 1", got)
+	}
 }
 
 // echoAccepted echoes every connection ln accepts until it closes.

@@ -30,7 +30,8 @@ import (
 //     refuses a closed port;
 //   - keepalive@openssh.com answered as sshd does, tcpip-forward and
 //     cancel-tcpip-forward recorded (no port is bound: the test opens the
-//     forwarded-tcpip channels itself), and test-echo@sshshare answered
+//     forwarded-tcpip channels itself; port 0 gets one from 40000 up,
+//     named in the reply), and test-echo@sshshare answered
 //     with its own payload.
 //
 // Each login is a fakeConn the test can kill, stall or watch.
@@ -49,6 +50,15 @@ type fakeUpstream struct {
 	// refuseForwards refuses tcpip-forward, as sshd does when the port is
 	// taken (by the session of a connection it has not seen die).
 	refuseForwards atomic.Bool
+	// killOnForward, when above 0, is how many more tcpip-forward requests
+	// end their connection instead of being answered (a fresh connection
+	// dying under a carried listener's request).
+	killOnForward atomic.Int32
+	// omitBoundPort answers a tcpip-forward for port 0 with no port; by
+	// default the fake allocates one from 40000 up and replies with it, as
+	// sshd does.
+	omitBoundPort atomic.Bool
+	nextPort      atomic.Uint32
 	// maxSessions, when above 0, refuses sessions beyond that many open on
 	// one connection, as sshd's MaxSessions does.
 	maxSessions atomic.Int32
@@ -77,6 +87,7 @@ type fakeConn struct {
 	holdRequests atomic.Bool
 	sessions     atomic.Int32 // session channels accepted
 	live         atomic.Int32 // session channels open now
+	granted      atomic.Int32 // tcpip-forward requests answered yes
 
 	mu       sync.Mutex
 	forwards map[forwardKey]bool
@@ -223,19 +234,31 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 				req.Reply(false, nil)
 				continue
 			}
+			if req.Type == "tcpip-forward" && c.srv.killOnForward.Add(-1) >= 0 {
+				c.kill()
+				continue
+			}
 			if req.Type == "tcpip-forward" && c.srv.refuseForwards.Load() {
 				req.Reply(false, nil)
 				continue
+			}
+			var reply []byte
+			if req.Type == "tcpip-forward" && m.Port == 0 {
+				m.Port = 40000 + c.srv.nextPort.Add(1)
+				if !c.srv.omitBoundPort.Load() {
+					reply = ssh.Marshal(struct{ Port uint32 }{m.Port})
+				}
 			}
 			c.mu.Lock()
 			known := c.forwards[forwardKey{m.Addr, m.Port}]
 			if req.Type == "tcpip-forward" {
 				c.forwards[forwardKey{m.Addr, m.Port}] = true
+				c.granted.Add(1)
 			} else {
 				delete(c.forwards, forwardKey{m.Addr, m.Port})
 			}
 			c.mu.Unlock()
-			req.Reply(req.Type == "tcpip-forward" || known, nil)
+			req.Reply(req.Type == "tcpip-forward" || known, reply)
 		case "test-echo@sshshare":
 			req.Reply(true, req.Payload)
 		default:
@@ -249,6 +272,26 @@ func (c *fakeConn) forwardCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.forwards)
+}
+
+// holds reports whether the connection holds the remote forward addr:port.
+func (c *fakeConn) holds(addr string, port uint32) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.forwards[forwardKey{addr, port}]
+}
+
+// received counts the global requests of type typ the connection has had.
+func (c *fakeConn) received(typ string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, r := range c.requests {
+		if r == typ {
+			n++
+		}
+	}
+	return n
 }
 
 // openForwarded opens a forwarded-tcpip channel for a remote forward, as
