@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +22,8 @@ import (
 // that the agent does not hold. Every key is offered by its public half
 // first; a key's private half is used only once the server accepts it.
 type keyring struct {
+	// ctx is the login's: it bounds the commands the keyring runs.
+	ctx    context.Context
 	cfg    HostConfig
 	target Target
 	log    *slog.Logger
@@ -42,6 +45,9 @@ type keyring struct {
 	bound bool
 	// asked is set once the login asked for a password or answers.
 	asked bool
+	// providers lists the PKCS11Provider's keys once per Dialer; nil
+	// lists them for this login only.
+	providers *providerList
 	// halted, once set, ends the login: a key the server accepted cannot
 	// be used by the master.
 	halted error
