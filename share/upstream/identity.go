@@ -20,6 +20,7 @@ type signRecord struct {
 // recordedSigners are the keyring's signers, each recording itself in
 // k.signed when it signs.
 func (k *keyring) recordedSigners() ([]ssh.Signer, error) {
+	k.offered = true
 	signers, err := k.signers()
 	return k.signed.wrap(signers), err
 }

@@ -146,6 +146,9 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
+	if d.Config.PubkeyAuthentication {
+		cc.AuthCallback = keys.lateKeys
+	}
 	cc.RekeyThreshold = d.Config.Network.RekeyBytes
 	up, err := d.handshake(ctx, conn, addr, cc)
 	if err != nil {
