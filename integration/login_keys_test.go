@@ -42,6 +42,36 @@ func TestLoginEncryptedIdentity(t *testing.T) {
 	loginAssertNoSecret(t, c.Home, passphrase)
 }
 
+// TestLoginEncryptedPEMIdentity: an encrypted legacy PEM IdentityFile
+// (ssh-keygen -m PEM) with no .pub beside it has no public half to offer
+// until unlocked: its passphrase is asked through askpass once the login
+// comes to it, as ssh asks, and the login is made with it.
+func TestLoginEncryptedPEMIdentity(t *testing.T) {
+	const passphrase = "open sesame 43"
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	c := harness.NewClient(t, sshd)
+	key := filepath.Join(c.Home, ".ssh", "id_pem")
+	loginKeygen(t, "-t", "ecdsa", "-m", "PEM", "-N", passphrase, "-C", "sshshare-test", "-f", key)
+	pub := loginReadPub(t, key+".pub")
+	if err := os.Remove(key + ".pub"); err != nil {
+		t.Fatal(err)
+	}
+	loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
+	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
+	c.Env = append(c.Env, askpass.Env()...)
+	c.AddShareHost("pem", harness.Binary(t), "IdentityFile "+key, "BatchMode no")
+
+	loginRunTrue(t, c, "pem", 2)
+
+	if prompts := askpass.Prompts(); len(prompts) != 1 || !strings.Contains(prompts[0], key) {
+		t.Errorf("askpass prompts %q; want one, naming the key %s", prompts, key)
+	}
+	if got := sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d; want 1\nsshd log:\n%s", got, sshd.Log())
+	}
+	t.Logf("askpass prompts %d, sshd logins %d", len(askpass.Prompts()), sshd.Logins())
+}
+
 // TestLoginHostCertificate: the sshd presents a host certificate signed by
 // a CA that known_hosts lists as @cert-authority (and no plain key of the
 // host is known). The master accepts it; a CA it does not know is refused.

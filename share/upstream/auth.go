@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,6 +22,8 @@ import (
 // that the agent does not hold. Every key is offered by its public half
 // first; a key's private half is used only once the server accepts it.
 type keyring struct {
+	// ctx is the login's: it bounds the commands the keyring runs.
+	ctx    context.Context
 	cfg    HostConfig
 	target Target
 	log    *slog.Logger
@@ -32,6 +35,12 @@ type keyring struct {
 	// prompter asks for passphrases of encrypted identity files; nil
 	// skips them.
 	prompter Prompter
+	// late are the encrypted identity files whose public half is unknown
+	// until unlocked (PEM keys without a .pub file); see lateKeys.
+	late []*lockedKey
+	// offered is set once the publickey method ran, lateOffered once
+	// the late keys were offered.
+	offered, lateOffered bool
 	// signed is the key that signed last: the identity of the login.
 	signed signRecord
 	// declined lists the keys that could not sign, and why.
@@ -42,6 +51,9 @@ type keyring struct {
 	bound bool
 	// asked is set once the login asked for a password or answers.
 	asked bool
+	// providers lists the PKCS11Provider's keys once per Dialer; nil
+	// lists them for this login only.
+	providers *providerList
 	// halted, once set, ends the login: a key the server accepted cannot
 	// be used by the master.
 	halted error
@@ -63,6 +75,12 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 			out = append(out, withCerts([]ssh.Signer{f.signer}, certs)...)
 		}
 	}
+	return k.offerable(out), nil
+}
+
+// offerable leaves out the keys the config does not allow, and makes the
+// others decline instead of failing (see declining).
+func (k *keyring) offerable(out []ssh.Signer) []ssh.Signer {
 	out, skipped := acceptedSigners(out, k.cfg.Algorithms.PubkeyAcceptedAlgorithms)
 	for _, key := range skipped {
 		k.log.Debug("key skipped: not in PubkeyAcceptedAlgorithms", "key", key)
@@ -74,7 +92,7 @@ func (k *keyring) signers() ([]ssh.Signer, error) {
 	for i, s := range out {
 		out[i] = decline(s, k.log, &k.declined)
 	}
-	return out, nil
+	return out
 }
 
 // halt ends the login with err: methods that would ask the user
@@ -139,9 +157,11 @@ type identity struct {
 
 // identityFiles loads the configured identity files that exist. A file
 // that cannot be read is logged and skipped; an encrypted one is unlocked
-// only if the server accepts it, and not at all when the agent holds it.
+// only if the server accepts it, and not at all when the agent holds it;
+// one whose public half is unknown goes to k.late.
 func (k *keyring) identityFiles(agentSigners []ssh.Signer) []identity {
 	var out []identity
+	k.late = nil
 	for _, tmpl := range k.cfg.IdentityFiles {
 		path, err := k.expand(tmpl)
 		if err != nil {
@@ -154,6 +174,9 @@ func (k *keyring) identityFiles(agentSigners []ssh.Signer) []identity {
 		}
 		if err != nil {
 			k.log.Warn("identity file", "path", path, "err", err)
+		}
+		if lk, ok := id.signer.(*lockedKey); ok && id.pub == nil {
+			k.late = append(k.late, lk)
 		}
 		if id.pub != nil {
 			out = append(out, id)
@@ -189,7 +212,9 @@ func (k *keyring) loadIdentity(path string, agentSigners []ssh.Signer) (identity
 		if id.pub == nil {
 			id.pub = missing.PublicKey
 		}
-		if !containsKey(agentSigners, id.pub) {
+		// A PEM key without its .pub has no public half to offer or
+		// to find in the agent until unlocked.
+		if id.pub == nil || !containsKey(agentSigners, id.pub) {
 			id.signer = &lockedKey{id: id, pem: pemBytes, keys: k}
 		}
 		return id, nil
@@ -236,6 +261,9 @@ func (k *keyring) unlocked(id identity, raw any) (ssh.Signer, error) {
 	signer, err := ssh.NewSignerFromKey(raw)
 	if err != nil {
 		return nil, &declinedError{key: id.pub, reason: fmt.Sprintf("%s: %v", id.path, err)}
+	}
+	if id.pub == nil {
+		id.pub = signer.PublicKey()
 	}
 	k.addToAgent(id, raw)
 	return signer, nil

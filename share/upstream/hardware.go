@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sshshare/sshshare/share/hint"
@@ -67,30 +68,26 @@ func openSSHPublicKey(pemBytes []byte) ssh.PublicKey {
 	return pub
 }
 
-// providerKeys lists the public keys of the PKCS11Provider, read with
-// `ssh-keygen -D` (which loads the library in its own process). Keys the
-// agent holds are used through it; the others are unusableKeys. A
-// provider that lists nothing (no token inserted) adds no keys, as for
-// ssh.
+// providerKeys lists the public keys of the PKCS11Provider (see
+// providerList). Keys the agent holds are used through it; the others are
+// unusableKeys. A provider that lists nothing (no token inserted) adds no
+// keys, as for ssh.
 func (k *keyring) providerKeys() []identity {
 	provider := k.cfg.PKCS11Provider
 	if provider == "" || provider == "none" {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "ssh-keygen", "-D", provider).Output()
+	if k.providers == nil {
+		k.providers = &providerList{}
+	}
+	pubs, err := k.providers.keys(k.loginContext(), provider)
 	if err != nil {
 		k.log.Warn("PKCS11Provider", "provider", provider, "err", err)
 		k.declined = append(k.declined, fmt.Sprintf("PKCS11Provider %s: ssh-keygen -D: %v", provider, err))
 		return nil
 	}
 	var ids []identity
-	for _, line := range strings.Split(string(out), "\n") {
-		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		if err != nil {
-			continue
-		}
+	for _, pub := range pubs {
 		id := identity{path: provider, pub: pub}
 		if !k.agentHolds(pub) {
 			id.signer = unusableKey{pub: pub, err: pkcs11Error(provider), keys: k}
@@ -98,6 +95,68 @@ func (k *keyring) providerKeys() []identity {
 		ids = append(ids, id)
 	}
 	return ids
+}
+
+// loginContext is the login's context, or a background one for a keyring
+// made without it.
+func (k *keyring) loginContext() context.Context {
+	if k.ctx == nil {
+		return context.Background()
+	}
+	return k.ctx
+}
+
+// providerListWait bounds one `ssh-keygen -D`: a provider library that
+// hangs must not hold the login forever.
+const providerListWait = 30 * time.Second
+
+// providerList is the PKCS11Provider's public keys, read with
+// `ssh-keygen -D` (which loads the library in its own process) by the
+// first login that needs them, within that login's context. A provider's
+// keys do not change while a master runs, so its later logins (pooled
+// connections, heals) reuse the list instead of loading the library
+// again. A listing cut short by its login's end is not kept.
+type providerList struct {
+	mu   sync.Mutex
+	done bool
+	pubs []ssh.PublicKey
+	err  error
+	// list runs the listing; nil runs ssh-keygen -D.
+	list func(ctx context.Context, provider string) ([]byte, error)
+}
+
+// keys lists the provider's keys, once.
+func (p *providerList) keys(ctx context.Context, provider string) ([]ssh.PublicKey, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return p.pubs, p.err
+	}
+	list := p.list
+	if list == nil {
+		list = keygenList
+	}
+	wait, cancel := context.WithTimeout(ctx, providerListWait)
+	defer cancel()
+	out, err := list(wait, provider)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // the login ended: a later one lists again
+	}
+	p.done, p.err = true, err
+	for _, line := range strings.Split(string(out), "\n") {
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil {
+			p.pubs = append(p.pubs, pub)
+		}
+	}
+	if err != nil {
+		p.pubs = nil
+	}
+	return p.pubs, p.err
+}
+
+// keygenList runs `ssh-keygen -D provider`.
+func keygenList(ctx context.Context, provider string) ([]byte, error) {
+	return exec.CommandContext(ctx, "ssh-keygen", "-D", provider).Output()
 }
 
 // agentHolds reports whether the agent lists pub.

@@ -7,9 +7,11 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// signRecord remembers the last key asked to sign during a login. x/crypto
+// signRecord remembers the last key that signed during a login. x/crypto
 // signs with a key only after the server said it would accept it, so once
-// the login succeeds that key is the identity it was accepted with.
+// the login succeeds that key is the identity it was accepted with. A key
+// that declined (an empty signature, see declining) or failed is not
+// recorded: the login went on without it.
 type signRecord struct {
 	mu  sync.Mutex
 	key ssh.PublicKey
@@ -18,6 +20,7 @@ type signRecord struct {
 // recordedSigners are the keyring's signers, each recording itself in
 // k.signed when it signs.
 func (k *keyring) recordedSigners() ([]ssh.Signer, error) {
+	k.offered = true
 	signers, err := k.signers()
 	return k.signed.wrap(signers), err
 }
@@ -54,15 +57,19 @@ type recordingSigner struct {
 	record *signRecord
 }
 
-func (s recordingSigner) note() {
+// note records the signer if sig is a signature the server can accept.
+func (s recordingSigner) note(sig *ssh.Signature, err error) (*ssh.Signature, error) {
+	if err != nil || sig == nil || len(sig.Blob) == 0 {
+		return sig, err
+	}
 	s.record.mu.Lock()
 	s.record.key = s.Signer.PublicKey()
 	s.record.mu.Unlock()
+	return sig, err
 }
 
 func (s recordingSigner) Sign(rand io.Reader, data []byte) (*ssh.Signature, error) {
-	s.note()
-	return s.Signer.Sign(rand, data)
+	return s.note(s.Signer.Sign(rand, data))
 }
 
 // recordingAlgorithmSigner keeps an AlgorithmSigner one, so x/crypto still
@@ -73,8 +80,7 @@ type recordingAlgorithmSigner struct {
 }
 
 func (s recordingAlgorithmSigner) SignWithAlgorithm(rand io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
-	s.note()
-	return s.as.SignWithAlgorithm(rand, data, algorithm)
+	return s.note(s.as.SignWithAlgorithm(rand, data, algorithm))
 }
 
 // recordingMultiSigner keeps a MultiAlgorithmSigner's list of algorithms.

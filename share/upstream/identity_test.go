@@ -4,9 +4,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -53,5 +55,41 @@ func TestRecordingSigner(t *testing.T) {
 	}
 	if got := r.identity(); !strings.HasPrefix(got, "ED25519 SHA256:") || !strings.HasSuffix(got, ssh.FingerprintSHA256(ed.PublicKey())) {
 		t.Errorf("identity after the ed25519 key signed: %q", got)
+	}
+}
+
+// TestRecordingSignerDeclined: a key that declines (an agent's refused
+// ssh-add -c confirmation) or fails is not the identity; the key that
+// signed before it stays the identity, and none is named if none signed.
+func TestRecordingSignerDeclined(t *testing.T) {
+	_, edKey, _ := ed25519.GenerateKey(rand.Reader)
+	ed, err := ssh.NewSignerFromKey(edKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := agentKey{Signer: failingSigner{ed, errors.New("agent refused operation")}, keys: &keyring{}}
+	var declined []string
+	var r signRecord
+	wrapped := r.wrap([]ssh.Signer{decline(refused, sshtest.DiscardLogger(), &declined)})
+	sig, err := wrapped[0].(ssh.AlgorithmSigner).SignWithAlgorithm(rand.Reader, []byte("x"), ssh.KeyAlgoED25519)
+	if err != nil || len(sig.Blob) != 0 || len(declined) != 1 {
+		t.Fatalf("declining key: got %+v, %v, declined %q; want an empty signature, recorded as declined", sig, err, declined)
+	}
+	if got := r.identity(); got != "" {
+		t.Errorf("identity after the only key declined: %q; want none (password or keyboard-interactive may log in next)", got)
+	}
+	if _, err := r.wrap([]ssh.Signer{failingSigner{ed, errors.New("broken")}})[0].Sign(rand.Reader, []byte("x")); err == nil {
+		t.Fatal("failing key signed")
+	}
+	if got := r.identity(); got != "" {
+		t.Errorf("identity after a key failed: %q; want none", got)
+	}
+	if _, err := r.wrap([]ssh.Signer{ed})[0].Sign(rand.Reader, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	want := r.identity()
+	wrapped[0].Sign(rand.Reader, []byte("x"))
+	if got := r.identity(); got != want || got == "" {
+		t.Errorf("identity after a later key declined: %q; want the key that signed, %q", got, want)
 	}
 }

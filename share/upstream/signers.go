@@ -30,6 +30,9 @@ type declinedError struct {
 }
 
 func (e *declinedError) Error() string {
+	if e.key == nil {
+		return e.reason // a key whose public half is unknown
+	}
 	return fmt.Sprintf("%s %s: %s", e.key.Type(), ssh.FingerprintSHA256(e.key), e.reason)
 }
 

@@ -59,6 +59,11 @@ type Dialer struct {
 	// master, during its login, so a login URL reaches the user.
 	Stderr io.Writer
 
+	// providers caches the PKCS11Provider's keys: made by the first Dial,
+	// shared by the copies of the Dialer made after it (the master's
+	// pooled connections and heals), which then do not list them again.
+	providers *providerList
+
 	// kex watches this connection's key exchange (set by Dial for its
 	// login), for the agent's session-bind.
 	kex *kexSniffer
@@ -85,6 +90,9 @@ const defaultConnectTimeout = 30 * time.Second
 
 // Dial connects and authenticates one upstream connection.
 func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
+	if d.providers == nil {
+		d.providers = &providerList{}
+	}
 	// A list the upstream cannot honour fails before any connection.
 	if err := d.Config.Algorithms.Check(); err != nil {
 		return nil, err
@@ -127,7 +135,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 	if err != nil {
 		return nil, err
 	}
-	keys := &keyring{cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive(), kex: d.kex}
+	keys := &keyring{ctx: ctx, providers: d.providers, cfg: d.Config, target: d.Target, log: d.Log, authSock: d.AuthSock, prompter: d.promptIfInteractive(), kex: d.kex}
 	defer keys.close()
 	cc := &ssh.ClientConfig{
 		Config:            ssh.Config{Ciphers: algos.ciphers, KeyExchanges: algos.kex, MACs: algos.macs},
@@ -137,6 +145,9 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		HostKeyAlgorithms: hostKeyOrder(algos.hostKeys, algorithms),
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
+	}
+	if d.Config.PubkeyAuthentication {
+		cc.AuthCallback = keys.lateKeys
 	}
 	cc.RekeyThreshold = d.Config.Network.RekeyBytes
 	up, err := d.handshake(ctx, conn, addr, cc)
