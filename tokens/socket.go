@@ -124,10 +124,11 @@ func runtimeDir() string {
 type DirError = sysio.DirError
 
 // EnsureDir creates dir, and missing parents, with mode 0700 and checks it
-// is safe for sockets with sysio.EnsurePrivateDir, the one private-directory
-// check: a real directory (not a symlink), owned by the current user, not
-// writable by group or others. The failed check is a *DirError.
-func EnsureDir(dir string) error { return sysio.EnsurePrivateDir(dir) }
+// is safe for sockets with sysio.EnsureOwnDir: a real directory (not a
+// symlink), owned by the current user, that nobody else may write, read
+// or search. The failed check is a *DirError.
+func EnsureDir(dir string) error { return sysio.EnsureOwnDir(dir) }
 
-// checkDir is EnsureDir's check, without creating anything.
+// checkDir is the check of a directory sshshare did not name, such as
+// $XDG_RUNTIME_DIR: sysio.CheckPrivateDir, without creating anything.
 func checkDir(dir string) error { return sysio.CheckPrivateDir(dir) }
