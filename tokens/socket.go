@@ -31,7 +31,8 @@ func MaxSocketPath() int {
 	return sunPathLen - 1 - len(PublishSuffix)
 }
 
-// SocketPath expands template with Expand and returns the result if it is
+// SocketPath expands template with Expand, escaping the target's names
+// (%r %h %n %k, see escapeName), and returns the result if it is
 // at most MaxSocketPath bytes. A longer path could not be bound, so it is
 // replaced by a name made from its SHA-256, stable for the same expansion
 // and at most 90 bytes long, in $XDG_RUNTIME_DIR/sshshare when
@@ -50,7 +51,7 @@ func SocketPath(template string, v Values) (string, error) {
 // so masters of different views never share a socket, and a master with
 // the plain view keeps the plain name.
 func ViewSocketPath(template string, v Values, key string) (string, error) {
-	p, err := Expand(template, v)
+	p, err := expandSocket(template, v)
 	if err != nil {
 		return "", err
 	}

@@ -293,3 +293,54 @@ func TestViewSocketPath(t *testing.T) {
 		t.Errorf("long: got %q, %v; want a fallback other than %q", longKeyed, err, longPlain)
 	}
 }
+
+// TestSocketPathEscapesNames reproduces the review's finding 11: a remote
+// user (or host, or alias) of "../../tmp/x" led the socket out of the
+// directory the template names. The target's names are escaped; distinct
+// names keep distinct paths, and plain names are unchanged.
+func TestSocketPathEscapesNames(t *testing.T) {
+	const template = "/state/%r@%h-%p"
+	tests := []struct {
+		user, host, alias string
+		want              string
+	}{
+		{"alice", "example.com", "", "/state/alice@example.com-22"},
+		{"../../tmp/x", "h", "", "/state/..%2F..%2Ftmp%2Fx@h-22"},
+		{"..", "h", "", "/state/%2E%2E@h-22"},
+		{"a%2Fb", "h", "", "/state/a%252Fb@h-22"},
+		{`a\b`, "h", "", "/state/a%5Cb@h-22"},
+		{"u", "../h", "", "/state/u@..%2Fh-22"},
+	}
+	for _, tt := range tests {
+		v := Values{RemoteUser: tt.user, Host: tt.host, Port: "22", Alias: tt.alias}
+		got, err := SocketPath(template, v)
+		if err != nil || got != tt.want {
+			t.Errorf("SocketPath(%q, user %q host %q) = %q, %v; want %q", template, tt.user, tt.host, got, err, tt.want)
+		}
+	}
+	for _, tok := range []string{"%n", "%k"} {
+		v := Values{RemoteUser: "u", Host: "h", Port: "22", Alias: "../../x"}
+		got, err := SocketPath("/state/"+tok, v)
+		if err != nil || filepath.Dir(got) != "/state" {
+			t.Errorf("SocketPath(/state/%s) with alias ../../x = %q, %v; want a name in /state", tok, got, err)
+		}
+	}
+	// Only socket paths escape: Expand stays OpenSSH's.
+	if got, _ := Expand(template, Values{RemoteUser: "a/b", Host: "h", Port: "22"}); got != "/state/a/b@h-22" {
+		t.Errorf("Expand = %q; want OpenSSH's unescaped expansion", got)
+	}
+	seen := map[string]string{}
+	for _, u := range []string{"a/b", "a%2Fb", "a%252Fb", ".", "..", "%2E", "%2E%2E", "a\\b", "a%5Cb"} {
+		got, err := SocketPath("/state/%r", Values{RemoteUser: u, Host: "h", Port: "22"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("users %q and %q share socket %q", u, other, got)
+		}
+		seen[got] = u
+		if filepath.Dir(got) != "/state" {
+			t.Errorf("user %q: socket %q is not in /state", u, got)
+		}
+	}
+}
