@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,10 +38,11 @@ func MaxSocketPath() int {
 // replaced by a name made from its SHA-256, stable for the same expansion
 // and at most 90 bytes long, in $XDG_RUNTIME_DIR/sshshare when
 // $XDG_RUNTIME_DIR is an absolute, private directory that leaves room, or
-// else in /tmp/sshshare-UID (%TEMP%\sshshare on Windows). SocketPath
-// creates that directory with mode 0700 and returns a *DirError if it is
-// not a directory of the current user's that nobody else can write to. It
-// creates no other directory.
+// else in /tmp/sshshare-UID (%TEMP%\sshshare on Windows), or, when another
+// user holds that name, in ~/.ssh/sshshare/s (see tempFallbackDir).
+// SocketPath creates that directory with mode 0700 and returns a
+// *DirError if it is not a directory of the current user's that nobody
+// else can write to. It creates no other directory.
 func SocketPath(template string, v Values) (string, error) {
 	return ViewSocketPath(template, v, "")
 }
@@ -64,7 +66,7 @@ func ViewSocketPath(template string, v Values, key string) (string, error) {
 	if len(p) <= MaxSocketPath() {
 		return p, nil
 	}
-	p, err = fallbackPath(p)
+	p, err = fallbackPath(p, v.Home)
 	if err != nil {
 		return "", fmt.Errorf("shorten socket path for %q: %w", template, err)
 	}
@@ -87,22 +89,69 @@ func SiblingPath(path, ext string) string {
 	return path + "." + hex.EncodeToString(b[:]) + ext
 }
 
-// fallbackPath returns the short stand-in for the too-long path long.
-func fallbackPath(long string) (string, error) {
+// fallbackPath returns the short stand-in for the too-long path long, for
+// a user whose home directory is home.
+func fallbackPath(long, home string) (string, error) {
 	sum := sha256.Sum256([]byte(long))
 	name := hex.EncodeToString(sum[:])[:hashLen]
 	dir := runtimeDir()
 	if dir == "" {
-		dir = privateTempDir()
+		dir = tempFallbackDir(home)
 	}
 	p := filepath.Join(dir, name)
 	if len(p) > maxFallbackPath {
 		return "", fmt.Errorf("fallback %s is longer than %d bytes", p, maxFallbackPath)
 	}
 	if err := EnsureDir(dir); err != nil {
-		return "", err
+		return "", squatHint(dir, err)
 	}
 	return p, nil
+}
+
+// squatHint gives a refused fallback directory that another user holds a
+// hint the user can follow: they can neither remove nor chown it.
+func squatHint(dir string, err error) error {
+	var de *DirError
+	if !errors.As(err, &de) || !squatted(dir) {
+		return err
+	}
+	fixed := *de
+	fixed.Fix = "another user took " + dir + "; set XDG_RUNTIME_DIR to a private directory of yours, or use a shorter --control-path"
+	return &fixed
+}
+
+// tempFallbackDir is the fallback directory when $XDG_RUNTIME_DIR will not
+// do: privateTempDir, unless another user took that name first (in a
+// sticky /tmp the user cannot remove it, and everyone can guess it). Then
+// it is homeFallbackDir, which nobody else can create; once that exists,
+// it stays the choice even if the squatter leaves, so that the next
+// invocation finds the masters already started there.
+func tempFallbackDir(home string) string {
+	tmp := privateTempDir()
+	alt := homeFallbackDir(home)
+	if alt == "" {
+		return tmp
+	}
+	if info, err := os.Lstat(alt); err == nil && info.IsDir() {
+		return alt
+	}
+	if squatted(tmp) {
+		return alt
+	}
+	return tmp
+}
+
+// homeFallbackDir is ~/.ssh/sshshare/s, in the state directory, or ""
+// when home is unknown or too long to leave room for a hashed name.
+func homeFallbackDir(home string) string {
+	if home == "" || !filepath.IsAbs(home) {
+		return ""
+	}
+	dir := filepath.Join(home, ".ssh", "sshshare", "s")
+	if len(dir)+1+hashLen > maxFallbackPath {
+		return ""
+	}
+	return dir
 }
 
 // runtimeDir returns $XDG_RUNTIME_DIR/sshshare, or "" when

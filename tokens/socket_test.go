@@ -168,6 +168,8 @@ func TestSocketPathFallbackDistinct(t *testing.T) {
 	}
 }
 
+// TestSocketPathUnsafeTempDir: a /tmp/sshshare-UID of the user's own that
+// is unsafe is refused (the user can fix it; the hint says how).
 func TestSocketPathUnsafeTempDir(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	tests := []struct {
@@ -178,13 +180,14 @@ func TestSocketPathUnsafeTempDir(t *testing.T) {
 		{"group writable", func(t *testing.T, dir string) { mkdir(t, dir, 0o775) }, "is writable by group or others (mode 0775)"},
 		{"symlink", func(t *testing.T, dir string) { symlink(t, shortTempDir(t), dir) }, "is a symlink"},
 		{"file", func(t *testing.T, dir string) { writeFile(t, dir) }, "not a directory"},
-		{"other owner", plantForeignDir, "not by you"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := useTempRoot(t)
 			tt.plant(t, dir)
-			got, err := SocketPath(longTemplate(t), testValues)
+			v := testValues
+			v.Home = shortTempDir(t)
+			got, err := SocketPath(longTemplate(t), v)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("SocketPath with a planted %s: got %q, %v; want an error containing %q",
 					dir, got, err, tt.want)
@@ -258,15 +261,54 @@ func writeFile(t *testing.T, name string) {
 	}
 }
 
-// plantForeignDir makes dir owned by another user; only root can.
-func plantForeignDir(t *testing.T, dir string) {
+// plantForeign makes dir, a directory, symlink or file, owned by another
+// user; only root can.
+func plantForeign(t *testing.T, dir string, plant func(t *testing.T, dir string)) {
 	t.Helper()
 	if os.Getuid() != 0 {
-		t.Skip("needs root to chown a directory to another user")
+		t.Skip("needs root to give a path to another user")
 	}
-	mkdir(t, dir, 0o700)
-	if err := os.Chown(dir, 65534, 65534); err != nil {
+	plant(t, dir)
+	if err := os.Lchown(dir, 65534, 65534); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSocketPathSquattedTempDir reproduces the review's finding 12:
+// another user who made /tmp/sshshare-UID first (a directory, a symlink
+// or a file, none of which the user can remove from a sticky /tmp) denied
+// every long socket path for good. Now the fallback moves to
+// ~/.ssh/sshshare/s, and stays there once made, so that the next
+// invocation finds the same master even after the squatter left.
+func TestSocketPathSquattedTempDir(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	for _, tt := range []struct {
+		name  string
+		plant func(t *testing.T, dir string)
+	}{
+		{"directory", func(t *testing.T, dir string) { mkdir(t, dir, 0o755) }},
+		{"symlink", func(t *testing.T, dir string) { symlink(t, shortTempDir(t), dir) }},
+		{"file", writeFile},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := useTempRoot(t)
+			plantForeign(t, tmp, tt.plant)
+			v := testValues
+			v.Home = shortTempDir(t)
+			alt := filepath.Join(v.Home, ".ssh", "sshshare", "s")
+			got, err := SocketPath(longTemplate(t), v)
+			if err != nil {
+				t.Fatalf("SocketPath with %s squatted: %v; want a socket in %s", tmp, err, alt)
+			}
+			checkFallback(t, got, alt)
+			listen(t, got)
+			if err := os.RemoveAll(tmp); err != nil { // the squatter leaves
+				t.Fatal(err)
+			}
+			if again, err := SocketPath(longTemplate(t), v); err != nil || again != got {
+				t.Errorf("SocketPath after the squatter left: got %q, %v; want %q still", again, err, got)
+			}
+		})
 	}
 }
 
