@@ -179,3 +179,40 @@ func TestEnsureOwnDirTightens(t *testing.T) {
 		t.Errorf("group-writable: got %v; want refused", err)
 	}
 }
+
+// BenchmarkDialMaster measures the checks' cost on the fast path against
+// a plain dial (BenchmarkDialPlain) of the same socket.
+func BenchmarkDialMaster(b *testing.B) { benchDial(b, DialMaster) }
+
+func BenchmarkDialPlain(b *testing.B) {
+	benchDial(b, func(p string, d time.Duration) (net.Conn, error) { return net.DialTimeout("unix", p, d) })
+}
+
+func benchDial(b *testing.B, dial func(string, time.Duration) (net.Conn, error)) {
+	dir := filepath.Join(b.TempDir(), "d")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		b.Fatal(err)
+	}
+	p := filepath.Join(dir, "s")
+	ln, err := net.Listen("unix", p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for b.Loop() {
+		c, err := dial(p, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+}
