@@ -386,3 +386,26 @@ func TestSocketPathEscapesNames(t *testing.T) {
 		}
 	}
 }
+
+// TestSocketPathSquattedNoRoom: with no room for a fallback in the home
+// directory, a squatted /tmp/sshshare-UID is refused with a hint the user
+// can follow (not "remove it", which they cannot).
+func TestSocketPathSquattedNoRoom(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	tmp := useTempRoot(t)
+	plantForeign(t, tmp, func(t *testing.T, dir string) { mkdir(t, dir, 0o755) })
+	v := testValues
+	v.Home = "/" + strings.Repeat("h", 80)
+	_, err := SocketPath(longTemplate(t), v)
+	var de *DirError
+	if !errors.As(err, &de) || !strings.Contains(de.Hint(), "XDG_RUNTIME_DIR") || strings.Contains(de.Hint(), "chown") {
+		t.Errorf("got %v (hint %q); want a *DirError whose hint names XDG_RUNTIME_DIR", err, hint(de))
+	}
+}
+
+func hint(de *DirError) string {
+	if de == nil {
+		return ""
+	}
+	return de.Hint()
+}
