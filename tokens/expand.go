@@ -11,7 +11,11 @@
 //
 // The socket path decides who may talk to a master, and so who may use its
 // logged-in connection: SocketPath falls back only to a directory it has
-// checked is owned by the current user and writable by nobody else.
+// checked is owned by the current user and writable by nobody else. Unlike
+// OpenSSH, SocketPath escapes '/', '\', a whole "." or ".." and '%' in
+// what %r, %h, %n and %k expand to (see escapeName): those come from the
+// command line, an inventory or a link, and must not lead the socket out
+// of the directory the template names.
 package tokens
 
 import (
@@ -99,7 +103,17 @@ func Local(remoteUser, host, port, alias string) (Values, error) {
 // rather than the root directory, and so is a NUL byte, which no C string
 // can hold.
 func Expand(template string, v Values) (string, error) {
-	e := expander{template: template, v: v}
+	return expand(expander{template: template, v: v})
+}
+
+// expandSocket is Expand for a socket path: the target's names are escaped
+// (see escapeName).
+func expandSocket(template string, v Values) (string, error) {
+	return expand(expander{template: template, v: v, names: true})
+}
+
+func expand(e expander) (string, error) {
+	template := e.template
 	if strings.IndexByte(template, 0) >= 0 {
 		return "", e.fail("NUL byte", nil)
 	}
@@ -141,6 +155,9 @@ type expander struct {
 	template string
 	v        Values
 	extra    map[byte]string
+	// names escapes the values of the tokens that name the target (see
+	// escapeName), for socket paths.
+	names bool
 }
 
 func (e *expander) fail(problem string, err error) error {
@@ -234,12 +251,33 @@ func (e *expander) token(b *strings.Builder, s string) error {
 	val, ok := e.extra[s[0]]
 	if !ok {
 		val, ok = e.v.token(s[0])
+		if e.names && strings.IndexByte("rhnk", s[0]) >= 0 {
+			val = escapeName(val)
+		}
 	}
 	if !ok {
 		return e.fail("unknown token "+tokenName(s), nil)
 	}
 	b.WriteString(val)
 	return nil
+}
+
+// nameEscaper percent-encodes the bytes of a name that could lead a path
+// elsewhere, and '%' itself, so that distinct names stay distinct.
+var nameEscaper = strings.NewReplacer("%", "%25", "/", "%2F", "\\", "%5C")
+
+// escapeName makes the value of %r, %h, %n or %k safe as part of a path
+// component: `ssh -l ../../tmp/x host` must not put the socket in /tmp/x.
+// '/' and '\' become %2F and %5C, a value of "." or ".." has its dots
+// written %2E, and '%' becomes %25, so that no two values meet. Names
+// without these bytes, which is every real user and host name, are left
+// as they are.
+func escapeName(s string) string {
+	s = nameEscaper.Replace(s)
+	if s == "." || s == ".." {
+		s = strings.ReplaceAll(s, ".", "%2E")
+	}
+	return s
 }
 
 // tokenName spells the token starting s for an error message, as %z, or

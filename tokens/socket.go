@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,15 +32,17 @@ func MaxSocketPath() int {
 	return sunPathLen - 1 - len(PublishSuffix)
 }
 
-// SocketPath expands template with Expand and returns the result if it is
+// SocketPath expands template with Expand, escaping the target's names
+// (%r %h %n %k, see escapeName), and returns the result if it is
 // at most MaxSocketPath bytes. A longer path could not be bound, so it is
 // replaced by a name made from its SHA-256, stable for the same expansion
 // and at most 90 bytes long, in $XDG_RUNTIME_DIR/sshshare when
 // $XDG_RUNTIME_DIR is an absolute, private directory that leaves room, or
-// else in /tmp/sshshare-UID (%TEMP%\sshshare on Windows). SocketPath
-// creates that directory with mode 0700 and returns a *DirError if it is
-// not a directory of the current user's that nobody else can write to. It
-// creates no other directory.
+// else in /tmp/sshshare-UID (%TEMP%\sshshare on Windows), or, when another
+// user holds that name, in ~/.ssh/sshshare/s (see tempFallbackDir).
+// SocketPath creates that directory with mode 0700 and returns a
+// *DirError if it is not a directory of the current user's that nobody
+// else can write to. It creates no other directory.
 func SocketPath(template string, v Values) (string, error) {
 	return ViewSocketPath(template, v, "")
 }
@@ -50,7 +53,7 @@ func SocketPath(template string, v Values) (string, error) {
 // so masters of different views never share a socket, and a master with
 // the plain view keeps the plain name.
 func ViewSocketPath(template string, v Values, key string) (string, error) {
-	p, err := Expand(template, v)
+	p, err := expandSocket(template, v)
 	if err != nil {
 		return "", err
 	}
@@ -63,7 +66,7 @@ func ViewSocketPath(template string, v Values, key string) (string, error) {
 	if len(p) <= MaxSocketPath() {
 		return p, nil
 	}
-	p, err = fallbackPath(p)
+	p, err = fallbackPath(p, v.Home)
 	if err != nil {
 		return "", fmt.Errorf("shorten socket path for %q: %w", template, err)
 	}
@@ -86,22 +89,69 @@ func SiblingPath(path, ext string) string {
 	return path + "." + hex.EncodeToString(b[:]) + ext
 }
 
-// fallbackPath returns the short stand-in for the too-long path long.
-func fallbackPath(long string) (string, error) {
+// fallbackPath returns the short stand-in for the too-long path long, for
+// a user whose home directory is home.
+func fallbackPath(long, home string) (string, error) {
 	sum := sha256.Sum256([]byte(long))
 	name := hex.EncodeToString(sum[:])[:hashLen]
 	dir := runtimeDir()
 	if dir == "" {
-		dir = privateTempDir()
+		dir = tempFallbackDir(home)
 	}
 	p := filepath.Join(dir, name)
 	if len(p) > maxFallbackPath {
 		return "", fmt.Errorf("fallback %s is longer than %d bytes", p, maxFallbackPath)
 	}
 	if err := EnsureDir(dir); err != nil {
-		return "", err
+		return "", squatHint(dir, err)
 	}
 	return p, nil
+}
+
+// squatHint gives a refused fallback directory that another user holds a
+// hint the user can follow: they can neither remove nor chown it.
+func squatHint(dir string, err error) error {
+	var de *DirError
+	if !errors.As(err, &de) || !squatted(dir) {
+		return err
+	}
+	fixed := *de
+	fixed.Fix = "another user took " + dir + "; set XDG_RUNTIME_DIR to a private directory of yours, or use a shorter --control-path"
+	return &fixed
+}
+
+// tempFallbackDir is the fallback directory when $XDG_RUNTIME_DIR will not
+// do: privateTempDir, unless another user took that name first (in a
+// sticky /tmp the user cannot remove it, and everyone can guess it). Then
+// it is homeFallbackDir, which nobody else can create; once that exists,
+// it stays the choice even if the squatter leaves, so that the next
+// invocation finds the masters already started there.
+func tempFallbackDir(home string) string {
+	tmp := privateTempDir()
+	alt := homeFallbackDir(home)
+	if alt == "" {
+		return tmp
+	}
+	if info, err := os.Lstat(alt); err == nil && info.IsDir() {
+		return alt
+	}
+	if squatted(tmp) {
+		return alt
+	}
+	return tmp
+}
+
+// homeFallbackDir is ~/.ssh/sshshare/s, in the state directory, or ""
+// when home is unknown or too long to leave room for a hashed name.
+func homeFallbackDir(home string) string {
+	if home == "" || !filepath.IsAbs(home) {
+		return ""
+	}
+	dir := filepath.Join(home, ".ssh", "sshshare", "s")
+	if len(dir)+1+hashLen > maxFallbackPath {
+		return ""
+	}
+	return dir
 }
 
 // runtimeDir returns $XDG_RUNTIME_DIR/sshshare, or "" when
@@ -124,10 +174,11 @@ func runtimeDir() string {
 type DirError = sysio.DirError
 
 // EnsureDir creates dir, and missing parents, with mode 0700 and checks it
-// is safe for sockets with sysio.EnsurePrivateDir, the one private-directory
-// check: a real directory (not a symlink), owned by the current user, not
-// writable by group or others. The failed check is a *DirError.
-func EnsureDir(dir string) error { return sysio.EnsurePrivateDir(dir) }
+// is safe for sockets with sysio.EnsureOwnDir: a real directory (not a
+// symlink), owned by the current user, that nobody else may write, read
+// or search. The failed check is a *DirError.
+func EnsureDir(dir string) error { return sysio.EnsureOwnDir(dir) }
 
-// checkDir is EnsureDir's check, without creating anything.
+// checkDir is the check of a directory sshshare did not name, such as
+// $XDG_RUNTIME_DIR: sysio.CheckPrivateDir, without creating anything.
 func checkDir(dir string) error { return sysio.CheckPrivateDir(dir) }

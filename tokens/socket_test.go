@@ -168,6 +168,8 @@ func TestSocketPathFallbackDistinct(t *testing.T) {
 	}
 }
 
+// TestSocketPathUnsafeTempDir: a /tmp/sshshare-UID of the user's own that
+// is unsafe is refused (the user can fix it; the hint says how).
 func TestSocketPathUnsafeTempDir(t *testing.T) {
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	tests := []struct {
@@ -178,13 +180,14 @@ func TestSocketPathUnsafeTempDir(t *testing.T) {
 		{"group writable", func(t *testing.T, dir string) { mkdir(t, dir, 0o775) }, "is writable by group or others (mode 0775)"},
 		{"symlink", func(t *testing.T, dir string) { symlink(t, shortTempDir(t), dir) }, "is a symlink"},
 		{"file", func(t *testing.T, dir string) { writeFile(t, dir) }, "not a directory"},
-		{"other owner", plantForeignDir, "not by you"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := useTempRoot(t)
 			tt.plant(t, dir)
-			got, err := SocketPath(longTemplate(t), testValues)
+			v := testValues
+			v.Home = shortTempDir(t)
+			got, err := SocketPath(longTemplate(t), v)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("SocketPath with a planted %s: got %q, %v; want an error containing %q",
 					dir, got, err, tt.want)
@@ -258,15 +261,54 @@ func writeFile(t *testing.T, name string) {
 	}
 }
 
-// plantForeignDir makes dir owned by another user; only root can.
-func plantForeignDir(t *testing.T, dir string) {
+// plantForeign makes dir, a directory, symlink or file, owned by another
+// user; only root can.
+func plantForeign(t *testing.T, dir string, plant func(t *testing.T, dir string)) {
 	t.Helper()
 	if os.Getuid() != 0 {
-		t.Skip("needs root to chown a directory to another user")
+		t.Skip("needs root to give a path to another user")
 	}
-	mkdir(t, dir, 0o700)
-	if err := os.Chown(dir, 65534, 65534); err != nil {
+	plant(t, dir)
+	if err := os.Lchown(dir, 65534, 65534); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSocketPathSquattedTempDir reproduces the review's finding 12:
+// another user who made /tmp/sshshare-UID first (a directory, a symlink
+// or a file, none of which the user can remove from a sticky /tmp) denied
+// every long socket path for good. Now the fallback moves to
+// ~/.ssh/sshshare/s, and stays there once made, so that the next
+// invocation finds the same master even after the squatter left.
+func TestSocketPathSquattedTempDir(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	for _, tt := range []struct {
+		name  string
+		plant func(t *testing.T, dir string)
+	}{
+		{"directory", func(t *testing.T, dir string) { mkdir(t, dir, 0o755) }},
+		{"symlink", func(t *testing.T, dir string) { symlink(t, shortTempDir(t), dir) }},
+		{"file", writeFile},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tmp := useTempRoot(t)
+			plantForeign(t, tmp, tt.plant)
+			v := testValues
+			v.Home = shortTempDir(t)
+			alt := filepath.Join(v.Home, ".ssh", "sshshare", "s")
+			got, err := SocketPath(longTemplate(t), v)
+			if err != nil {
+				t.Fatalf("SocketPath with %s squatted: %v; want a socket in %s", tmp, err, alt)
+			}
+			checkFallback(t, got, alt)
+			listen(t, got)
+			if err := os.RemoveAll(tmp); err != nil { // the squatter leaves
+				t.Fatal(err)
+			}
+			if again, err := SocketPath(longTemplate(t), v); err != nil || again != got {
+				t.Errorf("SocketPath after the squatter left: got %q, %v; want %q still", again, err, got)
+			}
+		})
 	}
 }
 
@@ -292,4 +334,78 @@ func TestViewSocketPath(t *testing.T) {
 	if err != nil || longKeyed == longPlain || len(longKeyed) > maxFallbackPath {
 		t.Errorf("long: got %q, %v; want a fallback other than %q", longKeyed, err, longPlain)
 	}
+}
+
+// TestSocketPathEscapesNames reproduces the review's finding 11: a remote
+// user (or host, or alias) of "../../tmp/x" led the socket out of the
+// directory the template names. The target's names are escaped; distinct
+// names keep distinct paths, and plain names are unchanged.
+func TestSocketPathEscapesNames(t *testing.T) {
+	const template = "/state/%r@%h-%p"
+	tests := []struct {
+		user, host, alias string
+		want              string
+	}{
+		{"alice", "example.com", "", "/state/alice@example.com-22"},
+		{"../../tmp/x", "h", "", "/state/..%2F..%2Ftmp%2Fx@h-22"},
+		{"..", "h", "", "/state/%2E%2E@h-22"},
+		{"a%2Fb", "h", "", "/state/a%252Fb@h-22"},
+		{`a\b`, "h", "", "/state/a%5Cb@h-22"},
+		{"u", "../h", "", "/state/u@..%2Fh-22"},
+	}
+	for _, tt := range tests {
+		v := Values{RemoteUser: tt.user, Host: tt.host, Port: "22", Alias: tt.alias}
+		got, err := SocketPath(template, v)
+		if err != nil || got != tt.want {
+			t.Errorf("SocketPath(%q, user %q host %q) = %q, %v; want %q", template, tt.user, tt.host, got, err, tt.want)
+		}
+	}
+	for _, tok := range []string{"%n", "%k"} {
+		v := Values{RemoteUser: "u", Host: "h", Port: "22", Alias: "../../x"}
+		got, err := SocketPath("/state/"+tok, v)
+		if err != nil || filepath.Dir(got) != "/state" {
+			t.Errorf("SocketPath(/state/%s) with alias ../../x = %q, %v; want a name in /state", tok, got, err)
+		}
+	}
+	// Only socket paths escape: Expand stays OpenSSH's.
+	if got, _ := Expand(template, Values{RemoteUser: "a/b", Host: "h", Port: "22"}); got != "/state/a/b@h-22" {
+		t.Errorf("Expand = %q; want OpenSSH's unescaped expansion", got)
+	}
+	seen := map[string]string{}
+	for _, u := range []string{"a/b", "a%2Fb", "a%252Fb", ".", "..", "%2E", "%2E%2E", "a\\b", "a%5Cb"} {
+		got, err := SocketPath("/state/%r", Values{RemoteUser: u, Host: "h", Port: "22"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other, ok := seen[got]; ok {
+			t.Errorf("users %q and %q share socket %q", u, other, got)
+		}
+		seen[got] = u
+		if filepath.Dir(got) != "/state" {
+			t.Errorf("user %q: socket %q is not in /state", u, got)
+		}
+	}
+}
+
+// TestSocketPathSquattedNoRoom: with no room for a fallback in the home
+// directory, a squatted /tmp/sshshare-UID is refused with a hint the user
+// can follow (not "remove it", which they cannot).
+func TestSocketPathSquattedNoRoom(t *testing.T) {
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	tmp := useTempRoot(t)
+	plantForeign(t, tmp, func(t *testing.T, dir string) { mkdir(t, dir, 0o755) })
+	v := testValues
+	v.Home = "/" + strings.Repeat("h", 80)
+	_, err := SocketPath(longTemplate(t), v)
+	var de *DirError
+	if !errors.As(err, &de) || !strings.Contains(de.Hint(), "XDG_RUNTIME_DIR") || strings.Contains(de.Hint(), "chown") {
+		t.Errorf("got %v (hint %q); want a *DirError whose hint names XDG_RUNTIME_DIR", err, hint(de))
+	}
+}
+
+func hint(de *DirError) string {
+	if de == nil {
+		return ""
+	}
+	return de.Hint()
 }

@@ -21,3 +21,14 @@ var tempRoot = "/tmp"
 func privateTempDir() string {
 	return filepath.Join(tempRoot, "sshshare-"+strconv.Itoa(os.Getuid()))
 }
+
+// squatted reports whether something at dir belongs to another user: a
+// name in a sticky /tmp that the user can neither use nor remove.
+func squatted(dir string) bool {
+	info, err := os.Lstat(dir)
+	if err != nil {
+		return false
+	}
+	st, ok := info.Sys().(*syscall.Stat_t)
+	return ok && int(st.Uid) != os.Getuid()
+}

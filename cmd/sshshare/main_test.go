@@ -34,6 +34,10 @@ func TestPath(t *testing.T) {
 	if want := dir + "/bob@example.com-2222\n"; code != 0 || out != want {
 		t.Errorf("got %q (stderr %q), exit %d; want %q, exit 0", out, errOut, code, want)
 	}
+	out, errOut, code = runCLI(t, "path", "--control-path", dir+"/%r@%h-%p", "../../tmp/x", "example.com", "22")
+	if want := dir + "/..%2F..%2Ftmp%2Fx@example.com-22\n"; code != 0 || out != want {
+		t.Errorf("user ../../tmp/x: got %q (stderr %q), exit %d; want %q, exit 0", out, errOut, code, want)
+	}
 	_, errOut, code = runCLI(t, "path", "--control-path", dir+"/%z", "bob", "h", "22")
 	if code != 255 || !strings.Contains(errOut, "sshshare: ") || !strings.Contains(errOut, "%z") {
 		t.Errorf("unknown token: got stderr %q, exit %d; want one sshshare: line naming %%z, exit 255", errOut, code)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // HelloTimeout bounds a master's answer to a hello, and the hello a master
@@ -20,8 +22,11 @@ const LoginWait = 10 * time.Minute
 // Dial connects to the master at socket and asks for hello's operation,
 // returning a *Conn. A refusal by a working master (not a dying one) is a
 // *RefusedError; a master of another protocol version is a *SkewError.
+// Nothing is sent before sysio.DialMaster has checked that the socket, its
+// directory and the process serving it are the user's own: an unsafe one
+// is a *sysio.DirError or *sysio.SocketError.
 func Dial(socket string, hello Hello) (net.Conn, error) {
-	conn, err := net.Dial("unix", socket)
+	conn, err := sysio.DialMaster(socket, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -47,3 +47,33 @@ func TestQueryRefused(t *testing.T) {
 		t.Errorf("got %v; want the master's error, not control.ErrStale", err)
 	}
 }
+
+// TestQueryRefusesOpenDir: status and stop check the socket's directory
+// before sending anything, as the invocation does: a master planted in a
+// directory others can write gets no hello, and its socket is left alone.
+func TestQueryRefusesOpenDir(t *testing.T) {
+	state := t.TempDir()
+	dir := filepath.Join(state, "open")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "m.sock")
+	hellos := controltest.FakeMaster(t, sock, control.Reply{OK: true})
+	for _, op := range []string{control.OpStatus, control.OpStop} {
+		_, err := control.Query(state, sock, control.Hello{Op: op})
+		if err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+			t.Errorf("%s: got %v; want the open directory refused", op, err)
+		}
+	}
+	select {
+	case h := <-hellos:
+		t.Errorf("the planted master got a hello: %+v", h)
+	default:
+	}
+	if _, err := os.Lstat(sock); err != nil {
+		t.Errorf("planted socket: %v; want it left for its owner to see", err)
+	}
+}

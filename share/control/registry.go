@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,7 +36,7 @@ func registryEntry(stateDir, socket string, pid int) string {
 // retired names of socket that nobody answers on (see removeStaleRetired).
 func Register(stateDir, socket string) error {
 	dir := registryDir(stateDir)
-	if err := sysio.EnsurePrivateDir(dir); err != nil {
+	if err := sysio.EnsureOwnDir(dir); err != nil {
 		return err
 	}
 	removeStaleRetired(socket)
@@ -139,9 +138,10 @@ func fillStatus(s *Status, socket string) {
 	s.Socket = socket
 }
 
-// query sends hello to the master at socket and reads its reply.
+// query sends hello to the master at socket and reads its reply, after
+// sysio.DialMaster's checks of the socket and the master.
 func query(stateDir, socket string, hello Hello) (Reply, error) {
-	conn, err := net.DialTimeout("unix", socket, 2*time.Second)
+	conn, err := sysio.DialMaster(socket, 2*time.Second)
 	if err != nil {
 		if isGone(err) {
 			// A socket file nobody listens on is removed; a missing one

@@ -137,10 +137,14 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 }
 
 // settled reports whether dialling a master ended in a way a new master
-// would not change: connected, or refused by a working master.
+// would not change: connected, refused by a working master, or refused by
+// sysio.DialMaster's checks (a socket, directory or master that is not the
+// user's own is reported, never replaced).
 func settled(err error) bool {
 	var refused *control.RefusedError
-	return err == nil || errors.As(err, &refused)
+	var dir *sysio.DirError
+	var sock *sysio.SocketError
+	return err == nil || errors.As(err, &refused) || errors.As(err, &dir) || errors.As(err, &sock)
 }
 
 // clearSocket makes way for a new master, under the start-up lock, after

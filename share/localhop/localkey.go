@@ -80,7 +80,7 @@ func (k Keys) knownHostsLines(host string) string {
 // calls agree on the keys.
 func HostKeys(dir string) (Keys, error) {
 	var keys Keys
-	if err := sysio.EnsurePrivateDir(dir); err != nil {
+	if err := sysio.EnsureOwnDir(dir); err != nil {
 		return keys, err
 	}
 	var err error
@@ -99,7 +99,7 @@ func HostKeys(dir string) (Keys, error) {
 // private keys; it falls back to HostKeys when that file is missing or not
 // what HostKeys writes.
 func KnownHosts(dir, host string) (string, error) {
-	if err := sysio.EnsurePrivateDir(dir); err != nil {
+	if err := sysio.EnsureOwnDir(dir); err != nil {
 		return "", err
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile)); err == nil {

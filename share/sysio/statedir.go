@@ -50,3 +50,18 @@ func CheckPrivateDir(dir string) error {
 	}
 	return checkOwnerAndMode(dir, info)
 }
+
+// EnsureOwnDir is EnsurePrivateDir for a directory sshshare names and
+// creates itself (the state directory, the registry, the fallback socket
+// directories), which nobody else has any business in: when it is the
+// user's but group or others may read or search it, so list which targets
+// the user connects to, it is tightened to mode 0700 rather than refused.
+// Every sshshare build has created these directories 0700. A directory the
+// user chose for sockets (--control-path) is left as it is, held to
+// EnsurePrivateDir's rule, like ssh's ControlPath.
+func EnsureOwnDir(dir string) error {
+	if err := EnsurePrivateDir(dir); err != nil {
+		return err
+	}
+	return tighten(dir)
+}
