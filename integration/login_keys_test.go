@@ -124,6 +124,29 @@ func TestLoginHostCertificate(t *testing.T) {
 	})
 }
 
+// TestLoginHostCertificateOtherType: an ECDSA host key certified by an
+// ed25519 CA. OpenSSH logs in: the CA's type says nothing of the host
+// key's, so the certificate algorithms offered are not narrowed to the
+// CA's type (the review saw "no common algorithm" before issue 16).
+func TestLoginHostCertificateOtherType(t *testing.T) {
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "host_ca")
+	caPub := loginNewKey(t, ca, "")
+	hostKey := filepath.Join(dir, "ssh_host_ecdsa_cert_key")
+	loginKeygen(t, "-t", "ecdsa", "-N", "", "-C", "sshshare-test", "-f", hostKey)
+	loginKeygen(t, "-s", ca, "-I", "sshshare-test-host", "-h", "-n", "127.0.0.1", "-V", "-5m:+1h", hostKey+".pub")
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{Extra: "HostKey " + hostKey + "\nHostCertificate " + hostKey + "-cert.pub"})
+	c := harness.NewClient(t, sshd)
+	c.AddShareHost("cert", harness.Binary(t))
+	loginWriteFile(t, c.KnownHosts, "@cert-authority [127.0.0.1]:"+strconv.Itoa(sshd.Port)+" "+caPub+"\n")
+
+	loginRunTrue(t, c, "cert", 1)
+
+	if got := sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d; want 1", got)
+	}
+}
+
 // TestLoginUserCertificate: a key that is not in authorized_keys logs in
 // with a certificate from a CA the sshd trusts (TrustedUserCAKeys), found
 // as KEY-cert.pub beside the key or named by CertificateFile.

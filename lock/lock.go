@@ -90,3 +90,41 @@ func (e *timeoutError) Error() string {
 }
 
 func (e *timeoutError) Unwrap() []error { return []error{ErrTimeout, e.cause} }
+
+// Use is a shared lock on path+".lock", held by every process that uses
+// what the lock guards for as long as it does; Replace is the exclusive
+// side, for the one that changes it. They are flock locks: the kernel
+// drops them when their holder dies, so a crash never leaves one behind.
+
+// Use takes a shared lock on path+".lock", waiting until ctx is done for
+// a Replace holder to finish. release unlocks it; calling it more than
+// once is harmless.
+func Use(ctx context.Context, path string) (release func() error, err error) {
+	name := path + ".lock"
+	f := flock.New(name, flock.SetPermissions(0o600))
+	if _, err := f.TryRLockContext(ctx, retryDelay); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return unlocker(f, name), nil
+}
+
+// Replace takes the exclusive lock on path+".lock" if nobody holds it,
+// shared or exclusive; ok is false when somebody does.
+func Replace(path string) (release func() error, ok bool, err error) {
+	name := path + ".lock"
+	f := flock.New(name, flock.SetPermissions(0o600))
+	if ok, err = f.TryLock(); err != nil || !ok {
+		return nil, false, err
+	}
+	return unlocker(f, name), true, nil
+}
+
+// unlocker is the release function of a lock on f.
+func unlocker(f *flock.Flock, name string) func() error {
+	return func() error {
+		if err := f.Unlock(); err != nil {
+			return fmt.Errorf("unlock %s: %w", name, err)
+		}
+		return nil
+	}
+}

@@ -142,14 +142,15 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 			m.cancel(err)
 		}
 	}()
-	if m.keys, err = localhop.HostKeys(cfg.StateDir); err != nil {
+	if err := m.holdKeys(ctx); err != nil {
 		return nil, err
 	}
+	scope := m.checkTrustScope(ctx)
 	hostCfg, err := cfg.Loader.Load(ctx, cfg.Target)
 	if err != nil {
 		return nil, err
 	}
-	m.warnings = hostCfg.Warnings
+	m.warnings = append(hostCfg.Warnings, <-scope...)
 	for _, w := range hostCfg.Warnings {
 		m.log.Warn("config", "warning", w)
 	}
@@ -183,6 +184,59 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	}
 	go m.logIn(m.ctx)
 	return m, nil
+}
+
+// holdKeys reads the local host keys (replacing them when they are old,
+// see localhop.MasterKeys) and keeps them from being replaced until the
+// master's lifetime ends.
+func (m *Master) holdKeys(ctx context.Context) error {
+	others := func() bool { return control.OtherMastersAlive(m.cfg.StateDir) }
+	keys, release, err := localhop.MasterKeys(ctx, m.cfg.StateDir, others)
+	if err != nil {
+		return err
+	}
+	m.keys = keys
+	context.AfterFunc(m.ctx, func() {
+		if err := release(); err != nil {
+			m.log.Warn("release local host keys", "err", err)
+		}
+	})
+	return nil
+}
+
+// everywhereLoader is a ConfigLoader that can also say what the config
+// gives every host (upstream.ConfigLoader.Everywhere).
+type everywhereLoader interface {
+	Everywhere(ctx context.Context) (map[string]string, error)
+}
+
+// checkTrustScope starts looking, beside the config load, for a local
+// trust line that applies to every host (see localhop.ScopeWarning), and
+// delivers the warning to show, if any. A share master only: tunnel mode
+// needs no trust line.
+func (m *Master) checkTrustScope(ctx context.Context) <-chan []string {
+	out := make(chan []string, 1)
+	loader, ok := m.cfg.Loader.(everywhereLoader)
+	if !ok || m.cfg.Mode == control.OpTunnel {
+		out <- nil
+		return out
+	}
+	go func() {
+		everywhere, err := loader.Everywhere(ctx)
+		if err != nil {
+			m.log.Warn("read the config for every host", "err", err)
+			out <- nil
+			return
+		}
+		w := localhop.ScopeWarning(everywhere, filepath.Join(m.cfg.StateDir, localhop.KnownHostsFile))
+		if w == "" {
+			out <- nil
+			return
+		}
+		m.log.Warn("local trust", "warning", w)
+		out <- []string{w}
+	}()
+	return out
 }
 
 // trustError is a failed local-trust check. A master that does not know

@@ -90,6 +90,33 @@ func RegisteredSockets(stateDir string) ([]string, error) {
 	return sockets, err
 }
 
+// OtherMastersAlive reports whether the registry lists a master, other
+// than this process, whose process is alive. Masters of every build
+// register, so it sees those that hold no other mark of running.
+func OtherMastersAlive(stateDir string) bool {
+	bySocket, _ := registeredEntries(stateDir)
+	for _, paths := range bySocket {
+		for _, path := range paths {
+			pid, err := strconv.Atoi(path[strings.LastIndexByte(path, '.')+1:])
+			if err == nil && pid != os.Getpid() && processAlive(pid) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// processAlive reports whether process pid exists. A process it may not
+// signal exists too.
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
+}
+
 // forget removes every registry entry for socket but the live master's.
 func forget(stateDir, socket string, livePid int) {
 	bySocket, _ := registeredEntries(stateDir)

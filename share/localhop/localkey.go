@@ -52,16 +52,32 @@ func (k Keys) publicKeys() []ssh.PublicKey {
 	return []ssh.PublicKey{k.ECDSA.PublicKey(), k.Ed25519.PublicKey()}
 }
 
-// HostKeyCallback accepts a master presenting either local key.
+// HostKeyCallback accepts a master presenting either local key. Keys
+// read from a state directory are read again before a key is refused: a
+// master that started after they were read may have replaced them (see
+// MasterKeys).
 func (k Keys) HostKeyCallback() ssh.HostKeyCallback {
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
-		for _, pub := range k.publicKeys() {
-			if bytes.Equal(pub.Marshal(), key.Marshal()) {
+		if k.has(key) {
+			return nil
+		}
+		if k.extra != nil {
+			if now, err := loadKeys(k.extra.dir); err == nil && now.has(key) {
 				return nil
 			}
 		}
 		return fmt.Errorf("master presented %s, not a local host key", ssh.FingerprintSHA256(key))
 	}
+}
+
+// has reports whether key is one of k's two keys.
+func (k Keys) has(key ssh.PublicKey) bool {
+	for _, pub := range k.publicKeys() {
+		if bytes.Equal(pub.Marshal(), key.Marshal()) {
+			return true
+		}
+	}
+	return false
 }
 
 // knownHostsLines are the known_hosts lines that make ssh accept the local
@@ -79,19 +95,25 @@ func (k Keys) knownHostsLines(host string) string {
 // (write a temporary file, then link it into place), so concurrent first
 // calls agree on the keys.
 func HostKeys(dir string) (Keys, error) {
-	var keys Keys
 	if err := sysio.EnsureOwnDir(dir); err != nil {
+		return Keys{}, err
+	}
+	keys, err := loadKeys(dir)
+	if err != nil {
 		return keys, err
 	}
+	return keys, writeKnownHosts(dir, keys)
+}
+
+// loadKeys reads the two local host keys in dir, creating them if missing.
+func loadKeys(dir string) (Keys, error) {
+	keys := Keys{extra: &extraKeys{dir: dir}}
 	var err error
 	if keys.ECDSA, err = hostKey(filepath.Join(dir, hostKeyFileECDSA), newECDSAKey); err != nil {
 		return keys, err
 	}
-	if keys.Ed25519, err = hostKey(filepath.Join(dir, hostKeyFile), newEd25519Key); err != nil {
-		return keys, err
-	}
-	keys.extra = &extraKeys{dir: dir}
-	return keys, writeKnownHosts(dir, keys)
+	keys.Ed25519, err = hostKey(filepath.Join(dir, hostKeyFile), newEd25519Key)
+	return keys, err
 }
 
 // KnownHosts is what `sshshare known-hosts HOST` prints. ssh runs it

@@ -85,3 +85,33 @@ func WithoutFile(files []string, drop string) []string {
 
 // samePath reports whether a and b name the same file once cleaned.
 func samePath(a, b string) bool { return filepath.Clean(a) == filepath.Clean(b) }
+
+// ScopeWarning returns a warning when the line that trusts the local host
+// keys applies to hosts that sshshare's ProxyCommand does not serve, as in
+// a `Host *` block: everywhere is what ssh -G prints for a host that no
+// Host block names (upstream.ProbeHost), and knownHosts the path of
+// KnownHostsFile. A server that showed a copy of the local keys would then
+// pass for any of those hosts.
+func ScopeWarning(everywhere map[string]string, knownHosts string) string {
+	files := strings.Fields(everywhere["globalknownhostsfile"] + " " + everywhere["userknownhostsfile"])
+	trusted := slices.ContainsFunc(files, func(f string) bool { return samePath(expandHome(f), knownHosts) }) ||
+		strings.Contains(everywhere["knownhostscommand"], "known-hosts")
+	if !trusted || strings.Contains(everywhere["proxycommand"], "sshshare") {
+		return ""
+	}
+	return "warning: the line that trusts sshshare's local host key applies to every host, not only those sshshare serves; " +
+		"a server holding a copy of that key could pass for any host you reach without sshshare: move the line into the Host block that runs sshshare (docs/security.md)"
+}
+
+// expandHome expands a leading ~/ as ssh does in known hosts file names.
+func expandHome(path string) string {
+	rest, ok := strings.CutPrefix(path, "~/")
+	if !ok {
+		return path
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return path
+	}
+	return filepath.Join(home, rest)
+}

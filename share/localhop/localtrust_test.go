@@ -54,3 +54,24 @@ func TestCommandProgram(t *testing.T) {
 		}
 	}
 }
+
+func TestScopeWarning(t *testing.T) {
+	const kh = "/home/u/.ssh/sshshare/known_hosts"
+	for _, tc := range []struct {
+		name       string
+		everywhere map[string]string
+		warn       bool
+	}{
+		{"no trust line", map[string]string{"globalknownhostsfile": "/etc/ssh/ssh_known_hosts"}, false},
+		{"global file", map[string]string{"globalknownhostsfile": "/etc/ssh/ssh_known_hosts " + kh}, true},
+		{"user file", map[string]string{"userknownhostsfile": "~/.ssh/known_hosts " + kh}, true},
+		{"command", map[string]string{"knownhostscommand": "/usr/bin/sshshare known-hosts %H"}, true},
+		{"sshshare everywhere too", map[string]string{"globalknownhostsfile": kh, "proxycommand": "sshshare %r %h %p"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ScopeWarning(tc.everywhere, kh) != ""; got != tc.warn {
+				t.Errorf("ScopeWarning(%v): warned %v; want %v", tc.everywhere, got, tc.warn)
+			}
+		})
+	}
+}

@@ -1,0 +1,44 @@
+package upstream
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// ProbeHost is a host name no Host block names on purpose: what ssh -G
+// prints for it is what the config gives every host (its `Host *` and
+// unconditional lines).
+const ProbeHost = "sshshare-scope-probe.invalid"
+
+// Everywhere returns what `ssh -G` prints for ProbeHost with the user's
+// own config (not the master's view: sshshare's ProxyCommand stays in),
+// as keyword → value.
+func (l ConfigLoader) Everywhere(ctx context.Context) (map[string]string, error) {
+	bin := l.SSH
+	if bin == "" {
+		bin = "ssh"
+	}
+	args := []string{"-G"}
+	if l.ConfigFile != "" {
+		args = append(args, "-F", l.ConfigFile)
+	}
+	args = append(append(args, l.Args...), "--", ProbeHost)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("ssh -G %s: %w", ProbeHost, err)
+	}
+	values := make(map[string]string)
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		key, value, _ := strings.Cut(sc.Text(), " ")
+		values[key] = value
+	}
+	return values, sc.Err()
+}
