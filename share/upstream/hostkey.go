@@ -14,6 +14,7 @@ import (
 
 	"github.com/skeema/knownhosts"
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
@@ -66,7 +67,9 @@ func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 		CAAlgorithms: cfg.Algorithms.CASignatureAlgorithms,
 		MinRSA:       cfg.Algorithms.RequiredRSASize,
 	}
-	for _, f := range c.Files {
+	for i, f := range c.Files {
+		f = sysio.Abs(f)
+		c.Files[i] = f
 		if _, err := os.Stat(f); err == nil {
 			c.existing = append(c.existing, f)
 		}
