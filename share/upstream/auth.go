@@ -238,7 +238,7 @@ func (k *keyring) unlock(id identity, pemBytes []byte) (ssh.Signer, error) {
 	if k.prompter == nil {
 		return nil, &declinedError{key: id.pub, reason: id.path + " is encrypted and there is no way to ask for its passphrase"}
 	}
-	prompt := fmt.Sprintf("Enter passphrase for key '%s': ", id.path)
+	prompt := local(fmt.Sprintf("Enter passphrase for key '%s': ", id.path))
 	for range 3 {
 		answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
 		if err != nil {
@@ -254,7 +254,7 @@ func (k *keyring) unlock(id identity, pemBytes []byte) (ssh.Signer, error) {
 		if err == nil {
 			return k.unlocked(id, raw)
 		}
-		prompt = "Bad passphrase, try again for " + id.path + ": "
+		prompt = local("Bad passphrase, try again for " + id.path + ": ")
 	}
 	return nil, &declinedError{key: id.pub, reason: "wrong passphrase for " + id.path}
 }
