@@ -5,12 +5,16 @@ package integration
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/sshshare/sshshare/integration/harness"
 )
@@ -43,6 +47,50 @@ func TestLoginMemoryHoldsNoPassword(t *testing.T) {
 				t.Errorf("password found at %s", h)
 			}
 		})
+	}
+}
+
+// TestLoginMemoryHoldsNoKey: 5 s after a login with an encrypted ed25519
+// identity file, the master's memory holds neither the passphrase nor the
+// key's seed (the review found 2 and 3 copies, 30 s later).
+func TestLoginMemoryHoldsNoKey(t *testing.T) {
+	loginRequireRoot(t, "reads the master's memory, which a master that is not dumpable lets only root read")
+	const passphrase = "memscan passphrase 7c1e5b"
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	c := harness.NewClient(t, sshd)
+	key := filepath.Join(c.Home, ".ssh", "id_encrypted")
+	pub := loginNewKey(t, key, passphrase)
+	loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
+	pemBytes, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := ssh.ParseRawPrivateKeyWithPassphrase(pemBytes, []byte(passphrase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := raw.(*ed25519.PrivateKey).Seed()
+	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
+	c.Env = append(c.Env, askpass.Env()...)
+	c.AddShareHost("enc", harness.Binary(t), "IdentityFile "+key, "BatchMode no")
+	loginRunTrue(t, c, "enc", 2)
+	pids := c.MasterPids()
+	if len(pids) != 1 {
+		t.Fatalf("master pids %v; want one", pids)
+	}
+	time.Sleep(5 * time.Second)
+	for _, secret := range []struct {
+		name  string
+		bytes []byte
+	}{{"passphrase", []byte(passphrase)}, {"key seed", seed}} {
+		hits, err := scanMemory(pids[0], secret.bytes)
+		if err != nil {
+			t.Fatalf("scan master memory: %v", err)
+		}
+		t.Logf("copies of the %s in the master's memory 5 s after login: %d", secret.name, len(hits))
+		for _, h := range hits {
+			t.Errorf("%s found at %s", secret.name, h)
+		}
 	}
 }
 
