@@ -30,7 +30,7 @@ import (
 // that reads a variable of its own (AWS_PROFILE, a token for a bastion)
 // does not get it from a master unless the user names it in
 // SSHSHARE_PASS_ENV (patterns as in ssh's SendEnv, separated by spaces or
-// commas; "*" keeps everything, as before).
+// commas; "*" keeps everything but GOTRACEBACK).
 
 // PassEnv names the variable that lists more variables for a master to
 // keep.
