@@ -23,7 +23,7 @@ func TestMasterEnv(t *testing.T) {
 		{"pass all", []string{"SSHSHARE_PASS_ENV=*", "API_TOKEN=x", "GOTRACEBACK=crash"},
 			[]string{"SSHSHARE_PASS_ENV=*", "API_TOKEN=x", "GODEBUG=clobberfree=1"}},
 		{"godebug kept", []string{"GODEBUG=http2client=0"}, []string{"GODEBUG=http2client=0,clobberfree=1"}},
-		{"godebug turned off", []string{"GODEBUG=clobberfree=0"}, []string{"GODEBUG=clobberfree=0,clobberfree=1"}},
+		{"godebug turned off", []string{"GODEBUG=clobberfree=0"}, []string{"GODEBUG=clobberfree=0"}},
 		{"godebug on", []string{"GODEBUG=clobberfree=1"}, []string{"GODEBUG=clobberfree=1"}},
 	}
 	for _, tc := range tests {
