@@ -50,6 +50,41 @@ func TestLoginMemoryHoldsNoPassword(t *testing.T) {
 	}
 }
 
+// TestLoginMemoryHoldsNoPasswordSessionOpen: the same while the ssh that
+// answered still has its session open: its connection to the master, which
+// decrypted the answer, is alive when the master scans.
+func TestLoginMemoryHoldsNoPasswordSessionOpen(t *testing.T) {
+	loginRequireRoot(t, "logs in as a local account with a password (useradd, chpasswd) and reads the master's memory")
+	pw := harness.PasswordUser(t, loginPWUser)
+	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "assword", Answer: pw})
+	_, c, _ := loginPasswordClient(t, loginPasswordSSHDs[1].opts, "pw")
+	c.Env = append(c.Env, askpass.Env()...)
+	session := harness.Start(t, loginNoTTY(c.SSH("pw", "sleep 30")))
+	deadline := time.Now().Add(sshTimeout)
+	for !strings.Contains(loginMasterLogs(t, c, "pw"), "master ready") {
+		if time.Now().After(deadline) || session.Exited() {
+			t.Fatalf("no login within %v:\n%s", sshTimeout, loginMasterLogs(t, c, "pw"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pids := c.MasterPids()
+	if len(pids) != 1 {
+		t.Fatalf("master pids %v; want one", pids)
+	}
+	time.Sleep(5 * time.Second)
+	if session.Exited() {
+		t.Fatalf("the session ended before the scan; want it open")
+	}
+	hits, err := scanMemory(pids[0], []byte(pw))
+	if err != nil {
+		t.Fatalf("scan master memory: %v", err)
+	}
+	t.Logf("copies of the password in the master's memory 5 s after login, session open: %d", len(hits))
+	for _, h := range hits {
+		t.Errorf("password found at %s", h)
+	}
+}
+
 // TestLoginMemoryHoldsNoKey: 5 s after a login with an encrypted ed25519
 // identity file, the master's memory holds neither the passphrase nor the
 // key's seed (the review found 2 and 3 copies, 30 s later).
