@@ -39,10 +39,13 @@ var startDir string
 // Relative paths the master meets later are resolved against the old
 // directory by Abs, and the commands it runs start there (StartDir), as
 // they would under ssh.
+//
+// A directory that is gone (ssh run from a deleted directory) has no
+// path: relative paths then resolve against /.
 func LeaveWorkDir() error {
 	wd, err := os.Getwd()
 	if err != nil {
-		return fmt.Errorf("leave working directory: %w", err)
+		wd = "/"
 	}
 	if err := os.Chdir("/"); err != nil {
 		return fmt.Errorf("leave working directory: %w", err)

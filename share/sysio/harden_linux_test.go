@@ -18,26 +18,36 @@ const hardenChildEnv = "SYSIO_TEST_HARDEN_CHILD"
 // of 0, lives in /, and resolves relative paths against where it was. It
 // runs in a child, as hardening cannot be undone.
 func TestHardenProcess(t *testing.T) {
-	if os.Getenv(hardenChildEnv) == "1" {
-		hardenChild()
+	if mode := os.Getenv(hardenChildEnv); mode != "" {
+		hardenChild(mode)
 		return
 	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHardenProcess$")
-	cmd.Env = append(os.Environ(), hardenChildEnv+"=1")
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	want := fmt.Sprintf("dumpable=0 core=0/0 cwd=/ abs=%s/key start=%s\n", dir, dir)
-	if !strings.Contains(string(out), want) {
-		t.Errorf("child says %q; want %q", out, want)
+	for _, mode := range []string{"here", "deleted"} {
+		dir := t.TempDir()
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHardenProcess$")
+		cmd.Env = append(os.Environ(), hardenChildEnv+"="+mode)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child (%s): %v\n%s", mode, err, out)
+		}
+		want := fmt.Sprintf("dumpable=0 core=0/0 cwd=/ abs=%s/key start=%s\n", dir, dir)
+		if mode == "deleted" { // a directory that is gone: paths resolve against /
+			want = "dumpable=0 core=0/0 cwd=/ abs=/key start=/\n"
+		}
+		if !strings.Contains(string(out), want) {
+			t.Errorf("child (%s) says %q; want %q", mode, out, want)
+		}
 	}
 }
 
-// hardenChild hardens this process and prints what it then is.
-func hardenChild() {
+// hardenChild hardens this process and prints what it then is; mode
+// "deleted" removes its working directory first.
+func hardenChild(mode string) {
+	if mode == "deleted" {
+		wd, _ := os.Getwd()
+		os.Remove(wd)
+	}
 	if err := HardenProcess(); err != nil {
 		fmt.Println("harden:", err)
 		return
