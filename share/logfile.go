@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // MaxLogSize caps a master's log file; past it the log is moved to
@@ -19,6 +21,9 @@ type LogFile struct {
 	mu   sync.Mutex
 	f    *os.File
 	size int64
+	// stderr makes the process's standard error follow the file across
+	// rotations (CaptureStderr).
+	stderr bool
 }
 
 // OpenLogFile opens (creating, mode 0600) the log at path, capped at max
@@ -43,6 +48,23 @@ func (l *LogFile) open() error {
 		return fmt.Errorf("open log: %w", err)
 	}
 	l.f, l.size = f, info.Size()
+	if l.stderr {
+		return sysio.RedirectStderr(f)
+	}
+	return nil
+}
+
+// CaptureStderr makes the log the process's standard error, now and after
+// every rotation, so what the Go runtime prints when the process crashes
+// (a panic, a fatal error, SIGQUIT's stacks) is kept beside the log lines.
+// Such writes bypass the size cap until the next rotation.
+func (l *LogFile) CaptureStderr() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stderr = true
+	if err := sysio.RedirectStderr(l.f); err != nil {
+		return fmt.Errorf("log standard error: %w", err)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package share
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -175,6 +176,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
 		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr}
+	// The master keeps the first ssh's agent for every login it makes,
+	// pooled ones and heals included.
+	m.log.Info("agent for logins", "socket", cmp.Or(hostCfg.AgentSocket(cfg.AuthSock), "none"))
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -304,6 +308,7 @@ func (m *Master) logIn(ctx context.Context) {
 		"alias", m.cfg.Target.Alias, "ssh_options", m.cfg.SSHOptions, "identity", primary.Identity)
 	m.health.heard()
 	m.login.finish(nil)
+	forgetLogin()
 	select {
 	case <-m.ctx.Done():
 		// Stopped as the login finished: closePool may have run before

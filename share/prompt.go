@@ -209,6 +209,7 @@ func (l *Login) servePassword(password []byte, starter bool) error {
 		return l.refusePasswordOnly(p, starter)
 	}
 	p.answer <- answerMsg{answers: []string{string(password)}}
+	clear(password) // x/crypto's packet; the string is the login's (see forgetLogin)
 	if p, err = l.next(starter); p == nil {
 		return err
 	}

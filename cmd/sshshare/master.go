@@ -15,6 +15,7 @@ import (
 
 	"github.com/sshshare/sshshare/share"
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/invoke"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 )
@@ -33,16 +34,22 @@ type MasterCmd struct {
 // Run starts the master, reports readiness to the invocation that spawned
 // it, and serves until it exits.
 func (c MasterCmd) Run() error {
+	hardened := sysio.HardenProcess() // before any secret is in memory
 	catchHangups()
 	tuneRuntime()
-	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	report := share.NewReadyPipe(readyFile())
+	if err := c.absolute(); err != nil {
+		report.Report(err)
+		return err
+	}
+	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
 		report.Report(err)
 		return err
 	}
 	defer closeLog()
+	logHardening(log, hardened)
 	if stop := startProfile(log); stop != nil {
 		defer stop()
 	}
@@ -68,6 +75,34 @@ func (c MasterCmd) Run() error {
 		m.Stop(false)
 	}()
 	return m.Serve()
+}
+
+// absolute makes the socket and config paths absolute and moves the
+// master out of the directory the first ssh ran in (sysio.LeaveWorkDir):
+// relative paths met later resolve against that directory.
+func (c *MasterCmd) absolute() error {
+	var err error
+	if c.Socket, err = filepath.Abs(c.Socket); err != nil {
+		return fmt.Errorf("socket path: %w", err)
+	}
+	if c.ConfigFile != "" {
+		if c.ConfigFile, err = filepath.Abs(c.ConfigFile); err != nil {
+			return fmt.Errorf("config path: %w", err)
+		}
+	}
+	return sysio.LeaveWorkDir()
+}
+
+// logHardening logs what protects the master's secrets, and what does
+// not: a failed HardenProcess, or freed memory that is not cleared (a
+// master not started by an invocation, see invoke.MasterEnv).
+func logHardening(log *slog.Logger, hardened error) {
+	if hardened != nil {
+		log.Warn("process not hardened: the same user may read its memory", "err", hardened)
+	}
+	if !invoke.ClearsFreedMemory(os.Getenv("GODEBUG")) {
+		log.Info("freed memory is not cleared: answers and keys of the login stay in it until reused", "want", "GODEBUG="+invoke.ClobberFree)
+	}
 }
 
 // catchHangups makes SIGHUP and SIGPIPE harmless to the master: the
@@ -199,6 +234,10 @@ func openMasterLog(socket string) (*slog.Logger, func(), error) {
 	f, err := share.OpenLogFile(control.LogPath(socket), share.MaxLogSize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open master log: %w", err)
+	}
+	if err := f.CaptureStderr(); err != nil {
+		f.Close()
+		return nil, nil, err
 	}
 	log := slog.New(slog.NewTextHandler(f, nil)).With("pid", os.Getpid())
 	return log, func() { f.Close() }, nil

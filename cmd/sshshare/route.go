@@ -10,6 +10,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/invoke"
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -18,7 +19,7 @@ import (
 // with the invoking ssh's options args.
 func (f MasterFlags) loader(args []string) upstream.ConfigLoader {
 	self, _ := os.Executable()
-	return upstream.ConfigLoader{ConfigFile: f.ConfigFile, Self: self, Args: args}
+	return upstream.ConfigLoader{ConfigFile: sysio.Abs(f.ConfigFile), Self: self, Args: args}
 }
 
 // jumpChain is the chain of masters for a ProxyJump's hosts, first hop
@@ -55,7 +56,7 @@ func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe stri
 			}
 		}
 	}
-	return invoke.SpawnMaster(ctx, exe, args, os.Environ(), stderr)
+	return invoke.SpawnMaster(ctx, exe, args, invoke.MasterEnv(os.Environ()), stderr)
 }
 
 // bringingUp is the context key of the sockets whose masters this

@@ -44,7 +44,7 @@ func invokingSSH() (upstream.CommandLine, error) {
 	if len(argv) == 0 || filepath.Base(argv[0]) != "ssh" {
 		return upstream.CommandLine{}, fmt.Errorf("the ProxyCommand's parent is not ssh (%q)", filepath.Base(append(argv, "")[0]))
 	}
-	cwd, _ := os.Getwd() // "" leaves relative paths relative: the master runs in this directory too
+	cwd, _ := os.Getwd() // "" leaves relative paths relative: the master resolves them against this directory too (sysio.Abs)
 	cl, err := upstream.ParseCommandLine(argv, cwd)
 	if err != nil {
 		return cl, fmt.Errorf("ssh's command line: %w", err)

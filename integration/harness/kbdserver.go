@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -31,6 +32,9 @@ type KbdServerOptions struct {
 	Rounds []KbdRound
 	// Stdout is what every exec writes before exiting 0.
 	Stdout string
+	// RefuseKeys makes the server offer the publickey method and refuse
+	// every key, as a server that does not know the client's keys.
+	RefuseKeys bool
 }
 
 // KbdServer is an in-process SSH server (golang.org/x/crypto/ssh) on
@@ -137,6 +141,11 @@ func (s *KbdServer) serve(c net.Conn) {
 		s.mu.Unlock()
 	}()
 	cfg := &ssh.ServerConfig{KeyboardInteractiveCallback: s.challenge}
+	if s.opts.RefuseKeys {
+		cfg.PublicKeyCallback = func(ssh.ConnMetadata, ssh.PublicKey) (*ssh.Permissions, error) {
+			return nil, errors.New("key not known")
+		}
+	}
 	cfg.AddHostKey(s.opts.HostKey)
 	sc, chans, reqs, err := ssh.NewServerConn(c, cfg)
 	if err != nil {

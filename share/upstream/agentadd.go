@@ -78,7 +78,7 @@ func (k *keyring) agreed(prompt string) bool {
 	if k.prompter == nil {
 		return false
 	}
-	answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{true}})
+	answers, err := k.prompter.Ask(Question{Prompts: []string{local(prompt)}, Echos: []bool{true}})
 	if err != nil || len(answers) != 1 {
 		return false
 	}

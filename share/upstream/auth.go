@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -57,6 +58,9 @@ type keyring struct {
 	// halted, once set, ends the login: a key the server accepted cannot
 	// be used by the master.
 	halted error
+	// decrypted are the private keys unlocked for this login, cleared by
+	// close: nothing after the login signs with them.
+	decrypted []any
 }
 
 // signers returns the keys to try, in order; errors loading one file are
@@ -234,7 +238,7 @@ func (k *keyring) unlock(id identity, pemBytes []byte) (ssh.Signer, error) {
 	if k.prompter == nil {
 		return nil, &declinedError{key: id.pub, reason: id.path + " is encrypted and there is no way to ask for its passphrase"}
 	}
-	prompt := fmt.Sprintf("Enter passphrase for key '%s': ", id.path)
+	prompt := local(fmt.Sprintf("Enter passphrase for key '%s': ", id.path))
 	for range 3 {
 		answers, err := k.prompter.Ask(Question{Prompts: []string{prompt}, Echos: []bool{false}})
 		if err != nil {
@@ -250,7 +254,7 @@ func (k *keyring) unlock(id identity, pemBytes []byte) (ssh.Signer, error) {
 		if err == nil {
 			return k.unlocked(id, raw)
 		}
-		prompt = "Bad passphrase, try again for " + id.path + ": "
+		prompt = local("Bad passphrase, try again for " + id.path + ": ")
 	}
 	return nil, &declinedError{key: id.pub, reason: "wrong passphrase for " + id.path}
 }
@@ -265,29 +269,40 @@ func (k *keyring) unlocked(id identity, raw any) (ssh.Signer, error) {
 	if id.pub == nil {
 		id.pub = signer.PublicKey()
 	}
+	k.decrypted = append(k.decrypted, raw)
 	k.addToAgent(id, raw)
 	return signer, nil
 }
 
-// expand expands ~ and %-tokens in a path from the config.
+// expand expands ~ and %-tokens in a path from the config; a relative
+// result is relative to the directory ssh ran in (sysio.Abs).
 func (k *keyring) expand(tmpl string) (string, error) {
 	v, err := tokens.Local(k.target.User, k.cfg.HostName, strconv.Itoa(k.cfg.Port), k.target.configHost())
 	if err != nil {
 		return "", err
 	}
-	return tokens.Expand(tmpl, v)
+	path, err := tokens.Expand(tmpl, v)
+	return sysio.Abs(path), err
 }
 
-// agentSigners connects to the agent (IdentityAgent or SSH_AUTH_SOCK) and
-// returns its keys; no agent is not an error.
-func (k *keyring) agentSigners() []ssh.Signer {
-	sock := k.cfg.IdentityAgent
-	switch sock {
+// AgentSocket is the agent a login with this config asks for keys: the
+// config's IdentityAgent, or authSock (the SSH_AUTH_SOCK of the ssh that
+// started the master) when IdentityAgent is unset or names that variable;
+// "" for none.
+func (c HostConfig) AgentSocket(authSock string) string {
+	switch c.IdentityAgent {
 	case "none":
-		return nil
+		return ""
 	case "", "SSH_AUTH_SOCK":
-		sock = k.authSock
+		return authSock
 	}
+	return sysio.Abs(c.IdentityAgent)
+}
+
+// agentSigners connects to the agent (AgentSocket) and returns its keys;
+// no agent is not an error.
+func (k *keyring) agentSigners() []ssh.Signer {
+	sock := k.cfg.AgentSocket(k.authSock)
 	if sock == "" {
 		return nil
 	}
@@ -308,10 +323,19 @@ func (k *keyring) agentSigners() []ssh.Signer {
 	return signers
 }
 
-// close releases the agent connection.
+// close releases the agent connection and clears the keys decrypted for
+// the login: x/crypto keeps the login's config (and so this keyring) as
+// long as the connection lives.
 func (k *keyring) close() {
 	if k.conn != nil {
 		k.conn.Close()
+	}
+	for _, raw := range k.decrypted {
+		clearPrivateKey(raw)
+	}
+	k.decrypted = nil
+	for _, l := range k.late {
+		l.signer = nil
 	}
 }
 

@@ -113,9 +113,14 @@ func (d *Dialer) interactive() bool {
 	return d.Prompter != nil && !d.Config.BatchMode
 }
 
-// kbdInteractive relays one keyboard-interactive round from the server.
+// kbdInteractive relays one keyboard-interactive round from the server,
+// its text marked where it imitates the master's own (serverText).
 func (d *Dialer) kbdInteractive(name, instruction string, questions []string, echos []bool) ([]string, error) {
-	return d.Prompter.Ask(Question{Name: name, Instruction: instruction, Prompts: questions, Echos: echos})
+	prompts := make([]string, len(questions))
+	for i, q := range questions {
+		prompts[i] = serverText(q)
+	}
+	return d.Prompter.Ask(Question{Name: serverText(name), Instruction: serverText(instruction), Prompts: prompts, Echos: echos})
 }
 
 // password asks for the password the way ssh words it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -156,7 +157,9 @@ func (p *providerList) keys(ctx context.Context, provider string) ([]ssh.PublicK
 
 // keygenList runs `ssh-keygen -D provider`.
 func keygenList(ctx context.Context, provider string) ([]byte, error) {
-	return exec.CommandContext(ctx, "ssh-keygen", "-D", provider).Output()
+	cmd := exec.CommandContext(ctx, "ssh-keygen", "-D", provider)
+	cmd.Dir = sysio.StartDir() // a relative PKCS11Provider path
+	return cmd.Output()
 }
 
 // agentHolds reports whether the agent lists pub.

@@ -79,8 +79,8 @@ func (c *hostKeyCheck) ipChanged(name, ipName string, key ssh.PublicKey, known x
 	msg := fmt.Sprintf("the %s host key for %s differs from the key for the IP address %s (offending key in %s)",
 		keyTypeName(key), knownHostsPattern(name), knownHostsPattern(ipName), where)
 	if c.Strict == "ask" && c.Prompter != nil {
-		answers, err := c.Prompter.Ask(Question{Instruction: "Warning: " + msg,
-			Prompts: []string{"Are you sure you want to continue connecting (yes/no)? "}, Echos: []bool{true}})
+		answers, err := c.Prompter.Ask(Question{Instruction: local("Warning: " + msg),
+			Prompts: []string{local("Are you sure you want to continue connecting (yes/no)? ")}, Echos: []bool{true}})
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/skeema/knownhosts"
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 	xknownhosts "golang.org/x/crypto/ssh/knownhosts"
 )
@@ -66,7 +67,9 @@ func newHostKeyCheck(cfg HostConfig) (*hostKeyCheck, error) {
 		CAAlgorithms: cfg.Algorithms.CASignatureAlgorithms,
 		MinRSA:       cfg.Algorithms.RequiredRSASize,
 	}
-	for _, f := range c.Files {
+	for i, f := range c.Files {
+		f = sysio.Abs(f)
+		c.Files[i] = f
 		if _, err := os.Stat(f); err == nil {
 			c.existing = append(c.existing, f)
 		}
@@ -307,9 +310,9 @@ func (c *hostKeyCheck) unknownError(name string, key ssh.PublicKey) error {
 func (c *hostKeyCheck) ask(name string, key ssh.PublicKey) error {
 	fp := ssh.FingerprintSHA256(key)
 	q := Question{
-		Instruction: fmt.Sprintf("The authenticity of host '%s' can't be established.\n%s key fingerprint is %s.\nThis key is not known by any other names.",
-			knownHostsPattern(name), keyTypeName(key), fp),
-		Prompts: []string{"Are you sure you want to continue connecting (yes/no/[fingerprint])? "},
+		Instruction: local(fmt.Sprintf("The authenticity of host '%s' can't be established.\n%s key fingerprint is %s.\nThis key is not known by any other names.",
+			knownHostsPattern(name), keyTypeName(key), fp)),
+		Prompts: []string{local("Are you sure you want to continue connecting (yes/no/[fingerprint])? ")},
 		Echos:   []bool{true},
 	}
 	for range 3 {
@@ -324,7 +327,7 @@ func (c *hostKeyCheck) ask(name string, key ssh.PublicKey) error {
 			return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
 		}
 		q.Instruction = ""
-		q.Prompts = []string{"Please type 'yes', 'no' or the fingerprint: "}
+		q.Prompts = []string{local("Please type 'yes', 'no' or the fingerprint: ")}
 	}
 	return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
 }

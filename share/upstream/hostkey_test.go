@@ -322,7 +322,7 @@ func TestHostKeyAsk(t *testing.T) {
 			if len(first.Prompts) != 1 || !strings.Contains(first.Prompts[0], "(yes/no/[fingerprint])") || !reflect.DeepEqual(first.Echos, []bool{true}) {
 				t.Errorf("first question: got prompts %q echos %v", first.Prompts, first.Echos)
 			}
-			if len(p.asked) > 1 && !strings.HasPrefix(p.asked[1].Prompts[0], "Please type 'yes', 'no' or the fingerprint") {
+			if len(p.asked) > 1 && !strings.HasPrefix(p.asked[1].Prompts[0], "sshshare: Please type 'yes', 'no' or the fingerprint") {
 				t.Errorf("second prompt: got %q", p.asked[1].Prompts[0])
 			}
 		})

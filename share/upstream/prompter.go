@@ -1,6 +1,9 @@
 package upstream
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // Prompter asks the user questions during an upstream login.
 type Prompter interface {
@@ -17,6 +20,44 @@ type Question struct {
 	// answer is the account's password, which a local ssh that allows only
 	// the password method can give.
 	Password bool
+}
+
+// Questions reach the user through the local ssh as keyboard-interactive
+// prompts, which ssh shows as the server's, "(user@host) ...": the
+// master's own questions (a key's passphrase, an unknown or changed host
+// key, adding a key to the agent) and the questions the server asks alike.
+// A hostile server could then ask for a key's passphrase in the master's
+// words. So the master's own questions start with LocalPrefix, and a
+// server's text that starts a line with "sshshare" is marked as the
+// server's (serverText): the user can tell them apart. The password method's
+// "user@host's password:" is the server's question in ssh's words, and
+// its answer goes to the server either way: it has no prefix.
+
+// LocalPrefix starts every question the master asks on its own behalf.
+const LocalPrefix = "sshshare: "
+
+// local gives a question text of the master's own its prefix.
+func local(text string) string { return LocalPrefix + text }
+
+// serverMark is put before a line of server text that looks like one of
+// the master's own questions.
+const serverMark = "(from the server) "
+
+// serverText is a server's keyboard-interactive text as relayed: each line
+// that starts, once blanks are skipped, with "sshshare" (in any case) is
+// marked with serverMark, so it cannot pass for the master's.
+func serverText(s string) string {
+	if !strings.Contains(strings.ToLower(s), "sshshare") {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		trimmed := strings.TrimLeft(line, " \t\r\v\f")
+		if strings.HasPrefix(strings.ToLower(trimmed), "sshshare") {
+			lines[i] = serverMark + line
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ErrNoPrompter means the login needs an answer and nobody can give one.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // commandExitWait bounds how long a ProxyCommand is given to exit after
@@ -31,6 +33,7 @@ func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.C
 		shell = "/bin/sh"
 	}
 	cmd := exec.Command(shell, "-c", "exec "+line)
+	cmd.Dir = sysio.StartDir() // where ssh would run it
 	inR, inW, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("ProxyCommand: %w", err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -140,6 +141,7 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = sysio.StartDir() // the directory relative -F and -i are in
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

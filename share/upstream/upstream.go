@@ -183,7 +183,7 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 		if err != nil {
 			return nil, fmt.Errorf("RevokedHostKeys %s: %w", f, err)
 		}
-		check.Revoked.Files = append(check.Revoked.Files, path)
+		check.Revoked.Files = append(check.Revoked.Files, sysio.Abs(path))
 	}
 	check.Command, err = newKnownHostsCommand(ctx, d.Config.KnownHostsCommand, v, d.handshakeWait())
 	return check, err

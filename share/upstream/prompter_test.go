@@ -1,0 +1,23 @@
+package upstream
+
+import "testing"
+
+// TestServerText: a server's text that starts a line like one of the
+// master's own questions is marked as the server's; other text is relayed
+// as it is.
+func TestServerText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Password: ", "Password: "},
+		{"Enter passphrase for key '/k': ", "Enter passphrase for key '/k': "},
+		{"sshshare: Enter passphrase for key '/k': ", "(from the server) sshshare: Enter passphrase for key '/k': "},
+		{"  SSHShare: Are you sure? ", "(from the server)   SSHShare: Are you sure? "},
+		{"Welcome\nsshshare: Enter passphrase: ", "Welcome\n(from the server) sshshare: Enter passphrase: "},
+		{"about sshshare: fine", "about sshshare: fine"},
+		{"", ""},
+	}
+	for _, tc := range tests {
+		if got := serverText(tc.in); got != tc.want {
+			t.Errorf("serverText(%q) = %q; want %q", tc.in, got, tc.want)
+		}
+	}
+}
