@@ -139,6 +139,7 @@ func (m *Master) heal() error {
 	d := *m.dialer
 	d.Prompter = nil
 	d.Stderr = nil
+	d.Notes = nil
 	ctx, cancel := context.WithTimeout(m.ctx, d.ConnectTimeout()+10*time.Second)
 	defer cancel()
 	up, err := d.Dial(ctx)

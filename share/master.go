@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,6 +115,8 @@ type Master struct {
 	closing  bool // shutting down: set first, before ctx ends
 	draining bool
 	idle     *time.Timer
+	// loginNotes are the primary login's lines for the user (LoginNotes).
+	loginNotes []string
 }
 
 // stats are the master's live counters.
@@ -173,7 +176,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr}
+		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr, Notes: m.addLoginNote}
 	if m.ln, err = publish(cfg.Socket); err != nil {
 		return nil, err
 	}
@@ -219,6 +222,22 @@ func (m *Master) Login() *Login { return m.login }
 // config keywords it does not apply upstream.
 func (m *Master) Warnings() []string { return m.warnings }
 
+// LoginNotes are the lines the ssh that started the master should show
+// once the login has finished, as ssh would have shown them during its
+// own login (a host key it recorded).
+func (m *Master) LoginNotes() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.loginNotes)
+}
+
+// addLoginNote keeps a line for LoginNotes.
+func (m *Master) addLoginNote(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loginNotes = append(m.loginNotes, line)
+}
+
 // logIn makes the primary upstream connection. On failure the master
 // answers the clients already waiting, then exits.
 func (m *Master) logIn(ctx context.Context) {
@@ -242,6 +261,7 @@ func (m *Master) logIn(ctx context.Context) {
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
 	extra.Stderr = nil   // the starting ssh hears only the login's ProxyCommand
+	extra.Notes = nil    // and only the login's notes
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
 	m.pool.life = m.ctx
 	m.pool.open = m.openWatched

@@ -126,6 +126,7 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 			inv.Warn(w)
 		}
 	}
+	s.Warn = inv.Warn
 	if conn, err = control.Dial(inv.Socket, inv.shareHello(true, stdio)); err != nil {
 		if loginErr := s.Wait(); loginErr != nil {
 			return nil, nil, loginErr // it failed before it could admit us: say why
