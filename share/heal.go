@@ -3,6 +3,7 @@ package share
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -107,21 +108,36 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	}
 	if m.pool.primary().Conn != dead {
 		if pingConn(dead, m.health.probeWait()) != nil {
+			m.noteLost(dead, m.lostWhy(reason))
 			dead.Close() // an extra connection, or a primary already replaced
 		}
 		return
 	}
 	m.log.Warn("upstream dead", "reason", reason)
 	m.noteError("upstream dead: " + reason)
+	m.noteLost(dead, m.lostWhy(reason)+"; the master logged in again, but this session could not move")
 	if err := m.heal(); err != nil {
 		m.log.Error("heal upstream", "err", err)
 		m.noteError("heal upstream: " + err.Error())
 		m.health.failed.Store(true)
+		why := fmt.Sprintf("%s, and logging in again failed: %v", m.lostWhy(reason), loginCause(err))
+		m.noteLost(dead, why)
+		m.noteEnding(why)
 		go m.shutdown("upstream dead: " + reason)
 		return
 	}
 	m.log.Info("upstream healed with a fresh login")
 	go m.pool.prune(healGrace)
+}
+
+// loginCause is a failed login's error without x/crypto's "ssh:
+// handshake failed:" before a host key refusal, which says it all.
+func loginCause(err error) error {
+	var hk *upstream.HostKeyError
+	if errors.As(err, &hk) {
+		return hk
+	}
+	return err
 }
 
 // healGrace is how long the connections left over from a heal (the old

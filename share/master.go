@@ -117,6 +117,7 @@ type Master struct {
 	idle     *time.Timer
 	// loginNotes are the primary login's lines for the user (LoginNotes).
 	loginNotes []string
+	lost       lostConns // why upstream connections were given up
 }
 
 // stats are the master's live counters.
@@ -529,6 +530,9 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 		release()
 	}
 	m.closePool()
+	if m.endingLost() {
+		m.awaitClientsLeft(lostLeaveWait) // they print why, then leave
+	}
 	m.cancel(errors.New(reason))
 }
 
