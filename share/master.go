@@ -334,6 +334,10 @@ func (m *Master) waitConns() {
 // errClientLeft ends a local connection's context when it is done with.
 var errClientLeft = errors.New("local client left")
 
+// errInvocationGone ends a local connection whose invocation exited after
+// handing over ssh's pipes.
+var errInvocationGone = errors.New("invocation exited")
+
 // serveConn checks the peer, reads its hello and runs the operation.
 // The connection's context ends when it is done with, or when the master
 // ends, which closes the connection.
@@ -406,6 +410,10 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 			return
 		}
 		nc = sc
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(errClientLeft)
+		go watchInvocation(ctx, conn, sc, cancel)
 	}
 	nc = sysio.BatchWrites(sysio.ReadBuffered(sysio.RawIO(nc), sysio.ClientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
@@ -415,6 +423,31 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(ctx, nc, m.serverConfig(offer, starter))
 }
+
+// watchInvocation ends a client's connection when its invocation exits
+// after handing over ssh's pipes (sc). The invocation sends nothing more
+// and waits for the master to close conn: EOF means it has exited (it
+// printed why a login failed, or was killed), and ssh must see its
+// connection end now, as when a splice ends. ssh's input is closed first,
+// so it ends on EOF; the connection's context (ctx, cancelled by cancel)
+// ends once ssh has, or after invocationGoneWait.
+func watchInvocation(ctx context.Context, conn, sc net.Conn, cancel context.CancelCauseFunc) {
+	io.Copy(io.Discard, conn)
+	if cw, ok := sc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		t := time.NewTimer(invocationGoneWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done(): // ssh has ended, or the master is ending
+		}
+	}
+	cancel(errInvocationGone)
+}
+
+// invocationGoneWait bounds how long ssh is given to end on EOF once its
+// invocation has exited.
+const invocationGoneWait = 2 * time.Second
 
 // localVersion is the master's SSH version line.
 const localVersion = "SSH-2.0-sshshare"
