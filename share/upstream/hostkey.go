@@ -140,9 +140,29 @@ func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
 }
 
 // callback returns the ssh.HostKeyCallback for a connection to host:port.
-// The checks run in ssh's order: RevokedHostKeys, then
-// NoHostAuthenticationForLocalhost, then the known hosts.
+// The first key exchange runs the checks (see firstCallback); a later one
+// (a re-exchange on the same connection) must present the same key, and is
+// not checked or recorded again, as in ssh.
 func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
+	check := c.firstCallback(host, port)
+	var first ssh.PublicKey // the key of the connection's first exchange
+	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		if first != nil {
+			return sameHostKey(c.lookupName(host, port), first, key, "during a key re-exchange")
+		}
+		if err := check(hostname, remote, key); err != nil {
+			return err
+		}
+		first = key
+		return nil
+	}
+}
+
+// firstCallback checks the host key of a connection's first key exchange.
+// The checks run in ssh's order: RevokedHostKeys, then the master's pin
+// (HostKeyPin), then NoHostAuthenticationForLocalhost, then the known
+// hosts.
+func (c *hostKeyCheck) firstCallback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
 	var verify ssh.HostKeyCallback
 	verify = func(_ string, remote net.Addr, key ssh.PublicKey) error {

@@ -314,6 +314,25 @@ func TestHostKeyPin(t *testing.T) {
 			})
 		}
 	}
+	t.Run("key re-exchange", func(t *testing.T) {
+		user, global := hostKeyFiles(t)
+		c := newCheck(t, user, global, "no", "")
+		var notes []string
+		c.Note = func(l string) { notes = append(notes, l) }
+		cb := c.callback("example.com", 22)
+		addr := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 22}
+		for i := range 2 {
+			if err := cb("example.com:22", addr, key.PublicKey()); err != nil {
+				t.Fatalf("exchange %d: got %v; want nil", i, err)
+			}
+		}
+		if got := readFileOrEmpty(t, user); strings.Count(got, "\n") != 1 || len(notes) != 1 {
+			t.Errorf("known_hosts %q, notes %q; want the key recorded and announced once", got, notes)
+		}
+		if err := cb("example.com:22", addr, impostor); err == nil || !strings.Contains(err.Error(), "changed during a key re-exchange") {
+			t.Errorf("another key at a re-exchange: got %v; want it refused", err)
+		}
+	})
 	t.Run("certificate of the pinned key", func(t *testing.T) {
 		pin := &HostKeyPin{}
 		pin.keep(key.PublicKey())

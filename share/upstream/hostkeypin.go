@@ -38,12 +38,21 @@ func (p *HostKeyPin) check(name string, key ssh.PublicKey) error {
 	p.mu.Lock()
 	pinned := p.key
 	p.mu.Unlock()
-	got := pinnedKey(key)
-	if pinned == nil || bytes.Equal(pinned.Marshal(), got.Marshal()) {
+	if pinned == nil {
 		return nil
 	}
-	err := fmt.Errorf("host key for %s changed since this master logged in (now %s %s, was %s %s): refusing to log in, someone could be eavesdropping or the address was recycled",
-		knownHostsPattern(name), got.Type(), ssh.FingerprintSHA256(got), pinned.Type(), ssh.FingerprintSHA256(pinned))
+	return sameHostKey(name, pinned, key, "since this master logged in")
+}
+
+// sameHostKey refuses now unless it is (or certifies) the key was; since
+// says when was was accepted.
+func sameHostKey(name string, was, now ssh.PublicKey, since string) error {
+	was, got := pinnedKey(was), pinnedKey(now)
+	if bytes.Equal(was.Marshal(), got.Marshal()) {
+		return nil
+	}
+	err := fmt.Errorf("host key for %s changed %s (now %s %s, was %s %s): refusing to log in, someone could be eavesdropping or the address was recycled",
+		knownHostsPattern(name), since, got.Type(), ssh.FingerprintSHA256(got), was.Type(), ssh.FingerprintSHA256(was))
 	return hint.With(&HostKeyError{Host: name, Changed: true, err: err},
 		"if the host was really replaced, the next ssh starts a new master, which checks the new key against known_hosts as ssh does")
 }
