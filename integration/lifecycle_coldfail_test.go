@@ -61,4 +61,3 @@ func unusedPort(t *testing.T) int {
 	ln.Close()
 	return port
 }
-

@@ -56,8 +56,14 @@ func (b *bridge) Run() {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil, b.Lost) }()
-	go func() { defer wg.Done(); b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest, nil) }()
+	go func() {
+		defer wg.Done()
+		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil, b.Lost)
+	}()
+	go func() {
+		defer wg.Done()
+		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest, nil)
+	}()
 	wg.Wait()
 }
 

@@ -56,10 +56,10 @@ type hostKeyCheck struct {
 	Pin *HostKeyPin
 	// Note, if set, shows the user a line as ssh's logit would (the
 	// "Permanently added" warning); the line is logged either way.
-	Note      func(string)
-	ctx       context.Context
-	db        *knownhosts.HostKeyDB
-	existing  []string // the Files that exist
+	Note     func(string)
+	ctx      context.Context
+	db       *knownhosts.HostKeyDB
+	existing []string // the Files that exist
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
