@@ -115,7 +115,6 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	}
 	m.log.Warn("upstream dead", "reason", reason)
 	m.noteError("upstream dead: " + reason)
-	m.noteLost(dead, m.lostWhy(reason)+"; the master logged in again, but this session could not move")
 	if err := m.heal(); err != nil {
 		m.log.Error("heal upstream", "err", err)
 		m.noteError("heal upstream: " + err.Error())
@@ -127,7 +126,9 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 		return
 	}
 	m.log.Info("upstream healed with a fresh login")
-	go m.pool.prune(healGrace)
+	go m.pool.prune(healGrace, func(c ssh.Conn) {
+		m.noteLost(c, m.lostWhy(reason)+"; the master logged in again, but this session could not move")
+	})
 }
 
 // loginCause is a failed login's error without x/crypto's "ssh:
@@ -178,14 +179,16 @@ func (m *Master) isClosing() bool {
 }
 
 // prune pings every connection but the primary and closes those that do
-// not answer within wait, ending the sessions on them.
-func (p *upPool) prune(wait time.Duration) {
+// not answer within wait, ending the sessions on them; lost is told of
+// each before it is closed.
+func (p *upPool) prune(wait time.Duration, lost func(ssh.Conn)) {
 	p.mu.Lock()
 	others := append([]*upConn(nil), p.conns[1:]...)
 	p.mu.Unlock()
 	for _, uc := range others {
 		go func() {
 			if pingConn(uc.Conn, wait) != nil {
+				lost(uc.Conn)
 				uc.Conn.Close()
 			}
 		}()
