@@ -286,11 +286,7 @@ func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 		if c.recordsNothing() {
 			return nil
 		}
-		if err := c.record(name, key); err != nil {
-			return err
-		}
-		c.note(fmt.Sprintf("Warning: Permanently added '%s' (%s) to the list of known hosts.", knownHostsPattern(name), keyTypeName(key)))
-		return nil
+		return c.recordNew(name, key)
 	case "ask":
 		if c.Prompter != nil {
 			return c.ask(name, key)
@@ -360,7 +356,7 @@ func (c *hostKeyCheck) ask(name string, key ssh.PublicKey) error {
 		}
 		switch a := strings.TrimSpace(strings.Join(answers, "")); {
 		case strings.EqualFold(a, "yes") || a == fp:
-			return c.record(name, key)
+			return c.recordNew(name, key)
 		case strings.EqualFold(a, "no"):
 			return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
 		}
@@ -393,6 +389,15 @@ func (c *hostKeyCheck) note(line string) {
 	if c.Note != nil {
 		c.Note(line)
 	}
+}
+
+// recordNew records a newly accepted key and says so, as ssh does.
+func (c *hostKeyCheck) recordNew(name string, key ssh.PublicKey) error {
+	if err := c.record(name, key); err != nil {
+		return err
+	}
+	c.note(fmt.Sprintf("Warning: Permanently added '%s' (%s) to the list of known hosts.", knownHostsPattern(name), keyTypeName(key)))
+	return nil
 }
 
 // record appends the host's key to the first user known_hosts file.
