@@ -33,6 +33,11 @@ type bridge struct {
 	GateStdin bool
 	// Counters, if set, count bytes to the client (In) and from it (Out).
 	In, Out *atomic.Int64
+	// Lost, if set, is asked once the upstream side's data has ended: a
+	// line it returns (the master gave up on the upstream connection) is
+	// written on the client's stderr before its EOF, so ssh prints why
+	// the session ended.
+	Lost func() string
 
 	gate     chan struct{}
 	gateOnce sync.Once
@@ -51,21 +56,27 @@ func (b *bridge) Run() {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil) }()
-	go func() { defer wg.Done(); b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest) }()
+	go func() {
+		defer wg.Done()
+		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil, b.Lost)
+	}()
+	go func() {
+		defer wg.Done()
+		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest, nil)
+	}()
 	wg.Wait()
 }
 
 // half moves everything from src to dst, then closes dst once src has
 // finished both its data and its requests, and dst's own request being
 // relayed, if any, has been answered.
-func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request)) {
+func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request), last func() string) {
 	done := make(chan struct{})
 	go func() {
 		if gate != nil {
 			<-gate
 		}
-		copyData(dst.ch, src.ch, count)
+		copyData(dst.ch, src.ch, count, last)
 		close(done)
 	}()
 	b.forwardRequests(dst.ch, src.reqs, srcRelay, observe)
@@ -113,9 +124,11 @@ func startsSession(reqType string) bool {
 }
 
 // copyData copies data and extended data from src to dst until src's EOF,
-// then sends EOF on dst. Stderr is always drained, or a full window would
-// stall the channel (golang/go#80333).
-func copyData(dst, src ssh.Channel, count *atomic.Int64) {
+// then writes last's line, if any, on dst's stderr and sends EOF on dst
+// (ssh drops a connection that sends extended data after EOF). Stderr is
+// always drained, or a full window would stall the channel
+// (golang/go#80333).
+func copyData(dst, src ssh.Channel, count *atomic.Int64, last func() string) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -124,6 +137,11 @@ func copyData(dst, src ssh.Channel, count *atomic.Int64) {
 	}()
 	copyCounted(dst, src, count)
 	wg.Wait()
+	if last != nil {
+		if line := last(); line != "" {
+			io.WriteString(dst.Stderr(), line)
+		}
+	}
 	dst.CloseWrite()
 }
 

@@ -372,3 +372,31 @@ func TestBridgeAnswersBeforeClose(t *testing.T) {
 		sshtest.RecvWithin(t, s.done, 5*time.Second, "the bridge to end")
 	}
 }
+
+// TestBridgeLostLine: when the upstream side ends, the line Lost returns
+// reaches the client's stderr before its EOF (ssh drops a connection that
+// sends extended data after EOF); an empty one writes nothing.
+func TestBridgeLostLine(t *testing.T) {
+	for _, line := range []string{"sshshare: connection to u@h:22 lost (nothing heard for 3s)\r\n", ""} {
+		upstream := func(ch ssh.Channel, reqs <-chan *ssh.Request) {
+			go ssh.DiscardRequests(reqs)
+			ch.Write([]byte("out"))
+			ch.Close() // no exit-status: as when the connection is gone
+		}
+		s := startBridge(t, &bridge{Lost: func() string { return line }}, upstream)
+		go ssh.DiscardRequests(s.reqs)
+		stderr := make(chan []byte, 1)
+		go func() {
+			b, _ := io.ReadAll(s.ch.Stderr())
+			stderr <- b
+		}()
+		stdout, _ := io.ReadAll(s.ch)
+		if string(stdout) != "out" {
+			t.Errorf("stdout %q; want %q", stdout, "out")
+		}
+		if got := sshtest.RecvWithin(t, stderr, 10*time.Second, "stderr"); string(got) != line {
+			t.Errorf("stderr %q; want %q", got, line)
+		}
+		sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
+	}
+}

@@ -177,7 +177,7 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		c.bridgeFromSpare(nch, spare)
 		return
 	}
-	up, upReqs, release, err := c.openUpstream(nch)
+	up, upReqs, release, conn, err := c.openUpstream(nch)
 	if err != nil {
 		rejectLike(nch, err)
 		return
@@ -188,7 +188,7 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		up.Close()
 		return
 	}
-	c.bridge(down, downReqs, up, upReqs, isSession)
+	c.bridge(down, downReqs, up, upReqs, isSession, conn)
 }
 
 // bridgeFromSpare serves a session on a spare: started with a watchdog
@@ -206,12 +206,13 @@ func (c *client) bridgeFromSpare(nch ssh.NewChannel, s upSession) {
 		return
 	}
 	defer s.release()
-	c.bridge(down, downReqs, s.ch, s.reqs, false)
+	c.bridge(down, downReqs, s.ch, s.reqs, false, s.conn)
 }
 
 // bridge joins a client's channel to its upstream counterpart until both
-// have closed.
-func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool) {
+// have closed. A session's upstream connection, conn, is known: if the
+// master gives it up, the client's stderr says so (see lostLine).
+func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool, conn ssh.Conn) {
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
 	b := &bridge{
@@ -219,17 +220,21 @@ func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.C
 		GateStdin: gate, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
 		OnRequest: c.observe,
 	}
+	if conn != nil {
+		b.Lost = func() string { return c.m.lostLine(conn) }
+	}
 	b.Run()
 }
 
 // openUpstream opens nch's counterpart upstream: sessions through the pool
-// (MaxSessions), everything else on the primary connection.
-func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), error) {
+// (MaxSessions), everything else on the primary connection. It tells a
+// session's connection (nil for other channels, which have no stderr).
+func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
 	if nch.ChannelType() == "session" {
-		return c.m.pool.openSession(c.ctx, nch.ExtraData())
+		return c.m.pool.openSessionConn(c.ctx, nch.ExtraData())
 	}
 	ch, reqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
-	return ch, reqs, func() {}, err
+	return ch, reqs, func() {}, nil, err
 }
 
 // observe notes who asked for agent or X11 forwarding.

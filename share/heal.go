@@ -3,6 +3,7 @@ package share
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -107,6 +108,7 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 	}
 	if m.pool.primary().Conn != dead {
 		if pingConn(dead, m.health.probeWait()) != nil {
+			m.noteLost(dead, m.lostWhy(reason))
 			dead.Close() // an extra connection, or a primary already replaced
 		}
 		return
@@ -117,11 +119,26 @@ func (m *Master) upstreamDead(dead ssh.Conn, reason string) {
 		m.log.Error("heal upstream", "err", err)
 		m.noteError("heal upstream: " + err.Error())
 		m.health.failed.Store(true)
+		why := fmt.Sprintf("%s, and logging in again failed: %v", m.lostWhy(reason), loginCause(err))
+		m.noteLost(dead, why)
+		m.noteEnding(why)
 		go m.shutdown("upstream dead: " + reason)
 		return
 	}
 	m.log.Info("upstream healed with a fresh login")
-	go m.pool.prune(healGrace)
+	go m.pool.prune(healGrace, func(c ssh.Conn) {
+		m.noteLost(c, m.lostWhy(reason)+"; the master logged in again, but this session could not move")
+	})
+}
+
+// loginCause is a failed login's error without x/crypto's "ssh:
+// handshake failed:" before a host key refusal, which says it all.
+func loginCause(err error) error {
+	var hk *upstream.HostKeyError
+	if errors.As(err, &hk) {
+		return hk
+	}
+	return err
 }
 
 // healGrace is how long the connections left over from a heal (the old
@@ -139,6 +156,7 @@ func (m *Master) heal() error {
 	d := *m.dialer
 	d.Prompter = nil
 	d.Stderr = nil
+	d.Notes = nil
 	ctx, cancel := context.WithTimeout(m.ctx, d.ConnectTimeout()+10*time.Second)
 	defer cancel()
 	up, err := d.Dial(ctx)
@@ -161,14 +179,16 @@ func (m *Master) isClosing() bool {
 }
 
 // prune pings every connection but the primary and closes those that do
-// not answer within wait, ending the sessions on them.
-func (p *upPool) prune(wait time.Duration) {
+// not answer within wait, ending the sessions on them; lost is told of
+// each before it is closed.
+func (p *upPool) prune(wait time.Duration, lost func(ssh.Conn)) {
 	p.mu.Lock()
 	others := append([]*upConn(nil), p.conns[1:]...)
 	p.mu.Unlock()
 	for _, uc := range others {
 		go func() {
 			if pingConn(uc.Conn, wait) != nil {
+				lost(uc.Conn)
 				uc.Conn.Close()
 			}
 		}()

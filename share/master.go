@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -115,6 +116,9 @@ type Master struct {
 	closing  bool // shutting down: set first, before ctx ends
 	draining bool
 	idle     *time.Timer
+	// loginNotes are the primary login's lines for the user (LoginNotes).
+	loginNotes []string
+	lost       lostConns // why upstream connections were given up
 }
 
 // stats are the master's live counters.
@@ -175,7 +179,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr}
+		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr, Notes: m.addLoginNote}
 	// The master keeps the first ssh's agent for every login it makes,
 	// pooled ones and heals included.
 	m.log.Info("agent for logins", "socket", cmp.Or(hostCfg.AgentSocket(cfg.AuthSock), "none"))
@@ -277,6 +281,22 @@ func (m *Master) Login() *Login { return m.login }
 // config keywords it does not apply upstream.
 func (m *Master) Warnings() []string { return m.warnings }
 
+// LoginNotes are the lines the ssh that started the master should show
+// once the login has finished, as ssh would have shown them during its
+// own login (a host key it recorded).
+func (m *Master) LoginNotes() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.loginNotes)
+}
+
+// addLoginNote keeps a line for LoginNotes.
+func (m *Master) addLoginNote(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.loginNotes = append(m.loginNotes, line)
+}
+
 // logIn makes the primary upstream connection. On failure the master
 // answers the clients already waiting, then exits.
 func (m *Master) logIn(ctx context.Context) {
@@ -300,6 +320,7 @@ func (m *Master) logIn(ctx context.Context) {
 	extra.Prompter = nil // pooled connections never ask: they queue instead
 	extra.Heard = nil    // only the primary's health decides the master's
 	extra.Stderr = nil   // the starting ssh hears only the login's ProxyCommand
+	extra.Notes = nil    // and only the login's notes
 	m.pool = newPool(primary, extra.Dial, m.serveUpstream, m.log)
 	m.pool.life = m.ctx
 	m.pool.open = m.openWatched
@@ -371,6 +392,10 @@ func (m *Master) waitConns() {
 
 // errClientLeft ends a local connection's context when it is done with.
 var errClientLeft = errors.New("local client left")
+
+// errInvocationGone ends a local connection whose invocation exited after
+// handing over ssh's pipes.
+var errInvocationGone = errors.New("invocation exited")
 
 // serveConn checks the peer, reads its hello and runs the operation.
 // The connection's context ends when it is done with, or when the master
@@ -444,6 +469,10 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 			return
 		}
 		nc = sc
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(errClientLeft)
+		go watchInvocation(ctx, conn, sc, cancel)
 	}
 	nc = sysio.BatchWrites(sysio.ReadBuffered(sysio.RawIO(nc), sysio.ClientReadBuffer))
 	defer nc.Close() // ends the batching goroutine, closes ssh's pipes
@@ -453,6 +482,31 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 	nc, offer := readAhead(nc, localVersion)
 	m.serveShare(ctx, nc, m.serverConfig(offer, starter))
 }
+
+// watchInvocation ends a client's connection when its invocation exits
+// after handing over ssh's pipes (sc). The invocation sends nothing more
+// and waits for the master to close conn: EOF means it has exited (it
+// printed why a login failed, or was killed), and ssh must see its
+// connection end now, as when a splice ends. ssh's input is closed first,
+// so it ends on EOF; the connection's context (ctx, cancelled by cancel)
+// ends once ssh has, or after invocationGoneWait.
+func watchInvocation(ctx context.Context, conn, sc net.Conn, cancel context.CancelCauseFunc) {
+	io.Copy(io.Discard, conn)
+	if cw, ok := sc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+		t := time.NewTimer(invocationGoneWait)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done(): // ssh has ended, or the master is ending
+		}
+	}
+	cancel(errInvocationGone)
+}
+
+// invocationGoneWait bounds how long ssh is given to end on EOF once its
+// invocation has exited.
+const invocationGoneWait = 2 * time.Second
 
 // localVersion is the master's SSH version line.
 const localVersion = "SSH-2.0-sshshare"
@@ -568,6 +622,9 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 		release()
 	}
 	m.closePool()
+	if m.endingLost() {
+		m.awaitClientsLeft(lostLeaveWait) // they print why, then leave
+	}
 	m.cancel(errors.New(reason))
 }
 

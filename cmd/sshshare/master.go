@@ -65,7 +65,7 @@ func (c MasterCmd) Run() error {
 	}
 	go func() {
 		<-m.Login().Done()
-		report.Report(m.Login().Err())
+		report.Report(m.Login().Err(), m.LoginNotes()...)
 		report.Close()
 	}()
 	go func() {

@@ -92,6 +92,15 @@ func (r *Relay) BlackHole() {
 	}
 }
 
+// Retarget makes the relay dial addr for the connections it accepts from
+// now on, as when another server takes over an address; open connections
+// keep their server.
+func (r *Relay) Retarget(addr string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.target = addr
+}
+
 // Cut closes every connection open now, both sides, as a server that
 // drops its connections does: each peer sees its connection end.
 // Connections accepted later relay normally.
@@ -150,9 +159,12 @@ func (r *Relay) serve(rc *relayConn) {
 		delete(r.conns, rc)
 		r.mu.Unlock()
 	}()
-	server, err := net.DialTimeout("tcp", r.target, 5*time.Second)
+	r.mu.Lock()
+	target := r.target
+	r.mu.Unlock()
+	server, err := net.DialTimeout("tcp", target, 5*time.Second)
 	if err != nil {
-		r.tb.Logf("relay: dial %s: %v", r.target, err)
+		r.tb.Logf("relay: dial %s: %v", target, err)
 		return
 	}
 	r.mu.Lock()

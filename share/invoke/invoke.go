@@ -48,14 +48,14 @@ type Invocation struct {
 // it hands them over where it can (see sysio.HandOverStdio) and splices them
 // otherwise. Stdout carries SSH bytes only. When this invocation started
 // the master, the local ssh's handshake runs while the master logs in (it
-// may relay questions to it); Run reports a failed login.
+// may relay questions to it); Run reports a failed login, and then leaves
+// the connection to the master open until the process exits.
 func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	in, out, handOver := sysio.StdioFiles(stdin, stdout)
 	conn, starting, err := inv.connect(ctx, handOver)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
 	spliced := make(chan error, 1)
 	if mc, ok := conn.(*control.Conn); ok && mc.Stdio {
 		go func() { spliced <- sysio.HandOverStdio(mc.Conn, in, out) }()
@@ -64,9 +64,14 @@ func (inv *Invocation) Run(ctx context.Context, stdin io.Reader, stdout io.Write
 	}
 	if starting != nil {
 		if err := starting.Wait(); err != nil {
-			return err // printed before ssh, refused, hangs up on us
+			// conn is left open for this process's exit, after the
+			// caller has printed err: the master ends ssh's connection
+			// as soon as conn closes, and ssh's own "Connection closed"
+			// must come after the reason, not before it.
+			return err
 		}
 	}
+	defer conn.Close()
 	err = <-spliced
 	if stopped := inv.stopped(conn); stopped != nil {
 		return stopped
@@ -126,6 +131,7 @@ func (inv *Invocation) slowPath(ctx context.Context, stdio bool) (conn net.Conn,
 			inv.Warn(w)
 		}
 	}
+	s.Warn = inv.Warn
 	if conn, err = control.Dial(inv.Socket, inv.shareHello(true, stdio)); err != nil {
 		if loginErr := s.Wait(); loginErr != nil {
 			return nil, nil, loginErr // it failed before it could admit us: say why

@@ -22,8 +22,11 @@ const spawnWait = 90 * time.Second
 type Starting struct {
 	// Warnings are the lines the master asked to show the user.
 	Warnings []string
-	report   *os.File
-	release  func() error
+	// Warn shows the lines the master's login report asks to (a host key
+	// it recorded, as ssh says so); nil drops them.
+	Warn    func(string)
+	report  *os.File
+	release func() error
 }
 
 // SpawnMaster starts `exe args...` as a detached master, with env and the
@@ -68,7 +71,12 @@ func (s *Starting) Wait() error {
 	if s.release != nil {
 		defer s.release()
 	}
-	_, err := readReport(s.report, time.Now().Add(control.LoginWait))
+	reply, err := readReport(s.report, time.Now().Add(control.LoginWait))
+	if s.Warn != nil {
+		for _, w := range reply.Warnings {
+			s.Warn(w)
+		}
+	}
 	return err
 }
 

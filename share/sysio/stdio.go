@@ -66,6 +66,11 @@ func (c *stdioConn) Close() error                { return errors.Join(c.r.Close(
 func (c *stdioConn) LocalAddr() net.Addr         { return stdioAddr{} }
 func (c *stdioConn) RemoteAddr() net.Addr        { return stdioAddr{} }
 
+// CloseWrite closes ssh's input only: ssh reads EOF and ends ("Connection
+// closed"), while what it still writes is read, not refused (a write to a
+// closed pipe would make it report "Broken pipe" instead).
+func (c *stdioConn) CloseWrite() error { return c.w.Close() }
+
 func (c *stdioConn) SetDeadline(t time.Time) error {
 	return errors.Join(c.r.SetReadDeadline(t), c.w.SetWriteDeadline(t))
 }

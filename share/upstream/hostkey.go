@@ -52,9 +52,15 @@ type hostKeyCheck struct {
 	// VerifyDNS is VerifyHostKeyDNS ("yes", "ask" or ""): sshshare cannot
 	// look up SSHFP records, so it refuses by name where they would decide.
 	VerifyDNS string
-	ctx       context.Context
-	db        *knownhosts.HostKeyDB
-	existing  []string // the Files that exist
+	// Pin is the key the master's first login accepted, which every later
+	// login of the master (heal, pooled connection) must see again.
+	Pin *HostKeyPin
+	// Note, if set, shows the user a line as ssh's logit would (the
+	// "Permanently added" warning); the line is logged either way.
+	Note     func(string)
+	ctx      context.Context
+	db       *knownhosts.HostKeyDB
+	existing []string // the Files that exist
 }
 
 // newHostKeyCheck loads the known_hosts files of cfg.
@@ -137,9 +143,29 @@ func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
 }
 
 // callback returns the ssh.HostKeyCallback for a connection to host:port.
-// The checks run in ssh's order: RevokedHostKeys, then
-// NoHostAuthenticationForLocalhost, then the known hosts.
+// The first key exchange runs the checks (see firstCallback); a later one
+// (a re-exchange on the same connection) must present the same key, and is
+// not checked or recorded again, as in ssh.
 func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
+	check := c.firstCallback(host, port)
+	var first ssh.PublicKey // the key of the connection's first exchange
+	return func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		if first != nil {
+			return sameHostKey(c.lookupName(host, port), first, key, "during a key re-exchange")
+		}
+		if err := check(hostname, remote, key); err != nil {
+			return err
+		}
+		first = key
+		return nil
+	}
+}
+
+// firstCallback checks the host key of a connection's first key exchange.
+// The checks run in ssh's order: RevokedHostKeys, then the master's pin
+// (HostKeyPin), then NoHostAuthenticationForLocalhost, then the known
+// hosts.
+func (c *hostKeyCheck) firstCallback(host string, port int) ssh.HostKeyCallback {
 	name := c.lookupName(host, port)
 	var verify ssh.HostKeyCallback
 	verify = func(_ string, remote net.Addr, key ssh.PublicKey) error {
@@ -150,11 +176,17 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 			return &HostKeyError{Host: name, err: fmt.Errorf("host key for %s is RSA %s with %d bits, fewer than RequiredRSASize %d: refusing it as ssh does",
 				name, ssh.FingerprintSHA256(key), bits, c.MinRSA)}
 		}
+		if err := c.Pin.check(name, key); err != nil {
+			return err
+		}
 		if c.localhost(remote) {
-			return nil
+			return c.Pin.keep(key)
 		}
 		if cert, ok := key.(*ssh.Certificate); ok && !caAllowed(cert, c.CAAlgorithms) {
-			return c.plainKey(name, cert, remote, verify)
+			if err := c.plainKey(name, cert, remote, verify); err != nil {
+				return err
+			}
+			return c.Pin.keep(key)
 		}
 		db, fromCommand, err := c.withCommand(invocationHostname, c.hostfileName(host, port), key)
 		if err != nil {
@@ -180,9 +212,11 @@ func (c *hostKeyCheck) callback(host string, port int) ssh.HostKeyCallback {
 			if err := c.unknown(name, key); err != nil {
 				return err
 			}
-			recordIP = !c.offStrict() // recorded, unless accepted unrecorded
 		}
-		return c.checkHostIP(name, c.hostIP(host, port, remote, key), key, recordIP)
+		if err := c.checkHostIP(name, c.hostIP(host, port, remote, key), key, recordIP); err != nil {
+			return err
+		}
+		return c.Pin.keep(key)
 	}
 	return verify
 }
@@ -249,10 +283,13 @@ func (c *hostKeyCheck) changedError(name string, key ssh.PublicKey, e *xknownhos
 // unknown applies StrictHostKeyChecking to a key not in known_hosts.
 func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 	switch c.Strict {
-	case "accept-new":
-		return c.record(name, key)
-	case "false", "no", "off":
-		return nil
+	case "accept-new", "false", "no", "off":
+		// ssh adds the key under both, and says so; /dev/null means the
+		// user wants nothing recorded.
+		if c.recordsNothing() {
+			return nil
+		}
+		return c.recordNew(name, key)
 	case "ask":
 		if c.Prompter != nil {
 			return c.ask(name, key)
@@ -322,7 +359,7 @@ func (c *hostKeyCheck) ask(name string, key ssh.PublicKey) error {
 		}
 		switch a := strings.TrimSpace(strings.Join(answers, "")); {
 		case strings.EqualFold(a, "yes") || a == fp:
-			return c.record(name, key)
+			return c.recordNew(name, key)
 		case strings.EqualFold(a, "no"):
 			return &HostKeyError{Host: name, err: fmt.Errorf("host key verification failed for %s", name)}
 		}
@@ -337,6 +374,33 @@ func keyTypeName(key ssh.PublicKey) string {
 	t := strings.TrimPrefix(key.Type(), "ssh-")
 	t, _, _ = strings.Cut(t, "-")
 	return strings.ToUpper(t)
+}
+
+// recordsNothing reports whether ssh's first user known_hosts file is
+// /dev/null (or missing): StrictHostKeyChecking no and accept-new then
+// record nothing, and the master's pin (HostKeyPin) is all that keeps a
+// later login on the same host.
+func (c *hostKeyCheck) recordsNothing() bool {
+	if len(c.Files) == 0 {
+		return c.offStrict()
+	}
+	return c.Files[0] == os.DevNull
+}
+
+// note shows the user line, as ssh's logit does.
+func (c *hostKeyCheck) note(line string) {
+	if c.Note != nil {
+		c.Note(line)
+	}
+}
+
+// recordNew records a newly accepted key and says so, as ssh does.
+func (c *hostKeyCheck) recordNew(name string, key ssh.PublicKey) error {
+	if err := c.record(name, key); err != nil {
+		return err
+	}
+	c.note(fmt.Sprintf("Warning: Permanently added '%s' (%s) to the list of known hosts.", knownHostsPattern(name), keyTypeName(key)))
+	return nil
 }
 
 // record appends the host's key to the first user known_hosts file.

@@ -233,19 +233,114 @@ func TestHostKeyAcceptNewNoFile(t *testing.T) {
 	}
 }
 
+// TestHostKeyNoCheck: StrictHostKeyChecking no accepts an unknown key and
+// records it, as ssh does ("Permanently added"), unless the file is
+// /dev/null.
 func TestHostKeyNoCheck(t *testing.T) {
 	for _, strict := range []string{"false", "no", "off"} {
 		t.Run(strict, func(t *testing.T) {
 			user, global := hostKeyFiles(t)
 			c := newCheck(t, user, global, strict, "")
-			if err := verify(c, "example.com", 22, sshtest.NewKey(t).PublicKey()); err != nil {
+			var notes []string
+			c.Note = func(l string) { notes = append(notes, l) }
+			key := sshtest.NewKey(t).PublicKey()
+			if err := verify(c, "example.com", 2222, key); err != nil {
 				t.Errorf("got %v; want nil", err)
 			}
-			if _, err := os.Stat(user); !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("known_hosts: got stat error %v; want it not created", err)
+			if got := readFileOrEmpty(t, user); got != knownHostsEntry("[example.com]:2222", key)+"\n" {
+				t.Errorf("known_hosts %q; want the key recorded", got)
+			}
+			want := "Warning: Permanently added '[example.com]:2222' (" + keyTypeName(key) + ") to the list of known hosts."
+			if len(notes) != 1 || notes[0] != want {
+				t.Errorf("notes %q; want [%q]", notes, want)
 			}
 		})
 	}
+	t.Run("/dev/null", func(t *testing.T) {
+		_, global := hostKeyFiles(t)
+		c := newCheck(t, os.DevNull, global, "no", "")
+		var notes []string
+		c.Note = func(l string) { notes = append(notes, l) }
+		if err := verify(c, "example.com", 22, sshtest.NewKey(t).PublicKey()); err != nil {
+			t.Errorf("got %v; want nil", err)
+		}
+		if len(notes) != 0 {
+			t.Errorf("notes %q; want none: nothing was recorded", notes)
+		}
+	})
+}
+
+// TestHostKeyPin: once a login accepted a key, a login of the same master
+// that sees another key is refused, whatever StrictHostKeyChecking says
+// and whether or not known_hosts recorded anything; the same key, or a new
+// certificate for it, passes.
+func TestHostKeyPin(t *testing.T) {
+	key := sshtest.NewKey(t)
+	impostor := sshtest.NewKey(t).PublicKey()
+	for _, strict := range []string{"no", "accept-new", "yes"} {
+		for _, file := range []string{"", os.DevNull} {
+			t.Run(strict+file, func(t *testing.T) {
+				user, global := hostKeyFiles(t)
+				if file != "" {
+					user = file
+				}
+				if strict == "yes" {
+					if err := os.MkdirAll(filepath.Dir(global), 0o700); err != nil {
+						t.Fatal(err)
+					}
+					// The impostor's key is known too: only the pin refuses it.
+					writeLines(t, global, knownHostsEntry("example.com", key.PublicKey()), knownHostsEntry("example.com", impostor))
+				}
+				pin := &HostKeyPin{}
+				login := func() *hostKeyCheck {
+					c := newCheck(t, user, global, strict, "")
+					c.Pin = pin
+					return c
+				}
+				if err := verify(login(), "example.com", 22, key.PublicKey()); err != nil {
+					t.Fatalf("first login: got %v; want nil", err)
+				}
+				if err := verify(login(), "example.com", 22, key.PublicKey()); err != nil {
+					t.Errorf("same key again: got %v; want nil", err)
+				}
+				err := verify(login(), "example.com", 22, impostor)
+				var hk *HostKeyError
+				if !errors.As(err, &hk) || !hk.Changed || !strings.Contains(err.Error(), "host key for example.com changed since this master logged in") {
+					t.Fatalf("another key: got %v; want a changed-key HostKeyError naming the master's login", err)
+				}
+				if !strings.Contains(err.Error(), ssh.FingerprintSHA256(impostor)) || !strings.Contains(err.Error(), ssh.FingerprintSHA256(key.PublicKey())) {
+					t.Errorf("error %q; want both fingerprints", err)
+				}
+			})
+		}
+	}
+	t.Run("key re-exchange", func(t *testing.T) {
+		user, global := hostKeyFiles(t)
+		c := newCheck(t, user, global, "no", "")
+		var notes []string
+		c.Note = func(l string) { notes = append(notes, l) }
+		cb := c.callback("example.com", 22)
+		addr := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 22}
+		for i := range 2 {
+			if err := cb("example.com:22", addr, key.PublicKey()); err != nil {
+				t.Fatalf("exchange %d: got %v; want nil", i, err)
+			}
+		}
+		if got := readFileOrEmpty(t, user); strings.Count(got, "\n") != 1 || len(notes) != 1 {
+			t.Errorf("known_hosts %q, notes %q; want the key recorded and announced once", got, notes)
+		}
+		if err := cb("example.com:22", addr, impostor); err == nil || !strings.Contains(err.Error(), "changed during a key re-exchange") {
+			t.Errorf("another key at a re-exchange: got %v; want it refused", err)
+		}
+	})
+	t.Run("certificate of the pinned key", func(t *testing.T) {
+		pin := &HostKeyPin{}
+		pin.keep(key.PublicKey())
+		cert := &ssh.Certificate{Key: key.PublicKey()}
+		if err := pin.check("example.com:22", cert); err != nil {
+			t.Errorf("got %v; want nil", err)
+		}
+	})
 }
 
 // scriptedPrompter answers questions from a script and records them.

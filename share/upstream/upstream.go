@@ -58,11 +58,18 @@ type Dialer struct {
 	// prints it, besides the log: the stderr of the ssh that started the
 	// master, during its login, so a login URL reaches the user.
 	Stderr io.Writer
+	// Notes, if set, gets the lines ssh would show the user during the
+	// login, such as the "Permanently added" warning of a host key
+	// recorded under StrictHostKeyChecking no or accept-new.
+	Notes func(string)
 
 	// providers caches the PKCS11Provider's keys: made by the first Dial,
 	// shared by the copies of the Dialer made after it (the master's
 	// pooled connections and heals), which then do not list them again.
 	providers *providerList
+	// pin is the host key the first Dial accepted, shared like providers:
+	// every later login of the master must present it (see HostKeyPin).
+	pin *HostKeyPin
 
 	// kex watches this connection's key exchange (set by Dial for its
 	// login), for the agent's session-bind.
@@ -92,6 +99,9 @@ const defaultConnectTimeout = 30 * time.Second
 func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if d.providers == nil {
 		d.providers = &providerList{}
+	}
+	if d.pin == nil {
+		d.pin = &HostKeyPin{}
 	}
 	// A list the upstream cannot honour fails before any connection.
 	if err := d.Config.Algorithms.Check(); err != nil {
@@ -172,6 +182,8 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	check.Direct = d.route() == nil
 	check.VerifyDNS = d.Config.VerifyHostKeyDNS
 	check.CheckHostIP = d.Config.CheckHostIP
+	check.Pin = d.pin
+	check.Note = d.note
 	v, err := tokens.Local(d.Config.User, d.Config.HostName, strconv.Itoa(d.Config.Port), d.Target.configHost())
 	if err != nil {
 		return nil, err
@@ -187,6 +199,16 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	}
 	check.Command, err = newKnownHostsCommand(ctx, d.Config.KnownHostsCommand, v, d.handshakeWait())
 	return check, err
+}
+
+// note logs a line ssh would show the user, and passes it to Notes.
+func (d *Dialer) note(line string) {
+	if d.Log != nil {
+		d.Log.Info("host key", "note", line)
+	}
+	if d.Notes != nil {
+		d.Notes(line)
+	}
 }
 
 // unhurried lifts the handshake's deadline while the user is being asked:
