@@ -285,8 +285,11 @@ func (c *hostKeyCheck) unknown(name string, key ssh.PublicKey) error {
 	switch c.Strict {
 	case "accept-new", "false", "no", "off":
 		// ssh adds the key under both, and says so; /dev/null means the
-		// user wants nothing recorded.
+		// user wants nothing recorded, and ssh says so all the same.
 		if c.recordsNothing() {
+			if len(c.Files) > 0 {
+				c.note(permanentlyAdded(name, key))
+			}
 			return nil
 		}
 		return c.recordNew(name, key)
@@ -399,8 +402,13 @@ func (c *hostKeyCheck) recordNew(name string, key ssh.PublicKey) error {
 	if err := c.record(name, key); err != nil {
 		return err
 	}
-	c.note(fmt.Sprintf("Warning: Permanently added '%s' (%s) to the list of known hosts.", knownHostsPattern(name), keyTypeName(key)))
+	c.note(permanentlyAdded(name, key))
 	return nil
+}
+
+// permanentlyAdded is ssh's line for a host key it recorded.
+func permanentlyAdded(name string, key ssh.PublicKey) string {
+	return fmt.Sprintf("Warning: Permanently added '%s' (%s) to the list of known hosts.", knownHostsPattern(name), keyTypeName(key))
 }
 
 // record appends the host's key to the first user known_hosts file.

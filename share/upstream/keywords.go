@@ -175,7 +175,7 @@ var keywords = []keyword{
 	{name: "PermitLocalCommand", handling: LocalHop},
 	{name: "Tunnel", handling: LocalHop},
 	{name: "TunnelDevice", handling: LocalHop},
-	{name: "LogLevel", handling: LocalHop, note: "`ssh -v` shows the local hop; the master logs to its own file (`sshshare status`)"},
+	{name: "LogLevel", handling: LocalHop, note: "`ssh -v` shows the local hop; the master logs to its own file (`sshshare status`). QUIET, FATAL and ERROR also silence the master's \"Permanently added\" line, as ssh's"},
 	{name: "LogVerbose", handling: LocalHop},
 	{name: "SyslogFacility", handling: LocalHop},
 	{name: "IgnoreUnknown", handling: LocalHop},

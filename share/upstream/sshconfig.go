@@ -56,6 +56,9 @@ type HostConfig struct {
 	// (see view.go).
 	ProxyJump    []Target
 	ProxyCommand string
+	// LogLevel is ssh's LogLevel as ssh -G prints it (INFO unless set):
+	// QUIET, FATAL and ERROR silence the lines ssh would log at INFO.
+	LogLevel string
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -228,6 +231,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.ProxyJump, err = ParseJump(value)
 	case "proxycommand":
 		c.ProxyCommand = value
+	case "loglevel":
+		c.LogLevel = value
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":

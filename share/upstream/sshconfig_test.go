@@ -36,6 +36,7 @@ func TestParseSSHGSample(t *testing.T) {
 		GlobalKnownHostsFiles:        []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"},
 		StrictHostKeyChecking:        "ask",
 		ServerAliveCountMax:          3,
+		LogLevel:                     "INFO",
 		PubkeyAuthentication:         true,
 		PasswordAuthentication:       true,
 		KbdInteractiveAuthentication: true,

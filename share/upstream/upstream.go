@@ -201,14 +201,24 @@ func (d *Dialer) hostKeyCheck(ctx context.Context) (*hostKeyCheck, error) {
 	return check, err
 }
 
-// note logs a line ssh would show the user, and passes it to Notes.
+// note logs a line ssh would show the user, and passes it to Notes
+// unless LogLevel silences it, as `-o LogLevel=ERROR` silences ssh's.
 func (d *Dialer) note(line string) {
 	if d.Log != nil {
 		d.Log.Info("host key", "note", line)
 	}
-	if d.Notes != nil {
+	if d.Notes != nil && !quietLevel(d.Config.LogLevel) {
 		d.Notes(line)
 	}
+}
+
+// quietLevel reports whether ssh at LogLevel level leaves out INFO lines.
+func quietLevel(level string) bool {
+	switch strings.ToUpper(level) {
+	case "QUIET", "FATAL", "ERROR":
+		return true
+	}
+	return false
 }
 
 // unhurried lifts the handshake's deadline while the user is being asked:
