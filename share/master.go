@@ -289,8 +289,9 @@ func (m *Master) Serve() error {
 		}()
 	})
 	if err != nil {
+		// Not recorded as a failure for waiting invocations: they start a
+		// fresh master instead.
 		m.log.Error("accept", "err", err)
-		control.RecordFailure(m.cfg.Socket, err)
 		m.shutdown("accept: " + err.Error())
 	}
 	<-m.ctx.Done()
