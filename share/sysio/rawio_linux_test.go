@@ -108,6 +108,11 @@ func TestRawIOLeavesBlockingDescriptors(t *testing.T) {
 	if got := RawIO(conn); got != net.Conn(conn) {
 		t.Fatalf("RawIO of blocking pipes = %T, want them unchanged", got)
 	}
+	in, _, out, _ := sshtest.PipePair(t)
+	shared := &stdioConn{r: in, w: out, shared: true}
+	if got := RawIO(shared); got != net.Conn(shared) {
+		t.Fatalf("RawIO of pipes whose description is shared = %T, want them unchanged", got)
+	}
 	a, _ := net.Pipe()
 	if got := RawIO(a); got != a {
 		t.Fatalf("RawIO of an in-memory pipe = %T, want it unchanged", got)
