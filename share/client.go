@@ -21,8 +21,8 @@ type client struct {
 }
 
 // serveShare runs the master's side of a local ssh's SSH connection until
-// the client leaves.
-func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerConfig) {
+// the client leaves; joined is called once its handshake has succeeded.
+func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerConfig, joined func()) {
 	m.login.waiting.Add(1)
 	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	m.login.waiting.Add(-1)
@@ -30,6 +30,7 @@ func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerCon
 		m.log.Info("local handshake", "err", err)
 		return
 	}
+	joined()
 	c := &client{m: m, ctx: ctx, conn: sc}
 	go c.globalRequests(reqs)
 	for nch := range chans {

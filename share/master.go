@@ -77,6 +77,10 @@ type MasterConfig struct {
 	// (a login URL), and it is closed when the login has finished, so the
 	// master never holds it longer.
 	Stderr io.WriteCloser
+
+	// handshakeWait bounds a local client's SSH handshake (see
+	// localHandshakeWait, which 0 means); tests shorten it.
+	handshakeWait time.Duration
 }
 
 // Master holds one logged-in upstream and serves local clients on a Unix
@@ -110,9 +114,14 @@ type Master struct {
 	cancel context.CancelCauseFunc
 	conns  sync.WaitGroup
 
+	// slots are the local connections not yet past their hello or, to
+	// share, their SSH handshake (see maxUnauthenticated).
+	slots chan struct{}
+
 	// mu guards the fields below it.
 	mu       sync.Mutex
-	clients  int
+	clients  int  // local clients served: past their SSH handshake, or tunnels
+	arriving int  // share clients in their SSH handshake (see arrive)
 	closing  bool // shutting down: set first, before ctx ends
 	draining bool
 	idle     *time.Timer
@@ -137,8 +146,11 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.Persist <= 0 {
 		cfg.Persist = DefaultPersist
 	}
+	if cfg.handshakeWait <= 0 {
+		cfg.handshakeWait = localHandshakeWait
+	}
 	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin(),
-		stderr: newLoginStderr(cfg.Stderr)}
+		stderr: newLoginStderr(cfg.Stderr), slots: make(chan struct{}, maxUnauthenticated)}
 	// ctx bounds the start-up only; the master's lifetime is its own and
 	// ends in shutdownIf, which also takes the socket down.
 	m.ctx, m.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
@@ -348,16 +360,19 @@ func (m *Master) Serve() error {
 	m.mu.Lock()
 	m.idle = time.AfterFunc(m.cfg.Persist, m.expire)
 	m.mu.Unlock()
-	for {
-		conn, err := m.ln.Accept()
-		if err != nil {
-			break
-		}
+	err := acceptLoop(m.ctx, m.ln, m.slots, m.log, func(conn net.Conn, release func()) {
 		m.conns.Add(1)
 		go func() {
 			defer m.conns.Done()
-			m.serveConn(conn)
+			defer release()
+			m.serveConn(conn, release)
 		}()
+	})
+	if err != nil {
+		// Not recorded as a failure for waiting invocations: they start a
+		// fresh master instead.
+		m.log.Error("accept", "err", err)
+		m.shutdown("accept: " + err.Error())
 	}
 	<-m.ctx.Done()
 	m.closePool()
@@ -399,8 +414,10 @@ var errInvocationGone = errors.New("invocation exited")
 
 // serveConn checks the peer, reads its hello and runs the operation.
 // The connection's context ends when it is done with, or when the master
-// ends, which closes the connection.
-func (m *Master) serveConn(conn net.Conn) {
+// ends, which closes the connection. release gives back the connection's
+// slot (see maxUnauthenticated): after the hello, or for a share client
+// once its SSH handshake has ended.
+func (m *Master) serveConn(conn net.Conn, release func()) {
 	defer conn.Close()
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	defer cancel(errClientLeft)
@@ -425,12 +442,15 @@ func (m *Master) serveConn(conn net.Conn) {
 		return
 	}
 	conn.SetDeadline(time.Time{})
+	if hello.Op != control.OpShare {
+		release()
+	}
 	switch hello.Op {
 	case control.OpShare:
 		if hello.Starter {
 			m.login.Starter(hello.CanPrompt)
 		}
-		m.share(ctx, conn, hello)
+		m.share(ctx, conn, hello, release)
 	case control.OpTunnel:
 		m.tunnel(conn, hello)
 	case control.OpStatus:
@@ -443,14 +463,23 @@ func (m *Master) serveConn(conn net.Conn) {
 
 // share admits a client unless the master is going away, in which case the
 // client is told to retry with a fresh master. Only the starter is admitted
-// before the login has finished; others hear how it ended.
-func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) {
+// before the login has finished; others hear how it ended. The client
+// counts once its SSH handshake has finished (see arrive); release is
+// called then.
+func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello, release func()) {
 	starter := hello.Starter
-	if !m.upstreamAlive() || !m.admit() {
+	if !m.upstreamAlive() || !m.arrive() {
 		control.WriteReply(conn, control.Reply{Retry: true, Error: "master is exiting"})
 		return
 	}
-	defer m.leave()
+	joined := false
+	defer func() {
+		if joined {
+			m.leave()
+		} else {
+			m.arrived(false)
+		}
+	}()
 	if !starter {
 		if err := m.awaitLogin(); err != nil {
 			control.WriteReply(conn, control.Reply{Error: err.Error(), Hint: hint.Of(err)})
@@ -480,7 +509,54 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello) 
 	stop := context.AfterFunc(ctx, func() { pipes.Close() })
 	defer stop()
 	nc, offer := readAhead(nc, localVersion)
-	m.serveShare(ctx, nc, m.serverConfig(offer, starter))
+	cfg := m.serverConfig(offer, starter)
+	unhurriedAuth(cfg, nc, m.cfg.handshakeWait)
+	nc.SetDeadline(time.Now().Add(m.cfg.handshakeWait))
+	m.serveShare(ctx, nc, cfg, func() {
+		nc.SetDeadline(time.Time{})
+		release()
+		joined = true
+		m.arrived(true)
+	})
+}
+
+// localHandshakeWait bounds a local ssh's own part of its SSH handshake:
+// from its version line to its last authentication request, leaving out
+// the time the master spends waiting for its upstream login (and for the
+// user's answers to that login's questions; see unhurriedAuth). A local
+// ssh does that part in milliseconds; this is for a client that went
+// silent, which otherwise would hold the master (it is waited for, as a
+// client) for ever. It leaves a person time to answer a host-key question
+// ssh may ask about the local key.
+const localHandshakeWait = 30 * time.Second
+
+// unhurriedAuth stops conn's deadline while cfg's authentication
+// callbacks wait for the upstream login, and sets it to wait from now
+// when they return: only the client's own time counts against it.
+func unhurriedAuth(cfg *ssh.ServerConfig, conn net.Conn, wait time.Duration) {
+	pause := func() func() {
+		conn.SetDeadline(time.Time{})
+		return func() { conn.SetDeadline(time.Now().Add(wait)) }
+	}
+	none, kbd, password := cfg.NoClientAuthCallback, cfg.KeyboardInteractiveCallback, cfg.PasswordCallback
+	if none != nil {
+		cfg.NoClientAuthCallback = func(md ssh.ConnMetadata) (*ssh.Permissions, error) {
+			defer pause()()
+			return none(md)
+		}
+	}
+	if kbd != nil {
+		cfg.KeyboardInteractiveCallback = func(md ssh.ConnMetadata, challenge ssh.KeyboardInteractiveChallenge) (*ssh.Permissions, error) {
+			defer pause()()
+			return kbd(md, challenge)
+		}
+	}
+	if password != nil {
+		cfg.PasswordCallback = func(md ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
+			defer pause()()
+			return password(md, pw)
+		}
+	}
 }
 
 // watchInvocation ends a client's connection when its invocation exits
@@ -536,6 +612,53 @@ func (m *Master) admit() bool {
 	return true
 }
 
+// arrive counts a share client whose SSH handshake is under way, unless
+// the master is closing or draining. Such a client is not yet a client
+// (status does not count it, and the idle timer keeps running), but the
+// master does not end under it while it may still become one: the
+// handshake is bounded (localHandshakeWait), so a client that says
+// nothing holds the master no longer than that.
+func (m *Master) arrive() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closing || m.draining {
+		return false
+	}
+	m.arriving++
+	return true
+}
+
+// arrived ends an arriving client's handshake: it is a client now (ok,
+// and leave must follow), or it has gone. The idle timer may have found
+// it arriving and passed; it is set again for what is left of the window.
+func (m *Master) arrived(ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.arriving--
+	if ok {
+		m.clients++
+		m.idle.Stop()
+		return
+	}
+	if m.clients > 0 || m.arriving > 0 {
+		return
+	}
+	if m.draining {
+		go m.shutdown("drained")
+		return
+	}
+	m.idle.Reset(max(0, m.cfg.Persist-time.Since(m.idleSince())))
+}
+
+// idleSince is when the master last had no client: when the last one
+// left, or its start.
+func (m *Master) idleSince() time.Time {
+	if n := m.stats.lastUsed.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return m.started
+}
+
 // leave uncounts a client and arms the idle timer after the last one.
 func (m *Master) leave() {
 	m.mu.Lock()
@@ -545,7 +668,7 @@ func (m *Master) leave() {
 	if m.clients > 0 {
 		return
 	}
-	if m.draining {
+	if m.draining && m.arriving == 0 {
 		go m.shutdown("drained")
 		return
 	}
@@ -554,7 +677,7 @@ func (m *Master) leave() {
 
 // expire ends the master after its persist window, unless a client came.
 func (m *Master) expire() {
-	m.shutdownIf("idle for "+m.cfg.Persist.String(), func() bool { return m.clients == 0 })
+	m.shutdownIf("idle for "+m.cfg.Persist.String(), func() bool { return m.clients == 0 && m.arriving == 0 })
 }
 
 // Stop ends the master now, or once its clients have left (drain).
@@ -566,7 +689,7 @@ func (m *Master) Stop(drain bool) {
 	}
 	m.mu.Lock()
 	m.draining = true
-	idle := m.clients == 0
+	idle := m.clients == 0 && m.arriving == 0
 	m.mu.Unlock()
 	m.unpublish()
 	if idle {

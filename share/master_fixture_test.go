@@ -178,3 +178,8 @@ func (f *masterFixture) spareReady() bool {
 	defer p.mu.Unlock()
 	return p.spare != nil && !p.filling
 }
+
+// withHandshakeWait bounds local clients' SSH handshakes.
+func withHandshakeWait(d time.Duration) masterOption {
+	return func(c *MasterConfig, _ *upstream.HostConfig) { c.handshakeWait = d }
+}

@@ -122,7 +122,7 @@ func TestMasterStopDrain(t *testing.T) {
 func helloOnAccepted(t *testing.T, m *Master, op string) control.Reply {
 	t.Helper()
 	a, b := sshtest.UnixPair(t)
-	go m.serveConn(b)
+	go m.serveConn(b, func() {})
 	reply, err := control.Exchange(a, control.Hello{Version: control.ProtocolVersion, Op: op})
 	if err != nil {
 		t.Fatalf("hello: %v", err)

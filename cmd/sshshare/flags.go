@@ -11,6 +11,7 @@ import (
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/invoke"
 	"github.com/sshshare/sshshare/share/upstream"
+	"github.com/sshshare/sshshare/share/vis"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -157,5 +158,5 @@ func (f MasterFlags) hopFlags(hop upstream.Target, before string) TargetFlags {
 }
 
 // warnUser shows a master's warning on the user's stderr, which is the
-// invoking ssh's: as ssh shows its own warnings, one line each.
-func warnUser(line string) { fmt.Fprintf(os.Stderr, "sshshare: %s\n", line) }
+// invoking ssh's: as ssh shows its own warnings, one line each, escaped.
+func warnUser(line string) { fmt.Fprintf(os.Stderr, "sshshare: %s\n", vis.Line(line)) }

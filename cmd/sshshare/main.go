@@ -19,6 +19,7 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/vis"
 )
 
 // CLI is the whole command line.
@@ -102,11 +103,13 @@ func runParsed(parser *kong.Kong, args []string, stdout, stderr io.Writer) (code
 type stderrWriter struct{ io.Writer }
 
 // report prints err as one "sshshare:" line, plus a hint line when the fix
-// is known, and returns the exit code the error asks for.
+// is known, and returns the exit code the error asks for. Both may hold
+// text a server or a master sent (a refusal, a disconnect reason): it is
+// escaped (see package vis).
 func report(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "sshshare: %v\n", err)
+	fmt.Fprintf(stderr, "sshshare: %s\n", vis.Line(err.Error()))
 	if hint := hint.Of(err); hint != "" {
-		fmt.Fprintf(stderr, "sshshare: hint: %s\n", hint)
+		fmt.Fprintf(stderr, "sshshare: hint: %s\n", vis.Line(hint))
 	}
 	var coder kong.ExitCoder
 	if errors.As(err, &coder) {

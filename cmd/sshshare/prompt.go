@@ -10,6 +10,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/invoke"
 	"github.com/sshshare/sshshare/share/upstream"
+	"github.com/sshshare/sshshare/share/vis"
 	"golang.org/x/term"
 )
 
@@ -50,17 +51,18 @@ func terminalPrompt(q upstream.Question) ([]string, error) {
 	return nil, invoke.ErrNoTerminal
 }
 
-// ttyPrompt asks q's prompts on tty.
+// ttyPrompt asks q's prompts on tty. A bastion wrote them: they are
+// escaped (see package vis), keeping their tabs and newlines.
 func ttyPrompt(tty *os.File, q upstream.Question) ([]string, error) {
 	for _, text := range []string{q.Name, q.Instruction} {
 		if text != "" {
-			fmt.Fprintln(tty, text)
+			fmt.Fprintln(tty, vis.Text(text))
 		}
 	}
 	answers := make([]string, len(q.Prompts))
 	reader := bufio.NewReader(tty)
 	for i, prompt := range q.Prompts {
-		fmt.Fprint(tty, prompt)
+		fmt.Fprint(tty, vis.Text(prompt))
 		if len(q.Echos) > i && q.Echos[i] {
 			line, err := reader.ReadString('\n')
 			if err != nil {
@@ -80,7 +82,8 @@ func ttyPrompt(tty *os.File, q upstream.Question) ([]string, error) {
 	return answers, nil
 }
 
-// askpassPrompt runs SSH_ASKPASS once per prompt, as ssh does.
+// askpassPrompt runs SSH_ASKPASS once per prompt, as ssh does, with the
+// bastion's text escaped (it may show it on a terminal).
 func askpassPrompt(q upstream.Question) ([]string, error) {
 	askpass := os.Getenv("SSH_ASKPASS")
 	if askpass == "" {
@@ -88,7 +91,7 @@ func askpassPrompt(q upstream.Question) ([]string, error) {
 	}
 	answers := make([]string, len(q.Prompts))
 	for i, prompt := range q.Prompts {
-		text := strings.TrimSpace(strings.Join([]string{q.Instruction, prompt}, "\n"))
+		text := vis.Text(strings.TrimSpace(strings.Join([]string{q.Instruction, prompt}, "\n")))
 		out, err := exec.Command(askpass, text).Output()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", askpass, err)

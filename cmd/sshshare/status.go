@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/vis"
 )
 
 // StatusCmd lists the running masters.
@@ -37,14 +39,14 @@ func (c StatusCmd) Run(stdout io.Writer, stderr stderrWriter) error {
 func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 	sockets, err := control.RegisteredSockets(stateDir)
 	if err != nil {
-		fmt.Fprintf(stderr, "sshshare: %v\n", err)
+		fmt.Fprintf(stderr, "sshshare: %s\n", vis.Line(err.Error()))
 	}
 	statuses := []*control.Status{}
 	for _, socket := range sockets {
 		reply, err := control.Query(stateDir, socket, control.Hello{Op: control.OpStatus})
 		switch {
 		case err != nil:
-			fmt.Fprintf(stderr, "sshshare: %v\n", err)
+			fmt.Fprintf(stderr, "sshshare: %s\n", vis.Line(err.Error()))
 		case reply.Status != nil:
 			statuses = append(statuses, reply.Status)
 		}
@@ -52,8 +54,14 @@ func queryAll(stateDir string, stderr io.Writer) []*control.Status {
 	return statuses
 }
 
-// printStatusTable prints statuses as an aligned table.
+// printStatusTable prints statuses as an aligned table. What a master
+// reports is escaped (see package vis): its last problem may quote a
+// server.
 func printStatusTable(w io.Writer, statuses []*control.Status) error {
+	statuses = slices.Clone(statuses)
+	for i, s := range statuses {
+		statuses[i] = printable(s)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TARGET\tALIAS\tMODE\tVIA\tPID\tVERSION\tAGE\tIDLE\tPERSIST LEFT\tCLIENTS\tCHANNELS\tTUNNELS\tUPSTREAMS\tIN\tOUT\tHEALTH\tIDENTITY\tSOCKET")
 	for _, s := range statuses {
@@ -80,6 +88,21 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		}
 	}
 	return nil
+}
+
+// printable is a copy of s with the text fields the table shows escaped,
+// each as one line.
+func printable(s *control.Status) *control.Status {
+	c := *s
+	for _, f := range []*string{&c.Target, &c.Alias, &c.Mode, &c.Via, &c.Build, &c.Identity, &c.Socket,
+		&c.SSHOptionsUnread, &c.LastError} {
+		*f = vis.Line(*f)
+	}
+	c.SSHOptions = make([]string, len(s.SSHOptions))
+	for i, o := range s.SSHOptions {
+		c.SSHOptions[i] = vis.Line(o)
+	}
+	return &c
 }
 
 // versionOf shows a master's protocol version and, when it says, its build.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/vis"
 )
 
 // StopCmd stops masters, like ssh -O exit (or -O stop with --drain).
@@ -33,7 +34,7 @@ func (c StopCmd) Run(stdout io.Writer, stderr stderrWriter) error {
 		if _, err := control.Query(stateDir, s.Socket, control.Hello{Op: control.OpStop, Drain: c.Drain}); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "stopped %s (pid %d)\n", s.Target, s.Pid)
+		fmt.Fprintf(stdout, "stopped %s (pid %d)\n", vis.Line(s.Target), s.Pid)
 		stopped++
 	}
 	if stopped == 0 && !c.All {

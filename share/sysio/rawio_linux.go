@@ -22,7 +22,12 @@ import (
 // The master's descriptors are non-blocking, so a read or write never
 // sleeps in the kernel. rawConn makes them as raw system calls, which the
 // scheduler sees as ordinary computation, and waits for readiness on Go's
-// poller as before, so deadlines and Close work as they did.
+// poller as before, so deadlines and Close work as they did. A raw call
+// that did block would stall the master's only processor, and with it
+// every session: so raw calls are made only on descriptors whose
+// O_NONBLOCK nobody else can clear (sockets the master accepted or
+// dialled, pipes it opened again), and on handed-over sockets with
+// MSG_DONTWAIT, which holds whatever their flags say (see adopt).
 
 // RawIO returns conn reading and writing its descriptors with raw system
 // calls, when conn is a socket or a handed-over ssh's pipes and they are
@@ -32,7 +37,16 @@ func RawIO(conn net.Conn) net.Conn {
 	if !ok || !nonBlocking(r) || !nonBlocking(w) {
 		return conn
 	}
-	return &rawConn{Conn: conn, r: r, w: w}
+	rc := &rawConn{Conn: conn, r: r, w: w, read: sysRead, write: sysWrite}
+	if c, ok := conn.(*stdioConn); ok {
+		if c.rSocket {
+			rc.read = sysRecv
+		}
+		if c.wSocket {
+			rc.write = sysSend
+		}
+	}
+	return rc
 }
 
 // rawConns returns the system connections conn reads and writes, if it
@@ -41,6 +55,9 @@ func rawConns(conn net.Conn) (r, w syscall.RawConn, ok bool) {
 	var rerr, werr error
 	switch c := conn.(type) {
 	case *stdioConn:
+		if c.shared {
+			return nil, nil, false
+		}
 		r, rerr = c.r.SyscallConn()
 		w, werr = c.w.SyscallConn()
 	case syscall.Conn:
@@ -65,14 +82,39 @@ func nonBlocking(rc syscall.RawConn) bool {
 // rawConn is a connection whose reads and writes are raw system calls.
 type rawConn struct {
 	net.Conn
-	r, w syscall.RawConn
+	r, w        syscall.RawConn
+	read, write rawCall
+}
+
+// rawCall is one raw system call moving bytes between p and fd.
+type rawCall func(fd uintptr, p []byte) (uintptr, syscall.Errno)
+
+func sysRead(fd uintptr, p []byte) (uintptr, syscall.Errno) {
+	n, _, e := unix.RawSyscall(unix.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return n, e
+}
+
+func sysWrite(fd uintptr, p []byte) (uintptr, syscall.Errno) {
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	return n, e
+}
+
+// sysRecv and sysSend never block, whatever the socket's flags.
+func sysRecv(fd uintptr, p []byte) (uintptr, syscall.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT, 0, 0)
+	return n, e
+}
+
+func sysSend(fd uintptr, p []byte) (uintptr, syscall.Errno) {
+	n, _, e := unix.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), unix.MSG_DONTWAIT|unix.MSG_NOSIGNAL, 0, 0)
+	return n, e
 }
 
 func (c *rawConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := rawTransfer(c.r.Read, unix.SYS_READ, p, false)
+	n, err := rawTransfer(c.r.Read, c.read, p, false)
 	if n == 0 && err == nil {
 		err = io.EOF
 	}
@@ -80,23 +122,23 @@ func (c *rawConn) Read(p []byte) (int, error) {
 }
 
 func (c *rawConn) Write(p []byte) (int, error) {
-	n, err := rawTransfer(c.w.Write, unix.SYS_WRITE, p, true)
+	n, err := rawTransfer(c.w.Write, c.write, p, true)
 	if n < len(p) && err == nil {
 		err = io.ErrShortWrite
 	}
 	return n, err
 }
 
-// rawTransfer makes the system call trap (read or write) on p from inside
+// rawTransfer makes the system call (a read or a write) on p from inside
 // wait's callback, which waits on the poller while the descriptor is not
 // ready. With all it goes on until p is done; otherwise one call that
 // moves bytes, or finds the end of the stream, is enough.
-func rawTransfer(wait func(func(fd uintptr) bool) error, trap uintptr, p []byte, all bool) (int, error) {
+func rawTransfer(wait func(func(fd uintptr) bool) error, call rawCall, p []byte, all bool) (int, error) {
 	n := 0
 	var errno syscall.Errno
 	err := wait(func(fd uintptr) bool {
 		for n < len(p) {
-			r, _, e := unix.RawSyscall(trap, fd, uintptr(unsafe.Pointer(&p[n])), uintptr(len(p)-n))
+			r, e := call(fd, p[n:])
 			switch e {
 			case 0:
 				n += int(r)

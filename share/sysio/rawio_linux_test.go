@@ -66,7 +66,7 @@ func TestRawConnHonoursDeadlineAndClose(t *testing.T) {
 
 func TestRawConnOnHandedOverPipes(t *testing.T) {
 	in, sshIn, out, sshOut := sshtest.PipePair(t)
-	c := raw(t, &stdioConn{r: pollable(dupFd(t, in), "in"), w: pollable(dupFd(t, out), "out")})
+	c := raw(t, &stdioConn{r: adopted(t, dupFd(t, in), unix.O_RDONLY), w: adopted(t, dupFd(t, out), unix.O_WRONLY)})
 	defer c.Close()
 	sshIn.Write([]byte("hello"))
 	buf := make([]byte, 16)
@@ -108,8 +108,23 @@ func TestRawIOLeavesBlockingDescriptors(t *testing.T) {
 	if got := RawIO(conn); got != net.Conn(conn) {
 		t.Fatalf("RawIO of blocking pipes = %T, want them unchanged", got)
 	}
+	in, _, out, _ := sshtest.PipePair(t)
+	shared := &stdioConn{r: in, w: out, shared: true}
+	if got := RawIO(shared); got != net.Conn(shared) {
+		t.Fatalf("RawIO of pipes whose description is shared = %T, want them unchanged", got)
+	}
 	a, _ := net.Pipe()
 	if got := RawIO(a); got != a {
 		t.Fatalf("RawIO of an in-memory pipe = %T, want it unchanged", got)
 	}
+}
+
+// adopted is fd as the master holds a handed-over pipe (see adopt).
+func adopted(t *testing.T, fd, mode int) *os.File {
+	t.Helper()
+	end, err := adopt(fd, "pipe", mode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return end.file
 }

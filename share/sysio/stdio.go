@@ -58,6 +58,13 @@ func HandOverStdio(conn net.Conn, in, out *os.File) error {
 // connection the master's SSH server runs on.
 type stdioConn struct {
 	r, w *os.File
+	// rSocket and wSocket mark an end that is a socket: the master shares
+	// its open file description with the sender, who can make it
+	// blocking, so raw calls on it pass MSG_DONTWAIT (see adopt).
+	rSocket, wSocket bool
+	// shared marks a pipe the master could not open again: no raw calls
+	// are made on this connection.
+	shared bool
 }
 
 func (c *stdioConn) Read(p []byte) (int, error)  { return c.r.Read(p) }

@@ -63,7 +63,61 @@ func RecvStdio(conn net.Conn) (net.Conn, error) {
 		closeFds(fds)
 		return nil, fmt.Errorf("receive stdio: got %d bytes and %d fds; want %q and 2 fds", n, len(fds), handOverByte)
 	}
-	return &stdioConn{r: pollable(fds[0], "ssh stdin"), w: pollable(fds[1], "ssh stdout")}, nil
+	r, err := adopt(fds[0], "ssh stdin", unix.O_RDONLY)
+	if err != nil {
+		unix.Close(fds[1])
+		return nil, err
+	}
+	w, err := adopt(fds[1], "ssh stdout", unix.O_WRONLY)
+	if err != nil {
+		r.file.Close()
+		return nil, err
+	}
+	return &stdioConn{r: r.file, w: w.file, rSocket: r.socket, wSocket: w.socket, shared: r.shared || w.shared}, nil
+}
+
+// handedEnd is one of ssh's pipes, or a socket, as the master holds it.
+type handedEnd struct {
+	file   *os.File
+	socket bool // see stdioConn.rSocket
+	shared bool // see stdioConn.shared
+}
+
+// adopt takes fd, handed over by an invocation, for the master: only a
+// pipe (FIFO) or a socket is accepted, never a file or a device. The
+// sender keeps its own copy of fd, and with it the open file description
+// and its O_NONBLOCK flag, which it can clear at any time. A pipe is
+// therefore opened again through /proc/self/fd, non-blocking, in mode
+// (O_RDONLY or O_WRONLY): the new description is the master's alone, and
+// the sender's copy no longer reaches it. A socket cannot be opened so; it
+// keeps the shared description, and raw calls on it pass MSG_DONTWAIT
+// instead. Where a pipe cannot be reopened (no /proc), it stays shared and
+// the master uses no raw calls on it, so a read the sender made blocking
+// blocks one thread, never the master. fd is closed or owned by the
+// returned file in every case.
+func adopt(fd int, name string, mode int) (handedEnd, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return handedEnd{}, fmt.Errorf("receive stdio: %s: %w", name, err)
+	}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		unix.SetNonblock(fd, true) // for Go's poller: it serves non-blocking descriptors only
+		return handedEnd{file: os.NewFile(uintptr(fd), name), socket: true}, nil
+	case unix.S_IFIFO:
+		own, err := reopen(fd, mode)
+		if err != nil {
+			unix.SetNonblock(fd, true)
+			widenPipe(fd)
+			return handedEnd{file: os.NewFile(uintptr(fd), name), shared: true}, nil
+		}
+		unix.Close(fd)
+		widenPipe(own)
+		return handedEnd{file: os.NewFile(uintptr(own), name)}, nil
+	}
+	unix.Close(fd)
+	return handedEnd{}, fmt.Errorf("receive stdio: %s is not a pipe or a socket (file type %#o)", name, st.Mode&unix.S_IFMT)
 }
 
 // parseRights returns the fds in a control message.
@@ -88,15 +142,6 @@ func closeFds(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
 	}
-}
-
-// pollable wraps fd in a File that Go's poller serves, so reads and
-// writes take deadlines and Close interrupts them; it also widens a pipe,
-// where the system allows, so bulk data moves in fewer wake-ups.
-func pollable(fd int, name string) *os.File {
-	unix.SetNonblock(fd, true)
-	widenPipe(fd)
-	return os.NewFile(uintptr(fd), name)
 }
 
 // InheritedFile is the descriptor fd this process was started with (a
