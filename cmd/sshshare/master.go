@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/sshshare/sshshare/share"
 	"github.com/sshshare/sshshare/share/control"
@@ -38,6 +40,10 @@ func (c MasterCmd) Run() error {
 	catchHangups()
 	tuneRuntime()
 	report := share.NewReadyPipe(readyFile())
+	if err := commandEnv(); err != nil { // before it runs anything
+		report.Report(err)
+		return err
+	}
 	if err := c.absolute(); err != nil {
 		report.Report(err)
 		return err
@@ -263,4 +269,37 @@ func lentStderr() *os.File {
 	}
 	os.Unsetenv(control.StderrFDEnv)
 	return sysio.InheritedFile(4, "stderr")
+}
+
+// envWait bounds how long a master waits for its invocation's
+// environment, which is written as soon as the master has started.
+const envWait = 30 * time.Second
+
+// commandEnv sets, for the commands this master runs, the whole
+// environment of the ssh that started it, which its invocation wrote on
+// the pipe control.EnvFDEnv names (see invoke.MasterEnv). A master
+// started otherwise runs them with its own.
+func commandEnv() error {
+	v := os.Getenv(control.EnvFDEnv)
+	if v == "" {
+		return nil
+	}
+	os.Unsetenv(control.EnvFDEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return fmt.Errorf("%s=%q: not a descriptor", control.EnvFDEnv, v)
+	}
+	f := sysio.InheritedPipe(fd, "environ")
+	defer f.Close()
+	f.SetReadDeadline(time.Now().Add(envWait)) // none on a pipe that cannot take one
+	environ, err := invoke.ReadEnviron(f)
+	if err != nil {
+		return fmt.Errorf("environment of ssh: %w", err)
+	}
+	for _, kv := range invoke.CommandEnv(environ) {
+		if err := os.Setenv(kv[0], kv[1]); err != nil {
+			return fmt.Errorf("environment of ssh: %w", err)
+		}
+	}
+	return nil
 }

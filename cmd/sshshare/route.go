@@ -56,7 +56,7 @@ func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe stri
 			}
 		}
 	}
-	return invoke.SpawnMaster(ctx, exe, args, invoke.MasterEnv(os.Environ()), stderr)
+	return invoke.SpawnMaster(ctx, exe, args, invoke.MasterEnv(os.Environ()), os.Environ(), stderr)
 }
 
 // bringingUp is the context key of the sockets whose masters this

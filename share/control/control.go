@@ -144,3 +144,9 @@ const ReadyFDEnv = "SSHSHARE_READY_FD"
 // for the login only: what an upstream ProxyCommand prints then (a login
 // URL) must reach the user. A master started without it prints nothing.
 const StderrFDEnv = "SSHSHARE_STDERR_FD"
+
+// EnvFDEnv names the environment variable that tells a spawned master
+// which file descriptor carries the whole environment of the ssh that
+// started it, for the commands it runs (see invoke.WriteEnviron); its
+// own process environment is the smaller invoke.MasterEnv.
+const EnvFDEnv = "SSHSHARE_ENV_FD"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
@@ -36,10 +37,18 @@ type Starting struct {
 // would wait for it), only a private pipe for its reports: one when it
 // listens, one when its login has finished. A non-nil stderr is lent to
 // it for the login (control.StderrFDEnv), which it closes when the login
-// has finished.
-func SpawnMaster(ctx context.Context, exe string, args, env []string, stderr *os.File) (*Starting, error) {
+// has finished. environ, the invoking ssh's whole environment, goes on
+// one more pipe (control.EnvFDEnv), for the commands the master runs;
+// env is the master's own (MasterEnv).
+func SpawnMaster(ctx context.Context, exe string, args, env, environ []string, stderr *os.File) (*Starting, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
+		return nil, fmt.Errorf("start master: %w", err)
+	}
+	envR, envW, err := os.Pipe()
+	if err != nil {
+		r.Close()
+		w.Close()
 		return nil, fmt.Errorf("start master: %w", err)
 	}
 	cmd := exec.Command(exe, args...)
@@ -49,13 +58,26 @@ func SpawnMaster(ctx context.Context, exe string, args, env []string, stderr *os
 		cmd.ExtraFiles = append(cmd.ExtraFiles, stderr)
 		cmd.Env = append(cmd.Env, control.StderrFDEnv+"=4")
 	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, envR)
+	cmd.Env = append(cmd.Env, control.EnvFDEnv+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
 	detach(cmd)
 	err = cmd.Start()
 	w.Close()
+	envR.Close()
 	if err != nil {
 		r.Close()
+		envW.Close()
 		return nil, fmt.Errorf("start master: %w", err)
 	}
+	// The master reads it whole before anything else; a few kilobytes fit
+	// in the pipe at once. Bounded all the same, and off this goroutine: a
+	// master that never reads (one built before the pipe) must not stall
+	// the report. A failed write shows as the master's start-up error.
+	go func() {
+		envW.SetWriteDeadline(time.Now().Add(spawnWait))
+		WriteEnviron(envW, environ)
+		envW.Close()
+	}()
 	go cmd.Wait() // reap it if it exits while we are still running
 	reply, err := readReport(r, time.Now().Add(spawnWait))
 	if err != nil {

@@ -20,3 +20,6 @@ func RecvStdio(net.Conn) (net.Conn, error) { return nil, errNoFdPassing }
 
 // InheritedFile is the descriptor fd this process was started with.
 func InheritedFile(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
+
+// InheritedPipe is the pipe fd this process was started with.
+func InheritedPipe(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }

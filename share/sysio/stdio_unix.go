@@ -151,3 +151,13 @@ func InheritedFile(fd int, name string) *os.File {
 	unix.CloseOnExec(fd)
 	return os.NewFile(uintptr(fd), name)
 }
+
+// InheritedPipe is InheritedFile for a pipe of this process's own, made
+// non-blocking so that reads take deadlines. Not for a descriptor shared
+// with another process's terminal (a lent stderr): the flag would be
+// theirs too.
+func InheritedPipe(fd int, name string) *os.File {
+	unix.CloseOnExec(fd)
+	unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
+}
