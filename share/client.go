@@ -188,7 +188,11 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		up.Close()
 		return
 	}
-	c.bridge(down, downReqs, up, upReqs, isSession)
+	if isSession {
+		c.bridgeSession(down, downReqs, up, upReqs, false)
+		return
+	}
+	c.bridge(&bridge{Down: end{down, downReqs}, Up: end{up, upReqs}})
 }
 
 // bridgeFromSpare serves a session on a spare: started with a watchdog
@@ -200,25 +204,33 @@ func (c *client) bridgeFromSpare(nch ssh.NewChannel, s upSession) {
 		s.release()
 		return
 	}
-	s, ok := c.startOnSpare(downReqs, s)
+	s, start, ok := c.startOnSpare(downReqs, s)
 	if !ok {
 		down.Close()
 		return
 	}
 	defer s.release()
-	c.bridge(down, downReqs, s.ch, s.reqs, false)
+	c.bridgeSession(down, downReqs, s.ch, s.reqs, start == "shell" || start == "exec")
+}
+
+// bridgeSession bridges a session channel. Its stdin waits for the
+// session's start unless it has started (running: with a shell or exec),
+// and a command the client leaves running is signalled (see hangup.go)
+// unless the master keeps orphans.
+func (c *client) bridgeSession(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, running bool) {
+	b := &bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, GateStdin: !running, Running: running}
+	if !c.m.cfg.KeepOrphans {
+		b.Hangup = hangup
+	}
+	c.bridge(b)
 }
 
 // bridge joins a client's channel to its upstream counterpart until both
 // have closed.
-func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool) {
+func (c *client) bridge(b *bridge) {
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &bridge{
-		Down: end{down, downReqs}, Up: end{up, upReqs},
-		GateStdin: gate, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
-		OnRequest: c.observe,
-	}
+	b.In, b.Out, b.OnRequest = &c.m.stats.bytesIn, &c.m.stats.bytesOut, c.observe
 	b.Run()
 }
 

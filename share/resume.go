@@ -26,9 +26,9 @@ type upSession struct {
 
 // startOnSpare forwards the client's requests to s until the session has
 // started, resuming on a fresh session if s's upstream is dead. It returns
-// the session to bridge, or ok false if the client left or no session
-// could be had.
-func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSession, bool) {
+// the session to bridge and the request that started it, or ok false if
+// the client left or no session could be had.
+func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (_ upSession, start string, ok bool) {
 	var sent []*ssh.Request
 	for req := range downReqs {
 		c.observe(req)
@@ -40,7 +40,7 @@ func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSess
 			var rerr error
 			if s, rerr = c.resume(sent[:len(sent)-1]); rerr != nil {
 				req.Reply(false, nil)
-				return s, false
+				return s, "", false
 			}
 			ok, err = s.ch.SendRequest(req.Type, req.WantReply, req.Payload)
 		}
@@ -48,12 +48,12 @@ func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSess
 			req.Reply(ok && err == nil, nil)
 		}
 		if startsSession(req.Type) {
-			return s, true
+			return s, req.Type, true
 		}
 	}
 	s.ch.Close()
 	s.release()
-	return s, false
+	return s, "", false
 }
 
 // resume opens a fresh session (on the healed connection) and replays the
