@@ -136,7 +136,7 @@ func TestClientAgentForwarding(t *testing.T) {
 	f := startMaster(t, srv)
 	up := srv.conn(t, 0)
 	c := f.share(t)
-	agentChans := c.HandleChannelOpen("auth-agent@openssh.com")
+	serveAgent(t, c, agent.NewKeyring())
 	s, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -147,31 +147,40 @@ func TestClientAgentForwarding(t *testing.T) {
 		t.Fatalf("session: got %q, %v", out, err)
 	}
 
-	opened := make(chan error, 1)
-	go func() {
-		ch, err := up.open("auth-agent@openssh.com", nil)
-		if err == nil {
-			ch.Close()
-		}
-		opened <- err
-	}()
-	nch := sshtest.RecvWithin(t, agentChans, 5*time.Second, "the agent channel at the client")
-	ch, reqs, err := nch.Accept()
+	ch, err := up.open("auth-agent@openssh.com", nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("agent channel: got %v; want it accepted by the client", err)
 	}
-	go ssh.DiscardRequests(reqs)
+	if keys, err := agent.NewClient(ch).List(); err != nil || len(keys) != 0 {
+		t.Errorf("list the client's agent through the channel: got %v, %v; want its 0 keys", keys, err)
+	}
 	ch.Close()
-	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "the agent channel open"); err != nil {
-		t.Errorf("agent channel: got %v; want it accepted by the client", err)
-	}
 
 	c.Close()
 	sshtest.WaitFor(t, "the client to leave", func() bool { return f.m.Status().Clients == 0 })
 	_, err = up.open("auth-agent@openssh.com", nil)
-	if err == nil || !strings.Contains(err.Error(), "no live client for auth-agent@openssh.com forwarding") {
+	if err == nil || !strings.Contains(err.Error(), "no live client for the agent forwarded on this upstream connection") {
 		t.Errorf("agent channel after the client left: got %v; want no live client", err)
 	}
+}
+
+// serveAgent answers the agent channels opened to client c with keyring.
+func serveAgent(t *testing.T, c *ssh.Client, keyring agent.Agent) {
+	t.Helper()
+	chans := c.HandleChannelOpen("auth-agent@openssh.com")
+	go func() {
+		for nch := range chans {
+			ch, reqs, err := nch.Accept()
+			if err != nil {
+				continue
+			}
+			go ssh.DiscardRequests(reqs)
+			go func() {
+				agent.ServeAgent(keyring, ch)
+				ch.Close()
+			}()
+		}
+	}()
 }
 
 // TestClientLeavingStopsSlotWait: a session open waiting for a free
