@@ -149,7 +149,10 @@ func (r *routes) wantX11(c *client, payload []byte) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !c.gone.Load() {
+	known := slices.ContainsFunc(r.x11, func(x x11Route) bool {
+		return x.owner == c && x.proto == m.Proto && bytes.Equal(x.cookie, cookie)
+	})
+	if !known && !c.gone.Load() { // ssh uses one cookie for all its sessions
 		r.x11 = append(r.x11, x11Route{proto: m.Proto, cookie: cookie, owner: c})
 	}
 }
