@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -38,6 +39,17 @@ type bridge struct {
 	// written on the client's stderr before its EOF, so ssh prints why
 	// the session ended.
 	Lost func() string
+	// Hangup, if set, is called before the upstream side is closed when
+	// the downstream side went first while the upstream's command runs: a
+	// shell or exec was started (here, or before the bridge ran: Running)
+	// and no exit-status or exit-signal has come back. ended is closed
+	// when the upstream side has closed. See hangup.go.
+	Hangup  func(up ssh.Channel, ended <-chan struct{})
+	Running bool
+
+	running atomic.Bool   // a shell or exec was relayed upstream
+	exited  atomic.Bool   // the upstream sent exit-status or exit-signal
+	upEnded chan struct{} // closed when the upstream's requests ended
 
 	gate     chan struct{}
 	gateOnce sync.Once
@@ -54,23 +66,68 @@ func (b *bridge) Run() {
 	if !b.GateStdin {
 		b.openGate()
 	}
+	b.running.Store(b.Running)
+	b.upEnded = make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, nil, b.Lost)
+		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, b.observeUp, func() { close(b.upEnded) }, b.Lost)
 	}()
 	go func() {
 		defer wg.Done()
-		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.OnRequest, nil)
+		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.observeDown, b.hangupIfOrphaned, nil)
 	}()
 	wg.Wait()
 }
 
+// observeUp notes that the upstream's command has exited.
+func (b *bridge) observeUp(req *ssh.Request) {
+	if req.Type == "exit-status" || req.Type == "exit-signal" {
+		b.exited.Store(true)
+	}
+}
+
+// observeDown notes a command started upstream and passes the request
+// to OnRequest.
+func (b *bridge) observeDown(req *ssh.Request) {
+	if req.Type == "shell" || req.Type == "exec" {
+		b.running.Store(true)
+	}
+	if b.OnRequest != nil {
+		b.OnRequest(req)
+	}
+}
+
+// orphanGrace is how long a downstream side that went first waits for
+// the upstream's exit to land before the command counts as orphaned: a
+// client that has read the end of the output may close before the
+// exit-status it came with has been seen here.
+const orphanGrace = 200 * time.Millisecond
+
+// hangupIfOrphaned runs Hangup when the downstream side has gone while
+// the upstream's command still runs.
+func (b *bridge) hangupIfOrphaned() {
+	if b.Hangup == nil || !b.running.Load() {
+		return
+	}
+	t := time.NewTimer(orphanGrace)
+	defer t.Stop()
+	select {
+	case <-b.upEnded:
+		return
+	case <-t.C:
+	}
+	if !b.exited.Load() {
+		b.Hangup(b.Up.ch, b.upEnded)
+	}
+}
+
 // half moves everything from src to dst, then closes dst once src has
-// finished both its data and its requests, and dst's own request being
-// relayed, if any, has been answered.
-func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request), last func() string) {
+// finished both its data and its requests, srcDone has run, and dst's own
+// request being relayed, if any, has been answered. last, if set, gives a
+// line written on dst's stderr before its EOF (see bridge.Lost).
+func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request), srcDone func(), last func() string) {
 	done := make(chan struct{})
 	go func() {
 		if gate != nil {
@@ -82,6 +139,7 @@ func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomi
 	b.forwardRequests(dst.ch, src.reqs, srcRelay, observe)
 	b.openGate() // no more requests: a start request can no longer come
 	<-done
+	srcDone()
 	// src has closed, so a request of dst's relayed to it is answered
 	// (with EOF, at worst) without waiting on anyone.
 	dstRelay.Lock()

@@ -400,3 +400,78 @@ func TestBridgeLostLine(t *testing.T) {
 		sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
 	}
 }
+
+// TestBridgeHangup: a client that closes its session while the upstream
+// command runs makes the bridge signal the command, HUP then TERM, until
+// the upstream closes; not after the command's exit-status, nor without
+// Hangup (keep-orphans).
+func TestBridgeHangup(t *testing.T) {
+	tests := []struct {
+		name        string
+		hangup      bool
+		exitFirst   bool   // the command exits before the client leaves
+		endOn       string // the signal the command ends on
+		wantSignals []string
+	}{
+		{name: "ends on HUP", hangup: true, endOn: "HUP", wantSignals: []string{"HUP"}},
+		{name: "ignores HUP", hangup: true, endOn: "TERM", wantSignals: []string{"HUP", "TERM"}},
+		{name: "exited first", hangup: true, exitFirst: true, endOn: "HUP"},
+		{name: "keep orphans", endOn: "HUP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var signals []string
+			upClosed := make(chan struct{})
+			upstream := func(ch ssh.Channel, reqs <-chan *ssh.Request) {
+				defer close(upClosed)
+				go io.Copy(io.Discard, ch)
+				for req := range reqs {
+					switch req.Type {
+					case "exec":
+						req.Reply(true, nil)
+						if tt.exitFirst {
+							ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{0}))
+						}
+					case "signal":
+						var m signalMsg
+						ssh.Unmarshal(req.Payload, &m)
+						mu.Lock()
+						signals = append(signals, m.Signal)
+						mu.Unlock()
+						if m.Signal == tt.endOn {
+							ch.Close()
+						}
+					}
+				}
+			}
+			b := &bridge{}
+			if tt.hangup {
+				b.Hangup = hangup
+			}
+			s := startBridge(t, b, upstream)
+			exited := make(chan struct{})
+			go func() {
+				for req := range s.reqs {
+					if req.Type == "exit-status" {
+						close(exited)
+					}
+				}
+			}()
+			if ok, err := s.ch.SendRequest("exec", true, ssh.Marshal(struct{ Command string }{"sleep 300"})); !ok || err != nil {
+				t.Fatalf("exec: got %v, %v; want true, nil", ok, err)
+			}
+			if tt.exitFirst {
+				sshtest.RecvWithin(t, exited, 10*time.Second, "the exit-status to reach the client")
+			}
+			s.ch.Close()
+			sshtest.RecvWithin(t, s.done, 10*time.Second, "bridge.Run to return")
+			sshtest.RecvWithin(t, upClosed, 10*time.Second, "the upstream channel to close")
+			mu.Lock()
+			defer mu.Unlock()
+			if len(signals) != len(tt.wantSignals) || (len(signals) > 0 && signals[len(signals)-1] != tt.wantSignals[len(tt.wantSignals)-1]) {
+				t.Errorf("signals sent upstream: %q; want %q", signals, tt.wantSignals)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/crypto/ssh"
@@ -18,6 +19,10 @@ type client struct {
 	conn           *ssh.ServerConn
 	noMoreSessions atomic.Bool
 	gone           atomic.Bool // left: routes must not be added for it any more
+	// agentID names the agent the client forwards (see agentIdentity),
+	// once asked.
+	agentOnce sync.Once
+	agentID   string
 }
 
 // serveShare runs the master's side of a local ssh's SSH connection until
@@ -164,87 +169,88 @@ func (c *client) streamlocalForward(req *ssh.Request) {
 // openChannel opens the same channel upstream and bridges the two; an
 // upstream refusal is passed down with its reason.
 func (c *client) openChannel(nch ssh.NewChannel) {
-	isSession := nch.ChannelType() == "session"
-	if isSession && c.noMoreSessions.Load() {
-		nch.Reject(ssh.Prohibited, "no more sessions")
+	if nch.ChannelType() == "session" {
+		c.openSession(nch)
 		return
 	}
-	var spare upSession
-	fromSpare := false
-	if isSession && len(nch.ExtraData()) == 0 {
-		spare, fromSpare = c.m.takeSpare()
-	}
-	if fromSpare {
-		c.bridgeFromSpare(nch, spare)
-		return
-	}
-	up, upReqs, release, conn, err := c.openUpstream(nch)
+	up, upReqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
 	if err != nil {
 		rejectLike(nch, err)
 		return
 	}
-	defer release()
 	down, downReqs, err := nch.Accept()
 	if err != nil {
 		up.Close()
 		return
 	}
-	c.bridge(down, downReqs, up, upReqs, isSession, conn)
+	c.bridge(&bridge{Down: end{down, downReqs}, Up: end{up, upReqs}})
 }
 
-// bridgeFromSpare serves a session on a spare: started with a watchdog
-// (see startOnSpare), then bridged.
-func (c *client) bridgeFromSpare(nch ssh.NewChannel, s upSession) {
+// openSession opens a session upstream (the spare, or one through the
+// pool for MaxSessions), starts it (see startSession) and bridges it.
+func (c *client) openSession(nch ssh.NewChannel) {
+	if c.noMoreSessions.Load() {
+		nch.Reject(ssh.Prohibited, "no more sessions")
+		return
+	}
+	var s upSession
+	fromSpare := false
+	if len(nch.ExtraData()) == 0 {
+		s, fromSpare = c.m.takeSpare()
+	}
+	if !fromSpare {
+		var err error
+		if s, err = c.m.pool.openSessionConn(c.ctx, nch.ExtraData()); err != nil {
+			rejectLike(nch, err)
+			return
+		}
+	}
 	down, downReqs, err := nch.Accept()
 	if err != nil {
 		s.ch.Close()
 		s.release()
 		return
 	}
-	s, ok := c.startOnSpare(downReqs, s)
+	s, start, ok := c.startSession(down, downReqs, s, fromSpare)
 	if !ok {
 		down.Close()
 		return
 	}
 	defer s.release()
-	c.bridge(down, downReqs, s.ch, s.reqs, false, s.conn)
+	c.bridgeSession(down, downReqs, s, start)
+}
+
+// bridgeSession bridges a session channel that start (shell, exec or
+// subsystem) has started on s. A command the client leaves running is
+// signalled (see hangup.go) unless the master keeps orphans; sshd does
+// not signal subsystems. If the master gives up s's upstream connection,
+// the client's stderr says so (see lostLine).
+func (c *client) bridgeSession(down ssh.Channel, downReqs <-chan *ssh.Request, s upSession, start string) {
+	b := &bridge{Down: end{down, downReqs}, Up: end{s.ch, s.reqs}, Running: start == "shell" || start == "exec"}
+	if !c.m.cfg.KeepOrphans {
+		b.Hangup = hangup
+	}
+	if s.conn != nil {
+		conn := s.conn
+		b.Lost = func() string { return c.m.lostLine(conn) }
+	}
+	c.bridge(b)
 }
 
 // bridge joins a client's channel to its upstream counterpart until both
-// have closed. A session's upstream connection, conn, is known: if the
-// master gives it up, the client's stderr says so (see lostLine).
-func (c *client) bridge(down ssh.Channel, downReqs <-chan *ssh.Request, up ssh.Channel, upReqs <-chan *ssh.Request, gate bool, conn ssh.Conn) {
+// have closed.
+func (c *client) bridge(b *bridge) {
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &bridge{
-		Down: end{down, downReqs}, Up: end{up, upReqs},
-		GateStdin: gate, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut,
-		OnRequest: c.observe,
-	}
-	if conn != nil {
-		b.Lost = func() string { return c.m.lostLine(conn) }
-	}
+	b.In, b.Out, b.OnRequest = &c.m.stats.bytesIn, &c.m.stats.bytesOut, c.observe
 	b.Run()
 }
 
-// openUpstream opens nch's counterpart upstream: sessions through the pool
-// (MaxSessions), everything else on the primary connection. It tells a
-// session's connection (nil for other channels, which have no stderr).
-func (c *client) openUpstream(nch ssh.NewChannel) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
-	if nch.ChannelType() == "session" {
-		return c.m.pool.openSessionConn(c.ctx, nch.ExtraData())
-	}
-	ch, reqs, err := c.m.openRetried(nch.ChannelType(), nch.ExtraData())
-	return ch, reqs, func() {}, nil, err
-}
-
-// observe notes who asked for agent or X11 forwarding.
+// observe notes the cookie of an X11 request; an agent request is placed
+// before it is sent (see startSession).
 func (c *client) observe(req *ssh.Request) {
-	switch req.Type {
-	case "auth-agent-req@openssh.com":
-		c.m.routes.want("auth-agent@openssh.com", c)
-	case "x11-req":
-		c.m.routes.want("x11", c)
+	if req.Type == "x11-req" {
+		c.m.routes.wantX11(c, req.Payload)
 	}
 }
 

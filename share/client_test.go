@@ -1,7 +1,10 @@
 package share
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,7 +139,7 @@ func TestClientAgentForwarding(t *testing.T) {
 	f := startMaster(t, srv)
 	up := srv.conn(t, 0)
 	c := f.share(t)
-	agentChans := c.HandleChannelOpen("auth-agent@openssh.com")
+	serveAgent(t, c, agent.NewKeyring())
 	s, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -147,31 +150,40 @@ func TestClientAgentForwarding(t *testing.T) {
 		t.Fatalf("session: got %q, %v", out, err)
 	}
 
-	opened := make(chan error, 1)
-	go func() {
-		ch, err := up.open("auth-agent@openssh.com", nil)
-		if err == nil {
-			ch.Close()
-		}
-		opened <- err
-	}()
-	nch := sshtest.RecvWithin(t, agentChans, 5*time.Second, "the agent channel at the client")
-	ch, reqs, err := nch.Accept()
+	ch, err := up.open("auth-agent@openssh.com", nil)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("agent channel: got %v; want it accepted by the client", err)
 	}
-	go ssh.DiscardRequests(reqs)
+	if keys, err := agent.NewClient(ch).List(); err != nil || len(keys) != 0 {
+		t.Errorf("list the client's agent through the channel: got %v, %v; want its 0 keys", keys, err)
+	}
 	ch.Close()
-	if err := sshtest.RecvWithin(t, opened, 5*time.Second, "the agent channel open"); err != nil {
-		t.Errorf("agent channel: got %v; want it accepted by the client", err)
-	}
 
 	c.Close()
 	sshtest.WaitFor(t, "the client to leave", func() bool { return f.m.Status().Clients == 0 })
 	_, err = up.open("auth-agent@openssh.com", nil)
-	if err == nil || !strings.Contains(err.Error(), "no live client for auth-agent@openssh.com forwarding") {
+	if err == nil || !strings.Contains(err.Error(), "no live client for the agent forwarded on this upstream connection") {
 		t.Errorf("agent channel after the client left: got %v; want no live client", err)
 	}
+}
+
+// serveAgent answers the agent channels opened to client c with keyring.
+func serveAgent(t *testing.T, c *ssh.Client, keyring agent.Agent) {
+	t.Helper()
+	chans := c.HandleChannelOpen("auth-agent@openssh.com")
+	go func() {
+		for nch := range chans {
+			ch, reqs, err := nch.Accept()
+			if err != nil {
+				continue
+			}
+			go ssh.DiscardRequests(reqs)
+			go func() {
+				agent.ServeAgent(keyring, ch)
+				ch.Close()
+			}()
+		}
+	}()
 }
 
 // TestClientLeavingStopsSlotWait: a session open waiting for a free
@@ -235,4 +247,105 @@ func TestLocalHopTakesClientPolicy(t *testing.T) {
 		}
 		c.Close()
 	}
+}
+
+// TestClientAgentPerConnection: clients a and b forward agents with
+// different keys. a's session binds the first upstream connection to a's
+// agent; b's session moves to a second login and its agent channels come
+// from there, while the first connection's still reach a's agent. When no
+// second login can be made, b's session runs without its agent and b is
+// told why on the session's stderr.
+func TestClientAgentPerConnection(t *testing.T) {
+	for _, failDials := range []bool{false, true} {
+		name := "second login"
+		if failDials {
+			name = "no second login"
+		}
+		t.Run(name, func(t *testing.T) {
+			srv := newFakeUpstream(t)
+			f := startMaster(t, srv)
+			up0 := srv.conn(t, 0)
+			a, b := f.share(t), f.share(t)
+			agentA, agentB := keyringWith(t), keyringWith(t)
+			serveAgent(t, a, agentA)
+			serveAgent(t, b, agentB)
+			runWithAgent := func(c *ssh.Client) (string, string) {
+				t.Helper()
+				s, err := c.NewSession()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				agent.RequestAgentForwarding(s)
+				var stderr strings.Builder
+				s.Stderr = &stderr
+				out, err := s.Output("hi")
+				if err != nil {
+					t.Fatalf("session: got %q, %v", out, err)
+				}
+				return string(out), stderr.String()
+			}
+			runWithAgent(a)
+			srv.failDials.Store(failDials)
+			_, stderrB := runWithAgent(b)
+
+			keysA := agentKeysVia(t, up0)
+			if want := agentKeys(t, agentA); keysA != want {
+				t.Errorf("agent on the first connection lists %s; want a's %s", keysA, want)
+			}
+			if failDials {
+				if !strings.Contains(stderrB, "sshshare: agent forwarding refused for this session") {
+					t.Errorf("b's stderr = %q; want the refusal", stderrB)
+				}
+				return
+			}
+			if stderrB != "" {
+				t.Errorf("b's stderr = %q; want none", stderrB)
+			}
+			keysB := agentKeysVia(t, srv.conn(t, 1))
+			if want := agentKeys(t, agentB); keysB != want {
+				t.Errorf("agent on the second connection lists %s; want b's %s", keysB, want)
+			}
+		})
+	}
+}
+
+// keyringWith is an agent holding one fresh ed25519 key.
+func keyringWith(t *testing.T) agent.Agent {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := agent.NewKeyring()
+	if err := k.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// agentKeysVia lists, as a remote process would, the agent the upstream
+// connection up forwards.
+func agentKeysVia(t *testing.T, up *fakeConn) string {
+	t.Helper()
+	ch, err := up.open("auth-agent@openssh.com", nil)
+	if err != nil {
+		t.Fatalf("agent channel: %v", err)
+	}
+	defer ch.Close()
+	keys, err := agent.NewClient(ch).List()
+	if err != nil {
+		t.Fatalf("list agent keys: %v", err)
+	}
+	return fmt.Sprint(keys)
+}
+
+// agentKeys lists the keys of a client's own agent.
+func agentKeys(t *testing.T, k agent.Agent) string {
+	t.Helper()
+	keys, err := k.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprint(keys)
 }

@@ -15,8 +15,7 @@ import (
 // sshd then opens are routed back to the client that asked, matched on the
 // exact bind address and port of the request (x/crypto's Listen helpers
 // would claim them, so the master dispatches them itself). Agent and X11
-// channels carry no session id: they go to the most recent live client
-// that requested them, as OpenSSH's ControlMaster does with its own.
+// channels carry no session id; agentfwd.go says where they go.
 
 // forwardKey names a remote listener: host and port, or a socket path.
 // Port 0 means a socket path: a TCP listener is recorded only with the
@@ -75,12 +74,12 @@ type remoteForward struct {
 type routes struct {
 	mu       sync.Mutex
 	forwards map[forwardKey]*remoteForward
-	agent    []*client // clients that requested agent forwarding, oldest first
-	x11      []*client
+	agents   map[ssh.Conn]*agentRoute // the agent each upstream connection forwards
+	x11      []x11Route               // the X11 cookies of clients' sessions
 }
 
 func newRoutes() *routes {
-	return &routes{forwards: make(map[forwardKey]*remoteForward)}
+	return &routes{forwards: make(map[forwardKey]*remoteForward), agents: make(map[ssh.Conn]*agentRoute)}
 }
 
 // add records that c owns the remote listener k, held by the upstream
@@ -145,41 +144,6 @@ func (r *routes) count() int {
 	return n
 }
 
-// want records that c asked for agent ("auth-agent@openssh.com") or X11.
-func (r *routes) want(kind string, c *client) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if c.gone.Load() {
-		return
-	}
-	list := r.list(kind)
-	for _, x := range *list {
-		if x == c {
-			return
-		}
-	}
-	*list = append(*list, c)
-}
-
-// latest is the most recent live client that wanted kind.
-func (r *routes) latest(kind string) *client {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	list := *r.list(kind)
-	if len(list) == 0 {
-		return nil
-	}
-	return list[len(list)-1]
-}
-
-// list returns the requester list for a channel type.
-func (r *routes) list(kind string) *[]*client {
-	if kind == "x11" {
-		return &r.x11
-	}
-	return &r.agent
-}
-
 // drop forgets every route of a client that has gone and returns its
 // remote listeners with the connection each is on, for the caller to
 // cancel there. A listener being carried is cancelled again where it
@@ -187,15 +151,7 @@ func (r *routes) list(kind string) *[]*client {
 func (r *routes) drop(c *client) map[forwardKey]ssh.Conn {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, list := range []*[]*client{&r.agent, &r.x11} {
-		kept := (*list)[:0]
-		for _, x := range *list {
-			if x != c {
-				kept = append(kept, x)
-			}
-		}
-		*list = kept
-	}
+	r.dropAgentX11(c)
 	dropped := make(map[forwardKey]ssh.Conn)
 	for k, f := range r.forwards {
 		if f.owner == c {
@@ -206,8 +162,10 @@ func (r *routes) drop(c *client) map[forwardKey]ssh.Conn {
 	return dropped
 }
 
-// routeServerChannel finds the local client for a channel the server opened.
-func (r *routes) routeServerChannel(nch ssh.NewChannel) (*client, error) {
+// routeServerChannel finds the local client for a channel the server
+// opened on the upstream connection on. X11 channels are routed by their
+// cookie instead (see Master.routeX11).
+func (r *routes) routeServerChannel(on ssh.Conn, nch ssh.NewChannel) (*client, error) {
 	switch nch.ChannelType() {
 	case "forwarded-tcpip":
 		var m forwardedTCPIPMsg
@@ -221,8 +179,8 @@ func (r *routes) routeServerChannel(nch ssh.NewChannel) (*client, error) {
 			return nil, fmt.Errorf("parse forwarded-streamlocal: %w", err)
 		}
 		return r.found(r.owner(forwardKey{addr: m.Path}), "remote forward "+m.Path)
-	case "auth-agent@openssh.com", "x11":
-		return r.found(r.latest(nch.ChannelType()), nch.ChannelType()+" forwarding")
+	case "auth-agent@openssh.com":
+		return r.found(r.agentFor(on), "the agent forwarded on this upstream connection")
 	}
 	return nil, fmt.Errorf("unexpected channel type %q from server", nch.ChannelType())
 }

@@ -53,9 +53,10 @@ func TestRoutesDrop(t *testing.T) {
 		r.add(k, a, nil)
 	}
 	r.add(forwardKey{"localhost", 9090}, b, nil)
-	r.want("auth-agent@openssh.com", a)
-	r.want("x11", a)
-	r.want("auth-agent@openssh.com", b)
+	up := &fakeUpConn{}
+	r.bindAgent(up, a, "keys A")
+	r.bindAgent(up, b, "keys A")
+	r.wantX11(a, x11Req("MIT-MAGIC-COOKIE-1", "0a0b"))
 
 	byKey := func(x, y forwardKey) int { return strings.Compare(x.addr, y.addr) }
 	got := slices.SortedFunc(maps.Keys(r.drop(a)), byKey)
@@ -73,41 +74,98 @@ func TestRoutesDrop(t *testing.T) {
 	if got := r.owner(forwardKey{"localhost", 8080}); got != nil {
 		t.Errorf("owner of a's listener after drop: got %p; want nil", got)
 	}
-	if got := r.latest("x11"); got != nil {
-		t.Errorf("latest x11 after drop: got %p; want nil", got)
+	if got := r.x11For("MIT-MAGIC-COOKIE-1", []byte{0x0a, 0x0b}); got != nil {
+		t.Errorf("x11 owner after drop: got %p; want nil", got)
 	}
-	if got := r.latest("auth-agent@openssh.com"); got != b {
-		t.Errorf("latest agent after drop: got %p; want b %p", got, b)
+	if got := r.agentFor(up); got != b {
+		t.Errorf("agent after drop: got %p; want b %p", got, b)
 	}
 }
 
-func TestRoutesLatest(t *testing.T) {
-	a, b, c := &client{}, &client{}, &client{}
+// fakeUpConn stands for an upstream connection.
+type fakeUpConn struct{ ssh.Conn }
+
+// x11Req is the payload of an x11-req with a hex cookie.
+func x11Req(proto, cookie string) []byte {
+	return ssh.Marshal(struct {
+		Single bool
+		Proto  string
+		Cookie string
+		Screen uint32
+	}{false, proto, cookie, 0})
+}
+
+// TestRoutesAgentPerConnection: an upstream connection forwards the agent
+// of the first client that forwarded one there; a client with another
+// agent does not fit it, one with the same agent does and answers when
+// the first has left; a connection's agent outlives its clients.
+func TestRoutesAgentPerConnection(t *testing.T) {
+	a, a2, b := &client{}, &client{}, &client{}
+	up1, up2 := &fakeUpConn{}, &fakeUpConn{}
 	r := newRoutes()
-	const agent = "auth-agent@openssh.com"
-	if got := r.latest(agent); got != nil {
-		t.Errorf("latest agent with nobody: got %p; want nil", got)
+	if got := r.agentFor(up1); got != nil {
+		t.Errorf("agent with nobody: got %p; want nil", got)
 	}
-	r.want(agent, a)
-	r.want(agent, b)
-	r.want(agent, a) // again: no duplicate, order kept
-	r.want("x11", c)
-	if got := r.latest(agent); got != b {
-		t.Errorf("latest agent: got %p; want b %p", got, b)
+	if !r.bindAgent(up1, a, "keys A") {
+		t.Fatal("bind a on a fresh connection: refused")
 	}
-	if got := r.latest("x11"); got != c {
-		t.Errorf("latest x11: got %p; want c %p", got, c)
+	if r.bindAgent(up1, b, "keys B") {
+		t.Error("bind b's other agent where a's is: accepted; want refused")
 	}
-	r.drop(b)
-	if got := r.latest(agent); got != a {
-		t.Errorf("latest agent after b left: got %p; want a %p", got, a)
+	if r.agentFits(up1, "keys B") || !r.agentFits(up1, "keys A") || !r.agentFits(up2, "keys B") {
+		t.Error("agentFits: want only a's agent on up1, any on up2")
+	}
+	if !r.bindAgent(up2, b, "keys B") || !r.bindAgent(up1, a2, "keys A") {
+		t.Fatal("bind b on up2, a2 (same agent as a) on up1: refused")
+	}
+	if got := r.agentFor(up1); got != a {
+		t.Errorf("up1's agent: got %p; want a %p (the first), not b %p", got, a, b)
+	}
+	if got := r.agentFor(up2); got != b {
+		t.Errorf("up2's agent: got %p; want b %p", got, b)
 	}
 	r.drop(a)
-	if got := r.latest(agent); got != nil {
-		t.Errorf("latest agent after all left: got %p; want nil", got)
+	if got := r.agentFor(up1); got != a2 {
+		t.Errorf("up1's agent after a left: got %p; want a2 %p", got, a2)
 	}
-	if got := r.latest("x11"); got != c {
-		t.Errorf("latest x11 after agent clients left: got %p; want c %p", got, c)
+	r.drop(a2)
+	if got := r.agentFor(up1); got != nil {
+		t.Errorf("up1's agent after all left: got %p; want nil", got)
+	}
+	if r.bindAgent(up1, b, "keys B") {
+		t.Error("bind b's agent on up1 after a's clients left: accepted; want refused (sshd's listener stays)")
+	}
+	r.forgetConn(up1)
+	if !r.agentFits(up1, "keys B") {
+		t.Error("agentFits after forgetConn: false; want true")
+	}
+}
+
+// TestX11Setup reads the authorization of an X11 connection setup in
+// both byte orders, and refuses junk.
+func TestX11Setup(t *testing.T) {
+	setup := func(order byte, name string, data []byte) []byte {
+		b := []byte{order, 0, 0, 11, 0, 0, 0, 0, 0, 0, 0, 0}
+		if order == 'B' {
+			b[6], b[7], b[8], b[9] = 0, byte(len(name)), 0, byte(len(data))
+		} else {
+			b[6], b[7], b[8], b[9] = byte(len(name)), 0, byte(len(data)), 0
+		}
+		b = append(b, name...)
+		b = append(b, make([]byte, (4-len(name)%4)%4)...)
+		b = append(b, data...)
+		return append(b, make([]byte, (4-len(data)%4)%4)...)
+	}
+	cookie := []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	for _, order := range []byte{'B', 'l'} {
+		in := setup(order, "MIT-MAGIC-COOKIE-1", cookie)
+		got, proto, data, err := x11Setup(strings.NewReader(string(in) + "rest"))
+		if err != nil || proto != "MIT-MAGIC-COOKIE-1" || string(data) != string(cookie) || string(got) != string(in) {
+			t.Errorf("order %c: got %q, %x, %v (setup %d bytes); want the cookie and %d bytes", order, proto, data, err, len(got), len(in))
+		}
+	}
+	if _, _, _, err := x11Setup(strings.NewReader("GET / HTTP/1.1\r\n")); err == nil {
+		t.Error("junk: no error")
 	}
 }
 
@@ -125,12 +183,12 @@ func (f fakeNewChannel) ChannelType() string                      { return f.typ
 func (f fakeNewChannel) ExtraData() []byte                        { return f.extra }
 
 func TestRouteServerChannel(t *testing.T) {
-	fwd, sock, agent, x11 := &client{}, &client{}, &client{}, &client{}
+	fwd, sock, agent := &client{}, &client{}, &client{}
 	r := newRoutes()
 	r.add(forwardKey{"localhost", 8080}, fwd, nil)
 	r.add(forwardKey{addr: "/run/remote.sock"}, sock, nil)
-	r.want("auth-agent@openssh.com", agent)
-	r.want("x11", x11)
+	up, other := &fakeUpConn{}, &fakeUpConn{}
+	r.bindAgent(up, agent, "keys A")
 
 	tests := []struct {
 		name    string
@@ -150,15 +208,14 @@ func TestRouteServerChannel(t *testing.T) {
 		{"streamlocal unknown", fakeNewChannel{"forwarded-streamlocal@openssh.com",
 			ssh.Marshal(forwardedStreamlocalMsg{Path: "/run/other.sock"})}, nil, "no live client for remote forward /run/other.sock"},
 		{"agent", fakeNewChannel{"auth-agent@openssh.com", nil}, agent, ""},
-		{"x11", fakeNewChannel{"x11", ssh.Marshal(struct {
-			Addr string
-			Port uint32
-		}{"127.0.0.1", 6010})}, x11, ""},
 		{"session from server", fakeNewChannel{"session", nil}, nil, `unexpected channel type "session"`},
+	}
+	if got, err := r.routeServerChannel(other, fakeNewChannel{"auth-agent@openssh.com", nil}); err == nil {
+		t.Errorf("agent channel on a connection without an agent: got %p; want an error", got)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := r.routeServerChannel(tt.nch)
+			got, err := r.routeServerChannel(up, tt.nch)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("got %p, %v; want an error containing %q", got, err, tt.wantErr)

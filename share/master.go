@@ -72,6 +72,11 @@ type MasterConfig struct {
 	Jump func(ctx context.Context, hops []upstream.Target, host string, port int) (net.Conn, error)
 	// Shell runs the config's upstream ProxyCommand, as ssh's $SHELL.
 	Shell string
+	// KeepOrphans leaves a remote command running when its local ssh goes
+	// away without it having exited, as plain ssh does; by default the
+	// master signals it (SIGHUP, then SIGTERM) so it ends, as it would at
+	// a terminal (see hangup.go).
+	KeepOrphans bool
 	// Stderr, if set, is the stderr of the ssh that started the master:
 	// what an upstream ProxyCommand prints reaches it during the login
 	// (a login URL), and it is closed when the login has finished, so the

@@ -110,12 +110,97 @@ func (p *upPool) size() int {
 // openSession opens a session channel upstream on a connection with a free
 // slot. release must be called when the channel has closed.
 func (p *upPool) openSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
-	ch, reqs, release, _, err := p.openSessionConn(ctx, extra)
-	return ch, reqs, release, err
+	s, err := p.openSessionConn(ctx, extra)
+	return s.ch, s.reqs, s.release, err
 }
 
 // openSessionConn is openSession that also tells the connection used.
-func (p *upPool) openSessionConn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
+func (p *upPool) openSessionConn(ctx context.Context, extra []byte) (upSession, error) {
+	ch, reqs, release, conn, err := p.openSessionOn(ctx, extra)
+	return upSession{conn: conn, ch: ch, reqs: reqs, release: release}, err
+}
+
+// openSessionWhere opens a session on a connection that fits: the first
+// with a free slot, else a new one (one more login). It does not wait for
+// slots: a login that fails, or failed lately, is the caller's error.
+func (p *upPool) openSessionWhere(ctx context.Context, fits func(ssh.Conn) bool) (upSession, error) {
+	for range maxRefusals {
+		if err := ctx.Err(); err != nil {
+			return upSession{}, err
+		}
+		uc := p.takeWhere(fits)
+		if uc == nil {
+			var err error
+			if uc, err = p.add(); err != nil {
+				return upSession{}, err
+			}
+		}
+		ch, reqs, err := p.open(uc.Upstream, "session", nil)
+		if err == nil {
+			p.opened(uc)
+			return upSession{conn: uc.Conn, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
+		}
+		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
+			return upSession{}, fmt.Errorf("open session: %w", err)
+		}
+	}
+	return upSession{}, errors.New("open session: the server keeps refusing sessions")
+}
+
+// takeWhere reserves a slot on the first connection that fits and may
+// have one, or returns nil.
+func (p *upPool) takeWhere(fits func(ssh.Conn) bool) *upConn {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, uc := range p.conns {
+		if !uc.full() && fits(uc.Conn) {
+			uc.sessions++
+			if uc.idle != nil {
+				uc.idle.Stop()
+			}
+			return uc
+		}
+	}
+	return nil
+}
+
+// add logs in once more and adds the connection, with one slot reserved
+// for the caller, unless a login failed within growRetry.
+func (p *upPool) add() (*upConn, error) {
+	p.mu.Lock()
+	failed := time.Since(p.growFailed) < growRetry
+	p.mu.Unlock()
+	if failed {
+		return nil, errors.New("another upstream login failed moments ago")
+	}
+	up, err := p.dial(p.life)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	defer p.broadcast()
+	if err != nil {
+		p.growFailed = time.Now()
+		return nil, fmt.Errorf("open another upstream connection: %w", err)
+	}
+	if p.closed {
+		up.Conn.Close()
+		return nil, errors.New("open another upstream connection: the master is ending")
+	}
+	return p.addLocked(up), nil
+}
+
+// addLocked adds a logged-in connection with one slot reserved. p.mu
+// must be held.
+func (p *upPool) addLocked(up *upstream.Upstream) *upConn {
+	uc := &upConn{Upstream: up, sessions: 1}
+	p.conns = append(p.conns, uc)
+	p.log.Info("pooled upstream connection added", "connections", len(p.conns))
+	go p.serve(uc)
+	go p.forget(uc)
+	return uc
+}
+
+// openSessionOn is openSessionConn's work.
+func (p *upPool) openSessionOn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	p.waiting.Add(1)
@@ -275,12 +360,7 @@ func (p *upPool) grow() *upConn {
 		p.log.Warn("open another upstream connection", "err", err)
 		return nil
 	}
-	uc := &upConn{Upstream: up, sessions: 1}
-	p.conns = append(p.conns, uc)
-	p.log.Info("pooled upstream connection added", "connections", len(p.conns))
-	go p.serve(uc)
-	go p.forget(uc)
-	return uc
+	return p.addLocked(up)
 }
 
 // retire closes an extra connection that has stayed unused.

@@ -2,6 +2,7 @@ package share
 
 import (
 	"errors"
+	"io"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -24,23 +25,39 @@ type upSession struct {
 	release func()
 }
 
-// startOnSpare forwards the client's requests to s until the session has
-// started, resuming on a fresh session if s's upstream is dead. It returns
-// the session to bridge, or ok false if the client left or no session
-// could be had.
-func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSession, bool) {
+// startSession forwards the client's requests to s until the session has
+// started. On a spare (watched) it resumes on a fresh session if s's
+// upstream is dead. An agent request first places the session on an
+// upstream connection that forwards the client's agent (see agentfwd.go),
+// or is refused, and the client told on its stderr. It returns the
+// session to bridge and the request that started it, or ok false if the
+// client left or no session could be had.
+func (c *client) startSession(down ssh.Channel, downReqs <-chan *ssh.Request, s upSession, watched bool) (_ upSession, start string, ok bool) {
 	var sent []*ssh.Request
+	agent, pty := false, false
 	for req := range downReqs {
 		c.observe(req)
+		switch req.Type {
+		case "pty-req":
+			pty = true
+		case "auth-agent-req@openssh.com":
+			placed, err := c.placeAgent(s, sent)
+			s = placed
+			if err != nil {
+				refuse(down, req, pty, "agent forwarding refused for this session: "+err.Error())
+				continue
+			}
+			agent = true
+		}
 		sent = append(sent, req)
-		ok, err := c.m.sendWatched(s.conn, s.ch, req)
+		ok, err := c.send(s, req, watched)
 		if errors.Is(err, errUpstreamDead) {
 			s.ch.Close()
 			s.release()
 			var rerr error
-			if s, rerr = c.resume(sent[:len(sent)-1]); rerr != nil {
+			if s, rerr = c.resume(sent[:len(sent)-1], agent); rerr != nil {
 				req.Reply(false, nil)
-				return s, false
+				return s, "", false
 			}
 			ok, err = s.ch.SendRequest(req.Type, req.WantReply, req.Payload)
 		}
@@ -48,26 +65,55 @@ func (c *client) startOnSpare(downReqs <-chan *ssh.Request, s upSession) (upSess
 			req.Reply(ok && err == nil, nil)
 		}
 		if startsSession(req.Type) {
-			return s, true
+			return s, req.Type, true
 		}
 	}
 	s.ch.Close()
 	s.release()
-	return s, false
+	return s, "", false
 }
 
-// resume opens a fresh session (on the healed connection) and replays the
-// requests already answered on the dead one.
-func (c *client) resume(sent []*ssh.Request) (upSession, error) {
-	ch, reqs, release, conn, err := c.m.pool.openSessionConn(c.ctx, nil)
+// send sends a request on s, watched (see sendWatched) or not.
+func (c *client) send(s upSession, req *ssh.Request, watched bool) (bool, error) {
+	if watched {
+		return c.m.sendWatched(s.conn, s.ch, req)
+	}
+	return s.ch.SendRequest(req.Type, req.WantReply, req.Payload)
+}
+
+// refuse answers a request no, and says why on the session's stderr, as
+// one sshshare line (the client's ssh shows it).
+func refuse(down ssh.Channel, req *ssh.Request, pty bool, why string) {
+	if req.WantReply {
+		req.Reply(false, nil)
+	}
+	eol := "\n"
+	if pty {
+		eol = "\r\n"
+	}
+	io.WriteString(down.Stderr(), "sshshare: "+why+eol)
+}
+
+// resume opens a fresh session (on the healed connection), placed for the
+// client's agent if the session forwards it, and replays the requests
+// already answered on the dead one.
+func (c *client) resume(sent []*ssh.Request, agent bool) (upSession, error) {
+	s, err := c.m.pool.openSessionConn(c.ctx, nil)
 	if err != nil {
 		return upSession{}, err
 	}
+	if agent {
+		if s, err = c.placeAgent(s, nil); err != nil {
+			s.ch.Close()
+			s.release()
+			return upSession{}, err
+		}
+	}
 	for _, req := range sent {
-		ch.SendRequest(req.Type, req.WantReply, req.Payload)
+		s.ch.SendRequest(req.Type, req.WantReply, req.Payload)
 	}
 	c.m.log.Info("session resumed on a fresh upstream connection", "requests", len(sent))
-	return upSession{conn: conn, ch: ch, reqs: reqs, release: release}, nil
+	return s, nil
 }
 
 // sendWatched sends a channel request; a want-reply request unanswered

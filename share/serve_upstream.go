@@ -17,14 +17,20 @@ func (m *Master) serveUpstream(uc *upConn) {
 		}
 	}()
 	for nch := range uc.Chans {
-		go m.routeServerChannel(nch)
+		go m.routeServerChannel(uc.Conn, nch)
 	}
+	m.routes.forgetConn(uc.Conn)
 }
 
-// routeServerChannel hands a server-opened channel (remote forward, agent,
-// X11) to the local client it belongs to.
-func (m *Master) routeServerChannel(nch ssh.NewChannel) {
-	c, err := m.routes.routeServerChannel(nch)
+// routeServerChannel hands a channel the server opened on the upstream
+// connection on (remote forward, agent, X11) to the local client it
+// belongs to.
+func (m *Master) routeServerChannel(on ssh.Conn, nch ssh.NewChannel) {
+	if nch.ChannelType() == "x11" {
+		m.routeX11(nch)
+		return
+	}
+	c, err := m.routes.routeServerChannel(on, nch)
 	if err != nil {
 		m.log.Info("refused server channel", "type", nch.ChannelType(), "err", err)
 		nch.Reject(ssh.Prohibited, err.Error())

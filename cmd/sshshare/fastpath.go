@@ -113,8 +113,12 @@ func (f *TargetFlags) setFast(name, value string) bool {
 
 // fastDefaults fills the flags not given from the environment and the
 // defaults, as the struct tags of TargetFlags say. It reports false when
-// an environment value is one it leaves to kong.
+// an environment value is one it leaves to kong: also any
+// SSHSHARE_KEEP_ORPHANS, whose opt-out is rare enough to parse slowly.
 func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
+	if _, ok := os.LookupEnv("SSHSHARE_KEEP_ORPHANS"); ok {
+		return false
+	}
 	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_PERSIST"} {
 		if v, ok := os.LookupEnv(name); ok && v == "" {
 			return false

@@ -76,10 +76,12 @@ func TestFastParseAgreesWithKong(t *testing.T) {
 		{args: []string{"-Fx", "u", "h", "22"}},
 		{args: []string{"u", "h", "22"}, env: map[string]string{"SSHSHARE_PERSIST": "never"}},
 		{args: []string{"u", "h", "22"}, env: map[string]string{"SSHSHARE_CONFIG": ""}},
+		{args: []string{"--keep-orphans", "u", "h", "22"}},
+		{args: []string{"u", "h", "22"}, env: map[string]string{"SSHSHARE_KEEP_ORPHANS": "1"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			for _, name := range []string{"SSHSHARE_PERSIST", "SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH"} {
+			for _, name := range []string{"SSHSHARE_PERSIST", "SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_KEEP_ORPHANS"} {
 				v, ok := tt.env[name]
 				if !ok {
 					v = ""

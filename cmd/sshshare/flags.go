@@ -24,6 +24,7 @@ type MasterFlags struct {
 	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template, with ControlPath's tokens (%r %h %p %C ...)."`
 	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"How long a master stays after its last client left."`
 	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Tunnel mode: reach the target through one shared login to these jump hosts, like ProxyJump; ssh logs in to the target end to end."`
+	KeepOrphans bool          `name:"keep-orphans" env:"SSHSHARE_KEEP_ORPHANS" help:"Leave a remote command running when its ssh is killed before the command exits, as plain ssh does; by default the master sends it SIGHUP, then SIGTERM. It applies to the masters this starts."`
 }
 
 // TargetFlags name a master: where it connects and how it reads the user's
@@ -95,6 +96,9 @@ func (f TargetFlags) masterArgs(socket, mode string) []string {
 	}
 	if f.Via != "" {
 		args = append(args, "--via", f.Via)
+	}
+	if f.KeepOrphans {
+		args = append(args, "--keep-orphans")
 	}
 	for _, opt := range f.view.Args {
 		args = append(args, "--ssh-option="+opt)

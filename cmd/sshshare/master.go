@@ -142,7 +142,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		Loader:     c.loader(c.SSHOptions),
 		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,
 		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
-		Shell: os.Getenv("SHELL"), Jump: c.jump(log),
+		Shell: os.Getenv("SHELL"), Jump: c.jump(log), KeepOrphans: c.KeepOrphans,
 	}
 	if f := lentStderr(); f != nil {
 		cfg.Stderr = f

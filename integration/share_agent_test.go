@@ -1,0 +1,84 @@
+//go:build unix
+
+package integration
+
+import (
+	"io"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sshshare/sshshare/integration/harness"
+)
+
+// TestShareAgentPerClient: two `ssh -A` on one master forward two agents
+// with distinct keys. Client 1's remote session, asked while client 2 is
+// connected with its agent, lists client 1's key, not client 2's (issue
+// 17, item 3: it went to the most recent -A client), and client 2's lists
+// client 2's. A third ssh
+// whose agent lists the same keys as client 1's shares client 1's login:
+// two logins in all.
+func TestShareAgentPerClient(t *testing.T) {
+	e := newShareEnv(t, harness.SSHDOptions{})
+	dir := t.TempDir()
+	sock := map[string]string{}
+	fp := map[string]string{}
+	for _, name := range []string{"A", "B"} {
+		key := filepath.Join(dir, "id_"+name)
+		loginNewKey(t, key, "")
+		sock[name] = loginStartAgent(t)
+		loginSSHAdd(t, e.c, sock[name], key)
+		fp[name] = loginFingerprint(t, key+".pub")
+	}
+	withAgent := func(name string, args ...string) *exec.Cmd {
+		cmd := e.c.SSH(append([]string{"-A", shareHost}, args...)...)
+		cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+sock[name])
+		return cmd
+	}
+	// Clients 1 and 2 stay connected, then each lists its remote agent in
+	// turn.
+	type waiting struct {
+		ssh   *harness.Proc
+		stdin io.WriteCloser
+		lines <-chan string
+	}
+	start := func(name string) waiting {
+		ssh, stdin, stdout := harness.StartPiped(t, withAgent(name, "echo ready; read line; ssh-add -l"))
+		w := waiting{ssh, stdin, readLines(stdout)}
+		if got := nextLine(w.lines, sshTimeout); got != "ready\n" {
+			t.Fatalf("ssh with agent %s said %q; want ready\nstderr:\n%s", name, got, ssh.Stderr())
+		}
+		return w
+	}
+	list := func(w waiting) string {
+		send(t, w.stdin, "go\n")
+		got := nextLine(w.lines, sshTimeout)
+		w.stdin.Close()
+		w.ssh.Wait(t, sshTimeout)
+		return got
+	}
+	c1 := start("A")
+	c2 := start("B")
+	got1 := list(c1)
+	got2 := list(c2)
+	res3 := harness.Run(t, sshTimeout, withAgent("A", "ssh-add -l"))
+
+	got3 := string(res3.Stdout)
+	t.Logf("client 1 (agent A) sees %q; client 2 (agent B) sees %q; client 3 (agent A again) sees %q; sshd logins %d",
+		strings.TrimSpace(got1), strings.TrimSpace(got2), strings.TrimSpace(got3), e.sshd.Logins())
+	for _, c := range []struct {
+		who, got, want, not string
+	}{
+		{"client 1", got1, fp["A"], fp["B"]},
+		{"client 2", got2, fp["B"], fp["A"]},
+		{"client 3", got3, fp["A"], fp["B"]},
+	} {
+		if !strings.Contains(c.got, c.want) || strings.Contains(c.got, c.not) {
+			t.Errorf("%s's remote ssh-add -l = %q; want its own agent's key %s only", c.who, c.got, c.want)
+		}
+	}
+	if got := e.sshd.Logins(); got != 2 {
+		t.Errorf("sshd logins = %d; want 2 (agent A's connection, agent B's)", got)
+	}
+}

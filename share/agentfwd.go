@@ -1,0 +1,333 @@
+package share
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// Forwarded agents and X11 displays.
+//
+// sshd opens one agent listener per connection, at the first
+// auth-agent-req of any session on it, and the auth-agent@openssh.com
+// channels it opens when a remote process uses that listener carry no
+// session id. So an agent belongs to an upstream connection, not to a
+// session: each upstream connection forwards at most one agent, that of
+// the first local ssh whose session asked for it there, and its agent
+// channels go to that ssh (or, once it has left, to another live ssh that
+// forwarded the same agent there). A session whose ssh forwards a
+// different agent is moved, before it starts, to an upstream connection
+// that forwards that agent or none yet (a pooled one, logging in once
+// more if need be); if no such connection can be had, the session runs
+// without agent forwarding and its ssh is told why.
+//
+// Which agents are "the same": the master cannot see a local ssh's
+// SSH_AUTH_SOCK, so it asks the forwarded agent itself (through the
+// client's own agent forwarding, once per ssh) for its public keys. Two
+// ssh whose agents list the same keys share upstream connections; so the
+// common case, one agent and many `ssh -A`, needs no further login. The
+// trade-off: an agent that lists the same public keys as another (any
+// process of the user can copy public keys) is taken for it, and may get
+// sign requests made from the first one's remote sessions. It sees what
+// is to be signed and can refuse, but cannot sign with keys it lacks. An
+// agent that cannot be listed counts as one of its own.
+//
+// Any session on a connection that forwards an agent (sshd sets
+// SSH_AUTH_SOCK in every session started after the listener was opened,
+// with or without -A) can use that agent, as with ControlMaster.
+//
+// X11 channels carry no session id either, but each carries its
+// session's cookie in its first bytes, the X11 connection setup, and
+// each ssh forwarding X11 chooses its own (fake) cookie. So the master
+// reads the setup and hands the channel to the ssh whose x11-req carried
+// that cookie; a channel with an unknown cookie is refused. The ssh then
+// checks the cookie again and replaces it with the display's own.
+
+// agentRoute is the agent an upstream connection forwards: its identity
+// and the live clients that forwarded it there, oldest first.
+type agentRoute struct {
+	id      string
+	clients []*client
+}
+
+// x11Route is a client's X11 cookie, from its x11-req.
+type x11Route struct {
+	proto  string
+	cookie []byte
+	owner  *client
+}
+
+// agentQueryWait bounds how long the master waits for a client's agent to
+// list its keys.
+const agentQueryWait = 5 * time.Second
+
+// x11SetupWait bounds how long an X11 channel may take to send its
+// connection setup.
+const x11SetupWait = 30 * time.Second
+
+// bindAgent records that c forwards the agent id on the upstream
+// connection on, and reports false if that connection forwards another
+// agent already.
+func (r *routes) bindAgent(on ssh.Conn, c *client, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.agents[on]
+	switch {
+	case a == nil:
+		a = &agentRoute{id: id}
+		r.agents[on] = a
+	case a.id != id:
+		return false
+	}
+	if !c.gone.Load() && !slices.Contains(a.clients, c) {
+		a.clients = append(a.clients, c)
+	}
+	return true
+}
+
+// agentFits reports whether the agent id may be forwarded on the upstream
+// connection on: it forwards that agent, or none yet.
+func (r *routes) agentFits(on ssh.Conn, id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.agents[on]
+	return a == nil || a.id == id
+}
+
+// agentFor is the client whose agent answers the agent channels of the
+// upstream connection on, or nil.
+func (r *routes) agentFor(on ssh.Conn) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if a := r.agents[on]; a != nil && len(a.clients) > 0 {
+		return a.clients[0]
+	}
+	return nil
+}
+
+// forgetConn forgets the agent of an upstream connection that has closed.
+func (r *routes) forgetConn(on ssh.Conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.agents, on)
+}
+
+// dropAgentX11 forgets c's agents and X11 cookies. The connection keeps
+// its agent's identity: sshd's listener stays, and only the same agent
+// may be forwarded there again. r.mu must be held.
+func (r *routes) dropAgentX11(c *client) {
+	for _, a := range r.agents {
+		a.clients = slices.DeleteFunc(a.clients, func(x *client) bool { return x == c })
+	}
+	r.x11 = slices.DeleteFunc(r.x11, func(x x11Route) bool { return x.owner == c })
+}
+
+// wantX11 records the cookie of c's x11-req.
+func (r *routes) wantX11(c *client, payload []byte) {
+	var m struct {
+		Single bool
+		Proto  string
+		Cookie string
+		Screen uint32
+	}
+	if ssh.Unmarshal(payload, &m) != nil {
+		return
+	}
+	cookie, err := hex.DecodeString(m.Cookie)
+	if err != nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	known := slices.ContainsFunc(r.x11, func(x x11Route) bool {
+		return x.owner == c && x.proto == m.Proto && bytes.Equal(x.cookie, cookie)
+	})
+	if !known && !c.gone.Load() { // ssh uses one cookie for all its sessions
+		r.x11 = append(r.x11, x11Route{proto: m.Proto, cookie: cookie, owner: c})
+	}
+}
+
+// x11For is the live client whose session asked for X11 with this
+// cookie, or nil.
+func (r *routes) x11For(proto string, cookie []byte) *client {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, x := range r.x11 {
+		if x.proto == proto && bytes.Equal(x.cookie, cookie) {
+			return x.owner
+		}
+	}
+	return nil
+}
+
+// agentIdentity names the agent c forwards, asking it once for its keys:
+// "keys" and a hash of its public keys, or, when it cannot be listed, a
+// name of c's own.
+func (c *client) agentIdentity() string {
+	c.agentOnce.Do(func() {
+		id, err := c.listAgent()
+		if err != nil {
+			c.m.log.Info("forwarded agent not listed; it gets upstream connections of its own", "err", err)
+			id = fmt.Sprintf("client %p", c)
+		}
+		c.agentID = id
+	})
+	return c.agentID
+}
+
+// listAgent opens an agent channel to c, as sshd would, and hashes the
+// public keys its agent lists, giving up after agentQueryWait.
+func (c *client) listAgent() (string, error) {
+	type listed struct {
+		id  string
+		err error
+	}
+	done := make(chan listed, 1)
+	go func() {
+		id, err := c.listAgentKeys()
+		done <- listed{id, err}
+	}()
+	t := time.NewTimer(agentQueryWait)
+	defer t.Stop()
+	select {
+	case l := <-done:
+		return l.id, l.err
+	case <-t.C:
+		return "", fmt.Errorf("the forwarded agent did not list its keys within %v", agentQueryWait)
+	case <-c.ctx.Done():
+		return "", context.Cause(c.ctx)
+	}
+}
+
+// listAgentKeys is listAgent's work, which may outlast it.
+func (c *client) listAgentKeys() (string, error) {
+	ch, reqs, err := c.conn.OpenChannel("auth-agent@openssh.com", nil)
+	if err != nil {
+		return "", fmt.Errorf("open agent channel: %w", err)
+	}
+	go ssh.DiscardRequests(reqs)
+	defer ch.Close()
+	t := time.AfterFunc(agentQueryWait, func() { ch.Close() })
+	defer t.Stop()
+	keys, err := agent.NewClient(ch).List()
+	if err != nil {
+		return "", fmt.Errorf("list agent keys: %w", err)
+	}
+	blobs := make([]string, len(keys))
+	for i, k := range keys {
+		blobs[i] = string(k.Blob)
+	}
+	slices.Sort(blobs)
+	h := sha256.New()
+	for _, b := range blobs {
+		binary.Write(h, binary.BigEndian, uint32(len(b)))
+		io.WriteString(h, b)
+	}
+	return fmt.Sprintf("keys %x", h.Sum(nil)), nil
+}
+
+// errNoAgentConn says a session could not be given an upstream
+// connection for its agent.
+var errNoAgentConn = errors.New("the shared upstream connection forwards another ssh's agent, and no connection for this one could be had")
+
+// placeAgent makes sure the session s may forward c's agent: it stays if
+// its connection forwards that agent or none yet (which it then does),
+// else it moves to a session on a connection that fits, with the requests
+// sent so far replayed there. It returns the session to go on with; with
+// an error, s unchanged, and the agent is not to be forwarded.
+func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error) {
+	id := c.agentIdentity()
+	for range 3 { // another client may bind the connection first
+		if c.m.routes.bindAgent(s.conn, c, id) {
+			return s, nil
+		}
+		fits := func(on ssh.Conn) bool { return c.m.routes.agentFits(on, id) }
+		moved, err := c.m.pool.openSessionWhere(c.ctx, fits)
+		if err != nil {
+			c.m.log.Warn("agent forwarding refused", "err", err)
+			return s, fmt.Errorf("%w: %w", errNoAgentConn, err)
+		}
+		for _, req := range sent {
+			moved.ch.SendRequest(req.Type, req.WantReply, req.Payload)
+		}
+		s.ch.Close()
+		s.release()
+		s = moved
+		c.m.log.Info("session moved to an upstream connection for its agent", "requests", len(sent))
+	}
+	return s, errNoAgentConn
+}
+
+// x11Setup reads the start of an X11 connection (the client's setup
+// request, up to the end of its authorization data) and returns the bytes
+// read, the authorization protocol name and its data.
+func x11Setup(r io.Reader) (setup []byte, proto string, data []byte, err error) {
+	head := make([]byte, 12)
+	if _, err := io.ReadFull(r, head); err != nil {
+		return nil, "", nil, fmt.Errorf("read X11 setup: %w", err)
+	}
+	var order binary.ByteOrder
+	switch head[0] {
+	case 'B':
+		order = binary.BigEndian
+	case 'l':
+		order = binary.LittleEndian
+	default:
+		return nil, "", nil, fmt.Errorf("read X11 setup: bad byte order %#x", head[0])
+	}
+	nameLen, dataLen := int(order.Uint16(head[6:])), int(order.Uint16(head[8:]))
+	pad := func(n int) int { return (n + 3) &^ 3 }
+	rest := make([]byte, pad(nameLen)+pad(dataLen))
+	if _, err := io.ReadFull(r, rest); err != nil {
+		return nil, "", nil, fmt.Errorf("read X11 setup: %w", err)
+	}
+	setup = append(head, rest...)
+	return setup, string(rest[:nameLen]), rest[pad(nameLen) : pad(nameLen)+dataLen], nil
+}
+
+// routeX11 hands an X11 channel the server opened to the client whose
+// session's cookie it carries, or refuses it.
+func (m *Master) routeX11(nch ssh.NewChannel) {
+	up, upReqs, err := nch.Accept()
+	if err != nil {
+		return
+	}
+	t := time.AfterFunc(x11SetupWait, func() { up.Close() })
+	setup, proto, data, err := x11Setup(up)
+	t.Stop()
+	var c *client
+	if err == nil {
+		if c = m.routes.x11For(proto, data); c == nil {
+			err = errors.New("no live client asked for X11 with this cookie")
+		}
+	}
+	if err != nil {
+		m.log.Info("refused server channel", "type", "x11", "err", err)
+		up.Close()
+		return
+	}
+	down, downReqs, err := c.conn.OpenChannel("x11", nch.ExtraData())
+	if err != nil {
+		up.Close()
+		return
+	}
+	if _, err := down.Write(setup); err != nil {
+		down.Close()
+		up.Close()
+		return
+	}
+	c.m.stats.channels.Add(1)
+	defer c.m.stats.channels.Add(-1)
+	b := &bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &m.stats.bytesIn, Out: &m.stats.bytesOut}
+	b.Run()
+}
