@@ -9,7 +9,11 @@ GO      ?= go
 GOTOOLCHAIN ?= go1.27.3
 export GOTOOLCHAIN
 PREFIX  ?= $(HOME)/.local
-STATICCHECK ?= $(shell command -v staticcheck 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/staticcheck)
+# staticcheck must be built by the Go that builds the code (one built by
+# an older Go cannot read a newer standard library), so lint keeps its own,
+# per toolchain, under bin/.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK ?= $(CURDIR)/bin/tools/$(GOTOOLCHAIN)/staticcheck
 
 .DEFAULT_GOAL := help
 .PHONY: help build install test lint bench demo cross fuzz clean
@@ -34,7 +38,7 @@ test: ## Run every unit and integration test with the race detector.
 
 lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
 	$(GO) vet ./...
-	@test -x "$(STATICCHECK)" || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	@test -x "$(STATICCHECK)" || GOBIN="$(dir $(STATICCHECK))" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(STATICCHECK) ./...
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) mod tidy -diff
