@@ -232,7 +232,8 @@ func (c *client) bridgeSession(down ssh.Channel, downReqs <-chan *ssh.Request, s
 	}
 	if s.conn != nil {
 		conn := s.conn
-		b.Lost = func() string { return c.m.lostLine(conn) }
+		pty := s.pty
+		b.Lost = func() string { return c.m.lostLine(conn, pty) }
 	}
 	c.bridge(b)
 }

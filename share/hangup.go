@@ -13,8 +13,11 @@ import (
 // sees the local side vanish first, so before closing the upstream
 // session it asks sshd to signal the command (RFC 4254 section 6.9;
 // OpenSSH's sshd honours it since 7.9): SIGHUP, as a terminal's hangup
-// would send, then SIGTERM if the session is still open hangupWait later.
-// MasterConfig.KeepOrphans turns this off.
+// would send, then SIGTERM if the session is still open hangupWait later,
+// and closes it at once: a server that ignores signals (an sshd that
+// refuses them for root, Dropbear, network gear) then gets its EOF only a
+// second later than with plain ssh. MasterConfig.KeepOrphans turns this
+// off.
 
 // hangupWait is how long the master waits for the remote command to end
 // after each signal.
@@ -26,11 +29,11 @@ type signalMsg struct {
 }
 
 // hangup signals the command of the upstream session up, whose client has
-// gone, until ended is closed (sshd closed the session: the command has
-// exited) or both signals have been sent and waited for.
+// gone: HUP, then, unless ended is closed within hangupWait (sshd closed
+// the session: the command has exited), TERM.
 func hangup(up ssh.Channel, ended <-chan struct{}) {
-	for _, sig := range []string{"HUP", "TERM"} {
-		if _, err := up.SendRequest("signal", false, ssh.Marshal(signalMsg{sig})); err != nil {
+	for i, sig := range []string{"HUP", "TERM"} {
+		if _, err := up.SendRequest("signal", false, ssh.Marshal(signalMsg{sig})); err != nil || i == 1 {
 			return
 		}
 		t := time.NewTimer(hangupWait)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshshare/sshshare/share/vis"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -31,11 +32,17 @@ type lostConns struct {
 func (m *Master) noteLost(conn ssh.Conn, why string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.lost.byConn == nil {
+	if m.lost.byConn == nil || len(m.lost.byConn) >= maxLostConns {
+		// The sessions of connections given up long ago have ended:
+		// start again rather than grow with every heal.
 		m.lost.byConn = make(map[ssh.Conn]string)
 	}
 	m.lost.byConn[conn] = why
 }
+
+// maxLostConns bounds lostConns.byConn; a master gives up a connection at
+// a heal or when it prunes one, rarely more than a few in a row.
+const maxLostConns = 64
 
 // noteEnding records why the master ends for lack of an upstream: every
 // session still open ends with that line.
@@ -47,8 +54,10 @@ func (m *Master) noteEnding(why string) {
 
 // lostLine is the line for a session on conn whose upstream side has just
 // ended: why conn was given up, or why the master is ending; "" when
-// neither applies (the server ended the session).
-func (m *Master) lostLine(conn ssh.Conn) string {
+// neither applies (the server ended the session). The reason may hold a
+// server's words (a disconnect message in a login error), so it is
+// escaped; the line ends in CR LF on a terminal (pty), else LF.
+func (m *Master) lostLine(conn ssh.Conn, pty bool) string {
 	m.mu.Lock()
 	why, ok := m.lost.byConn[conn]
 	if !ok {
@@ -58,7 +67,11 @@ func (m *Master) lostLine(conn ssh.Conn) string {
 	if why == "" {
 		return ""
 	}
-	return "sshshare: " + strings.Join(strings.Fields(why), " ") + "\r\n"
+	eol := "\n"
+	if pty {
+		eol = "\r\n"
+	}
+	return "sshshare: " + vis.Line(strings.Join(strings.Fields(why), " ")) + eol
 }
 
 // lostWhy phrases a lost connection: to what, and why.

@@ -23,6 +23,7 @@ type upSession struct {
 	ch      ssh.Channel
 	reqs    <-chan *ssh.Request
 	release func()
+	pty     bool // the client asked for a terminal: its stderr lines end in CR LF
 }
 
 // startSession forwards the client's requests to s until the session has
@@ -65,6 +66,7 @@ func (c *client) startSession(down ssh.Channel, downReqs <-chan *ssh.Request, s 
 			req.Reply(ok && err == nil, nil)
 		}
 		if startsSession(req.Type) {
+			s.pty = pty
 			return s, req.Type, true
 		}
 	}

@@ -40,7 +40,8 @@ func (c MasterCmd) Run() error {
 	catchHangups()
 	tuneRuntime()
 	report := share.NewReadyPipe(readyFile())
-	if err := commandEnv(); err != nil { // before it runs anything
+	gotEnv, err := commandEnv() // before it runs anything
+	if err != nil {
 		report.Report(err)
 		return err
 	}
@@ -56,6 +57,9 @@ func (c MasterCmd) Run() error {
 	}
 	defer closeLog()
 	logHardening(log, hardened)
+	if !gotEnv {
+		log.Warn("no environment from ssh (an older sshshare started this master, or it was started by hand): its commands run with the master's own")
+	}
 	if stop := startProfile(log); stop != nil {
 		defer stop()
 	}
@@ -277,29 +281,30 @@ const envWait = 30 * time.Second
 
 // commandEnv sets, for the commands this master runs, the whole
 // environment of the ssh that started it, which its invocation wrote on
-// the pipe control.EnvFDEnv names (see invoke.MasterEnv). A master
-// started otherwise runs them with its own.
-func commandEnv() error {
+// the pipe control.EnvFDEnv names (see invoke.MasterEnv), and reports
+// whether there was one. A master started otherwise runs them with its
+// own.
+func commandEnv() (bool, error) {
 	v := os.Getenv(control.EnvFDEnv)
 	if v == "" {
-		return nil
+		return false, nil
 	}
 	os.Unsetenv(control.EnvFDEnv)
 	fd, err := strconv.Atoi(v)
 	if err != nil || fd < 3 {
-		return fmt.Errorf("%s=%q: not a descriptor", control.EnvFDEnv, v)
+		return false, fmt.Errorf("%s=%q: not a descriptor", control.EnvFDEnv, v)
 	}
 	f := sysio.InheritedPipe(fd, "environ")
 	defer f.Close()
 	f.SetReadDeadline(time.Now().Add(envWait)) // none on a pipe that cannot take one
 	environ, err := invoke.ReadEnviron(f)
 	if err != nil {
-		return fmt.Errorf("environment of ssh: %w", err)
+		return false, fmt.Errorf("environment of ssh: %w", err)
 	}
 	for _, kv := range invoke.CommandEnv(environ) {
 		if err := os.Setenv(kv[0], kv[1]); err != nil {
-			return fmt.Errorf("environment of ssh: %w", err)
+			return false, fmt.Errorf("environment of ssh: %w", err)
 		}
 	}
-	return nil
+	return true, nil
 }

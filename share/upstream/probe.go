@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // ProbeHost is a host name no Host block names on purpose: what ssh -G
@@ -17,7 +19,8 @@ const ProbeHost = "sshshare-scope-probe.invalid"
 
 // Everywhere returns what `ssh -G` prints for ProbeHost with the user's
 // own config (not the master's view: sshshare's ProxyCommand stays in),
-// as keyword → value.
+// as keyword → value. Like any `ssh -G`, it runs the config's `Match exec`
+// commands that apply, here for ProbeHost.
 func (l ConfigLoader) Everywhere(ctx context.Context) (map[string]string, error) {
 	bin := l.SSH
 	if bin == "" {
@@ -30,7 +33,9 @@ func (l ConfigLoader) Everywhere(ctx context.Context) (map[string]string, error)
 	args = append(append(args, l.Args...), "--", ProbeHost)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bin, args...).Output()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = sysio.StartDir() // the directory relative -F and Match exec see, as for Load
+	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("ssh -G %s: %w", ProbeHost, err)
 	}

@@ -3,6 +3,9 @@ package upstream
 import (
 	"errors"
 	"strings"
+	"unicode"
+
+	"github.com/sshshare/sshshare/share/vis"
 )
 
 // Prompter asks the user questions during an upstream login.
@@ -44,20 +47,33 @@ func local(text string) string { return LocalPrefix + text }
 const serverMark = "(from the server) "
 
 // serverText is a server's keyboard-interactive text as relayed: each line
-// that starts, once blanks are skipped, with "sshshare" (in any case) is
-// marked with serverMark, so it cannot pass for the master's.
+// that names "sshshare" (in any case, whatever spaces, escape sequences or
+// invisible characters are mixed in) is marked with serverMark and has its
+// control characters escaped (so that none can wipe the mark), so it
+// cannot pass for the master's.
 func serverText(s string) string {
-	if !strings.Contains(strings.ToLower(s), "sshshare") {
+	if !namesSSHShare(s) {
 		return s
 	}
 	lines := strings.Split(s, "\n")
 	for i, line := range lines {
-		trimmed := strings.TrimLeft(line, " \t\r\v\f")
-		if strings.HasPrefix(strings.ToLower(trimmed), "sshshare") {
-			lines[i] = serverMark + line
+		if namesSSHShare(line) {
+			lines[i] = serverMark + vis.Line(line)
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// namesSSHShare reports whether s spells "sshshare" once everything but
+// letters is left out.
+func namesSSHShare(s string) bool {
+	letters := strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
+	return strings.Contains(letters, "sshshare")
 }
 
 // ErrNoPrompter means the login needs an answer and nobody can give one.
