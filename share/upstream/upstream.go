@@ -152,7 +152,7 @@ func (d *Dialer) logIn(ctx context.Context, conn net.Conn, addr string) (*Upstre
 		User:              d.Config.User,
 		Auth:              d.authMethods(keys),
 		HostKeyCallback:   check.callback(d.Config.HostName, d.Config.Port),
-		HostKeyAlgorithms: hostKeyOrder(algos.hostKeys, algorithms),
+		HostKeyAlgorithms: d.pin.first(hostKeyOrder(algos.hostKeys, algorithms)),
 		ClientVersion:     "SSH-2.0-sshshare",
 		Timeout:           d.ConnectTimeout(),
 	}
