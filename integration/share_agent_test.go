@@ -82,3 +82,51 @@ func TestShareAgentPerClient(t *testing.T) {
 		t.Errorf("sshd logins = %d; want 2 (agent A's connection, agent B's)", got)
 	}
 }
+
+// TestShareAgentKeyAdded: one agent gains a key between two `ssh -A` on
+// one master. The second ssh's agent lists a key the first's did not, but
+// shares one with it: it is the same agent, so the second ssh shares the
+// first's login (no new sshd login, where each other key set used to get
+// one) and its remote `ssh-add -l` lists both keys. The first ssh stays
+// connected meanwhile, so the connection's agent is bound throughout.
+func TestShareAgentKeyAdded(t *testing.T) {
+	e := newShareEnv(t, harness.SSHDOptions{})
+	dir := t.TempDir()
+	sock := loginStartAgent(t)
+	fp := map[string]string{}
+	for _, name := range []string{"1", "2"} {
+		key := filepath.Join(dir, "id_"+name)
+		loginNewKey(t, key, "")
+		fp[name] = loginFingerprint(t, key+".pub")
+	}
+	loginSSHAdd(t, e.c, sock, filepath.Join(dir, "id_1"))
+	withAgent := func(args ...string) *exec.Cmd {
+		cmd := e.c.SSH(append([]string{"-A", shareHost}, args...)...)
+		cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+sock)
+		return cmd
+	}
+	ssh1, stdin1, stdout1 := harness.StartPiped(t, withAgent("echo ready; read line"))
+	lines1 := readLines(stdout1)
+	if got := nextLine(lines1, sshTimeout); got != "ready\n" {
+		t.Fatalf("first ssh -A said %q; want ready\nstderr:\n%s", got, ssh1.Stderr())
+	}
+	before := e.sshd.Logins()
+	loginSSHAdd(t, e.c, sock, filepath.Join(dir, "id_2"))
+	res := harness.Run(t, sshTimeout, withAgent("ssh-add -l"))
+	stdin1.Close()
+	ssh1.Wait(t, sshTimeout)
+
+	got := string(res.Stdout)
+	after := e.sshd.Logins()
+	t.Logf("second ssh -A (one key added) sees %q, stderr %q; sshd logins %d before it, %d after",
+		strings.TrimSpace(got), strings.TrimSpace(string(res.Stderr)), before, after)
+	if !strings.Contains(got, fp["1"]) || !strings.Contains(got, fp["2"]) {
+		t.Errorf("second ssh's remote ssh-add -l = %q; want both keys %s and %s", got, fp["1"], fp["2"])
+	}
+	if strings.Contains(string(res.Stderr), "refused") {
+		t.Errorf("second ssh's stderr = %q; want no refusal", res.Stderr)
+	}
+	if after != before {
+		t.Errorf("sshd logins went from %d to %d; want no new login for the same agent", before, after)
+	}
+}
