@@ -2,6 +2,8 @@ package share
 
 import (
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"slices"
@@ -10,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 func TestRoutesOwner(t *testing.T) {
@@ -288,6 +292,38 @@ func TestRouteServerChannel(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Errorf("got %p, %v; want %p, nil", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAgentRefusedError: the reason on the refusal line is short, names
+// the kind of failure, and is one line however the cause reads (server
+// text is escaped; only its start is checked here).
+func TestAgentRefusedError(t *testing.T) {
+	const lead = "the shared connection forwards another agent, and "
+	authFailed := errors.New("log in to u@h:22 (tried publickey): ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain")
+	tests := []struct {
+		name  string
+		cause error
+		want  string
+	}{
+		{"no prompter", &growError{err: fmt.Errorf("log in to u@h:22: %w", upstream.ErrNoPrompter)}, lead + "a new login needs a prompt"},
+		{"password only", &growError{err: authFailed}, lead + "the server refused a new login without a prompt"},
+		{"password only, earlier", &growError{err: authFailed, earlier: true}, lead + "the server refused a new login without a prompt"},
+		{"network", &growError{err: errors.New("connect to h:22: network is unreachable")}, lead + "a new login failed: connect to h:22: network is unreachable"},
+		{"network, earlier", &growError{err: errors.New("connect to h:22: refused"), earlier: true}, lead + "a new login failed moments ago: connect to h:22: refused"},
+		{"server text", &growError{err: errors.New("banner\nsshshare: fake\x1b[2J")}, lead + "a new login failed: banner"},
+		{"taken", nil, lead + "the connections for this one were taken by others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := (&agentRefusedError{tt.cause}).Error()
+			if !strings.HasPrefix(got, tt.want) || (got != tt.want && tt.name != "server text") {
+				t.Errorf("got %q; want %q", got, tt.want)
+			}
+			if strings.ContainsFunc(got, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+				t.Errorf("got %q; want no control characters", got)
 			}
 		})
 	}
