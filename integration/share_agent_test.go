@@ -4,6 +4,7 @@ package integration
 
 import (
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -80,5 +81,96 @@ func TestShareAgentPerClient(t *testing.T) {
 	}
 	if got := e.sshd.Logins(); got != 2 {
 		t.Errorf("sshd logins = %d; want 2 (agent A's connection, agent B's)", got)
+	}
+}
+
+// TestShareAgentKeyAdded: one agent gains a key between two `ssh -A` on
+// one master. The second ssh's agent lists a key the first's did not, but
+// shares one with it: it is the same agent, so the second ssh shares the
+// first's login (no new sshd login, where each other key set used to get
+// one, or, with a password login, its agent refused) and its remote
+// `ssh-add -l` lists both keys. The first ssh stays connected meanwhile,
+// so the connection's agent is bound throughout. Once both have left, an
+// `ssh -A` with another agent binds the connection again (before, it was
+// the first agent's for the master's life): its remote `ssh-add -l`
+// lists its own key, with no new login either. With a password login,
+// agent B asking while the first ssh is connected is refused in one line.
+func TestShareAgentKeyAdded(t *testing.T) {
+	t.Run("key login", func(t *testing.T) { testShareAgentKeyAdded(t, false) })
+	t.Run("password login", func(t *testing.T) {
+		if os.Geteuid() != 0 {
+			t.Skip("logs in as a local account with a password (useradd, chpasswd): needs root")
+		}
+		testShareAgentKeyAdded(t, true)
+	})
+}
+
+func testShareAgentKeyAdded(t *testing.T, password bool) {
+	var opts harness.SSHDOptions
+	if password {
+		opts.Extra = "PasswordAuthentication yes"
+	}
+	e := newShareEnv(t, opts)
+	host := shareHost
+	if password {
+		pw := harness.PasswordUser(t, loginPWUser)
+		e.c.Env = append(e.c.Env, harness.NewAskpass(t, harness.AskpassAnswer{Match: "assword", Answer: pw}).Env()...)
+		host = "pw"
+		e.c.AddShareHost(host, e.bin, "User "+loginPWUser, "BatchMode no")
+	}
+	dir := t.TempDir()
+	sock := map[string]string{"A": loginStartAgent(t), "B": loginStartAgent(t)}
+	fp := map[string]string{}
+	for _, name := range []string{"1", "2", "B"} {
+		key := filepath.Join(dir, "id_"+name)
+		loginNewKey(t, key, "")
+		fp[name] = loginFingerprint(t, key+".pub")
+	}
+	loginSSHAdd(t, e.c, sock["A"], filepath.Join(dir, "id_1"))
+	loginSSHAdd(t, e.c, sock["B"], filepath.Join(dir, "id_B"))
+	withAgent := func(name string, args ...string) *exec.Cmd {
+		cmd := e.c.SSH(append([]string{"-A", host}, args...)...)
+		cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+sock[name])
+		return cmd
+	}
+	ssh1, stdin1, stdout1 := harness.StartPiped(t, withAgent("A", "echo ready; read line"))
+	lines1 := readLines(stdout1)
+	if got := nextLine(lines1, sshTimeout); got != "ready\n" {
+		t.Fatalf("first ssh -A said %q; want ready\nstderr:\n%s", got, ssh1.Stderr())
+	}
+	before := e.sshd.Logins()
+	loginSSHAdd(t, e.c, sock["A"], filepath.Join(dir, "id_2"))
+	res := harness.Run(t, sshTimeout, withAgent("A", "ssh-add -l"))
+	if password {
+		// Another agent meanwhile: no login can be made for it, and ssh
+		// says so in one line.
+		r := harness.Run(t, sshTimeout, withAgent("B", "true"))
+		const want = "sshshare: agent forwarding refused for this session: the shared connection forwards another agent, and the server refused a new login without a prompt\n"
+		t.Logf("agent B while agent A's ssh is connected: stderr %q", r.Stderr)
+		if !strings.Contains(string(r.Stderr), want) {
+			t.Errorf("agent B's stderr = %q; want %q", r.Stderr, want)
+		}
+	}
+	stdin1.Close()
+	ssh1.Wait(t, sshTimeout)
+	resB := harness.Run(t, sshTimeout, withAgent("B", "ssh-add -l"))
+
+	after := e.sshd.Logins()
+	got, gotB := string(res.Stdout), string(resB.Stdout)
+	t.Logf("second ssh -A (one key added) sees %q, stderr %q; then agent B sees %q, stderr %q; sshd logins %d before, %d after",
+		strings.TrimSpace(got), strings.TrimSpace(string(res.Stderr)), strings.TrimSpace(gotB), strings.TrimSpace(string(resB.Stderr)), before, after)
+	if !strings.Contains(got, fp["1"]) || !strings.Contains(got, fp["2"]) {
+		t.Errorf("second ssh's remote ssh-add -l = %q; want both keys %s and %s", got, fp["1"], fp["2"])
+	}
+	if !strings.Contains(gotB, fp["B"]) || strings.Contains(gotB, fp["1"]) {
+		t.Errorf("agent B's remote ssh-add -l = %q; want B's key %s only", gotB, fp["B"])
+	}
+	for _, r := range []harness.Result{res, resB} {
+		if strings.Contains(string(r.Stderr), "refused") {
+			t.Errorf("stderr = %q; want no refusal", r.Stderr)
+		}
+	}
+	if after != before {
+		t.Errorf("sshd logins went from %d to %d; want no new login", before, after)
 	}
 }

@@ -10,10 +10,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/sshshare/sshshare/share/upstream"
+	"github.com/sshshare/sshshare/share/vis"
 )
 
 // Forwarded agents and X11 displays.
@@ -33,14 +37,22 @@ import (
 //
 // Which agents are "the same": the master cannot see a local ssh's
 // SSH_AUTH_SOCK, so it asks the forwarded agent itself (through the
-// client's own agent forwarding, once per ssh) for its public keys. Two
-// ssh whose agents list the same keys share upstream connections; so the
+// client's own agent forwarding, once per ssh) for its public keys. An
+// agent is known by that key set, and two ssh forward the same agent when
+// their sets share a key: an agent that gained or lost keys between two
+// ssh (ssh-add, a key's lifetime ending) still matches itself, so the
 // common case, one agent and many `ssh -A`, needs no further login. The
-// trade-off: an agent that lists the same public keys as another (any
+// trade-off: an agent that lists one of another's public keys (any
 // process of the user can copy public keys) is taken for it, and may get
 // sign requests made from the first one's remote sessions. It sees what
 // is to be signed and can refuse, but cannot sign with keys it lacks. An
-// agent that cannot be listed counts as one of its own.
+// agent that lists no keys (empty, locked) or cannot be listed matches no
+// other: it is forwarded only on a connection no other live ssh forwards
+// an agent on.
+//
+// A connection whose agent's ssh have all left is free again: the next
+// ssh forwarding an agent there binds it, and sshd's listener, which
+// stays, then reaches that agent.
 //
 // Any session on a connection that forwards an agent (sshd sets
 // SSH_AUTH_SOCK in every session started after the listener was opened,
@@ -53,11 +65,42 @@ import (
 // that cookie; a channel with an unknown cookie is refused. The ssh then
 // checks the cookie again and replaces it with the display's own.
 
-// agentRoute is the agent an upstream connection forwards: its identity
-// and the live clients that forwarded it there, oldest first.
+// agentRoute is the agent an upstream connection forwards: the live
+// clients that forwarded it there, oldest first, each with its agent's
+// keys when it did. Their key sets together are the agent's; with no
+// client, the connection is free for any agent.
 type agentRoute struct {
-	id      string
-	clients []*client
+	clients []agentClient
+}
+
+// agentClient is a client bound to a connection's agent.
+type agentClient struct {
+	c    *client
+	keys keySet
+}
+
+// keySet is the set of public keys an agent lists, each known by the
+// SHA-256 of its blob.
+type keySet map[[sha256.Size]byte]struct{}
+
+// overlaps reports whether the two sets share a key. An empty set
+// overlaps nothing.
+func (k keySet) overlaps(o keySet) bool {
+	for h := range k {
+		if _, ok := o[h]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// fits reports whether keys may be forwarded where a forwards its agent:
+// nobody forwards one there now, or a live client's agent shares a key.
+func (a *agentRoute) fits(keys keySet) bool {
+	if a == nil || len(a.clients) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(a.clients, func(b agentClient) bool { return b.keys.overlaps(keys) })
 }
 
 // x11Route is a client's X11 cookie, from its x11-req.
@@ -75,33 +118,44 @@ const agentQueryWait = 5 * time.Second
 // connection setup.
 const x11SetupWait = 30 * time.Second
 
-// bindAgent records that c forwards the agent id on the upstream
-// connection on, and reports false if that connection forwards another
-// agent already.
-func (r *routes) bindAgent(on ssh.Conn, c *client, id string) bool {
+// bindAgent records that c forwards its agent, whose keys are keys, on
+// the upstream connection on, and reports false if that connection
+// forwards another agent now. The first binding of a connection also
+// watches it, so its entry goes when it closes, whenever that is.
+func (r *routes) bindAgent(on ssh.Conn, c *client, keys keySet) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	a := r.agents[on]
-	switch {
-	case a == nil:
-		a = &agentRoute{id: id}
-		r.agents[on] = a
-	case a.id != id:
+	if !a.fits(keys) {
 		return false
 	}
-	if !c.gone.Load() && !slices.Contains(a.clients, c) {
-		a.clients = append(a.clients, c)
+	if a == nil {
+		a = &agentRoute{}
+		r.agents[on] = a
+		// The connection may have closed already, its forgetConn run:
+		// this forgets the entry made after it.
+		go func() {
+			on.Wait()
+			r.forgetConn(on)
+		}()
+	}
+	i := slices.IndexFunc(a.clients, func(b agentClient) bool { return b.c == c })
+	switch {
+	case c.gone.Load():
+	case i < 0:
+		a.clients = append(a.clients, agentClient{c, keys})
+	default:
+		a.clients[i].keys = keys
 	}
 	return true
 }
 
-// agentFits reports whether the agent id may be forwarded on the upstream
-// connection on: it forwards that agent, or none yet.
-func (r *routes) agentFits(on ssh.Conn, id string) bool {
+// agentFits reports whether an agent with these keys may be forwarded on
+// the upstream connection on (see agentRoute.fits).
+func (r *routes) agentFits(on ssh.Conn, keys keySet) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	a := r.agents[on]
-	return a == nil || a.id == id
+	return r.agents[on].fits(keys)
 }
 
 // agentFor is the client whose agent answers the agent channels of the
@@ -110,7 +164,7 @@ func (r *routes) agentFor(on ssh.Conn) *client {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if a := r.agents[on]; a != nil && len(a.clients) > 0 {
-		return a.clients[0]
+		return a.clients[0].c
 	}
 	return nil
 }
@@ -122,12 +176,12 @@ func (r *routes) forgetConn(on ssh.Conn) {
 	delete(r.agents, on)
 }
 
-// dropAgentX11 forgets c's agents and X11 cookies. The connection keeps
-// its agent's identity: sshd's listener stays, and only the same agent
-// may be forwarded there again. r.mu must be held.
+// dropAgentX11 forgets c's agents and X11 cookies. A connection whose
+// agent's clients have all gone is free for the next agent: sshd's
+// listener stays, and reaches that one. r.mu must be held.
 func (r *routes) dropAgentX11(c *client) {
 	for _, a := range r.agents {
-		a.clients = slices.DeleteFunc(a.clients, func(x *client) bool { return x == c })
+		a.clients = slices.DeleteFunc(a.clients, func(b agentClient) bool { return b.c == c })
 	}
 	r.x11 = slices.DeleteFunc(r.x11, func(x x11Route) bool { return x.owner == c })
 }
@@ -170,50 +224,48 @@ func (r *routes) x11For(proto string, cookie []byte) *client {
 	return nil
 }
 
-// agentIdentity names the agent c forwards, asking it once for its keys:
-// "keys" and a hash of its public keys, or, when it cannot be listed, a
-// name of c's own.
-func (c *client) agentIdentity() string {
+// forwardedKeys is the key set of the agent c forwards, asking it once.
+// An agent that cannot be listed has an empty set.
+func (c *client) forwardedKeys() keySet {
 	c.agentOnce.Do(func() {
-		id, err := c.listAgent()
+		keys, err := c.listAgent()
 		if err != nil {
-			c.m.log.Info("forwarded agent not listed; it gets upstream connections of its own", "err", err)
-			id = fmt.Sprintf("client %p", c)
+			c.m.log.Info("forwarded agent not listed; it matches no other", "err", err)
 		}
-		c.agentID = id
+		c.agentKeys = keys
 	})
-	return c.agentID
+	return c.agentKeys
 }
 
-// listAgent opens an agent channel to c, as sshd would, and hashes the
+// listAgent opens an agent channel to c, as sshd would, and returns the
 // public keys its agent lists, giving up after agentQueryWait.
-func (c *client) listAgent() (string, error) {
+func (c *client) listAgent() (keySet, error) {
 	type listed struct {
-		id  string
-		err error
+		keys keySet
+		err  error
 	}
 	done := make(chan listed, 1)
 	go func() {
-		id, err := c.listAgentKeys()
-		done <- listed{id, err}
+		keys, err := c.listAgentKeys()
+		done <- listed{keys, err}
 	}()
 	t := time.NewTimer(agentQueryWait)
 	defer t.Stop()
 	select {
 	case l := <-done:
-		return l.id, l.err
+		return l.keys, l.err
 	case <-t.C:
-		return "", fmt.Errorf("the forwarded agent did not list its keys within %v", agentQueryWait)
+		return nil, fmt.Errorf("the forwarded agent did not list its keys within %v", agentQueryWait)
 	case <-c.ctx.Done():
-		return "", context.Cause(c.ctx)
+		return nil, context.Cause(c.ctx)
 	}
 }
 
 // listAgentKeys is listAgent's work, which may outlast it.
-func (c *client) listAgentKeys() (string, error) {
+func (c *client) listAgentKeys() (keySet, error) {
 	ch, reqs, err := c.conn.OpenChannel("auth-agent@openssh.com", nil)
 	if err != nil {
-		return "", fmt.Errorf("open agent channel: %w", err)
+		return nil, fmt.Errorf("open agent channel: %w", err)
 	}
 	go ssh.DiscardRequests(reqs)
 	defer ch.Close()
@@ -221,41 +273,62 @@ func (c *client) listAgentKeys() (string, error) {
 	defer t.Stop()
 	keys, err := agent.NewClient(ch).List()
 	if err != nil {
-		return "", fmt.Errorf("list agent keys: %w", err)
+		return nil, fmt.Errorf("list agent keys: %w", err)
 	}
-	blobs := make([]string, len(keys))
-	for i, k := range keys {
-		blobs[i] = string(k.Blob)
+	set := make(keySet, len(keys))
+	for _, k := range keys {
+		set[sha256.Sum256(k.Blob)] = struct{}{}
 	}
-	slices.Sort(blobs)
-	h := sha256.New()
-	for _, b := range blobs {
-		binary.Write(h, binary.BigEndian, uint32(len(b)))
-		io.WriteString(h, b)
-	}
-	return fmt.Sprintf("keys %x", h.Sum(nil)), nil
+	return set, nil
 }
 
-// errNoAgentConn says a session could not be given an upstream
-// connection for its agent.
-var errNoAgentConn = errors.New("the shared upstream connection forwards another ssh's agent, and no connection for this one could be had")
+// agentRefusedError says a session could not be given an upstream
+// connection for its agent, and why no other connection could be had (nil:
+// the connections that fitted kept being bound by other agents first).
+// Its text is the reason on the client's one refusal line; server text in
+// it is made safe to print.
+type agentRefusedError struct{ cause error }
+
+func (e *agentRefusedError) Error() string {
+	var why string
+	var grow *growError
+	switch {
+	case e.cause == nil:
+		why = "the connections for this one were taken by others"
+	case errors.Is(e.cause, upstream.ErrNoPrompter), errors.Is(e.cause, upstream.ErrPrompterGone):
+		why = "a new login needs a prompt"
+	case strings.Contains(e.cause.Error(), "ssh: unable to authenticate"):
+		// x/crypto's text: the methods a pooled login may use (no
+		// password, no questions) were not enough.
+		why = "the server refused a new login without a prompt"
+	case errors.As(e.cause, &grow) && grow.earlier:
+		why = "a new login failed moments ago: " + loginCause(grow.err).Error()
+	case errors.As(e.cause, &grow):
+		why = "a new login failed: " + loginCause(grow.err).Error()
+	default:
+		why = "no other connection could be had: " + e.cause.Error()
+	}
+	return vis.Line("the shared connection forwards another agent, and " + why)
+}
+
+func (e *agentRefusedError) Unwrap() error { return e.cause }
 
 // placeAgent makes sure the session s may forward c's agent: it stays if
-// its connection forwards that agent or none yet (which it then does),
+// its connection forwards that agent or none now (which it then does),
 // else it moves to a session on a connection that fits, with the requests
 // sent so far replayed there. It returns the session to go on with; with
 // an error, s unchanged, and the agent is not to be forwarded.
 func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error) {
-	id := c.agentIdentity()
+	keys := c.forwardedKeys()
 	for range 3 { // another client may bind the connection first
-		if c.m.routes.bindAgent(s.conn, c, id) {
+		if c.m.routes.bindAgent(s.conn, c, keys) {
 			return s, nil
 		}
-		fits := func(on ssh.Conn) bool { return c.m.routes.agentFits(on, id) }
+		fits := func(on ssh.Conn) bool { return c.m.routes.agentFits(on, keys) }
 		moved, err := c.m.pool.openSessionWhere(c.ctx, fits)
 		if err != nil {
 			c.m.log.Warn("agent forwarding refused", "err", err)
-			return s, fmt.Errorf("%w: %w", errNoAgentConn, err)
+			return s, &agentRefusedError{err}
 		}
 		for _, req := range sent {
 			moved.ch.SendRequest(req.Type, req.WantReply, req.Payload)
@@ -265,7 +338,7 @@ func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error)
 		s = moved
 		c.m.log.Info("session moved to an upstream connection for its agent", "requests", len(sent))
 	}
-	return s, errNoAgentConn
+	return s, &agentRefusedError{}
 }
 
 // x11Setup reads the start of an X11 connection (the client's setup

@@ -19,10 +19,10 @@ type client struct {
 	conn           *ssh.ServerConn
 	noMoreSessions atomic.Bool
 	gone           atomic.Bool // left: routes must not be added for it any more
-	// agentID names the agent the client forwards (see agentIdentity),
-	// once asked.
+	// agentKeys are the keys of the agent the client forwards (see
+	// agentKeySet), once asked.
 	agentOnce sync.Once
-	agentID   string
+	agentKeys keySet
 }
 
 // serveShare runs the master's side of a local ssh's SSH connection until

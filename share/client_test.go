@@ -294,8 +294,10 @@ func TestClientAgentPerConnection(t *testing.T) {
 				t.Errorf("agent on the first connection lists %s; want a's %s", keysA, want)
 			}
 			if failDials {
-				if !strings.Contains(stderrB, "sshshare: agent forwarding refused for this session") {
-					t.Errorf("b's stderr = %q; want the refusal", stderrB)
+				t.Logf("b's stderr: %q", stderrB)
+				want := "sshshare: agent forwarding refused for this session: the shared connection forwards another agent, and a new login failed: "
+				if !strings.HasPrefix(stderrB, want) || strings.Count(stderrB, "\n") != 1 {
+					t.Errorf("b's stderr = %q; want one line starting %q", stderrB, want)
 				}
 				return
 			}
@@ -307,6 +309,72 @@ func TestClientAgentPerConnection(t *testing.T) {
 				t.Errorf("agent on the second connection lists %s; want b's %s", keysB, want)
 			}
 		})
+	}
+}
+
+// TestClientAgentSameAgent: client a forwards an agent; a key is added to
+// it and client b forwards it too: b shares a's connection (no second
+// login), as the same agent. Once a and b have left, client c with
+// another agent binds that connection again, and its agent channels reach
+// c's agent.
+func TestClientAgentSameAgent(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv)
+	up0 := srv.conn(t, 0)
+	agentA, agentC := keyringWith(t), keyringWith(t)
+	runWithAgent := func(c *ssh.Client) string {
+		t.Helper()
+		s, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		agent.RequestAgentForwarding(s)
+		var stderr strings.Builder
+		s.Stderr = &stderr
+		if out, err := s.Output("hi"); err != nil {
+			t.Fatalf("session: got %q, %v", out, err)
+		}
+		return stderr.String()
+	}
+	a := f.share(t)
+	serveAgent(t, a, agentA)
+	runWithAgent(a)
+	dials := srv.dials.Load()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agentA.Add(agent.AddedKey{PrivateKey: priv}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.share(t)
+	serveAgent(t, b, agentA)
+	if stderr := runWithAgent(b); stderr != "" {
+		t.Errorf("b's stderr = %q; want none", stderr)
+	}
+	if got := srv.dials.Load(); got != dials {
+		t.Errorf("dials after b (a's agent, one key added) = %d; want %d (no new login)", got, dials)
+	}
+	if got, want := agentKeysVia(t, up0), agentKeys(t, agentA); got != want {
+		t.Errorf("agent on the connection lists %s; want a's agent's %s", got, want)
+	}
+
+	a.Close()
+	b.Close()
+	c := f.share(t)
+	serveAgent(t, c, agentC)
+	sshtest.WaitFor(t, "the master to see a and b leave", func() bool {
+		return f.m.routes.agentFor(f.m.pool.primary().Conn) == nil
+	})
+	if stderr := runWithAgent(c); stderr != "" {
+		t.Errorf("c's stderr = %q; want none", stderr)
+	}
+	if got := srv.dials.Load(); got != dials {
+		t.Errorf("dials after c (another agent, a's clients gone) = %d; want %d (no new login)", got, dials)
+	}
+	if got, want := agentKeysVia(t, up0), agentKeys(t, agentC); got != want {
+		t.Errorf("agent on the connection after a and b left lists %s; want c's %s", got, want)
 	}
 }
 

@@ -1,12 +1,19 @@
 package share
 
 import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 func TestRoutesOwner(t *testing.T) {
@@ -54,8 +61,8 @@ func TestRoutesDrop(t *testing.T) {
 	}
 	r.add(forwardKey{"localhost", 9090}, b, nil)
 	up := &fakeUpConn{}
-	r.bindAgent(up, a, "keys A")
-	r.bindAgent(up, b, "keys A")
+	r.bindAgent(up, a, keys("A"))
+	r.bindAgent(up, b, keys("A"))
 	r.wantX11(a, x11Req("MIT-MAGIC-COOKIE-1", "0a0b"))
 
 	byKey := func(x, y forwardKey) int { return strings.Compare(x.addr, y.addr) }
@@ -82,8 +89,26 @@ func TestRoutesDrop(t *testing.T) {
 	}
 }
 
-// fakeUpConn stands for an upstream connection.
-type fakeUpConn struct{ ssh.Conn }
+// fakeUpConn stands for an upstream connection, open until closed is
+// (a nil closed: for ever).
+type fakeUpConn struct {
+	ssh.Conn
+	closed chan struct{}
+}
+
+func (f *fakeUpConn) Wait() error {
+	<-f.closed
+	return io.EOF
+}
+
+// keys is the key set of an agent holding the named keys.
+func keys(names ...string) keySet {
+	set := keySet{}
+	for _, n := range names {
+		set[sha256.Sum256([]byte(n))] = struct{}{}
+	}
+	return set
+}
 
 // x11Req is the payload of an x11-req with a hex cookie.
 func x11Req(proto, cookie string) []byte {
@@ -96,27 +121,40 @@ func x11Req(proto, cookie string) []byte {
 }
 
 // TestRoutesAgentPerConnection: an upstream connection forwards the agent
-// of the first client that forwarded one there; a client with another
-// agent does not fit it, one with the same agent does and answers when
-// the first has left; a connection's agent outlives its clients.
+// of the first client that forwarded one there; a client whose agent
+// shares a key with a bound one fits it (the same agent, keys added or
+// removed since), one with other keys does not, nor does an agent that
+// lists no keys; a later client answers when the first has left, and once
+// all have left the connection is free for any agent.
 func TestRoutesAgentPerConnection(t *testing.T) {
-	a, a2, b := &client{}, &client{}, &client{}
-	up1, up2 := &fakeUpConn{}, &fakeUpConn{}
+	a, a2, b, e := &client{}, &client{}, &client{}, &client{}
+	up1, up2, up3 := &fakeUpConn{}, &fakeUpConn{}, &fakeUpConn{}
 	r := newRoutes()
 	if got := r.agentFor(up1); got != nil {
 		t.Errorf("agent with nobody: got %p; want nil", got)
 	}
-	if !r.bindAgent(up1, a, "keys A") {
+	if !r.bindAgent(up1, a, keys("A")) {
 		t.Fatal("bind a on a fresh connection: refused")
 	}
-	if r.bindAgent(up1, b, "keys B") {
+	if r.bindAgent(up1, b, keys("B")) {
 		t.Error("bind b's other agent where a's is: accepted; want refused")
 	}
-	if r.agentFits(up1, "keys B") || !r.agentFits(up1, "keys A") || !r.agentFits(up2, "keys B") {
+	if r.agentFits(up1, keys("B")) || !r.agentFits(up1, keys("A")) || !r.agentFits(up2, keys("B")) {
 		t.Error("agentFits: want only a's agent on up1, any on up2")
 	}
-	if !r.bindAgent(up2, b, "keys B") || !r.bindAgent(up1, a2, "keys A") {
-		t.Fatal("bind b on up2, a2 (same agent as a) on up1: refused")
+	if !r.bindAgent(up2, b, keys("B")) || !r.bindAgent(up1, a2, keys("A", "A2")) {
+		t.Fatal("bind b on up2, a2 (a's agent with a key added) on up1: refused")
+	}
+	if !r.agentFits(up1, keys("A2")) {
+		t.Error("agentFits(up1, A2): false; want true (a's agent with key A removed, as a2 listed it)")
+	}
+	for _, empty := range []keySet{nil, keys()} {
+		if r.agentFits(up1, empty) || r.agentFits(up2, empty) || !r.agentFits(up3, empty) {
+			t.Errorf("agentFits(%v): want only the free up3", empty)
+		}
+	}
+	if !r.bindAgent(up3, e, keys()) || r.agentFits(up3, keys()) || r.agentFits(up3, keys("A")) {
+		t.Error("an empty agent on up3: want it bound, and no other agent, empty or not, to fit there")
 	}
 	if got := r.agentFor(up1); got != a {
 		t.Errorf("up1's agent: got %p; want a %p (the first), not b %p", got, a, b)
@@ -128,17 +166,47 @@ func TestRoutesAgentPerConnection(t *testing.T) {
 	if got := r.agentFor(up1); got != a2 {
 		t.Errorf("up1's agent after a left: got %p; want a2 %p", got, a2)
 	}
+	if !r.agentFits(up1, keys("A")) || r.agentFits(up1, keys("B")) {
+		t.Error("agentFits(up1) after a left: want a2's keys only")
+	}
 	r.drop(a2)
 	if got := r.agentFor(up1); got != nil {
 		t.Errorf("up1's agent after all left: got %p; want nil", got)
 	}
-	if r.bindAgent(up1, b, "keys B") {
-		t.Error("bind b's agent on up1 after a's clients left: accepted; want refused (sshd's listener stays)")
+	if !r.bindAgent(up1, b, keys("B")) {
+		t.Error("bind b's agent on up1 after a's clients left: refused; want it bound (the connection is free)")
+	}
+	if got := r.agentFor(up1); got != b {
+		t.Errorf("up1's agent after b bound it: got %p; want b %p", got, b)
+	}
+	if r.agentFits(up1, keys("A")) {
+		t.Error("agentFits(up1, A) after b bound it: true; want false")
 	}
 	r.forgetConn(up1)
-	if !r.agentFits(up1, "keys B") {
+	if !r.agentFits(up1, keys("A")) {
 		t.Error("agentFits after forgetConn: false; want true")
 	}
+}
+
+// TestRoutesAgentClosedConn: an agent bound on a connection that has
+// closed, after the connection's forgetConn ran, is forgotten too; before,
+// its entry stayed for the master's life.
+func TestRoutesAgentClosedConn(t *testing.T) {
+	up := &fakeUpConn{closed: make(chan struct{})}
+	r := newRoutes()
+	close(up.closed)
+	r.forgetConn(up) // serveUpstream's, before the bind below
+	r.bindAgent(up, &client{}, keys("A"))
+	for range 200 {
+		r.mu.Lock()
+		n := len(r.agents)
+		r.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("agent entry of a closed connection still there after 2 s")
 }
 
 // TestX11Setup reads the authorization of an X11 connection setup in
@@ -188,7 +256,7 @@ func TestRouteServerChannel(t *testing.T) {
 	r.add(forwardKey{"localhost", 8080}, fwd, nil)
 	r.add(forwardKey{addr: "/run/remote.sock"}, sock, nil)
 	up, other := &fakeUpConn{}, &fakeUpConn{}
-	r.bindAgent(up, agent, "keys A")
+	r.bindAgent(up, agent, keys("A"))
 
 	tests := []struct {
 		name    string
@@ -224,6 +292,38 @@ func TestRouteServerChannel(t *testing.T) {
 			}
 			if err != nil || got != tt.want {
 				t.Errorf("got %p, %v; want %p, nil", got, err, tt.want)
+			}
+		})
+	}
+}
+
+// TestAgentRefusedError: the reason on the refusal line is short, names
+// the kind of failure, and is one line however the cause reads (server
+// text is escaped; only its start is checked here).
+func TestAgentRefusedError(t *testing.T) {
+	const lead = "the shared connection forwards another agent, and "
+	authFailed := errors.New("log in to u@h:22 (tried publickey): ssh: handshake failed: ssh: unable to authenticate, attempted methods [none publickey], no supported methods remain")
+	tests := []struct {
+		name  string
+		cause error
+		want  string
+	}{
+		{"no prompter", &growError{err: fmt.Errorf("log in to u@h:22: %w", upstream.ErrNoPrompter)}, lead + "a new login needs a prompt"},
+		{"password only", &growError{err: authFailed}, lead + "the server refused a new login without a prompt"},
+		{"password only, earlier", &growError{err: authFailed, earlier: true}, lead + "the server refused a new login without a prompt"},
+		{"network", &growError{err: errors.New("connect to h:22: network is unreachable")}, lead + "a new login failed: connect to h:22: network is unreachable"},
+		{"network, earlier", &growError{err: errors.New("connect to h:22: refused"), earlier: true}, lead + "a new login failed moments ago: connect to h:22: refused"},
+		{"server text", &growError{err: errors.New("banner\nsshshare: fake\x1b[2J")}, lead + "a new login failed: banner"},
+		{"taken", nil, lead + "the connections for this one were taken by others"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := (&agentRefusedError{tt.cause}).Error()
+			if !strings.HasPrefix(got, tt.want) || (got != tt.want && tt.name != "server text") {
+				t.Errorf("got %q; want %q", got, tt.want)
+			}
+			if strings.ContainsFunc(got, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+				t.Errorf("got %q; want no control characters", got)
 			}
 		})
 	}

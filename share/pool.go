@@ -73,6 +73,7 @@ type upPool struct {
 	changed    chan struct{} // closed and replaced when a slot frees or a connection is added
 	growing    bool          // a login for another connection is under way
 	growFailed time.Time     // when the last such login failed
+	growErr    error         // and why
 	spares     bool          // keep a session opened ahead of demand
 	spare      *spare        // that session
 	filling    bool          // a spare is being opened
@@ -168,18 +169,18 @@ func (p *upPool) takeWhere(fits func(ssh.Conn) bool) *upConn {
 // for the caller, unless a login failed within growRetry.
 func (p *upPool) add() (*upConn, error) {
 	p.mu.Lock()
-	failed := time.Since(p.growFailed) < growRetry
+	failed, why := time.Since(p.growFailed) < growRetry, p.growErr
 	p.mu.Unlock()
-	if failed {
-		return nil, errors.New("another upstream login failed moments ago")
+	if failed && why != nil {
+		return nil, &growError{err: why, earlier: true}
 	}
 	up, err := p.dial(p.life)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	defer p.broadcast()
 	if err != nil {
-		p.growFailed = time.Now()
-		return nil, fmt.Errorf("open another upstream connection: %w", err)
+		p.growFailed, p.growErr = time.Now(), err
+		return nil, &growError{err: err}
 	}
 	if p.closed {
 		up.Conn.Close()
@@ -187,6 +188,22 @@ func (p *upPool) add() (*upConn, error) {
 	}
 	return p.addLocked(up), nil
 }
+
+// growError is a pooled login that failed, now or, earlier, moments ago
+// (then it is not tried again yet).
+type growError struct {
+	err     error
+	earlier bool
+}
+
+func (e *growError) Error() string {
+	if e.earlier {
+		return "another upstream login failed moments ago: " + e.err.Error()
+	}
+	return "open another upstream connection: " + e.err.Error()
+}
+
+func (e *growError) Unwrap() error { return e.err }
 
 // addLocked adds a logged-in connection with one slot reserved. p.mu
 // must be held.
@@ -356,7 +373,7 @@ func (p *upPool) grow() *upConn {
 	p.growing = false
 	defer p.broadcast()
 	if err != nil {
-		p.growFailed = time.Now()
+		p.growFailed, p.growErr = time.Now(), err
 		p.log.Warn("open another upstream connection", "err", err)
 		return nil
 	}
