@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -50,9 +51,10 @@ import (
 // other: it is forwarded only on a connection no other live ssh forwards
 // an agent on.
 //
-// A connection whose agent's ssh have all left is free again: the next
-// ssh forwarding an agent there binds it, and sshd's listener, which
-// stays, then reaches that agent.
+// A connection whose agent's ssh have all left keeps that agent's keys:
+// sshd's listener stays, and a process the last one left behind on the
+// server (nohup, a daemon) may still use it, so only an agent that shares
+// a key with one forwarded there may bind it again, never another agent.
 //
 // Any session on a connection that forwards an agent (sshd sets
 // SSH_AUTH_SOCK in every session started after the listener was opened,
@@ -68,9 +70,10 @@ import (
 // agentRoute is the agent an upstream connection forwards: the live
 // clients that forwarded it there, oldest first, each with its agent's
 // keys when it did. Their key sets together are the agent's; with no
-// client, the connection is free for any agent.
+// client, the keys every client bound there listed (past) decide.
 type agentRoute struct {
 	clients []agentClient
+	past    keySet // every key listed by a client bound here, gone or not
 }
 
 // agentClient is a client bound to a connection's agent.
@@ -95,10 +98,14 @@ func (k keySet) overlaps(o keySet) bool {
 }
 
 // fits reports whether keys may be forwarded where a forwards its agent:
-// nobody forwards one there now, or a live client's agent shares a key.
+// nobody ever forwarded one there, or a live client's agent shares a key,
+// or, with every such client gone, an agent that was forwarded there did.
 func (a *agentRoute) fits(keys keySet) bool {
-	if a == nil || len(a.clients) == 0 {
+	if a == nil {
 		return true
+	}
+	if len(a.clients) == 0 {
+		return a.past.overlaps(keys)
 	}
 	return slices.ContainsFunc(a.clients, func(b agentClient) bool { return b.keys.overlaps(keys) })
 }
@@ -147,6 +154,10 @@ func (r *routes) bindAgent(on ssh.Conn, c *client, keys keySet) bool {
 	default:
 		a.clients[i].keys = keys
 	}
+	if a.past == nil {
+		a.past = make(keySet)
+	}
+	maps.Copy(a.past, keys)
 	return true
 }
 
@@ -177,8 +188,8 @@ func (r *routes) forgetConn(on ssh.Conn) {
 }
 
 // dropAgentX11 forgets c's agents and X11 cookies. A connection whose
-// agent's clients have all gone is free for the next agent: sshd's
-// listener stays, and reaches that one. r.mu must be held.
+// agent's clients have all gone keeps their keys (agentRoute.past): only
+// the same agent may bind it again. r.mu must be held.
 func (r *routes) dropAgentX11(c *client) {
 	for _, a := range r.agents {
 		a.clients = slices.DeleteFunc(a.clients, func(b agentClient) bool { return b.c == c })

@@ -315,8 +315,8 @@ func TestClientAgentPerConnection(t *testing.T) {
 // TestClientAgentSameAgent: client a forwards an agent; a key is added to
 // it and client b forwards it too: b shares a's connection (no second
 // login), as the same agent. Once a and b have left, client c with
-// another agent binds that connection again, and its agent channels reach
-// c's agent.
+// another agent gets a connection of its own: a process a or b left
+// behind on the first must never reach c's agent.
 func TestClientAgentSameAgent(t *testing.T) {
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv)
@@ -370,11 +370,16 @@ func TestClientAgentSameAgent(t *testing.T) {
 	if stderr := runWithAgent(c); stderr != "" {
 		t.Errorf("c's stderr = %q; want none", stderr)
 	}
-	if got := srv.dials.Load(); got != dials {
-		t.Errorf("dials after c (another agent, a's clients gone) = %d; want %d (no new login)", got, dials)
+	if got := srv.dials.Load(); got != dials+1 {
+		t.Errorf("dials after c (another agent, a's clients gone) = %d; want %d (a connection of its own)", got, dials+1)
 	}
-	if got, want := agentKeysVia(t, up0), agentKeys(t, agentC); got != want {
-		t.Errorf("agent on the connection after a and b left lists %s; want c's %s", got, want)
+	// A process a or b left behind on up0 must not reach c's agent.
+	if ch, err := up0.open("auth-agent@openssh.com", nil); err == nil {
+		ch.Close()
+		t.Error("an agent channel on a's connection after a and b left: opened; want it refused, not given c's agent")
+	}
+	if got, want := agentKeysVia(t, srv.conn(t, 1)), agentKeys(t, agentC); got != want {
+		t.Errorf("agent on c's connection lists %s; want c's %s", got, want)
 	}
 }
 

@@ -125,7 +125,8 @@ func x11Req(proto, cookie string) []byte {
 // shares a key with a bound one fits it (the same agent, keys added or
 // removed since), one with other keys does not, nor does an agent that
 // lists no keys; a later client answers when the first has left, and once
-// all have left the connection is free for any agent.
+// all have left only the same agent may bind the connection again: a
+// process left behind on the server must never reach another agent.
 func TestRoutesAgentPerConnection(t *testing.T) {
 	a, a2, b, e := &client{}, &client{}, &client{}, &client{}
 	up1, up2, up3 := &fakeUpConn{}, &fakeUpConn{}, &fakeUpConn{}
@@ -173,14 +174,14 @@ func TestRoutesAgentPerConnection(t *testing.T) {
 	if got := r.agentFor(up1); got != nil {
 		t.Errorf("up1's agent after all left: got %p; want nil", got)
 	}
-	if !r.bindAgent(up1, b, keys("B")) {
-		t.Error("bind b's agent on up1 after a's clients left: refused; want it bound (the connection is free)")
+	if r.bindAgent(up1, b, keys("B")) {
+		t.Error("bind b's agent on up1 after a's clients left: accepted; want refused (a's agent was forwarded there)")
+	}
+	if !r.bindAgent(up1, b, keys("A2", "B")) {
+		t.Error("bind an agent holding a2's key on up1 after a's clients left: refused; want it bound (the same agent)")
 	}
 	if got := r.agentFor(up1); got != b {
 		t.Errorf("up1's agent after b bound it: got %p; want b %p", got, b)
-	}
-	if r.agentFits(up1, keys("A")) {
-		t.Error("agentFits(up1, A) after b bound it: true; want false")
 	}
 	r.forgetConn(up1)
 	if !r.agentFits(up1, keys("A")) {
