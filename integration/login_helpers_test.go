@@ -181,3 +181,18 @@ func loginRunTrue(t *testing.T, c *harness.Client, alias string, n int) {
 		t.Logf("ssh %s true #%d: %v", alias, i+1, res.Elapsed.Round(time.Millisecond))
 	}
 }
+
+// loginEncryptedKeyEnv starts an sshd that authorizes only a new key,
+// encrypted with passphrase (~/.ssh/id_encrypted, returned), and a client
+// whose askpass answers the passphrase question.
+func loginEncryptedKeyEnv(t *testing.T, passphrase string) (*harness.SSHD, *harness.Client, string, *harness.Askpass) {
+	t.Helper()
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	c := harness.NewClient(t, sshd)
+	key := filepath.Join(c.Home, ".ssh", "id_encrypted")
+	pub := loginNewKey(t, key, passphrase)
+	loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
+	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
+	c.Env = append(c.Env, askpass.Env()...)
+	return sshd, c, key, askpass
+}

@@ -16,14 +16,8 @@ import (
 // is unlocked once, through askpass, for many connections.
 func TestLoginEncryptedIdentity(t *testing.T) {
 	const passphrase = "open sesame 42"
-	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
-	c := harness.NewClient(t, sshd)
-	key := filepath.Join(c.Home, ".ssh", "id_encrypted")
-	pub := loginNewKey(t, key, passphrase)
 	// Only the encrypted key is authorized and configured.
-	loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
-	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
-	c.Env = append(c.Env, askpass.Env()...)
+	sshd, c, key, askpass := loginEncryptedKeyEnv(t, passphrase)
 	bin := harness.Binary(t)
 	c.AddShareHost("enc", bin, "IdentityFile "+key, "BatchMode no")
 

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,13 +32,7 @@ func loginPromptTexts(a *harness.Askpass) []string {
 // public half never gets its passphrase asked for.
 func TestLoginPromptsTellMasterFromServer(t *testing.T) {
 	const passphrase = "open sesame 44"
-	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
-	c := harness.NewClient(t, sshd)
-	key := filepath.Join(c.Home, ".ssh", "id_encrypted")
-	pub := loginNewKey(t, key, passphrase)
-	loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
-	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
-	c.Env = append(c.Env, askpass.Env()...)
+	sshd, c, key, askpass := loginEncryptedKeyEnv(t, passphrase)
 	bin := harness.Binary(t)
 
 	t.Run("master", func(t *testing.T) {

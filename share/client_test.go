@@ -269,22 +269,7 @@ func TestClientAgentPerConnection(t *testing.T) {
 			agentA, agentB := keyringWith(t), keyringWith(t)
 			serveAgent(t, a, agentA)
 			serveAgent(t, b, agentB)
-			runWithAgent := func(c *ssh.Client) (string, string) {
-				t.Helper()
-				s, err := c.NewSession()
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer s.Close()
-				agent.RequestAgentForwarding(s)
-				var stderr strings.Builder
-				s.Stderr = &stderr
-				out, err := s.Output("hi")
-				if err != nil {
-					t.Fatalf("session: got %q, %v", out, err)
-				}
-				return string(out), stderr.String()
-			}
+			runWithAgent := func(c *ssh.Client) (string, string) { return runForwardingAgent(t, c) }
 			runWithAgent(a)
 			srv.failDials.Store(failDials)
 			_, stderrB := runWithAgent(b)
@@ -323,19 +308,8 @@ func TestClientAgentSameAgent(t *testing.T) {
 	up0 := srv.conn(t, 0)
 	agentA, agentC := keyringWith(t), keyringWith(t)
 	runWithAgent := func(c *ssh.Client) string {
-		t.Helper()
-		s, err := c.NewSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		agent.RequestAgentForwarding(s)
-		var stderr strings.Builder
-		s.Stderr = &stderr
-		if out, err := s.Output("hi"); err != nil {
-			t.Fatalf("session: got %q, %v", out, err)
-		}
-		return stderr.String()
+		_, stderr := runForwardingAgent(t, c)
+		return stderr
 	}
 	a := f.share(t)
 	serveAgent(t, a, agentA)
@@ -381,6 +355,25 @@ func TestClientAgentSameAgent(t *testing.T) {
 	if got, want := agentKeysVia(t, srv.conn(t, 1)), agentKeys(t, agentC); got != want {
 		t.Errorf("agent on c's connection lists %s; want c's %s", got, want)
 	}
+}
+
+// runForwardingAgent runs "hi" in a session of c that forwards c's agent,
+// and returns its stdout and stderr.
+func runForwardingAgent(t *testing.T, c *ssh.Client) (string, string) {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	agent.RequestAgentForwarding(s)
+	var stderr strings.Builder
+	s.Stderr = &stderr
+	out, err := s.Output("hi")
+	if err != nil {
+		t.Fatalf("session: got %q, %v", out, err)
+	}
+	return string(out), stderr.String()
 }
 
 // keyringWith is an agent holding one fresh ed25519 key.
