@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +40,7 @@ func TestRouteProxyCommandEnv(t *testing.T) {
 	if len(masters) != 1 {
 		t.Fatalf("masters %+v; want one", masters)
 	}
-	environ, err := os.ReadFile("/proc/" + strconv.Itoa(masters[0].Pid) + "/environ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bytes.Contains(environ, []byte(name)) {
+	if environ, ok := readMasterProc(t, masters[0].Pid, "environ"); ok && bytes.Contains(environ, []byte(name)) {
 		t.Errorf("master /proc/PID/environ has %s; want only its allow-list there", name)
 	}
 	c.StopMasters(bin)
