@@ -120,6 +120,7 @@ type UnknownTypeError struct {
 	HasRequestID bool
 }
 
+// Error names the type and, when the packet held one, the request id.
 func (e *UnknownTypeError) Error() string {
 	if e.HasRequestID {
 		return fmt.Sprintf("unknown mux message type %v (request id %d)", e.Type, e.RequestID)
