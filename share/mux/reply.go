@@ -1,0 +1,186 @@
+package mux
+
+// The master's replies (§2.3). Most echo the request id of the request
+// they answer; ExitMessage and TTYAllocFail are tied to a session and
+// carry the session id that SessionOpened gave instead.
+
+// OK is MUX_S_OK, the reply to Terminate, StopListening, OpenForward and
+// CloseForward. It must never answer NewSession, whatever PROTOCOL.mux
+// says: the client then falls back to its normal connection.
+type OK struct {
+	RequestID uint32
+}
+
+// Type returns MsgOK.
+func (*OK) Type() MsgType { return MsgOK }
+
+func (m *OK) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
+func (m *OK) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+
+// PermissionDenied is MUX_S_PERMISSION_DENIED, a refusal by policy
+// (OpenSSH's ControlMaster ask); the client shows Reason.
+type PermissionDenied struct {
+	RequestID uint32
+	Reason    string
+}
+
+// Type returns MsgPermissionDenied.
+func (*PermissionDenied) Type() MsgType { return MsgPermissionDenied }
+
+func (m *PermissionDenied) appendFields(b []byte) []byte {
+	return appendString(appendUint32(b, m.RequestID), m.Reason)
+}
+
+func (m *PermissionDenied) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.Reason = d.string()
+}
+
+// Failure is MUX_S_FAILURE; the client shows Reason. To NewSession it is a
+// clean fallback to the client's normal connection (the note's §7 says
+// which requests may safely be refused).
+type Failure struct {
+	RequestID uint32
+	Reason    string
+}
+
+// Type returns MsgFailure.
+func (*Failure) Type() MsgType { return MsgFailure }
+
+func (m *Failure) appendFields(b []byte) []byte {
+	return appendString(appendUint32(b, m.RequestID), m.Reason)
+}
+
+func (m *Failure) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.Reason = d.string()
+}
+
+// ExitMessage is MUX_S_EXIT_MESSAGE: the session's exit status. The
+// client keeps reading until the master closes the socket, then exits
+// with the low 8 bits of ExitValue; a second one is fatal to it.
+type ExitMessage struct {
+	SessionID uint32
+	ExitValue uint32
+}
+
+// Type returns MsgExitMessage.
+func (*ExitMessage) Type() MsgType { return MsgExitMessage }
+
+func (m *ExitMessage) appendFields(b []byte) []byte {
+	return appendUint32(appendUint32(b, m.SessionID), m.ExitValue)
+}
+
+func (m *ExitMessage) decodeFields(d *decoder) {
+	m.SessionID = d.uint32()
+	m.ExitValue = d.uint32()
+}
+
+// Alive is MUX_S_ALIVE, the reply to AliveCheck. The client keeps PID and
+// sends it SIGWINCH when its terminal is resized, so it must be the
+// master's own pid; 0 fails the client's check.
+type Alive struct {
+	RequestID uint32
+	PID       uint32
+}
+
+// Type returns MsgAlive.
+func (*Alive) Type() MsgType { return MsgAlive }
+
+func (m *Alive) appendFields(b []byte) []byte {
+	return appendUint32(appendUint32(b, m.RequestID), m.PID)
+}
+
+func (m *Alive) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.PID = d.uint32()
+}
+
+// SessionOpened is MUX_S_SESSION_OPENED, the reply to NewSession and
+// NewStdioForward. SessionID is the master's choice (OpenSSH uses its
+// channel number); ExitMessage and TTYAllocFail must carry the same.
+type SessionOpened struct {
+	RequestID uint32
+	SessionID uint32
+}
+
+// Type returns MsgSessionOpened.
+func (*SessionOpened) Type() MsgType { return MsgSessionOpened }
+
+func (m *SessionOpened) appendFields(b []byte) []byte {
+	return appendUint32(appendUint32(b, m.RequestID), m.SessionID)
+}
+
+func (m *SessionOpened) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.SessionID = d.uint32()
+}
+
+// RemotePort is MUX_S_REMOTE_PORT, the reply to an OpenForward of -R 0:…
+// with the port the server allocated (ssh -O forward prints it on
+// stdout).
+type RemotePort struct {
+	RequestID uint32
+	Port      uint32
+}
+
+// Type returns MsgRemotePort.
+func (*RemotePort) Type() MsgType { return MsgRemotePort }
+
+func (m *RemotePort) appendFields(b []byte) []byte {
+	return appendUint32(appendUint32(b, m.RequestID), m.Port)
+}
+
+func (m *RemotePort) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.Port = d.uint32()
+}
+
+// TTYAllocFail is MUX_S_TTY_ALLOC_FAIL: the server refused the session's
+// pty-req. The client leaves raw mode and keeps waiting.
+type TTYAllocFail struct {
+	SessionID uint32
+}
+
+// Type returns MsgTTYAllocFail.
+func (*TTYAllocFail) Type() MsgType { return MsgTTYAllocFail }
+
+func (m *TTYAllocFail) appendFields(b []byte) []byte { return appendUint32(b, m.SessionID) }
+func (m *TTYAllocFail) decodeFields(d *decoder)      { m.SessionID = d.uint32() }
+
+// ProxyReply is MUX_S_PROXY, the reply to Proxy. Its layout, type and
+// request id, is OpenSSH's mux_master_process_proxy; the note names the
+// reply but gives no layout for it.
+type ProxyReply struct {
+	RequestID uint32
+}
+
+// Type returns MsgProxyReply.
+func (*ProxyReply) Type() MsgType { return MsgProxyReply }
+
+func (m *ProxyReply) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
+func (m *ProxyReply) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+
+// ExtInfoStatusOK is the ExtInfoReply.Status of an answered request.
+const ExtInfoStatusOK = 1
+
+// ExtInfoReply is MUX_S_EXT_INFO, the reply to ExtInfo (OpenSSH 10.3+).
+type ExtInfoReply struct {
+	RequestID uint32
+	Status    uint32
+	Text      string
+}
+
+// Type returns MsgExtInfoReply.
+func (*ExtInfoReply) Type() MsgType { return MsgExtInfoReply }
+
+func (m *ExtInfoReply) appendFields(b []byte) []byte {
+	b = appendUint32(appendUint32(b, m.RequestID), m.Status)
+	return appendString(b, m.Text)
+}
+
+func (m *ExtInfoReply) decodeFields(d *decoder) {
+	m.RequestID = d.uint32()
+	m.Status = d.uint32()
+	m.Text = d.string()
+}
