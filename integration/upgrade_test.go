@@ -15,6 +15,11 @@ import (
 // what they go back to when they downgrade.
 const protocol1Release = "f974d44b14fef0a785ecd4c5609957fc06156a03"
 
+// previousRelease is main before issue 17's hardening (socket checks,
+// escaped socket names, the environment pipe, daily local keys): the
+// build users run when they install this one, same protocol.
+const previousRelease = "31550a87330851da44400815c1bd53dc4d2abcac"
+
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
 const nextProtoTags = "sshshare_nextproto"
@@ -29,6 +34,13 @@ type build struct {
 
 var (
 	thisBuild = build{"this build", 1, func(t *testing.T) string { return harness.Binary(t) }}
+	prevBuild = build{"the previous release", 1, func(t *testing.T) string {
+		bin, why, ok := harness.ReleaseBinary(t, previousRelease)
+		if !ok {
+			t.Skipf("needs the previous release built from git history: %s", why)
+		}
+		return bin
+	}}
 	nextBuild = build{"a next-protocol build", 2, func(t *testing.T) string { return harness.TaggedBinary(t, nextProtoTags) }}
 	release1  = build{"the protocol-1 release", 1, func(t *testing.T) string {
 		bin, why, ok := harness.ReleaseBinary(t, protocol1Release)
@@ -83,6 +95,24 @@ func TestUpgradeAliasedHost(t *testing.T) {
 		t.Run(tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
 			checkUpgrade(t, "up", tc.master, tc.invocation, 2, []int{1, 1})
 		})
+	}
+}
+
+// TestUpgradeFromPreviousRelease: the release before this build speaks
+// the same protocol, so across an upgrade or a downgrade, for a plain
+// host and an alias alike, the new invocation rides the running master of
+// the other build (one login), ssh exits 0, the open session carries on,
+// and status lists the one master.
+func TestUpgradeFromPreviousRelease(t *testing.T) {
+	for _, host := range []string{plainHost, "up"} {
+		for _, tc := range []struct{ master, invocation build }{
+			{prevBuild, thisBuild},
+			{thisBuild, prevBuild},
+		} {
+			t.Run(host+": "+tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
+				checkUpgrade(t, host, tc.master, tc.invocation, 1, []int{1})
+			})
+		}
 	}
 }
 
