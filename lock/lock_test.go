@@ -189,3 +189,40 @@ func TestAcquireContendsWithinProcess(t *testing.T) {
 		t.Errorf("error: got %q; want it to contain %q", err, want)
 	}
 }
+
+// TestUseAndReplace: Replace gets the lock only while nobody uses it;
+// users share it with each other; Use waits while Replace holds it.
+func TestUseAndReplace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys")
+	ctx := context.Background()
+	release, ok, err := Replace(path)
+	if err != nil || !ok {
+		t.Fatalf("Replace on a free lock: %v, %v; want it held", ok, err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := Use(short, path); err == nil {
+		t.Error("Use while Replace holds the lock: got it; want to wait until ctx ends")
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	use1, err := Use(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	use2, err := Use(ctx, path)
+	if err != nil {
+		t.Fatalf("a second Use: %v; want the lock shared", err)
+	}
+	if _, ok, err := Replace(path); err != nil || ok {
+		t.Errorf("Replace while in use: %v, %v; want not held", ok, err)
+	}
+	use1()
+	use2()
+	if release, ok, err := Replace(path); err != nil || !ok {
+		t.Errorf("Replace once every user released: %v, %v; want it held", ok, err)
+	} else {
+		release()
+	}
+}
