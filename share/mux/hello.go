@@ -21,21 +21,4 @@ type Extension struct {
 // Type returns MsgHello.
 func (*Hello) Type() MsgType { return MsgHello }
 
-func (m *Hello) appendFields(b []byte) []byte {
-	b = appendUint32(b, m.Version)
-	for _, e := range m.Extensions {
-		b = appendString(b, e.Name)
-		b = appendString(b, e.Value)
-	}
-	return b
-}
-
-// decodeFields reads pairs to the end of the packet; a truncated pair is
-// an error, as it fails OpenSSH's hello.
-func (m *Hello) decodeFields(d *decoder) {
-	m.Version = d.uint32()
-	for d.err == nil && len(d.b) > 0 {
-		e := Extension{Name: d.string(), Value: d.string()}
-		m.Extensions = append(m.Extensions, e)
-	}
-}
+func (m *Hello) fields() []any { return []any{&m.Version, &m.Extensions} }

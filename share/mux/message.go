@@ -97,10 +97,9 @@ func (t MsgType) String() string {
 type Message interface {
 	// Type is the message number that starts the packet body.
 	Type() MsgType
-	// appendFields appends the fields after the type.
-	appendFields(b []byte) []byte
-	// decodeFields reads the fields after the type.
-	decodeFields(d *decoder)
+	// fields points at the fields after the type, in wire order, for
+	// Marshal and Unmarshal to walk (see appendFields).
+	fields() []any
 }
 
 // ErrMalformed is the cause, wrapped, of every error decoding a packet
@@ -130,8 +129,7 @@ func (e *UnknownTypeError) Error() string {
 
 // Marshal encodes m as a packet body: its type, then its fields.
 func Marshal(m Message) []byte {
-	b := appendUint32(nil, uint32(m.Type()))
-	return m.appendFields(b)
+	return appendFields(appendUint32(nil, uint32(m.Type())), m.fields())
 }
 
 // Unmarshal decodes a packet body. Fixed layouts must fill the body
@@ -152,11 +150,11 @@ func Unmarshal(body []byte) (Message, error) {
 		}
 		return nil, e
 	}
-	m.decodeFields(d)
+	d.fields(m.fields())
 	if d.err != nil {
 		return nil, fmt.Errorf("decode %v: %v: %w", t, d.err, ErrMalformed)
 	}
-	if !d.empty() {
+	if len(d.b) > 0 {
 		return nil, fmt.Errorf("decode %v: %d bytes left over: %w", t, len(d.b), ErrMalformed)
 	}
 	return m, nil

@@ -65,7 +65,40 @@ func WritePacket(w io.Writer, body []byte) error {
 
 // The field encodings of §2.1: big-endian uint32; string as a uint32
 // length and the bytes, not NUL-terminated; and PROTOCOL.mux's "bool" as a
-// whole uint32, not SSH's one byte.
+// whole uint32, not SSH's one byte. A message's layout is the list of
+// pointers its fields method returns; a list (*[]string, *[]Extension)
+// runs to the end of the packet, so it comes last.
+
+// appendFields appends the fields that fields points at to b.
+func appendFields(b []byte, fields []any) []byte {
+	for _, f := range fields {
+		switch f := f.(type) {
+		case *uint32:
+			b = appendUint32(b, *f)
+		case *ForwardType:
+			b = appendUint32(b, uint32(*f))
+		case *bool:
+			var v uint32
+			if *f {
+				v = 1
+			}
+			b = appendUint32(b, v)
+		case *string:
+			b = appendString(b, *f)
+		case *[]string:
+			for _, s := range *f {
+				b = appendString(b, s)
+			}
+		case *[]Extension:
+			for _, e := range *f {
+				b = appendString(appendString(b, e.Name), e.Value)
+			}
+		default:
+			panic(fmt.Sprintf("mux: no encoding for a field of type %T", f))
+		}
+	}
+	return b
+}
 
 func appendUint32(b []byte, v uint32) []byte { return binary.BigEndian.AppendUint32(b, v) }
 
@@ -74,22 +107,44 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return appendUint32(b, 1)
-	}
-	return appendUint32(b, 0)
-}
-
 // errTruncated is the cause of every decoding error of a known message
 // that runs past the end of its packet.
 var errTruncated = errors.New("truncated")
 
 // decoder reads fields from a packet body; the first failure sticks, so a
-// message's decode reads all its fields and checks err once.
+// layout is read whole and err checked once, by Unmarshal.
 type decoder struct {
 	b   []byte
 	err error
+}
+
+// fields decodes into what fields points at, the mirror of appendFields.
+// A bool is any non-zero word, as OpenSSH's master takes it
+// (mux_master_process_new_session); re-encoding writes 1. A list item cut
+// short is an error: a truncated Hello extension fails OpenSSH's hello.
+func (d *decoder) fields(fields []any) {
+	for _, f := range fields {
+		switch f := f.(type) {
+		case *uint32:
+			*f = d.uint32()
+		case *ForwardType:
+			*f = ForwardType(d.uint32())
+		case *bool:
+			*f = d.uint32() != 0
+		case *string:
+			*f = d.string()
+		case *[]string:
+			for d.err == nil && len(d.b) > 0 {
+				*f = append(*f, d.string())
+			}
+		case *[]Extension:
+			for d.err == nil && len(d.b) > 0 {
+				*f = append(*f, Extension{Name: d.string(), Value: d.string()})
+			}
+		default:
+			panic(fmt.Sprintf("mux: no decoding for a field of type %T", f))
+		}
+	}
 }
 
 func (d *decoder) uint32() uint32 {
@@ -120,10 +175,3 @@ func (d *decoder) string() string {
 	d.b = d.b[n:]
 	return s
 }
-
-// bool takes any non-zero word as true, as OpenSSH's master does
-// (mux_master_process_new_session); re-encoding writes 1.
-func (d *decoder) bool() bool { return d.uint32() != 0 }
-
-// empty reports whether the whole body has been read.
-func (d *decoder) empty() bool { return d.err == nil && len(d.b) == 0 }

@@ -14,8 +14,7 @@ type OK struct {
 // Type returns MsgOK.
 func (*OK) Type() MsgType { return MsgOK }
 
-func (m *OK) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *OK) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *OK) fields() []any { return []any{&m.RequestID} }
 
 // PermissionDenied is MUX_S_PERMISSION_DENIED, a refusal by policy
 // (OpenSSH's ControlMaster ask); the client shows Reason.
@@ -27,14 +26,7 @@ type PermissionDenied struct {
 // Type returns MsgPermissionDenied.
 func (*PermissionDenied) Type() MsgType { return MsgPermissionDenied }
 
-func (m *PermissionDenied) appendFields(b []byte) []byte {
-	return appendString(appendUint32(b, m.RequestID), m.Reason)
-}
-
-func (m *PermissionDenied) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Reason = d.string()
-}
+func (m *PermissionDenied) fields() []any { return []any{&m.RequestID, &m.Reason} }
 
 // Failure is MUX_S_FAILURE; the client shows Reason. To NewSession it is a
 // clean fallback to the client's normal connection (the note's §7 says
@@ -47,14 +39,7 @@ type Failure struct {
 // Type returns MsgFailure.
 func (*Failure) Type() MsgType { return MsgFailure }
 
-func (m *Failure) appendFields(b []byte) []byte {
-	return appendString(appendUint32(b, m.RequestID), m.Reason)
-}
-
-func (m *Failure) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Reason = d.string()
-}
+func (m *Failure) fields() []any { return []any{&m.RequestID, &m.Reason} }
 
 // ExitMessage is MUX_S_EXIT_MESSAGE: the session's exit status. The
 // client keeps reading until the master closes the socket, then exits
@@ -67,14 +52,7 @@ type ExitMessage struct {
 // Type returns MsgExitMessage.
 func (*ExitMessage) Type() MsgType { return MsgExitMessage }
 
-func (m *ExitMessage) appendFields(b []byte) []byte {
-	return appendUint32(appendUint32(b, m.SessionID), m.ExitValue)
-}
-
-func (m *ExitMessage) decodeFields(d *decoder) {
-	m.SessionID = d.uint32()
-	m.ExitValue = d.uint32()
-}
+func (m *ExitMessage) fields() []any { return []any{&m.SessionID, &m.ExitValue} }
 
 // Alive is MUX_S_ALIVE, the reply to AliveCheck. The client keeps PID and
 // sends it SIGWINCH when its terminal is resized, so it must be the
@@ -87,14 +65,7 @@ type Alive struct {
 // Type returns MsgAlive.
 func (*Alive) Type() MsgType { return MsgAlive }
 
-func (m *Alive) appendFields(b []byte) []byte {
-	return appendUint32(appendUint32(b, m.RequestID), m.PID)
-}
-
-func (m *Alive) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.PID = d.uint32()
-}
+func (m *Alive) fields() []any { return []any{&m.RequestID, &m.PID} }
 
 // SessionOpened is MUX_S_SESSION_OPENED, the reply to NewSession and
 // NewStdioForward. SessionID is the master's choice (OpenSSH uses its
@@ -107,14 +78,7 @@ type SessionOpened struct {
 // Type returns MsgSessionOpened.
 func (*SessionOpened) Type() MsgType { return MsgSessionOpened }
 
-func (m *SessionOpened) appendFields(b []byte) []byte {
-	return appendUint32(appendUint32(b, m.RequestID), m.SessionID)
-}
-
-func (m *SessionOpened) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.SessionID = d.uint32()
-}
+func (m *SessionOpened) fields() []any { return []any{&m.RequestID, &m.SessionID} }
 
 // RemotePort is MUX_S_REMOTE_PORT, the reply to an OpenForward of -R 0:…
 // with the port the server allocated (ssh -O forward prints it on
@@ -127,14 +91,7 @@ type RemotePort struct {
 // Type returns MsgRemotePort.
 func (*RemotePort) Type() MsgType { return MsgRemotePort }
 
-func (m *RemotePort) appendFields(b []byte) []byte {
-	return appendUint32(appendUint32(b, m.RequestID), m.Port)
-}
-
-func (m *RemotePort) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Port = d.uint32()
-}
+func (m *RemotePort) fields() []any { return []any{&m.RequestID, &m.Port} }
 
 // TTYAllocFail is MUX_S_TTY_ALLOC_FAIL: the server refused the session's
 // pty-req. The client leaves raw mode and keeps waiting.
@@ -145,8 +102,7 @@ type TTYAllocFail struct {
 // Type returns MsgTTYAllocFail.
 func (*TTYAllocFail) Type() MsgType { return MsgTTYAllocFail }
 
-func (m *TTYAllocFail) appendFields(b []byte) []byte { return appendUint32(b, m.SessionID) }
-func (m *TTYAllocFail) decodeFields(d *decoder)      { m.SessionID = d.uint32() }
+func (m *TTYAllocFail) fields() []any { return []any{&m.SessionID} }
 
 // ProxyReply is MUX_S_PROXY, the reply to Proxy. Its layout, type and
 // request id, is OpenSSH's mux_master_process_proxy; the note names the
@@ -158,8 +114,7 @@ type ProxyReply struct {
 // Type returns MsgProxyReply.
 func (*ProxyReply) Type() MsgType { return MsgProxyReply }
 
-func (m *ProxyReply) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *ProxyReply) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *ProxyReply) fields() []any { return []any{&m.RequestID} }
 
 // ExtInfoStatusOK is the ExtInfoReply.Status of an answered request.
 const ExtInfoStatusOK = 1
@@ -174,13 +129,4 @@ type ExtInfoReply struct {
 // Type returns MsgExtInfoReply.
 func (*ExtInfoReply) Type() MsgType { return MsgExtInfoReply }
 
-func (m *ExtInfoReply) appendFields(b []byte) []byte {
-	b = appendUint32(appendUint32(b, m.RequestID), m.Status)
-	return appendString(b, m.Text)
-}
-
-func (m *ExtInfoReply) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Status = d.uint32()
-	m.Text = d.string()
-}
+func (m *ExtInfoReply) fields() []any { return []any{&m.RequestID, &m.Status, &m.Text} }

@@ -43,35 +43,9 @@ type NewSession struct {
 // Type returns MsgNewSession.
 func (*NewSession) Type() MsgType { return MsgNewSession }
 
-func (m *NewSession) appendFields(b []byte) []byte {
-	b = appendUint32(b, m.RequestID)
-	b = appendString(b, m.Reserved)
-	b = appendBool(b, m.WantTTY)
-	b = appendBool(b, m.WantX11)
-	b = appendBool(b, m.WantAgent)
-	b = appendBool(b, m.Subsystem)
-	b = appendUint32(b, m.EscapeChar)
-	b = appendString(b, m.Term)
-	b = appendString(b, m.Command)
-	for _, e := range m.Env {
-		b = appendString(b, e)
-	}
-	return b
-}
-
-func (m *NewSession) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Reserved = d.string()
-	m.WantTTY = d.bool()
-	m.WantX11 = d.bool()
-	m.WantAgent = d.bool()
-	m.Subsystem = d.bool()
-	m.EscapeChar = d.uint32()
-	m.Term = d.string()
-	m.Command = d.string()
-	for d.err == nil && len(d.b) > 0 {
-		m.Env = append(m.Env, d.string())
-	}
+func (m *NewSession) fields() []any {
+	return []any{&m.RequestID, &m.Reserved, &m.WantTTY, &m.WantX11, &m.WantAgent, &m.Subsystem,
+		&m.EscapeChar, &m.Term, &m.Command, &m.Env}
 }
 
 // AliveCheck is MUX_C_ALIVE_CHECK (ssh -O check, and before every
@@ -83,8 +57,7 @@ type AliveCheck struct {
 // Type returns MsgAliveCheck.
 func (*AliveCheck) Type() MsgType { return MsgAliveCheck }
 
-func (m *AliveCheck) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *AliveCheck) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *AliveCheck) fields() []any { return []any{&m.RequestID} }
 
 // Terminate is MUX_C_TERMINATE (ssh -O exit), answered by OK.
 type Terminate struct {
@@ -94,8 +67,7 @@ type Terminate struct {
 // Type returns MsgTerminate.
 func (*Terminate) Type() MsgType { return MsgTerminate }
 
-func (m *Terminate) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *Terminate) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *Terminate) fields() []any { return []any{&m.RequestID} }
 
 // StopListening is MUX_C_STOP_LISTENING (ssh -O stop), answered by OK.
 type StopListening struct {
@@ -105,8 +77,7 @@ type StopListening struct {
 // Type returns MsgStopListening.
 func (*StopListening) Type() MsgType { return MsgStopListening }
 
-func (m *StopListening) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *StopListening) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *StopListening) fields() []any { return []any{&m.RequestID} }
 
 // Proxy is MUX_C_PROXY (ssh -O proxy, OpenSSH 7.4+), answered by
 // ProxyReply, after which the socket carries SSH connection-layer
@@ -118,8 +89,7 @@ type Proxy struct {
 // Type returns MsgProxy.
 func (*Proxy) Type() MsgType { return MsgProxy }
 
-func (m *Proxy) appendFields(b []byte) []byte { return appendUint32(b, m.RequestID) }
-func (m *Proxy) decodeFields(d *decoder)      { m.RequestID = d.uint32() }
+func (m *Proxy) fields() []any { return []any{&m.RequestID} }
 
 // ForwardType says which kind of forward a Forward is.
 type ForwardType uint32
@@ -152,22 +122,11 @@ type Forward struct {
 	ConnectPort uint32
 }
 
-func (f *Forward) appendFields(b []byte) []byte {
-	b = appendUint32(b, uint32(f.Kind))
-	b = appendString(b, f.ListenHost)
-	b = appendUint32(b, f.ListenPort)
-	b = appendString(b, f.ConnectHost)
-	return appendUint32(b, f.ConnectPort)
-}
-
-// decodeFields keeps an unknown forward type as it came: whether to
-// refuse it is the caller's decision.
-func (f *Forward) decodeFields(d *decoder) {
-	f.Kind = ForwardType(d.uint32())
-	f.ListenHost = d.string()
-	f.ListenPort = d.uint32()
-	f.ConnectHost = d.string()
-	f.ConnectPort = d.uint32()
+// forwardFields is the layout of OpenForward and CloseForward: the
+// request id, then f. An unknown forward type is kept as it came: whether
+// to refuse it is the caller's decision.
+func forwardFields(rid *uint32, f *Forward) []any {
+	return []any{rid, &f.Kind, &f.ListenHost, &f.ListenPort, &f.ConnectHost, &f.ConnectPort}
 }
 
 // OpenForward is MUX_C_OPEN_FWD (-L, -R, -D with a session, or
@@ -181,14 +140,7 @@ type OpenForward struct {
 // Type returns MsgOpenForward.
 func (*OpenForward) Type() MsgType { return MsgOpenForward }
 
-func (m *OpenForward) appendFields(b []byte) []byte {
-	return m.Forward.appendFields(appendUint32(b, m.RequestID))
-}
-
-func (m *OpenForward) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Forward.decodeFields(d)
-}
+func (m *OpenForward) fields() []any { return forwardFields(&m.RequestID, &m.Forward) }
 
 // CloseForward is MUX_C_CLOSE_FWD (ssh -O cancel), answered by OK, or by
 // Failure, which the client prints but still exits 0.
@@ -200,14 +152,7 @@ type CloseForward struct {
 // Type returns MsgCloseForward.
 func (*CloseForward) Type() MsgType { return MsgCloseForward }
 
-func (m *CloseForward) appendFields(b []byte) []byte {
-	return m.Forward.appendFields(appendUint32(b, m.RequestID))
-}
-
-func (m *CloseForward) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Forward.decodeFields(d)
-}
+func (m *CloseForward) fields() []any { return forwardFields(&m.RequestID, &m.Forward) }
 
 // NewStdioForward is MUX_C_NEW_STDIO_FWD (ssh -W, hence ProxyJump through
 // the shared host). Two descriptors (stdin, stdout) follow the packet as
@@ -227,19 +172,7 @@ type NewStdioForward struct {
 // Type returns MsgNewStdioForward.
 func (*NewStdioForward) Type() MsgType { return MsgNewStdioForward }
 
-func (m *NewStdioForward) appendFields(b []byte) []byte {
-	b = appendUint32(b, m.RequestID)
-	b = appendString(b, m.Reserved)
-	b = appendString(b, m.Host)
-	return appendUint32(b, m.Port)
-}
-
-func (m *NewStdioForward) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Reserved = d.string()
-	m.Host = d.string()
-	m.Port = d.uint32()
-}
+func (m *NewStdioForward) fields() []any { return []any{&m.RequestID, &m.Reserved, &m.Host, &m.Port} }
 
 // ExtInfo is MUX_C_EXT_INFO (ssh -O conninfo / -O channels, OpenSSH
 // 10.3+). A client sends it only to a master whose Hello advertised
@@ -253,11 +186,4 @@ type ExtInfo struct {
 // Type returns MsgExtInfo.
 func (*ExtInfo) Type() MsgType { return MsgExtInfo }
 
-func (m *ExtInfo) appendFields(b []byte) []byte {
-	return appendString(appendUint32(b, m.RequestID), m.Name)
-}
-
-func (m *ExtInfo) decodeFields(d *decoder) {
-	m.RequestID = d.uint32()
-	m.Name = d.string()
-}
+func (m *ExtInfo) fields() []any { return []any{&m.RequestID, &m.Name} }
