@@ -89,11 +89,7 @@ func refuse(down ssh.Channel, req *ssh.Request, pty bool, why string) {
 	if req.WantReply {
 		req.Reply(false, nil)
 	}
-	eol := "\n"
-	if pty {
-		eol = "\r\n"
-	}
-	io.WriteString(down.Stderr(), "sshshare: "+why+eol)
+	io.WriteString(down.Stderr(), stderrLine(why, pty))
 }
 
 // resume opens a fresh session (on the healed connection), placed for the
