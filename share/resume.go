@@ -96,7 +96,7 @@ func refuse(down ssh.Channel, req *ssh.Request, pty bool, why string) {
 // client's agent if the session forwards it, and replays the requests
 // already answered on the dead one.
 func (c *client) resume(sent []*ssh.Request, agent bool) (upSession, error) {
-	s, err := c.m.pool.openSessionConn(c.ctx, nil)
+	s, err := c.m.pool.openSession(c.ctx, nil)
 	if err != nil {
 		return upSession{}, err
 	}
