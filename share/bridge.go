@@ -123,7 +123,7 @@ func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomi
 		copyData(dst.ch, src.ch, count, last)
 		close(done)
 	}()
-	b.forwardRequests(dst.ch, src.reqs, srcRelay, observe)
+	forwardRequests(dst.ch, src.reqs, srcRelay, observe)
 	<-done
 	srcDone()
 	// src has closed, so a request of dst's relayed to it is answered
@@ -135,7 +135,7 @@ func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomi
 
 // forwardRequests relays src's channel requests to dst in order, holding
 // relay while each is relayed and answered.
-func (b *bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
+func forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
 	for req := range reqs {
 		if observe != nil {
 			observe(req)
