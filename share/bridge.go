@@ -28,10 +28,6 @@ type bridge struct {
 	// OnRequest, if set, sees every downstream request before it is
 	// forwarded (agent and X11 routing need to know who asked).
 	OnRequest func(*ssh.Request)
-	// GateStdin holds downstream data until the session has been started
-	// (shell, exec or subsystem sent upstream), for servers that, unlike
-	// sshd, open session channels with a non-zero window.
-	GateStdin bool
 	// Counters, if set, count bytes to the client (In) and from it (Out).
 	In, Out *atomic.Int64
 	// Lost, if set, is asked once the upstream side's data has ended: a
@@ -51,8 +47,6 @@ type bridge struct {
 	exited  atomic.Bool   // the upstream sent exit-status or exit-signal
 	upEnded chan struct{} // closed when the upstream's requests ended
 
-	gate     chan struct{}
-	gateOnce sync.Once
 	// downRelay and upRelay are held while a request from that side is
 	// relayed and answered: a side is not closed under its own pending
 	// request, or its peer would see the close before the answer (an exec
@@ -62,21 +56,17 @@ type bridge struct {
 
 // Run bridges until both channels are closed.
 func (b *bridge) Run() {
-	b.gate = make(chan struct{})
-	if !b.GateStdin {
-		b.openGate()
-	}
 	b.running.Store(b.Running)
 	b.upEnded = make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, nil, b.observeUp, func() { close(b.upEnded) }, b.Lost)
+		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, b.observeUp, func() { close(b.upEnded) }, b.Lost)
 	}()
 	go func() {
 		defer wg.Done()
-		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.gate, b.observeDown, b.hangupIfOrphaned, nil)
+		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
 	}()
 	wg.Wait()
 }
@@ -127,17 +117,13 @@ func (b *bridge) hangupIfOrphaned() {
 // finished both its data and its requests, srcDone has run, and dst's own
 // request being relayed, if any, has been answered. last, if set, gives a
 // line written on dst's stderr before its EOF (see bridge.Lost).
-func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, gate <-chan struct{}, observe func(*ssh.Request), srcDone func(), last func() string) {
+func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, observe func(*ssh.Request), srcDone func(), last func() string) {
 	done := make(chan struct{})
 	go func() {
-		if gate != nil {
-			<-gate
-		}
 		copyData(dst.ch, src.ch, count, last)
 		close(done)
 	}()
-	b.forwardRequests(dst.ch, src.reqs, srcRelay, observe)
-	b.openGate() // no more requests: a start request can no longer come
+	forwardRequests(dst.ch, src.reqs, srcRelay, observe)
 	<-done
 	srcDone()
 	// src has closed, so a request of dst's relayed to it is answered
@@ -149,7 +135,7 @@ func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomi
 
 // forwardRequests relays src's channel requests to dst in order, holding
 // relay while each is relayed and answered.
-func (b *bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
+func forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, relay *sync.Mutex, observe func(*ssh.Request)) {
 	for req := range reqs {
 		if observe != nil {
 			observe(req)
@@ -160,15 +146,7 @@ func (b *bridge) forwardRequests(dst ssh.Channel, reqs <-chan *ssh.Request, rela
 			req.Reply(ok && err == nil, nil)
 		}
 		relay.Unlock()
-		if startsSession(req.Type) {
-			b.openGate()
-		}
 	}
-}
-
-// openGate lets downstream data flow upstream.
-func (b *bridge) openGate() {
-	b.gateOnce.Do(func() { close(b.gate) })
 }
 
 // startsSession reports whether a session request starts the remote

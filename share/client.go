@@ -200,7 +200,7 @@ func (c *client) openSession(nch ssh.NewChannel) {
 	}
 	if !fromSpare {
 		var err error
-		if s, err = c.m.pool.openSessionConn(c.ctx, nch.ExtraData()); err != nil {
+		if s, err = c.m.pool.openSession(c.ctx, nch.ExtraData()); err != nil {
 			rejectLike(nch, err)
 			return
 		}

@@ -67,11 +67,16 @@ func (m *Master) lostLine(conn ssh.Conn, pty bool) string {
 	if why == "" {
 		return ""
 	}
-	eol := "\n"
+	return stderrLine(vis.Line(strings.Join(strings.Fields(why), " ")), pty)
+}
+
+// stderrLine is msg as one sshshare line on a session's stderr, which the
+// client's ssh prints: it ends in CR LF on a terminal (pty), else LF.
+func stderrLine(msg string, pty bool) string {
 	if pty {
-		eol = "\r\n"
+		return "sshshare: " + msg + "\r\n"
 	}
-	return "sshshare: " + vis.Line(strings.Join(strings.Fields(why), " ")) + eol
+	return "sshshare: " + msg + "\n"
 }
 
 // lostWhy phrases a lost connection: to what, and why.

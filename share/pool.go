@@ -108,19 +108,6 @@ func (p *upPool) size() int {
 	return len(p.conns)
 }
 
-// openSession opens a session channel upstream on a connection with a free
-// slot. release must be called when the channel has closed.
-func (p *upPool) openSession(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), error) {
-	s, err := p.openSessionConn(ctx, extra)
-	return s.ch, s.reqs, s.release, err
-}
-
-// openSessionConn is openSession that also tells the connection used.
-func (p *upPool) openSessionConn(ctx context.Context, extra []byte) (upSession, error) {
-	ch, reqs, release, conn, err := p.openSessionOn(ctx, extra)
-	return upSession{conn: conn, ch: ch, reqs: reqs, release: release}, err
-}
-
 // openSessionWhere opens a session on a connection that fits: the first
 // with a free slot, else a new one (one more login). It does not wait for
 // slots: a login that fails, or failed lately, is the caller's error.
@@ -216,8 +203,10 @@ func (p *upPool) addLocked(up *upstream.Upstream) *upConn {
 	return uc
 }
 
-// openSessionOn is openSessionConn's work.
-func (p *upPool) openSessionOn(ctx context.Context, extra []byte) (ssh.Channel, <-chan *ssh.Request, func(), ssh.Conn, error) {
+// openSession opens a session channel upstream on a connection with a free
+// slot, and tells the connection used. The session's release must be
+// called when the channel has closed.
+func (p *upPool) openSession(ctx context.Context, extra []byte) (upSession, error) {
 	ctx, cancel := context.WithTimeout(ctx, sessionWait)
 	defer cancel()
 	p.waiting.Add(1)
@@ -225,18 +214,18 @@ func (p *upPool) openSessionOn(ctx context.Context, extra []byte) (ssh.Channel, 
 	for range maxRefusals {
 		uc, err := p.reserve(ctx)
 		if err != nil {
-			return nil, nil, nil, nil, fmt.Errorf("open session: %w", err)
+			return upSession{}, fmt.Errorf("open session: %w", err)
 		}
 		ch, reqs, err := p.open(uc.Upstream, "session", extra)
 		if err == nil {
 			p.opened(uc)
-			return ch, reqs, func() { p.release(uc) }, uc.Conn, nil
+			return upSession{conn: uc.Conn, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
-			return nil, nil, nil, nil, err
+			return upSession{}, err
 		}
 	}
-	return nil, nil, nil, nil, errors.New("open session: the server keeps refusing sessions")
+	return upSession{}, errors.New("open session: the server keeps refusing sessions")
 }
 
 // reserve returns a connection with a slot reserved for the caller: one

@@ -103,12 +103,12 @@ type pooledSession struct {
 // open opens a session through the pool, failing the test on error.
 func (f *poolFixture) open(t *testing.T) pooledSession {
 	t.Helper()
-	ch, reqs, release, err := f.pool.openSession(context.Background(), nil)
+	s, err := f.pool.openSession(context.Background(), nil)
 	if err != nil {
 		t.Fatalf("OpenSession: %v", err)
 	}
-	go ssh.DiscardRequests(reqs)
-	return pooledSession{ch, release}
+	go ssh.DiscardRequests(s.reqs)
+	return pooledSession{s.ch, s.release}
 }
 
 // end closes a session, waits for its server to count it gone (as sshd
@@ -171,9 +171,9 @@ func TestPoolGrowsPastMaxSessions(t *testing.T) {
 func (f *poolFixture) openAsync(ctx context.Context) <-chan error {
 	opened := make(chan error, 1)
 	go func() {
-		_, reqs, _, err := f.pool.openSession(ctx, nil)
+		s, err := f.pool.openSession(ctx, nil)
 		if err == nil {
-			go ssh.DiscardRequests(reqs)
+			go ssh.DiscardRequests(s.reqs)
 		}
 		opened <- err
 	}()
@@ -255,7 +255,7 @@ func TestPoolForgetsClosedExtraConnection(t *testing.T) {
 // connection is no session limit, and is returned as it is.
 func TestPoolFirstSessionRefused(t *testing.T) {
 	f := newPoolFixture(t, 0, ssh.ResourceShortage)
-	_, _, _, err := f.pool.openSession(context.Background(), nil)
+	_, err := f.pool.openSession(context.Background(), nil)
 	var oe *ssh.OpenChannelError
 	if !errors.As(err, &oe) || oe.Reason != ssh.ResourceShortage {
 		t.Fatalf("got %v; want the server's resource shortage refusal", err)
@@ -289,7 +289,7 @@ func TestPoolDialFailure(t *testing.T) {
 	t.Run("context ends", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), slotWait+500*time.Millisecond)
 		defer cancel()
-		_, _, _, err := p.openSession(ctx, nil)
+		_, err := p.openSession(ctx, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no upstream connection has a free session slot") {
 			t.Errorf("got %v; want no free session slot, context deadline exceeded", err)
 		}

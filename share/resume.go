@@ -89,18 +89,14 @@ func refuse(down ssh.Channel, req *ssh.Request, pty bool, why string) {
 	if req.WantReply {
 		req.Reply(false, nil)
 	}
-	eol := "\n"
-	if pty {
-		eol = "\r\n"
-	}
-	io.WriteString(down.Stderr(), "sshshare: "+why+eol)
+	io.WriteString(down.Stderr(), stderrLine(why, pty))
 }
 
 // resume opens a fresh session (on the healed connection), placed for the
 // client's agent if the session forwards it, and replays the requests
 // already answered on the dead one.
 func (c *client) resume(sent []*ssh.Request, agent bool) (upSession, error) {
-	s, err := c.m.pool.openSessionConn(c.ctx, nil)
+	s, err := c.m.pool.openSession(c.ctx, nil)
 	if err != nil {
 		return upSession{}, err
 	}

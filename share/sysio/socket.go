@@ -15,7 +15,6 @@ import (
 type SocketError struct {
 	Path    string
 	Problem string // e.g. "is owned by uid 1003, not by you (uid 1002)"
-	Fix     string // what to do about it, for a hint line
 }
 
 // Error describes the socket and what is wrong with it.
@@ -23,8 +22,12 @@ func (e *SocketError) Error() string {
 	return "unsafe master socket " + e.Path + ": " + e.Problem
 }
 
-// Hint returns how to fix it.
-func (e *SocketError) Hint() string { return e.Fix }
+// Hint returns how to fix it: whatever is wrong, the socket is to be
+// removed and kept somewhere only the user can write.
+func (e *SocketError) Hint() string {
+	return "someone else may be impersonating your master; remove " + e.Path +
+		" (or ask root to), and keep --control-path in a directory only you can write, such as ~/.ssh/sshshare"
+}
 
 // DialMaster connects to the master's socket at path, after checking, with
 // a couple of system calls and before any byte is sent, that only the
@@ -66,20 +69,13 @@ func DialMaster(path string, timeout time.Duration) (net.Conn, error) {
 func checkMaster(path string, conn net.Conn) error {
 	uid, err := peerUID(conn)
 	if err != nil {
-		return &SocketError{Path: path, Problem: "cannot tell who serves it: " + err.Error(), Fix: socketFix(path)}
+		return &SocketError{Path: path, Problem: "cannot tell who serves it: " + err.Error()}
 	}
 	if uid != selfUID() {
 		return &SocketError{
 			Path:    path,
 			Problem: fmt.Sprintf("is served by a process of uid %d, not by you (uid %d)", uid, selfUID()),
-			Fix:     socketFix(path),
 		}
 	}
 	return nil
-}
-
-// socketFix is the hint for an unsafe socket.
-func socketFix(path string) string {
-	return "someone else may be impersonating your master; remove " + path +
-		" (or ask root to), and keep --control-path in a directory only you can write, such as ~/.ssh/sshshare"
 }

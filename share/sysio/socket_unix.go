@@ -19,7 +19,6 @@ func checkSocketFile(path string, info fs.FileInfo) error {
 		return &SocketError{
 			Path:    path,
 			Problem: fmt.Sprintf("is owned by uid %d, not by you (uid %d)", st.Uid, os.Getuid()),
-			Fix:     socketFix(path),
 		}
 	}
 	return nil
@@ -28,7 +27,7 @@ func checkSocketFile(path string, info fs.FileInfo) error {
 // socketType checks that info, the socket's Lstat, describes a socket.
 func socketType(path string, info fs.FileInfo) error {
 	if info.Mode().Type() != fs.ModeSocket {
-		return &SocketError{Path: path, Problem: fmt.Sprintf("is not a socket (mode %v)", info.Mode()), Fix: socketFix(path)}
+		return &SocketError{Path: path, Problem: fmt.Sprintf("is not a socket (mode %v)", info.Mode())}
 	}
 	return nil
 }
