@@ -23,7 +23,6 @@ type outcome struct {
 	times  []time.Duration // the first cold where the method has a master
 	logins int
 	shared bool // the method keeps a master, so times[0] is cold
-	note   string
 }
 
 // roundMux runs ssh demo whoami through the mux door: cold (no master,
