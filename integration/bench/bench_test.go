@@ -106,14 +106,21 @@ func benchWarm(b *testing.B, rtt time.Duration) {
 		fmt.Sprintf("%d samples per method after one warm-up each; logins are those sshd saw during the samples.", *warmSamples))
 	mux, share, shareCommand, cm := med[e.mux.Key()], med[e.share.Key()], med[command.Key()], med[e.cm.Key()]
 	if rtt > 0 {
-		results.addTarget("warm at 50 ms RTT: mux door <= 0.55x ControlMaster (issue 18)", targetRatio(mux, cm, 0.55), mux <= 0.55*cm)
-		results.addTarget("warm at 50 ms RTT: ProxyCommand door <= 1.1x ControlMaster (issue 3)", targetRatio(share, cm, 1.1), share <= 1.1*cm)
-		results.addTarget("warm at 50 ms RTT: ProxyCommand door <= 0.65x ControlMaster (issue 7)", targetRatio(share, cm, 0.65), share <= 0.65*cm)
-		results.addTarget("  the same, set up with KnownHostsCommand", targetRatio(shareCommand, cm, 0.65), shareCommand <= 0.65*cm)
+		results.addTarget("warm at 50 ms RTT: mux door <= 0.55x ControlMaster (issue 18)",
+			targetRatio(mux, cm, 0.55), mux <= 0.55*cm)
+		results.addTarget("warm at 50 ms RTT: ProxyCommand door <= 1.1x ControlMaster (issue 3)",
+			targetRatio(share, cm, 1.1), share <= 1.1*cm)
+		results.addTarget("warm at 50 ms RTT: ProxyCommand door <= 0.65x ControlMaster (issue 7)",
+			targetRatio(share, cm, 0.65), share <= 0.65*cm)
+		results.addTarget("  the same, set up with KnownHostsCommand",
+			targetRatio(shareCommand, cm, 0.65), shareCommand <= 0.65*cm)
 	} else {
-		results.addTarget("warm at 0 ms RTT: mux door <= 1.0x ControlMaster (issue 18)", targetRatio(mux, cm, 1), mux <= cm)
-		results.addTarget("warm at 0 ms RTT: ProxyCommand door <= 2.0x ControlMaster (issue 7)", targetRatio(share, cm, 2), share <= 2*cm)
-		results.addTarget("  the same, set up with KnownHostsCommand", targetRatio(shareCommand, cm, 2), shareCommand <= 2*cm)
+		results.addTarget("warm at 0 ms RTT: mux door <= 1.0x ControlMaster (issue 18)",
+			targetRatio(mux, cm, 1), mux <= cm)
+		results.addTarget("warm at 0 ms RTT: ProxyCommand door <= 2.0x ControlMaster (issue 7)",
+			targetRatio(share, cm, 2), share <= 2*cm)
+		results.addTarget("  the same, set up with KnownHostsCommand",
+			targetRatio(shareCommand, cm, 2), shareCommand <= 2*cm)
 	}
 }
 
@@ -135,7 +142,8 @@ func benchCold(b *testing.B, rtt time.Duration) {
 	plain := med[e.plain.Key()]
 	for _, m := range []method{e.mux, e.share} {
 		v := med[m.Key()]
-		results.addTarget(fmt.Sprintf("cold at 50 ms RTT: %s <= 1.1x plain ssh", doorName(m)), targetRatio(v, plain, 1.1), v <= 1.1*plain)
+		results.addTarget(fmt.Sprintf("cold at 50 ms RTT: %s <= 1.1x plain ssh", doorName(m)),
+			targetRatio(v, plain, 1.1), v <= 1.1*plain)
 	}
 }
 

@@ -3,10 +3,10 @@
 // reaches as a ControlPath, and the ProxyCommand door) measured side by
 // side, interleaved in one run, against a throwaway sshd on 127.0.0.1
 // (behind the harness's delaying relay where a round-trip time is set),
-// with keystroke echo latency and `ssh -O check`; the tunnel-mode benchmark adds a
-// second sshd, a target behind that one as bastion, and compares sshshare
-// --via with ProxyJump with and without ControlMaster on the bastion. They
-// measure; they never assert a speed. `make bench` runs them all, prints
+// keystroke echo latency and `ssh -O check` included; the tunnel-mode
+// benchmark adds a second sshd, a target behind that one as bastion, and
+// compares sshshare --via with ProxyJump with and without ControlMaster on
+// the bastion. They measure; they never assert a speed. `make bench` runs them all, prints
 // the tables and rewrites docs/benchmarks.md:
 //
 //	go test -run '^$' -bench . -benchtime 1x -timeout 30m ./integration/bench \
