@@ -44,8 +44,6 @@ func benchMuxCheck(b *testing.B) {
 	}
 	e.b.ReportMetric(0, "ns/op")
 	e.addTable(t)
-	mux := msf(median(times[e.mux.Key()]))
-	results.addTarget("`ssh -O check`: mux door <= 1.0x ControlMaster", targetRatio(mux, cm, 1), mux <= cm)
 }
 
 // requireCheckAnswer fails the benchmark unless ssh -O check for m exited

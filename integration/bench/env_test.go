@@ -112,19 +112,42 @@ type method interface {
 	Stop()
 }
 
-// sshshareMasters is the master handling every sshshare method shares.
-type sshshareMasters struct{ e *env }
+// sshshareMasters handles the sshshare masters of one Host block.
+// sshshare keys a master by the invoking ssh's view, its alias included,
+// so each Host block gets a master of its own; an empty alias stands for
+// every master of the client.
+type sshshareMasters struct {
+	e     *env
+	alias string
+}
+
+// statuses is `sshshare status --json` for the block's masters.
+func (m sshshareMasters) statuses() []harness.MasterStatus {
+	var out []harness.MasterStatus
+	for _, s := range m.e.client.Masters(m.e.bin) {
+		if m.alias == "" || s.Alias == m.alias {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 func (m sshshareMasters) Masters() []int {
 	var pids []int
-	for _, s := range m.e.client.Masters(m.e.bin) {
+	for _, s := range m.statuses() {
 		pids = append(pids, s.Pid)
 	}
 	return pids
 }
 
-// Stop runs sshshare stop --all and waits for the masters to exit.
+// Stop runs sshshare stop --all and waits for the masters to exit: it
+// makes every sshshare method cold, this one among them.
 func (m sshshareMasters) Stop() { m.e.client.StopMasters(m.e.bin) }
+
+// statuser is a method with sshshare masters.
+type statuser interface {
+	statuses() []harness.MasterStatus
+}
 
 // shareMethod connects through sshshare's ProxyCommand door, as the
 // README set it up before the mux door: ProxyCommand, and
@@ -133,7 +156,7 @@ type shareMethod struct{ sshshareMasters }
 
 func newShare(e *env, route []string) method {
 	e.client.AddShareHost("share", e.bin, route...)
-	return shareMethod{sshshareMasters{e}}
+	return shareMethod{sshshareMasters{e, "share"}}
 }
 
 func (shareMethod) Name() string { return "sshshare (ProxyCommand door)" }
@@ -142,15 +165,15 @@ func (shareMethod) Host() string { return "share" }
 
 // shareCommandMethod connects through sshshare set up with
 // `KnownHostsCommand /path/to/sshshare known-hosts %H` instead of the
-// known_hosts file (docs/setup.md): ssh runs it twice per connection. It
-// rides the same master as shareMethod.
+// known_hosts file (docs/setup.md): ssh runs it twice per connection. Its
+// Host block has a master of its own.
 type shareCommandMethod struct{ sshshareMasters }
 
 func newShareCommand(e *env, route []string) method {
 	lines := append([]string{"KnownHostsCommand " + e.bin + " known-hosts %H",
 		"GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"}, route...)
 	e.client.AddShareHost("share-command", e.bin, lines...)
-	return shareCommandMethod{sshshareMasters{e}}
+	return shareCommandMethod{sshshareMasters{e, "share-command"}}
 }
 
 func (shareCommandMethod) Name() string { return "sshshare (ProxyCommand door), KnownHostsCommand" }

@@ -4,19 +4,23 @@ package bench
 
 import (
 	"time"
+
+	"github.com/sshshare/sshshare/integration/harness"
 )
 
 // muxMethod connects through sshshare's mux door (issue 18): the
 // ProxyCommand door's Host block plus `ControlPath <template>.mux` and
 // `ControlMaster no`. A warm ssh speaks OpenSSH's multiplexing protocol
 // to the master in-process; a cold one finds no socket and runs the
-// ProxyCommand. It rides the same master as shareMethod: both aliases
-// name one user, host and port.
+// ProxyCommand. Its Host block has a master of its own, as every block
+// does; the ProxyCommand door's master would serve a mux socket at the
+// same path, but the first master to publish keeps it, and the mux
+// door's, whose Host block comes first in every warm-up, is that one.
 type muxMethod struct{ sshshareMasters }
 
 func newMux(e *env, route []string) method {
 	e.client.AddMuxHost("mux", e.bin, route...)
-	return muxMethod{sshshareMasters{e}}
+	return muxMethod{sshshareMasters{e, "mux"}}
 }
 
 func (muxMethod) Name() string { return "sshshare (mux door)" }
@@ -28,39 +32,52 @@ func (muxMethod) Host() string { return "mux" }
 // once its login has succeeded, about when it serves that command.
 const muxSocketWait = 5 * time.Second
 
-// requireMuxDoor fails the benchmark unless the client's one sshshare
-// master serves a mux socket. Without one, ssh falls back to the
-// ProxyCommand silently, and the mux door's figures would be the
-// ProxyCommand door's under another name.
+// requireMuxDoor fails the benchmark unless the mux door's master serves
+// a mux socket. Without one, ssh falls back to the ProxyCommand silently,
+// and the mux door's figures would be the ProxyCommand door's under
+// another name.
 func (e *env) requireMuxDoor() {
 	e.b.Helper()
 	deadline := time.Now().Add(muxSocketWait)
 	for {
-		ms := e.client.MuxMasters(e.bin)
-		if len(ms) == 1 && ms[0].MuxSocket != "" {
+		s, ok := e.muxStatus()
+		if ok && s.MuxSocket != "" {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.b.Fatalf("%s: the sshshare master serves no mux socket %v after it started "+
+			e.b.Fatalf("%s: its master serves no mux socket %v after it started "+
 				"(sshshare status --json: %+v): ssh would fall back to the ProxyCommand door, "+
-				"so there is no mux door to measure", e.mux.Name(), muxSocketWait, ms)
+				"so there is no mux door to measure", e.mux.Name(), muxSocketWait, e.client.MuxMasters(e.bin))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-// muxServed is how many sessions and stdio forwards the client's sshshare
-// masters have served through their mux doors so far.
-func (e *env) muxServed() int {
+// muxStatus is the mux door's part of the status of the mux door's one
+// master, and whether there is one.
+func (e *env) muxStatus() (harness.MuxStatus, bool) {
 	e.b.Helper()
-	n := 0
-	for _, m := range e.client.MuxMasters(e.bin) {
-		n += m.MuxSessions
+	pids := e.mux.Masters()
+	if len(pids) != 1 {
+		return harness.MuxStatus{}, false
 	}
-	return n
+	for _, s := range e.client.MuxMasters(e.bin) {
+		if s.Pid == pids[0] {
+			return s, true
+		}
+	}
+	return harness.MuxStatus{}, false
 }
 
-// requireMuxServed fails the benchmark unless the mux doors served at
+// muxServed is how many sessions and stdio forwards the mux door's master
+// has served through its mux socket so far.
+func (e *env) muxServed() int {
+	e.b.Helper()
+	s, _ := e.muxStatus()
+	return int(s.MuxSessions)
+}
+
+// requireMuxServed fails the benchmark unless the mux door served at
 // least want sessions since muxServed returned since: each of the mux
 // door's samples must have gone through it, not through the ProxyCommand.
 func (e *env) requireMuxServed(since, want int, what string) {

@@ -188,8 +188,9 @@ direction by half of it; "0 ms" is a direct connection. The four methods:
   door's figure.
 - **sshshare (ProxyCommand door)**: `+"`ProxyCommand sshshare %%r %%h %%p`"+` and
   `+"`GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2 ~/.ssh/sshshare/known_hosts`"+`
-  alone. Both doors name one user, host and port, so they ride one
-  master.
+  alone. sshshare keys a master by the ssh view, alias included, so each
+  door's Host block has a master of its own; the mux door's, started first,
+  holds the mux socket.
 - **ControlMaster**: `+"`ControlMaster auto`"+`, `+"`ControlPath`"+` in a temporary
   directory, `+"`ControlPersist 60`"+`, as in the seed article.
 - **plain ssh**: no sharing; every command logs in.
@@ -197,7 +198,7 @@ direction by half of it; "0 ms" is a direct connection. The four methods:
 The warm tables add a fifth: **sshshare (ProxyCommand door), KnownHostsCommand**,
 the other set-up of docs/setup.md, with `+"`KnownHostsCommand /path/to/sshshare known-hosts %%H`"+`
 instead of the known_hosts file: ssh runs it twice per connection, a
-process start each. It rides the same master.
+process start each. Its Host block has a master of its own.
 
 The tunnel-mode table (issue 6) has two sshd instead: a bastion, which the
 client reaches through the relay, and a target, which the bastion reaches
