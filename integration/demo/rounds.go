@@ -36,6 +36,19 @@ func (d *demo) roundMux() {
 		}
 		return fmt.Sprintf("warm %d", i), "ssh talks to the master in-process: no ProxyCommand, no new login"
 	}, d.requireMuxSocket)
+	if !d.interrupted.Load() {
+		d.reportMuxServed()
+	}
+}
+
+// reportMuxServed says how many sessions the master served through its
+// mux door, so that a warm run that fell back to the ProxyCommand shows.
+func (d *demo) reportMuxServed() {
+	for _, m := range d.client.MuxMasters(d.bin) {
+		if m.MuxSocket != "" {
+			fmt.Printf("   sshshare status: the master served %d of the %d warm runs through its mux door.\n\n", m.MuxSessions, d.warm)
+		}
+	}
 }
 
 // requireMuxSocket checks, after the mux door's cold run, that the
