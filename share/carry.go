@@ -118,11 +118,16 @@ func cancelForward(conn ssh.Conn, k forwardKey) {
 	if conn == nil {
 		return
 	}
+	typ, payload := cancelRequest(k)
+	conn.SendRequest(typ, false, payload)
+}
+
+// cancelRequest is the global request that closes the listener k.
+func cancelRequest(k forwardKey) (string, []byte) {
 	if k.port == 0 {
-		conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{k.addr}))
-		return
+		return "cancel-streamlocal-forward@openssh.com", ssh.Marshal(streamlocalForwardMsg{k.addr})
 	}
-	conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{k.addr, k.port}))
+	return "cancel-tcpip-forward", ssh.Marshal(tcpipForwardMsg{k.addr, k.port})
 }
 
 // stranded lists the listeners held by a connection other than up and

@@ -97,6 +97,7 @@ type Master struct {
 	warnings []string // see Warnings
 	pool     *upPool
 	routes   *routes
+	muxFwd   muxForwards   // the forwards asked for over the mux door
 	keys     localhop.Keys // presented to local clients
 	ln       *publishedListener
 	dialer   *upstream.Dialer
@@ -749,6 +750,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	if release != nil {
 		release()
 	}
+	m.closeMuxForwards()
 	m.closePool()
 	if m.endingLost() {
 		m.awaitClientsLeft(lostLeaveWait) // they print why, then leave
