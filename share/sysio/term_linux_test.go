@@ -1,6 +1,7 @@
 package sysio
 
 import (
+	"os"
 	"reflect"
 	"testing"
 
@@ -216,14 +217,23 @@ func TestWindowSize(t *testing.T) {
 	}
 }
 
-// TestIsTerminalOnPTY: both sides of a pseudo-terminal are terminals; the
-// test for pipes and /dev/null is TestTerminalQueriesRefuseNonTerminals.
-func TestIsTerminalOnPTY(t *testing.T) {
+// TestIsTerminal: both sides of a pseudo-terminal are terminals; /dev/null
+// and both ends of a pipe (a mux client's stdin under -tt or </dev/null)
+// are not.
+func TestIsTerminal(t *testing.T) {
 	ptm, tty := openPTY(t)
-	if !IsTerminal(tty.Fd()) {
-		t.Error("IsTerminal(pty) = false; want true")
+	r, w := pipe(t)
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !IsTerminal(ptm.Fd()) {
-		t.Error("IsTerminal(ptmx) = false; want true")
+	t.Cleanup(func() { null.Close() })
+	for _, tt := range []struct {
+		f    *os.File
+		want bool
+	}{{tty, true}, {ptm, true}, {null, false}, {r, false}, {w, false}} {
+		if got := IsTerminal(tt.f.Fd()); got != tt.want {
+			t.Errorf("IsTerminal(%s) = %v; want %v", tt.f.Name(), got, tt.want)
+		}
 	}
 }
