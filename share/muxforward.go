@@ -50,10 +50,12 @@ type muxForwards struct {
 }
 
 // muxForward is one open mux forward: its local listeners (-L, -D), or
-// the remote listener the master owns (-R).
+// the remote listener the master owns (-R), and how many opens hold it
+// (see releaseMuxForward).
 type muxForward struct {
 	listeners []net.Listener
 	remote    *muxRemote
+	holders   int // guarded by muxForwards.mu
 }
 
 // openMuxForward sets up the forward f for a mux client: listeners for a
@@ -73,7 +75,7 @@ func (m *Master) openMuxForward(f mux.Forward) (allocated uint32, err error) {
 	fw := &m.muxFwd
 	fw.ops.Lock()
 	defer fw.ops.Unlock()
-	if open, err := fw.find(f); open != nil || err != nil {
+	if open, err := fw.hold(f); open != nil || err != nil {
 		return open.allocated(f), err
 	}
 	var open *muxForward
@@ -93,20 +95,37 @@ func (m *Master) openMuxForward(f mux.Forward) (allocated uint32, err error) {
 	return open.allocated(f), nil
 }
 
-// closeMuxForward cancels a forward openMuxForward set up; an unknown one
-// is an error. A remote forward's cancel waits for the server's answer
-// (bounded by remoteForwardWait), so the listener is gone when it returns.
+// closeMuxForward cancels a forward openMuxForward set up, however many
+// opens hold it (ssh -O cancel); an unknown one is an error. A remote
+// forward's cancel waits for the server's answer (bounded by
+// remoteForwardWait), so the listener is gone when it returns.
 func (m *Master) closeMuxForward(f mux.Forward) error {
 	fw := &m.muxFwd
 	fw.ops.Lock()
 	defer fw.ops.Unlock()
-	open := fw.take(f)
+	open := fw.take(f, true)
 	if open == nil {
 		return errNoSuchForward
 	}
 	m.closeMuxForwardNow(open, true)
 	m.log.Info("mux forward closed", "forward", forwardString(f))
 	return nil
+}
+
+// releaseMuxForward lets go of one open of f, made by a control
+// connection whose session has ended: f closes when no other open holds
+// it. So the same forward asked for by two sessions (a LocalForward in
+// the config) outlives the first one's end, and one asked for by
+// ssh -O forward, whose opens are never released, stays until cancelled.
+// An unknown forward (cancelled meanwhile) is let go silently.
+func (m *Master) releaseMuxForward(f mux.Forward) {
+	fw := &m.muxFwd
+	fw.ops.Lock()
+	defer fw.ops.Unlock()
+	if open := fw.take(f, false); open != nil {
+		m.closeMuxForwardNow(open, true)
+		m.log.Info("mux forward closed with its session", "forward", forwardString(f))
+	}
 }
 
 // closeMuxForwards cancels every mux forward, and any later open fails;
@@ -161,8 +180,22 @@ func (fw *muxForwards) find(f mux.Forward) (*muxForward, error) {
 	return fw.open[f], nil
 }
 
-// add records f's open forward, unless closeAll has run (then it reports
-// false and the caller closes it).
+// hold is find, counting one more open of the forward it returns.
+func (fw *muxForwards) hold(f mux.Forward) (*muxForward, error) {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	if fw.ended {
+		return nil, errMuxForwardsEnded
+	}
+	open := fw.open[f]
+	if open != nil {
+		open.holders++
+	}
+	return open, nil
+}
+
+// add records f's open forward, held by one open, unless closeAll has run
+// (then it reports false and the caller closes it).
 func (fw *muxForwards) add(f mux.Forward, open *muxForward) bool {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
@@ -172,15 +205,24 @@ func (fw *muxForwards) add(f mux.Forward, open *muxForward) bool {
 	if fw.open == nil {
 		fw.open = make(map[mux.Forward]*muxForward)
 	}
+	open.holders = 1
 	fw.open[f] = open
 	return true
 }
 
-// take forgets f's open forward and returns it, or nil if f is not open.
-func (fw *muxForwards) take(f mux.Forward) *muxForward {
+// take forgets f's open forward and returns it: always if all is set,
+// else only once no open holds it any more (the one let go was the last).
+// It returns nil if f is not open, or still held.
+func (fw *muxForwards) take(f mux.Forward, all bool) *muxForward {
 	fw.mu.Lock()
 	defer fw.mu.Unlock()
 	open := fw.open[f]
+	if open == nil {
+		return nil
+	}
+	if open.holders--; !all && open.holders > 0 {
+		return nil
+	}
 	delete(fw.open, f)
 	return open
 }

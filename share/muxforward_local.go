@@ -33,14 +33,6 @@ const socksWait = 30 * time.Second
 // it the listener stops accepting until one is served.
 const muxForwardPending = 64
 
-// directStreamlocalMsg is the extra data of a
-// direct-streamlocal@openssh.com channel open.
-type directStreamlocalMsg struct {
-	Path         string
-	Reserved     string
-	ReservedPort uint32
-}
-
 // listenMuxForward listens for a local or dynamic forward and serves its
 // connections until the listeners close.
 func (m *Master) listenMuxForward(f mux.Forward) (*muxForward, error) {
@@ -251,7 +243,7 @@ func (m *Master) openForwardChannel(chanType string, extra []byte) (ssh.Channel,
 // mux.PortStreamLocal.
 func directChannel(host string, port uint32, origin net.Addr) (string, []byte) {
 	if port == mux.PortStreamLocal {
-		return "direct-streamlocal@openssh.com", ssh.Marshal(directStreamlocalMsg{Path: host})
+		return "direct-streamlocal@openssh.com", ssh.Marshal(streamlocalMsg{Path: host})
 	}
 	originHost, originPort := "127.0.0.1", uint32(65535) // a Unix socket's peer has no address: ssh says this
 	if a, ok := origin.(*net.TCPAddr); ok {

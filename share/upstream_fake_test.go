@@ -366,7 +366,7 @@ func (c *fakeConn) openChannel(nch ssh.NewChannel) {
 		c.opened(m.Host + ":" + strconv.Itoa(int(m.Port)) + " from " + m.OriginHost)
 		echoChannel(nch)
 	case "direct-streamlocal@openssh.com":
-		var m directStreamlocalMsg
+		var m streamlocalMsg
 		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
 			nch.Reject(ssh.ConnectionFailed, "bad request")
 			return
