@@ -153,6 +153,22 @@ func TestMuxForwards(t *testing.T) {
 		}
 		waitRefused(t, port, "the session ended")
 	})
+	t.Run("failures", func(t *testing.T) {
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		spec := taken.Addr().String() + ":" + echo // the loopback's other address may be free
+		res := harness.Run(t, sshTimeout, e.c.SSH("-O", "forward", "-L", spec, muxForwardHost))
+		if res.Code != 255 || !strings.Contains(string(res.Stderr), "address already in use") {
+			t.Errorf("ssh -O forward -L on a taken port: %s; want exit 255 and the bind error", res)
+		}
+		res = harness.Run(t, sshTimeout, e.c.SSH("-O", "cancel", "-L", spec, muxForwardHost))
+		if res.Code != 0 || !strings.Contains(string(res.Stderr), "no such forward") {
+			t.Errorf("ssh -O cancel of a forward not open: %s; want exit 0 and the reason", res)
+		}
+	})
 	if got := e.master(t).Forwards; got != 0 {
 		t.Errorf("master forwards = %d after every cancel; want 0", got)
 	}

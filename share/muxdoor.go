@@ -125,12 +125,14 @@ type muxConn struct {
 	// wmu serialises the master's packets: a session's exit message
 	// may be written while a request is answered.
 	wmu sync.Mutex
-	// fwds are the forwards this connection opened; if it then asks for
-	// a session, they end with it (see serveMux), even if the session is
-	// refused: ssh then falls back to its ProxyCommand and sets them up
-	// itself, where the master's listeners would be in its way.
-	fwds         []mux.Forward
-	sessionAsked bool
+	// fwds are the forwards this connection opened. They are the
+	// master's (ssh -O forward) unless the connection asks for a session
+	// or one of its forwards fails: then they end with the connection
+	// (see serveMux), even if the session is refused, as ssh then falls
+	// back to its ProxyCommand and sets them up itself, where the
+	// master's listeners would be in its way.
+	fwds    []mux.Forward
+	fwdsEnd bool
 }
 
 // serveMux serves one mux client: the hello exchange, then its requests
@@ -156,7 +158,7 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 	}
 	release()
 	c.serve()
-	if c.sessionAsked {
+	if c.fwdsEnd {
 		for _, f := range c.fwds {
 			m.releaseMuxForward(f)
 		}
@@ -232,11 +234,11 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 			c.reply(&mux.OK{RequestID: r.RequestID})
 		}
 	case *mux.NewSession:
-		c.sessionAsked = true
+		c.fwdsEnd = true
 		c.session(r)
 		return true
 	case *mux.NewStdioForward:
-		c.sessionAsked = true
+		c.fwdsEnd = true
 		c.stdioForward(r)
 		return true
 	case *mux.Hello:
@@ -257,6 +259,7 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 func (c *muxConn) openForward(r *mux.OpenForward) {
 	port, err := c.m.openMuxForward(r.Forward)
 	if err != nil {
+		c.fwdsEnd = true
 		c.fail(r.RequestID, err.Error())
 		return
 	}

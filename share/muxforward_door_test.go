@@ -131,7 +131,9 @@ func TestMuxDoorForwardRefusedSession(t *testing.T) {
 }
 
 // TestMuxDoorForwardFailure: a forward that cannot be set up is a
-// failure with ssh's reason, and the connection serves on.
+// failure with ssh's reason, and the connection serves on; the forwards
+// it opened before close with it, as ssh then falls back to its
+// ProxyCommand (or exits, for ssh -O forward).
 func TestMuxDoorForwardFailure(t *testing.T) {
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv, withMux())
@@ -141,6 +143,10 @@ func TestMuxDoorForwardFailure(t *testing.T) {
 	}
 	defer taken.Close()
 	c := dialMux(t, f)
+	good := mux.Forward{Kind: mux.ForwardLocal, ListenHost: "127.0.0.1", ConnectHost: "db", ConnectPort: 5432}
+	if _, ok := c.openForward(good).(*mux.OK); !ok {
+		t.Fatal("open a forward: not OK")
+	}
 	port := uint32(taken.Addr().(*net.TCPAddr).Port)
 	fl, ok := c.openForward(mux.Forward{Kind: mux.ForwardLocal, ListenHost: "127.0.0.1", ListenPort: port, ConnectHost: "db", ConnectPort: 1}).(*mux.Failure)
 	if !ok || !strings.Contains(fl.Reason, "address already in use") {
@@ -154,4 +160,6 @@ func TestMuxDoorForwardFailure(t *testing.T) {
 	if _, ok := c.read().(*mux.Alive); !ok {
 		t.Error("alive check after failed forwards: no alive reply")
 	}
+	c.conn.Close()
+	sshtest.WaitFor(t, "the forward opened before the failure to close", func() bool { return !isOpen(f.m, good) })
 }
