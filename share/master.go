@@ -53,10 +53,9 @@ type MasterConfig struct {
 	// multiplexing protocol once logged in (see muxdoor.go): the path a
 	// stock ssh's ControlPath names.
 	MuxSocket string
-	// MuxClientCheck, if set, is asked about each mux client's process
-	// before its session or stdio forward: an error sends the client to
-	// its ProxyCommand (see muxdoor.go), with the error as the reason.
-	MuxClientCheck func(pid int) error
+	// MuxClientView, if set, reads what a mux client's command line
+	// says, by its process id, before its session (see MuxClient).
+	MuxClientView func(pid int) MuxClient
 	Persist        time.Duration // idle window; 0 means DefaultPersist
 	Loader         ConfigLoader  // reads the user's ssh config for Target
 	StateDir       string        // holds the local host key

@@ -222,6 +222,7 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 		c.m.Stop(false)
 		return true
 	case *mux.StopListening:
+		c.m.unpublish() // before the OK, as OpenSSH's master: then the sockets are gone
 		c.reply(&mux.OK{RequestID: r.RequestID})
 		c.m.log.Info("drain requested over the mux door (ssh -O stop)")
 		c.m.Stop(true)

@@ -264,3 +264,89 @@ func TestMuxDoorBadClient(t *testing.T) {
 	}
 	c.eof()
 }
+
+// runMux runs cmd through the mux door, feeding it stdin, and returns
+// its output and exit status.
+func runMux(t *testing.T, f *masterFixture, cmd, stdin string) (string, uint32) {
+	t.Helper()
+	c := dialMux(t, f)
+	p, reply := c.newSession(&mux.NewSession{Command: cmd})
+	if _, ok := reply.(*mux.SessionOpened); !ok {
+		t.Fatalf("%s: reply %v %+v; want SESSION_OPENED", cmd, reply.Type(), reply)
+	}
+	io.WriteString(p.stdinW, stdin)
+	p.stdinW.Close()
+	exit, ok := c.read().(*mux.ExitMessage)
+	if !ok {
+		t.Fatalf("%s: no exit message", cmd)
+	}
+	c.eof()
+	out, _ := io.ReadAll(p.stdoutR)
+	return string(out), exit.ExitValue
+}
+
+// TestMuxDoorAfterHeal: a session through the mux door after the
+// upstream connection died runs on the healed one, as on the
+// ProxyCommand door: the spare it may be handed is dead, and the session
+// resumes on a fresh login.
+func TestMuxDoorAfterHeal(t *testing.T) {
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv, withMux())
+	if out, st := runMux(t, f, "before", ""); out != "before\n" || st != 0 {
+		t.Fatalf("before: %q %d", out, st)
+	}
+	srv.conn(t, 0).kill()
+	if out, st := runMux(t, f, "after", ""); out != "after\n" || st != 0 {
+		t.Fatalf("after the upstream died: %q %d; want \"after\\n\" 0", out, st)
+	}
+	if got := srv.logins.Load(); got != 2 {
+		t.Errorf("upstream logins: %d; want 2", got)
+	}
+}
+
+// TestMuxDoorPastMaxSessions: more sessions at once than the server's
+// MaxSessions all run: the pool logs in once more, and no client sees an
+// error.
+func TestMuxDoorPastMaxSessions(t *testing.T) {
+	srv := newFakeUpstream(t)
+	srv.maxSessions.Store(2)
+	f := startMaster(t, srv, withMux())
+	const n = 5
+	type result struct {
+		out    string
+		status uint32
+	}
+	results := make(chan result, n)
+	var inputs []*os.File
+	for range n {
+		c := dialMux(t, f)
+		p, reply := c.newSession(&mux.NewSession{Command: "cat"})
+		if _, ok := reply.(*mux.SessionOpened); !ok {
+			t.Fatalf("session refused: %+v", reply)
+		}
+		inputs = append(inputs, p.stdinW)
+		go func() {
+			c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+			msg, _ := mux.Read(c.conn) // not c.read: no t.Fatal off the test's goroutine
+			out, _ := io.ReadAll(p.stdoutR)
+			exit, ok := msg.(*mux.ExitMessage)
+			if !ok {
+				exit = &mux.ExitMessage{ExitValue: 255}
+			}
+			results <- result{string(out), exit.ExitValue}
+		}()
+	}
+	for _, w := range inputs {
+		io.WriteString(w, "line\n")
+		w.Close()
+	}
+	for range n {
+		r := <-results
+		if r.out != "line\n" || r.status != 0 {
+			t.Errorf("session: %q exit %d; want \"line\\n\" 0", r.out, r.status)
+		}
+	}
+	if got := srv.logins.Load(); got < 2 {
+		t.Errorf("upstream logins: %d; want more than one for %d sessions against MaxSessions 2", got, n)
+	}
+}

@@ -38,22 +38,34 @@ func muxRefusal(r *mux.NewSession) string {
 	return ""
 }
 
-// viewRefusal says why the client's own view of the host is not the
-// master's (see MasterConfig.MuxClientCheck), or "".
-func (c *muxConn) viewRefusal() string {
-	check := c.m.cfg.MuxClientCheck
-	if check == nil {
-		return ""
+// MuxClient is what a mux client's ssh command line says (see
+// MasterConfig.MuxClientView).
+type MuxClient struct {
+	// Refusal, if set, sends the client to its ProxyCommand: the
+	// options or alias it was run with make another view of the host
+	// than the master's, and the ProxyCommand door finds that view's
+	// master.
+	Refusal error
+	// NoSession is ssh -N: the protocol cannot say so, and the client
+	// asks for a shell it will never use.
+	NoSession bool
+}
+
+// client reads what the client's command line says, if the master can.
+func (c *muxConn) client() MuxClient {
+	read := c.m.cfg.MuxClientView
+	if read == nil {
+		return MuxClient{}
 	}
 	pid, err := sysio.PeerPID(c.conn)
 	if err != nil {
-		return ""
+		return MuxClient{}
 	}
-	if err := check(pid); err != nil {
-		c.m.log.Info("mux client sent to its ProxyCommand", "pid", pid, "why", err)
-		return "sshshare: " + err.Error()
+	mc := read(pid)
+	if mc.Refusal != nil {
+		c.m.log.Info("mux client sent to its ProxyCommand", "pid", pid, "why", mc.Refusal)
 	}
-	return ""
+	return mc
 }
 
 // session serves a NEW_SESSION request to its end.
@@ -64,8 +76,9 @@ func (c *muxConn) session(r *mux.NewSession) {
 		return
 	}
 	why := muxRefusal(r)
-	if why == "" {
-		why = c.viewRefusal()
+	client := c.client()
+	if why == "" && client.Refusal != nil {
+		why = "sshshare: " + client.Refusal.Error()
 	}
 	if why != "" {
 		sysio.CloseFds(fds)
@@ -83,6 +96,11 @@ func (c *muxConn) session(r *mux.NewSession) {
 		return
 	}
 	defer c.m.leave()
+	if client.NoSession {
+		closeClientFiles(files)
+		c.forwardsOnly(r)
+		return
+	}
 	s, ptyOK, err := c.startUpstream(r, files[0])
 	if err != nil {
 		c.m.log.Info("mux session not started; ssh falls back to its ProxyCommand", "err", err)
@@ -105,6 +123,18 @@ func (c *muxConn) session(r *mux.NewSession) {
 		ms.escape = newEscapeFilter(byte(r.EscapeChar))
 	}
 	ms.run()
+}
+
+// forwardsOnly serves ssh -N: it opens no session upstream (a shell would
+// read the user's terminal), answers SESSION_OPENED so the client keeps
+// its forwards, and waits for the client to go; ssh then exits as it
+// would have, killed or interrupted.
+func (c *muxConn) forwardsOnly(r *mux.NewSession) {
+	c.d.sessions.Add(1)
+	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
+		return
+	}
+	io.Copy(io.Discard, c.conn)
 }
 
 // adoptClientFds takes the received descriptors for the master (see
