@@ -86,9 +86,9 @@ func waitRefused(t *testing.T, port int, what string) {
 
 // TestMuxForwards: ssh -O forward -L, -R 0 (the port printed on stdout)
 // and -D through the mux door each carry bytes to an echo server and are
-// counted by status, ssh -O cancel removes each, and a -L given with a
-// command works while the command runs and is gone after; all on one
-// login.
+// counted by status, ssh -O cancel removes each, a -L given with a
+// command and a -R with -N work while ssh runs and are gone after, and
+// failures are ssh's lines; all on one login.
 func TestMuxForwards(t *testing.T) {
 	e := newMuxForwardEnv(t)
 	echo := harness.EchoServer(t)
@@ -152,6 +152,19 @@ func TestMuxForwards(t *testing.T) {
 			t.Fatalf("ssh -L ... cat: exit %d after stdin closed; want 0\nstderr:\n%s", code, ssh.Stderr())
 		}
 		waitRefused(t, port, "the session ended")
+	})
+	t.Run("-N -R", func(t *testing.T) {
+		before := e.muxSessions(t)
+		port := shareFreePort(t)
+		ssh := harness.Start(t, e.c.SSH("-N", "-o", "ExitOnForwardFailure=yes", "-R", strconv.Itoa(port)+":"+echo, muxForwardHost))
+		conn := shareDialWhenUp(t, port)
+		shareEchoThrough(t, conn)
+		conn.Close()
+		if got := e.muxSessions(t); got != before+1 {
+			t.Errorf("mux sessions = %d with ssh -N running; want %d (through the mux door)", got, before+1)
+		}
+		ssh.Kill()
+		waitRefused(t, port, "ssh -N was killed")
 	})
 	t.Run("failures", func(t *testing.T) {
 		taken, err := net.Listen("tcp", "127.0.0.1:0")
