@@ -56,11 +56,11 @@ type MasterConfig struct {
 	// MuxClientView, if set, reads what a mux client's command line
 	// says, by its process id, before its session (see MuxClient).
 	MuxClientView func(pid int) MuxClient
-	Persist        time.Duration // idle window; 0 means DefaultPersist
-	Loader         ConfigLoader  // reads the user's ssh config for Target
-	StateDir       string        // holds the local host key
-	AuthSock       string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
-	Log            *slog.Logger
+	Persist       time.Duration // idle window; 0 means DefaultPersist
+	Loader        ConfigLoader  // reads the user's ssh config for Target
+	StateDir      string        // holds the local host key
+	AuthSock      string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
+	Log           *slog.Logger
 	// SSHOptions are the invoking ssh's options in the master's view (the
 	// Loader has them too), and SSHOptionsUnread why that command line
 	// could not be read; both for status.
