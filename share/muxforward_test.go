@@ -569,3 +569,40 @@ func TestForwardString(t *testing.T) {
 		}
 	}
 }
+
+// heldAnswerConn answers global requests only when told to, and reports each
+// request's type.
+type heldAnswerConn struct {
+	ssh.Conn
+	answer chan bool
+	sent   chan string
+}
+
+func (c *heldAnswerConn) SendRequest(typ string, wantReply bool, _ []byte) (bool, []byte, error) {
+	c.sent <- typ
+	if !wantReply {
+		return false, nil, nil
+	}
+	return <-c.answer, nil, nil
+}
+
+// TestSendRequestWithin: an answer that does not come in time is an
+// error, and the late answer still reaches late, so a listener the
+// server grants after the client was told no can be cancelled.
+func TestSendRequestWithin(t *testing.T) {
+	conn := &heldAnswerConn{answer: make(chan bool), sent: make(chan string, 4)}
+	lateOK := make(chan bool, 1)
+	_, _, err := sendRequestWithin(conn, "tcpip-forward", nil, 10*time.Millisecond, func(ok bool, _ []byte) { lateOK <- ok })
+	if err == nil || !strings.Contains(err.Error(), "no answer from the server") {
+		t.Fatalf("got %v; want no answer in time", err)
+	}
+	conn.answer <- true
+	if !sshtest.RecvWithin(t, lateOK, 5*time.Second, "the late answer") {
+		t.Error("late answer: got no; want yes")
+	}
+
+	go func() { conn.answer <- true }()
+	if ok, _, err := sendRequestWithin(conn, "tcpip-forward", nil, 5*time.Second, nil); !ok || err != nil {
+		t.Errorf("answered in time: got %v, %v; want yes", ok, err)
+	}
+}
