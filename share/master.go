@@ -53,15 +53,14 @@ type MasterConfig struct {
 	// multiplexing protocol once logged in (see muxdoor.go): the path a
 	// stock ssh's ControlPath names.
 	MuxSocket string
-	// MuxClientCheck, if set, is asked about each mux client's process
-	// before its session or stdio forward: an error sends the client to
-	// its ProxyCommand (see muxdoor.go), with the error as the reason.
-	MuxClientCheck func(pid int) error
-	Persist        time.Duration // idle window; 0 means DefaultPersist
-	Loader         ConfigLoader  // reads the user's ssh config for Target
-	StateDir       string        // holds the local host key
-	AuthSock       string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
-	Log            *slog.Logger
+	// MuxClientView, if set, reads what a mux client's command line
+	// says, by its process id, before its session (see MuxClient).
+	MuxClientView func(pid int) MuxClient
+	Persist       time.Duration // idle window; 0 means DefaultPersist
+	Loader        ConfigLoader  // reads the user's ssh config for Target
+	StateDir      string        // holds the local host key
+	AuthSock      string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
+	Log           *slog.Logger
 	// SSHOptions are the invoking ssh's options in the master's view (the
 	// Loader has them too), and SSHOptionsUnread why that command line
 	// could not be read; both for status.
@@ -105,6 +104,7 @@ type Master struct {
 	warnings []string // see Warnings
 	pool     *upPool
 	routes   *routes
+	muxFwd   muxForwards   // the forwards asked for over the mux door
 	keys     localhop.Keys // presented to local clients
 	ln       *publishedListener
 	dialer   *upstream.Dialer

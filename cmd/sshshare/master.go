@@ -162,7 +162,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		cfg.Stderr = f
 	}
 	if c.MuxSocket != "" {
-		cfg.MuxClientCheck = c.muxClientCheck
+		cfg.MuxClientView = c.muxClientView
 	}
 	if c.Via != "" {
 		if cfg.Dial, err = c.dialVia(log); err != nil {
@@ -322,27 +322,30 @@ func commandEnv() (bool, error) {
 	return true, nil
 }
 
-// muxClientCheck refuses a mux client whose ssh command line makes a view
-// other than the master's: the options that shape the upstream (-i, -o
-// User=..., -F, another alias) would pick another master on the
-// ProxyCommand door, and the mux socket cannot tell them apart. Refused,
-// ssh falls back to its ProxyCommand, which finds the right master. A
-// client whose command line cannot be read (another OS, another pid
-// namespace) is let in, as OpenSSH's ControlMaster lets every client in.
-func (c MasterCmd) muxClientCheck(pid int) error {
+// muxClientView reads a mux client's ssh command line. A client whose
+// options that shape the upstream (-i, -o User=..., -F, another alias)
+// make a view other than the master's is refused: they would pick another
+// master on the ProxyCommand door, and the mux socket cannot tell them
+// apart; ssh falls back to its ProxyCommand, which finds the right
+// master. A client whose command line cannot be read (another OS, another
+// pid namespace) is let in, as OpenSSH's ControlMaster lets every client
+// in.
+func (c MasterCmd) muxClientView(pid int) share.MuxClient {
 	argv, err := sysio.ProcessArgs(pid)
 	if err != nil {
-		return nil
+		return share.MuxClient{}
 	}
 	cwd, _ := sysio.ProcessDir(pid)
 	cl, err := sshCommandLine(argv, cwd, "the mux client")
 	if err != nil {
-		return nil
+		return share.MuxClient{}
 	}
+	client := share.MuxClient{NoSession: cl.NoSession, ForwardAgent: cl.ForwardAgent,
+		Getenv: func(name string) (string, bool, error) { return sysio.ProcessEnv(pid, name) }}
 	f := c.TargetFlags
 	f.Alias, f.ConfigFile, f.view = c.MuxAlias, c.MuxConfig, upstream.CommandLine{}
 	if key := f.applyView(cl).viewKey(); key != c.MuxView {
-		return fmt.Errorf("this ssh's options or host alias make another view of %s than the master's", f.Host)
+		client.Refusal = fmt.Errorf("this ssh's options or host alias make another view of %s than the master's", f.Host)
 	}
-	return nil
+	return client
 }

@@ -53,7 +53,22 @@ func recvOneFd(conn *net.UnixConn) (int, error) {
 		closeFds(fds)
 		return -1, fmt.Errorf("got %d bytes and %d descriptors; want 1 and 1", n, len(fds))
 	}
-	return fds[0], nil
+	return aboveStdio(fds[0])
+}
+
+// aboveStdio moves fd above 2 if it landed on the master's own stdin,
+// stdout or stderr (closed by someone): Go treats a write error on 1 or 2
+// as fatal (SIGPIPE), and the master's log is on 2.
+func aboveStdio(fd int) (int, error) {
+	if fd > 2 {
+		return fd, nil
+	}
+	moved, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 3)
+	unix.Close(fd)
+	if err != nil {
+		return -1, fmt.Errorf("move descriptor %d: %w", fd, err)
+	}
+	return moved, nil
 }
 
 // AdoptClientFd takes fd, handed over by a mux client as its stdin (write

@@ -1,18 +1,20 @@
-//go:build !unix
+//go:build !linux && !darwin
 
 package sysio
 
 import "errors"
 
-var errNoTerminal = errors.New("not a terminal")
+// errNoTerminal: terminals are not queried on this system, so a mux
+// session here gets no pty modes or size from its client.
+var errNoTerminal = errors.New("terminal queries are not supported on this platform")
 
-// IsTerminal reports whether fd is a terminal.
+// IsTerminal reports false: terminals are not queried here.
 func IsTerminal(uintptr) bool { return false }
 
-// TerminalModes is not supported here.
+// TerminalModes is not implemented here.
 func TerminalModes(uintptr) ([]byte, error) { return nil, errNoTerminal }
 
-// WindowSize is not supported here.
+// WindowSize is not implemented here.
 func WindowSize(uintptr) (cols, rows, width, height uint32, err error) {
 	return 0, 0, 0, 0, errNoTerminal
 }
