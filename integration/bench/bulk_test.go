@@ -114,7 +114,8 @@ func (e *env) bulkTable(figures map[string]*bulkFigures) {
 		title: fmt.Sprintf("Bulk %d MB, 0 ms RTT: throughput and CPU", *bulkMB),
 		note: fmt.Sprintf("Median of %d per transfer and method. CPU is user+system seconds per GB moved, "+
 			"summed over the whole process tree: the client (ssh, scp or sftp and what it starts, "+
-			"sshshare's invocation included), the method's master, and sshd with its children.", *bulkSamples),
+			"sshshare's invocation included), the method's master, and sshd with its children. "+
+			"Target (issue 18): mux door >= 1.0x ControlMaster's throughput in every transfer.", *bulkSamples),
 		head: []string{"transfer"},
 	}
 	for _, m := range e.methods {

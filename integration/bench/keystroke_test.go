@@ -249,7 +249,8 @@ func (e *env) keyTable(figures map[method]*keyFigures) {
 			"benchmark's own, 10-20 ms apart; each is timed from its write to the read that brings its echo "+
 			"from the remote terminal. During bulk, `ssh host cat /dev/zero > /dev/null` runs through the same "+
 			"master (one download per method and round, %d rounds, the methods interleaved); its rate meanwhile "+
-			"is what the remote cat read.", *keystrokes, *keyRounds),
+			"is what the remote cat read. Target (issue 18): the mux door's p95 during bulk <= 2x its idle p95.",
+			*keystrokes, *keyRounds),
 		head: []string{"method", "idle p50", "idle p95", "bulk p50", "bulk p95", "bulk p95 / idle p95",
 			"bulk MB/s meanwhile", "bulk p95 vs ControlMaster"},
 	}

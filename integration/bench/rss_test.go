@@ -40,7 +40,7 @@ func benchRSS(b *testing.B) {
 			"the sessions are %d concurrent `ssh host 'echo ready; exec cat'`, measured once all have printed ready. "+
 			"\"all client processes\" is the PSS (shared pages divided among their sharers) of every ssh, "+
 			"sshshare invocation and master of the client then. "+
-			"MB are 10^6 bytes.", n+10, n),
+			"MB are 10^6 bytes. Target (issue 18): the mux door's client processes <= ControlMaster's + 20 MB.", n+10, n),
 		head: []string{"method", "master idle", fmt.Sprintf("master, %d sessions", n), "sessions open",
 			"upstream connections", "all client processes (PSS)"},
 	}
