@@ -45,7 +45,7 @@ func (m *Master) listenMuxForward(f mux.Forward) (*muxForward, error) {
 		lns = []net.Listener{ln}
 	} else {
 		var err error
-		if lns, err = listenTCPForward(f.ListenHost, f.ListenPort); err != nil {
+		if lns, err = listenTCPForward(bindHosts(f.ListenHost, m.gatewayPorts()), f.ListenPort); err != nil {
 			return nil, err
 		}
 	}
@@ -60,26 +60,37 @@ func (m *Master) listenMuxForward(f mux.Forward) (*muxForward, error) {
 var loopbackHosts = []string{"127.0.0.1", "::1"}
 
 // bindHosts are the addresses a local or dynamic forward asked for on
-// host listens on, as ssh with GatewayPorts no: loopback for "" and
-// "localhost", every address for "*", else host itself.
-func bindHosts(host string) []string {
-	switch host {
-	case "", "localhost":
+// host listens on, as ssh decides them (channels.c,
+// channel_fwd_bind_addr): with GatewayPorts no, only loopback, whatever
+// address was asked for except 127.0.0.1 or ::1 by name; with
+// GatewayPorts yes, every address for "" and "*", loopback for
+// "localhost", else host itself. The mux door must never listen wider
+// than ssh would have.
+func bindHosts(host string, gatewayPorts bool) []string {
+	switch {
+	case host == "127.0.0.1" || host == "::1":
+		return []string{host}
+	case !gatewayPorts, host == "localhost":
 		return loopbackHosts
-	case "*":
+	case host == "" || host == "*":
 		return []string{""}
 	}
 	return []string{host}
 }
 
-// listenTCPForward listens on port at each of host's bind addresses
-// (bindHosts). It succeeds if one of them could be bound, as ssh does
-// (a system without IPv6 has no ::1); else it returns the first failure.
+// gatewayPorts is the GatewayPorts of the master's view of the host.
+func (m *Master) gatewayPorts() bool {
+	return m.dialer != nil && m.dialer.Config.GatewayPorts
+}
+
+// listenTCPForward listens on port at each of hosts (see bindHosts). It
+// succeeds if one of them could be bound, as ssh does (a system without
+// IPv6 has no ::1); else it returns the first failure.
 // A port of 0 takes the one the first listener was given for the others.
-func listenTCPForward(host string, port uint32) ([]net.Listener, error) {
+func listenTCPForward(hosts []string, port uint32) ([]net.Listener, error) {
 	var lns []net.Listener
 	var first error
-	for _, h := range bindHosts(host) {
+	for _, h := range hosts {
 		addr := net.JoinHostPort(h, strconv.Itoa(int(port)))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {

@@ -606,3 +606,31 @@ func TestSendRequestWithin(t *testing.T) {
 		t.Errorf("answered in time: got %v, %v; want yes", ok, err)
 	}
 }
+
+// TestBindHosts: a forward over the mux door listens where ssh would:
+// with GatewayPorts no (the default) only on loopback, whatever address
+// was asked for (`-L *:8080:…` included), unless 127.0.0.1 or ::1 by name.
+func TestBindHosts(t *testing.T) {
+	loop := []string{"127.0.0.1", "::1"}
+	for _, tc := range []struct {
+		host    string
+		gateway bool
+		want    []string
+	}{
+		{"", false, loop},
+		{"*", false, loop},
+		{"0.0.0.0", false, loop},
+		{"192.0.2.7", false, loop},
+		{"localhost", false, loop},
+		{"127.0.0.1", false, []string{"127.0.0.1"}},
+		{"::1", false, []string{"::1"}},
+		{"", true, []string{""}},
+		{"*", true, []string{""}},
+		{"localhost", true, loop},
+		{"192.0.2.7", true, []string{"192.0.2.7"}},
+	} {
+		if got := bindHosts(tc.host, tc.gateway); !slices.Equal(got, tc.want) {
+			t.Errorf("bindHosts(%q, GatewayPorts %v) = %q; want %q", tc.host, tc.gateway, got, tc.want)
+		}
+	}
+}

@@ -166,7 +166,7 @@ var keywords = []keyword{
 	{name: "DynamicForward", handling: LocalHop},
 	{name: "RemoteForward", handling: LocalHop, note: "carried by the master's upstream for the ssh that asked"},
 	{name: "PermitRemoteOpen", handling: LocalHop},
-	{name: "GatewayPorts", handling: LocalHop},
+	{name: "GatewayPorts", handling: LocalHop, note: "also where the mux door's -L and -D listen (docs/doors.md)"},
 	{name: "ClearAllForwardings", handling: LocalHop},
 	{name: "ExitOnForwardFailure", handling: LocalHop},
 	{name: "StreamLocalBindMask", handling: LocalHop},

@@ -68,6 +68,9 @@ type HostConfig struct {
 	// forward (a path or an environment variable), for the mux door,
 	// which forwards a mux client's agent itself.
 	ForwardAgent string
+	// GatewayPorts is ssh -G's gatewayports: whether local forwards the
+	// mux door sets up may listen on other than loopback.
+	GatewayPorts bool
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -248,6 +251,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.ControlPath = value
 	case "forwardagent":
 		c.ForwardAgent = value
+	case "gatewayports":
+		c.GatewayPorts = yes(value)
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":
