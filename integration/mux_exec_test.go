@@ -1,0 +1,116 @@
+package integration
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sshshare/sshshare/integration/harness"
+)
+
+// TestMuxExecExitCodes: `ssh host cmd` through the mux door exits with
+// the remote command's status, also when the command closes its stdout
+// and stderr early and exits later (regress/multiplex.sh's matrix), and
+// with 255 when a signal kills it, as ssh does.
+func TestMuxExecExitCodes(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	e.warm(t)
+	type exitCase struct {
+		name, cmd string
+		want      int
+	}
+	var cases []exitCase
+	for _, code := range []int{0, 1, 4, 5, 44} {
+		s := strconv.Itoa(code)
+		cases = append(cases,
+			exitCase{"exit " + s, "exit " + s, code},
+			exitCase{"exit " + s + " after closing stdout and stderr", "sleep 0.2; exec >&- 2>&-; sleep 0.5; exit " + s, code},
+		)
+	}
+	cases = append(cases, exitCase{"kill -9 $$", "kill -9 $$", 255})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.served(t)
+			// -n as multiplex.sh: stdin is /dev/null.
+			res := e.ssh(t, "-n", tc.cmd)
+			if res.Code != tc.want || len(res.Stdout) != 0 {
+				t.Errorf("ssh -n %s %q: %s; want exit %d and no stdout", shareHost, tc.cmd, res, tc.want)
+			}
+			e.wantServed(t, before, 1, tc.cmd)
+		})
+	}
+	if got := e.sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d after %d commands; want 1", got, len(cases)+1)
+	}
+}
+
+// TestMuxExecStreams: stdout and stderr arrive apart and complete through
+// the mux door, also when both are large at once.
+func TestMuxExecStreams(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	e.warm(t)
+	const lines = 200000
+	for _, tc := range []struct {
+		name, cmd        string
+		wantOut, wantErr string
+	}{
+		{"small", "echo out; echo err >&2", "out\n", "err\n"},
+		{"stderr only, exit 3", "echo err >&2; exit 3", "", "err\n"},
+		{
+			"large both at once",
+			fmt.Sprintf("(yes out | head -n %d) & (yes err | head -n %d >&2); wait", lines, lines),
+			strings.Repeat("out\n", lines), strings.Repeat("err\n", lines),
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := e.served(t)
+			res := e.ssh(t, tc.cmd)
+			if got := string(res.Stdout); got != tc.wantOut {
+				t.Errorf("stdout: got %d bytes %.40q; want %d bytes %.40q", len(got), got, len(tc.wantOut), tc.wantOut)
+			}
+			if got := string(res.Stderr); got != tc.wantErr {
+				t.Errorf("stderr: got %d bytes %.40q; want %d bytes %.40q", len(got), got, len(tc.wantErr), tc.wantErr)
+			}
+			e.wantServed(t, before, 1, tc.name)
+		})
+	}
+}
+
+// TestMuxExecStdinEOF: the end of ssh's stdin reaches the remote command
+// through the mux door: `printf abc | ssh host 'cat; echo done'`.
+func TestMuxExecStdinEOF(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	before := e.warm(t)
+	cmd := e.c.SSH(shareHost, "cat; echo done")
+	cmd.Stdin = strings.NewReader("abc")
+	res := harness.Run(t, sshTimeout, cmd)
+	if res.Code != 0 || string(res.Stdout) != "abcdone\n" || len(res.Stderr) != 0 {
+		t.Errorf("printf abc | ssh %s 'cat; echo done': %s; want exit 0, stdout %q, no stderr", shareHost, res, "abcdone\n")
+	}
+	e.wantServed(t, before, 1, "cat; echo done")
+}
+
+// muxSubstBound bounds `x=$(ssh host cmd)` for a cmd that ends at once but
+// leaves a 30 s background child holding none of its descriptors.
+const muxSubstBound = 10 * time.Second
+
+// TestMuxExecCommandSubstitution: `x=$(ssh host cmd)` returns when cmd
+// ends, not when a background child it left (with no descriptor of the
+// session) does: the door closes stdout once the session is over.
+func TestMuxExecCommandSubstitution(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	before := e.warm(t)
+	script := `x=$(ssh -F "$1" ` + shareHost + ` 'echo hi; sleep 30 >/dev/null 2>&1 &'); echo "got=$x rc=$?"`
+	res := harness.Run(t, sshTimeout+time.Minute, e.c.Command("sh", "-c", script, "sh", e.c.ConfigPath))
+	if res.Code != 0 || string(res.Stdout) != "got=hi rc=0\n" || len(res.Stderr) != 0 {
+		t.Errorf("x=$(ssh %s ...): %s; want stdout %q, no stderr", shareHost, res, "got=hi rc=0\n")
+	}
+	if res.Elapsed > muxSubstBound {
+		t.Errorf("x=$(ssh %s 'echo hi; sleep 30 >/dev/null 2>&1 &') took %v; want under %v",
+			shareHost, res.Elapsed.Round(time.Millisecond), muxSubstBound)
+	}
+	t.Logf("x=$(ssh ...) returned in %v", res.Elapsed.Round(time.Millisecond))
+	e.wantServed(t, before, 1, "x=$(ssh ...)")
+}

@@ -1,0 +1,122 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sshshare/sshshare/integration/harness"
+)
+
+// The mux door's tests (issue 18) drive stock ssh as a mux client of the
+// master: the Host block names the master's mux socket as its ControlPath,
+// with ControlMaster no (harness AddMuxHost). Stock ssh falls back to the
+// ProxyCommand silently whenever the door refuses or is missing, and the
+// fallback works too, so every test proves that the door served it: the
+// master's mux_sessions (sshshare status --json) must grow by one for each
+// session or stdio forward the test ran.
+
+// muxPublishWait bounds the wait for a master to publish its mux socket
+// after its first login.
+const muxPublishWait = 10 * time.Second
+
+// muxEnv is a shareEnv whose shareHost goes through the mux door, so that
+// the shareEnv helpers (ssh, mustSSH, transfers, git, startSSHs) run stock
+// ssh as a mux client.
+type muxEnv struct {
+	*shareEnv
+}
+
+// newMuxEnv starts an sshd with opts and a client whose shareHost is a mux
+// host (AddMuxHost). Remote sessions get an empty HOME, as in newShareEnv.
+func newMuxEnv(t *testing.T, opts harness.SSHDOptions) *muxEnv {
+	t.Helper()
+	opts.Extra = "SetEnv HOME=" + t.TempDir() + "\n" + opts.Extra
+	sshd := harness.StartSSHD(t, opts)
+	c := harness.NewClient(t, sshd)
+	bin := harness.Binary(t)
+	c.AddMuxHost(shareHost, bin)
+	e := &muxEnv{&shareEnv{sshd: sshd, c: c, bin: bin}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("master logs:\n%s", c.MasterLogs())
+		}
+	})
+	return e
+}
+
+// socketPath is the mux socket of the sshd's master: the harness's
+// ControlPath template expanded for its user, host and port.
+func (e *muxEnv) socketPath() string {
+	name := e.sshd.User + "@" + e.sshd.Host + "-" + strconv.Itoa(e.sshd.Port) + ".mux"
+	return filepath.Join(e.c.ShareDir(), name)
+}
+
+// muxMaster returns the mux status of the client's only master.
+func (e *muxEnv) muxMaster(t *testing.T) harness.MuxStatus {
+	t.Helper()
+	ms := e.c.MuxMasters(e.bin)
+	if len(ms) != 1 {
+		t.Fatalf("sshshare status: %d masters %+v; want 1", len(ms), ms)
+	}
+	return ms[0]
+}
+
+// served returns how many sessions the master's mux door has served, and
+// fails the test unless the master serves its mux socket at socketPath.
+func (e *muxEnv) served(t *testing.T) int {
+	t.Helper()
+	m := e.muxMaster(t)
+	if m.MuxSocket != e.socketPath() {
+		t.Fatalf("master pid %d: mux_socket %q; want %q", m.Pid, m.MuxSocket, e.socketPath())
+	}
+	return m.MuxSessions
+}
+
+// wantServed checks that the mux door served n sessions since it had
+// served before: a fallback to the ProxyCommand door does not count.
+func (e *muxEnv) wantServed(t *testing.T, before, n int, what string) {
+	t.Helper()
+	if got := e.served(t) - before; got != n {
+		t.Errorf("%s: mux_sessions grew by %d; want %d (the others fell back to the ProxyCommand door)", what, got, n)
+	}
+}
+
+// warm starts the master with a cold ssh (no mux socket yet: ssh runs the
+// ProxyCommand), waits for the master to publish its mux socket and
+// returns how many sessions the door has served (0).
+func (e *muxEnv) warm(t *testing.T) int {
+	t.Helper()
+	res := e.mustSSH(t, "true")
+	if len(res.Stderr) != 0 {
+		t.Fatalf("cold ssh %s true: stderr %q; want none", shareHost, res.Stderr)
+	}
+	e.waitPublished(t)
+	return e.served(t)
+}
+
+// waitPublished waits until the mux socket exists as a socket and the
+// master reports it.
+func (e *muxEnv) waitPublished(t *testing.T) {
+	t.Helper()
+	var ms []harness.MuxStatus
+	ok := shareWaitFor(muxPublishWait, func() bool {
+		fi, err := os.Stat(e.socketPath())
+		if err != nil || fi.Mode().Type() != os.ModeSocket {
+			return false
+		}
+		ms = e.c.MuxMasters(e.bin)
+		return len(ms) == 1 && ms[0].MuxSocket != ""
+	})
+	if !ok {
+		t.Fatalf("no mux socket at %s %v after the first login; status %+v", e.socketPath(), muxPublishWait, ms)
+	}
+}
+
+// socketGone reports whether nothing is left at the mux socket's path.
+func (e *muxEnv) socketGone() bool {
+	_, err := os.Lstat(e.socketPath())
+	return os.IsNotExist(err)
+}
