@@ -11,10 +11,10 @@ import (
 // masterRunningRE matches `ssh -O check`'s report.
 var masterRunningRE = regexp.MustCompile(`^Master running \(pid=(\d+)\)$`)
 
-// TestMuxControlCheck: `ssh -O check` asks the mux door, which answers
+// TestMuxCheck: `ssh -O check` asks the mux door, which answers
 // with the master's pid; with no master, ssh finds no socket and fails
 // as it does with ControlMaster, without starting one.
-func TestMuxControlCheck(t *testing.T) {
+func TestMuxCheck(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	t.Run("no master", func(t *testing.T) {
 		res := harness.Run(t, sshTimeout, e.c.SSH("-O", "check", shareHost))
@@ -41,10 +41,10 @@ func TestMuxControlCheck(t *testing.T) {
 	})
 }
 
-// TestMuxControlStop: `ssh -O stop` makes the master stop listening: the
+// TestMuxStop: `ssh -O stop` makes the master stop listening: the
 // mux socket goes away at once, a session already running finishes
 // normally, the master then ends, and the next ssh starts a fresh master.
-func TestMuxControlStop(t *testing.T) {
+func TestMuxStop(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
 	old := e.muxMaster(t)
@@ -83,10 +83,10 @@ func TestMuxControlStop(t *testing.T) {
 	}
 }
 
-// TestMuxControlExit: `ssh -O exit` ends the master: ssh exits 0, the
+// TestMuxExit: `ssh -O exit` ends the master: ssh exits 0, the
 // master and its mux socket are gone, and the next ssh works cold (through
 // the ProxyCommand, silently) and the one after it warm.
-func TestMuxControlExit(t *testing.T) {
+func TestMuxExit(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	old := e.muxMaster(t)

@@ -47,11 +47,11 @@ func muxDoorBehaviours() []muxDoorBehaviour {
 	}
 }
 
-// TestMuxDoorsAgree: the behaviour set gives the same exit codes, stdout
+// TestMuxDoors: the behaviour set gives the same exit codes, stdout
 // and stderr through the ProxyCommand door (AddShareHost) and through the
 // mux door (AddMuxHost), each against its own sshd; only the mux door's
 // master counts them as mux sessions.
-func TestMuxDoorsAgree(t *testing.T) {
+func TestMuxDoors(t *testing.T) {
 	behaviours := muxDoorBehaviours()
 	opts := harness.SSHDOptions{Extra: muxAcceptEnv}
 	doors := []struct {

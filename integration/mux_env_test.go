@@ -38,10 +38,10 @@ func TestMuxEnv(t *testing.T) {
 	e.wantServed(t, before, 1, "the env probe")
 }
 
-// TestMuxGitProtocolV2: git's GIT_PROTOCOL (which git sends with
+// TestMuxGitV2: git's GIT_PROTOCOL (which git sends with
 // -o SendEnv=GIT_PROTOCOL) reaches git-upload-pack through the mux door, so
 // that the server answers in protocol version 2.
-func TestMuxGitProtocolV2(t *testing.T) {
+func TestMuxGitV2(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{Extra: muxAcceptEnv})
 	e.warm(t)
 	bare := filepath.Join(t.TempDir(), "repo.git")

@@ -10,11 +10,11 @@ import (
 	"github.com/sshshare/sshshare/integration/harness"
 )
 
-// TestMuxExecExitCodes: `ssh host cmd` through the mux door exits with
+// TestMuxExitCodes: `ssh host cmd` through the mux door exits with
 // the remote command's status, also when the command closes its stdout
 // and stderr early and exits later (regress/multiplex.sh's matrix), and
 // with 255 when a signal kills it, as ssh does.
-func TestMuxExecExitCodes(t *testing.T) {
+func TestMuxExitCodes(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	type exitCase struct {
@@ -46,9 +46,9 @@ func TestMuxExecExitCodes(t *testing.T) {
 	}
 }
 
-// TestMuxExecStreams: stdout and stderr arrive apart and complete through
+// TestMuxStreams: stdout and stderr arrive apart and complete through
 // the mux door, also when both are large at once.
-func TestMuxExecStreams(t *testing.T) {
+func TestMuxStreams(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	const lines = 200000
@@ -78,9 +78,9 @@ func TestMuxExecStreams(t *testing.T) {
 	}
 }
 
-// TestMuxExecStdinEOF: the end of ssh's stdin reaches the remote command
+// TestMuxStdinEOF: the end of ssh's stdin reaches the remote command
 // through the mux door: `printf abc | ssh host 'cat; echo done'`.
-func TestMuxExecStdinEOF(t *testing.T) {
+func TestMuxStdinEOF(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
 	cmd := e.c.SSH(shareHost, "cat; echo done")
@@ -96,10 +96,10 @@ func TestMuxExecStdinEOF(t *testing.T) {
 // leaves a 30 s background child holding none of its descriptors.
 const muxSubstBound = 10 * time.Second
 
-// TestMuxExecCommandSubstitution: `x=$(ssh host cmd)` returns when cmd
+// TestMuxSubst: `x=$(ssh host cmd)` returns when cmd
 // ends, not when a background child it left (with no descriptor of the
 // session) does: the door closes stdout once the session is over.
-func TestMuxExecCommandSubstitution(t *testing.T) {
+func TestMuxSubst(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
 	script := `x=$(ssh -F "$1" ` + shareHost + ` 'echo hi; sleep 30 >/dev/null 2>&1 &'); echo "got=$x rc=$?"`

@@ -7,11 +7,11 @@ import (
 	"github.com/sshshare/sshshare/integration/harness"
 )
 
-// TestMuxColdFallback: with no master there is no mux socket, and ssh
+// TestMuxCold: with no master there is no mux socket, and ssh
 // falls back to the ProxyCommand silently: it works, says nothing on
 // stderr and starts the master, which then publishes its mux socket; the
 // next ssh rides the mux door.
-func TestMuxColdFallback(t *testing.T) {
+func TestMuxCold(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	if !e.socketGone() {
 		t.Fatalf("mux socket %s exists before any master", e.socketPath())
@@ -34,12 +34,12 @@ func TestMuxColdFallback(t *testing.T) {
 	}
 }
 
-// TestMuxStaleSocket: a master killed with SIGKILL leaves its mux socket
+// TestMuxStale: a master killed with SIGKILL leaves its mux socket
 // behind. The next ssh gets "Connection refused" there, says so in at most
 // one line, falls back to the ProxyCommand, which removes the stale socket
 // and starts a fresh master; the ssh after it is silent and rides the new
 // master's mux door.
-func TestMuxStaleSocket(t *testing.T) {
+func TestMuxStale(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	lost := e.muxMaster(t)

@@ -17,6 +17,11 @@ import (
 // fallback works too, so every test proves that the door served it: the
 // master's mux_sessions (sshshare status --json) must grow by one for each
 // session or stdio forward the test ran.
+//
+// The test names stay short: the client's HOME is a directory named after
+// the test, and the mux socket's path under it (plus the temporary suffix
+// a socket is bound under before it is published) must fit sun_path, 108
+// bytes on Linux.
 
 // muxPublishWait bounds the wait for a master to publish its mux socket
 // after its first login.

@@ -7,14 +7,14 @@ import (
 	"github.com/sshshare/sshshare/integration/harness"
 )
 
-// TestMuxRivalControlMaster: a Host block that names sshshare's mux socket
+// TestMuxRival: a Host block that names sshshare's mux socket
 // as its ControlPath with ControlMaster auto or yes would make the cold
 // ssh an OpenSSH master on sshshare's path once the ProxyCommand login
 // succeeded. sshshare refuses it: one sshshare line naming ControlMaster,
 // a hint, exit 255.
-func TestMuxRivalControlMaster(t *testing.T) {
+func TestMuxRival(t *testing.T) {
 	for _, value := range []string{"auto", "yes"} {
-		t.Run("ControlMaster "+value, func(t *testing.T) {
+		t.Run(value, func(t *testing.T) {
 			e := newShareEnv(t, harness.SSHDOptions{})
 			const alias = "rival"
 			// AddMuxHost's own ControlMaster no comes after, so this one wins.

@@ -13,10 +13,10 @@ import (
 // muxStdioSize is how many random bytes the stdio forward tests move.
 const muxStdioSize = 4 << 20
 
-// TestMuxStdioForward: `ssh -W host:port` through the mux door carries
+// TestMuxStdio: `ssh -W host:port` through the mux door carries
 // bytes exactly to a TCP echo server and back, and ends cleanly when its
 // stdin does.
-func TestMuxStdioForward(t *testing.T) {
+func TestMuxStdio(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
 	echo := harness.EchoServer(t)

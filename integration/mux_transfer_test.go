@@ -14,11 +14,11 @@ import (
 // test moves each way with each tool.
 const muxTransferSize = 30 << 20
 
-// TestMuxTransferRoundTrip: a 30 MB random file goes up and comes back
+// TestMuxTransfer: a 30 MB random file goes up and comes back
 // byte-exact through the mux door with cat, scp (SFTP and legacy -O),
 // sftp -b and rsync -e ssh: one mux session for each copy, on the master's
 // one login.
-func TestMuxTransferRoundTrip(t *testing.T) {
+func TestMuxTransfer(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	src := filepath.Join(t.TempDir(), "src")
@@ -53,10 +53,10 @@ func (e *muxEnv) transferStep(t *testing.T, what string, cmd *exec.Cmd, made, wa
 		float64(muxTransferSize)/1e6/res.Elapsed.Seconds())
 }
 
-// TestMuxGitCloneAndPush: git push, git clone and a push from the clone,
+// TestMuxGit: git push, git clone and a push from the clone,
 // over ssh through the mux door, move the repository intact: one mux
 // session for each git command, on one login.
-func TestMuxGitCloneAndPush(t *testing.T) {
+func TestMuxGit(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
 	bare := filepath.Join(t.TempDir(), "repo.git")
