@@ -48,11 +48,11 @@ func TestMuxStop(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
 	old := e.muxMaster(t)
-	running := harness.Start(t, e.c.SSH(shareHost, "sleep 2; echo finished"))
-	ok := shareWaitFor(muxPublishWait, func() bool { return e.served(t) > before })
-	if !ok {
-		t.Fatalf("the running session never reached the mux door (mux_sessions still %d)", before)
+	running := harness.Start(t, e.c.SSH(shareHost, "echo started; sleep 2; echo finished"))
+	if !shareWaitFor(muxPublishWait, func() bool { return running.Stdout() != "" || running.Exited() }) {
+		t.Fatalf("the session to run across ssh -O stop printed nothing in %v", muxPublishWait)
 	}
+	e.wantServed(t, before, 1, "the session to run across ssh -O stop")
 
 	res := harness.Run(t, sshTimeout, e.c.SSH("-O", "stop", shareHost))
 	if lines := muxStderrLines(res.Stderr); res.Code != 0 || len(lines) != 1 || lines[0] != "Stop listening request sent." {
@@ -62,9 +62,9 @@ func TestMuxStop(t *testing.T) {
 		t.Errorf("mux socket %s still there after ssh -O stop returned", e.socketPath())
 	}
 
-	if code := running.Wait(t, sshTimeout); code != 0 || running.Stdout() != "finished\n" || running.Stderr() != "" {
+	if code := running.Wait(t, sshTimeout); code != 0 || running.Stdout() != "started\nfinished\n" || running.Stderr() != "" {
 		t.Errorf("session running across ssh -O stop: exit %d, stdout %q, stderr %q; want 0, %q, none",
-			code, running.Stdout(), running.Stderr(), "finished\n")
+			code, running.Stdout(), running.Stderr(), "started\nfinished\n")
 	}
 	if !harness.WaitPidGone(old.Pid, muxPublishWait) {
 		t.Errorf("stopped master pid %d still running %v after its last session ended", old.Pid, muxPublishWait)
