@@ -18,7 +18,8 @@ type muxDoorBehaviour struct {
 
 // muxDoorBehaviours is the behaviour set both doors run: exit codes, a
 // signal, stdout and stderr apart, an early close, stdin EOF, 1 MB each
-// way and env.
+// way, a command that stops reading its stdin, ~. on a session without a
+// tty, and env.
 func muxDoorBehaviours() []muxDoorBehaviour {
 	mb := muxRandomBytes(1 << 20)
 	return []muxDoorBehaviour{
@@ -39,6 +40,15 @@ func muxDoorBehaviours() []muxDoorBehaviour {
 			want: harness.Result{Stdout: []byte("abcdone\n")},
 		},
 		{name: "1 MB through cat", args: []string{"cat"}, stdin: mb, want: harness.Result{Stdout: mb}},
+		{
+			name: "remote stops reading", args: []string{"head -c 10; exit 7"}, stdin: mb,
+			want: harness.Result{Code: 7, Stdout: mb[:10]},
+		},
+		{
+			// The escape character works on a tty only.
+			name: "~. without a tty", args: []string{"cat"}, stdin: []byte("a\n~.\nb\n"),
+			want: harness.Result{Stdout: []byte("a\n~.\nb\n")},
+		},
 		{
 			name: "env",
 			args: []string{"-o", "SendEnv=MUXTEST_SENT GIT_PROTOCOL", "-o", "SetEnv=MUXTEST_SET=set-value OTHER_REFUSED=x", muxEnvProbe},

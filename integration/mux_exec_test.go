@@ -114,3 +114,32 @@ func TestMuxSubst(t *testing.T) {
 	t.Logf("x=$(ssh ...) returned in %v", res.Elapsed.Round(time.Millisecond))
 	e.wantServed(t, before, 1, "x=$(ssh ...)")
 }
+
+// TestMuxMasterLoss: an ssh whose master dies in the middle of a session
+// served by the mux door exits 255 at once, as ssh does when its
+// connection drops, and the next ssh starts a fresh master.
+func TestMuxMasterLoss(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	before := e.warm(t)
+	ssh := harness.Start(t, e.c.SSH(shareHost, "echo started; exec sleep 10"))
+	if !shareWaitFor(muxPublishWait, func() bool { return ssh.Stdout() != "" || ssh.Exited() }) || ssh.Stdout() != "started\n" {
+		t.Fatalf("ssh printed %q; want %q\nstderr:\n%s", ssh.Stdout(), "started\n", ssh.Stderr())
+	}
+	e.wantServed(t, before, 1, "the session whose master is killed")
+	lost := e.muxMaster(t)
+	shareKillMaster(t, lost.Pid)
+	start := time.Now()
+	if code := ssh.Wait(t, 5*time.Second); code != 255 {
+		t.Errorf("ssh after its master was killed: exit %d; want 255\nstderr:\n%s", code, ssh.Stderr())
+	}
+	t.Logf("ssh exited %v after the master was killed", time.Since(start).Round(time.Millisecond))
+	if !harness.WaitPidGone(lost.Pid, muxPublishWait) {
+		t.Fatalf("master pid %d still running %v after SIGKILL", lost.Pid, muxPublishWait)
+	}
+
+	e.mustSSH(t, "true")
+	e.waitPublished(t)
+	if got := e.muxMaster(t).Pid; got == lost.Pid {
+		t.Errorf("master pid after loss = %d; want a new master", got)
+	}
+}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +75,29 @@ func TestMuxTTY(t *testing.T) {
 	}
 	if got := e.sshd.Logins() - probeLogins; got != 1 {
 		t.Errorf("sshd logins through sshshare = %d; want 1", got)
+	}
+}
+
+// TestMuxTTYInput: once an ssh served by the mux door has exited, the
+// terminal is the local shell's again: the master leaves no read pending
+// on it that would steal the next line typed, and no O_NONBLOCK on it that
+// would make the shell's next read fail. Both for a tty session (-t) and
+// for a session without one whose stdin is the terminal (-T).
+func TestMuxTTYInput(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	requirePTY(t, e.shareEnv)
+	before := e.warm(t)
+	tm := harness.StartTmux(t, e.c)
+	for i, flag := range []string{"-t", "-T"} {
+		pane := "p" + strconv.Itoa(i)
+		tm.NewSession(pane, 80, 24, "ssh "+flag+" -F "+e.c.ConfigPath+" "+shareHost+
+			` 'echo IN-SESSION'; echo "EXIT=$?"; read -r line; echo "READ=[$line]"`)
+		tm.WaitFor(pane, "EXIT=0", shareTTYWait)
+		e.wantServed(t, before, i+1, "ssh "+flag)
+		tm.Type(pane, "typed-after")
+		text := tm.WaitFor(pane, "READ=", shareTTYWait)
+		if !strings.Contains(text, "READ=[typed-after]") {
+			t.Errorf("ssh %s: the local shell read something else than the line typed after ssh exited; want READ=[typed-after]; pane:\n%s", flag, text)
+		}
 	}
 }
