@@ -27,6 +27,9 @@ func (m *Master) Status() *control.Status {
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	s.LastError, _ = m.lastErr.Load().(string)
 	s.Identity, _ = m.identity.Load().(string)
+	if d := m.mux.Load(); d != nil {
+		s.MuxSocket, s.MuxSessions = d.ln.path, d.sessions.Load()
+	}
 	if clients == 0 {
 		last := m.started
 		if n := m.stats.lastUsed.Load(); n != 0 {

@@ -49,3 +49,9 @@ func parseProcArgs2(b []byte) ([]string, error) {
 	}
 	return args, nil
 }
+
+// processDir is not read on macOS: relative paths on the command line
+// stay relative.
+func processDir(int) (string, error) {
+	return "", errors.New("the working directory of another process is not read on macOS")
+}

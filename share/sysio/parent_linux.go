@@ -31,3 +31,12 @@ func splitNUL(b []byte) []string {
 	}
 	return out
 }
+
+// processDir reads the /proc/PID/cwd link.
+func processDir(pid int) (string, error) {
+	dir, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	if err != nil {
+		return "", fmt.Errorf("read working directory of process %d: %w", pid, err)
+	}
+	return dir, nil
+}

@@ -79,6 +79,9 @@ type CommandLine struct {
 	Args []string
 	// keyed marks the Args that are part of the master's key.
 	keyed []bool
+	// NoSession is set by -N or -o SessionType=none: ssh runs no remote
+	// command, only forwards.
+	NoSession bool
 }
 
 // ParseCommandLine reads ssh's argv (argv[0] included) with ssh's own
@@ -155,6 +158,12 @@ func (cl *CommandLine) options(args []string, cwd string) ([]string, bool, error
 func (cl *CommandLine) add(opt byte, value, cwd string) {
 	keyed, ok := viewOptions[opt]
 	switch {
+	case opt == 'N':
+		cl.NoSession = true
+		return
+	case opt == 'o' && strings.EqualFold(strings.Join(strings.Fields(strings.Replace(value, "=", " ", 1)), " "), "sessiontype none"):
+		cl.NoSession = true
+		return
 	case opt == 'F' && NoConfig(value):
 		cl.ConfigFile = value
 		return

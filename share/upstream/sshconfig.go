@@ -59,6 +59,11 @@ type HostConfig struct {
 	// LogLevel is ssh's LogLevel as ssh -G prints it (INFO unless set):
 	// QUIET, FATAL and ERROR silence the lines ssh would log at INFO.
 	LogLevel string
+	// ControlMaster and ControlPath are ssh's own connection sharing, as
+	// ssh -G prints them (ControlPath expanded): the master refuses one
+	// that would make ssh a rival master on its mux socket.
+	ControlMaster string
+	ControlPath   string
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -233,6 +238,10 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.ProxyCommand = value
 	case "loglevel":
 		c.LogLevel = value
+	case "controlmaster":
+		c.ControlMaster = value
+	case "controlpath":
+		c.ControlPath = value
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":

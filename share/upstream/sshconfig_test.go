@@ -37,6 +37,7 @@ func TestParseSSHGSample(t *testing.T) {
 		StrictHostKeyChecking:        "ask",
 		ServerAliveCountMax:          3,
 		LogLevel:                     "INFO",
+		ControlMaster:                "false",
 		PubkeyAuthentication:         true,
 		PasswordAuthentication:       true,
 		KbdInteractiveAuthentication: true,
