@@ -43,7 +43,9 @@ func TestMuxCheck(t *testing.T) {
 
 // TestMuxStop: `ssh -O stop` makes the master stop listening: the
 // mux socket goes away at once, a session already running finishes
-// normally, the master then ends, and the next ssh starts a fresh master.
+// normally, the master then ends. An ssh while it drains starts a fresh
+// master (silently, through the ProxyCommand), and the ssh after that
+// rides the fresh master's mux door.
 func TestMuxStop(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	before := e.warm(t)
@@ -61,6 +63,10 @@ func TestMuxStop(t *testing.T) {
 	if !e.socketGone() {
 		t.Errorf("mux socket %s still there after ssh -O stop returned", e.socketPath())
 	}
+	res = e.ssh(t, "echo", "during")
+	if res.Code != 0 || string(res.Stdout) != "during\n" || len(res.Stderr) != 0 {
+		t.Errorf("ssh while the stopped master drains: %s; want exit 0, stdout %q, no stderr", res, "during\n")
+	}
 
 	if code := running.Wait(t, sshTimeout); code != 0 || running.Stdout() != "started\nfinished\n" || running.Stderr() != "" {
 		t.Errorf("session running across ssh -O stop: exit %d, stdout %q, stderr %q; want 0, %q, none",
@@ -70,14 +76,16 @@ func TestMuxStop(t *testing.T) {
 		t.Errorf("stopped master pid %d still running %v after its last session ended", old.Pid, muxPublishWait)
 	}
 
+	e.waitPublished(t)
+	if m := e.muxMaster(t); m.Pid == old.Pid || m.MuxSessions != 0 {
+		t.Errorf("master after ssh -O stop and a new ssh: pid %d, mux_sessions %d; want a fresh master (not %d) with none",
+			m.Pid, m.MuxSessions, old.Pid)
+	}
 	res = e.ssh(t, "echo", "fresh")
 	if res.Code != 0 || string(res.Stdout) != "fresh\n" || len(res.Stderr) != 0 {
 		t.Errorf("ssh after -O stop: %s; want exit 0, stdout %q, no stderr", res, "fresh\n")
 	}
-	e.waitPublished(t)
-	if m := e.muxMaster(t); m.Pid == old.Pid {
-		t.Errorf("master pid %d after ssh -O stop and a new ssh; want a fresh master", m.Pid)
-	}
+	e.wantServed(t, 0, 1, "the ssh after the one that started the fresh master")
 	if got := e.sshd.Logins(); got != 2 {
 		t.Errorf("sshd logins = %d; want 2 (the stopped master's and the fresh one's)", got)
 	}
