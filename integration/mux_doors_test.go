@@ -19,7 +19,7 @@ type muxDoorBehaviour struct {
 // muxDoorBehaviours is the behaviour set both doors run: exit codes, a
 // signal, stdout and stderr apart, an early close, stdin EOF, 1 MB each
 // way, a command that stops reading its stdin, ~. on a session without a
-// tty, and env.
+// tty, a shell without a tty, and env.
 func muxDoorBehaviours() []muxDoorBehaviour {
 	mb := muxRandomBytes(1 << 20)
 	return []muxDoorBehaviour{
@@ -48,6 +48,11 @@ func muxDoorBehaviours() []muxDoorBehaviour {
 			// The escape character works on a tty only.
 			name: "~. without a tty", args: []string{"cat"}, stdin: []byte("a\n~.\nb\n"),
 			want: harness.Result{Stdout: []byte("a\n~.\nb\n")},
+		},
+		{
+			name: "shell without a tty", stdin: []byte("echo via-shell; exit 6\n"),
+			want: harness.Result{Code: 6, Stdout: []byte("via-shell\n"),
+				Stderr: []byte("Pseudo-terminal will not be allocated because stdin is not a terminal.\r\n")},
 		},
 		{
 			name: "env",

@@ -101,3 +101,18 @@ func TestMuxTTYInput(t *testing.T) {
 		}
 	}
 }
+
+// TestMuxForcedTTY: `ssh -tt` with pipes, not a terminal, for stdin and
+// stdout gets a remote tty through the mux door all the same (the master
+// cannot read modes or a size from a pipe), and ends as ssh does.
+func TestMuxForcedTTY(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	requirePTY(t, e.shareEnv)
+	before := e.warm(t)
+	res := e.ssh(t, "-tt", `[ -t 0 ] && echo on-a-tty; exit 3`)
+	const wantOut, wantErr = "on-a-tty\r\n", muxSharedClosed + "\r\n"
+	if res.Code != 3 || string(res.Stdout) != wantOut || string(res.Stderr) != wantErr {
+		t.Errorf("ssh -tt %s with pipes: %s; want exit 3, stdout %q, stderr %q", shareHost, res, wantOut, wantErr)
+	}
+	e.wantServed(t, before, 1, "ssh -tt")
+}
