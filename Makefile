@@ -61,6 +61,7 @@ fuzz: ## Fuzz every parser of untrusted bytes for FUZZTIME (default a minute) ea
 	$(GO) test -run '^$$' -fuzz '^FuzzReadHello$$' -fuzztime $(FUZZTIME) ./share/control
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./share/control
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKexInit$$' -fuzztime $(FUZZTIME) ./share
+	$(GO) test -run '^$$' -fuzz '^FuzzSocksRequest$$' -fuzztime $(FUZZTIME) ./share
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSSHG$$' -fuzztime $(FUZZTIME) ./share/upstream
 	$(GO) test -run '^$$' -fuzz '^FuzzReadMessage$$' -fuzztime $(FUZZTIME) ./share/mux
 

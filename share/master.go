@@ -104,6 +104,7 @@ type Master struct {
 	warnings []string // see Warnings
 	pool     *upPool
 	routes   *routes
+	muxFwd   muxForwards   // the forwards asked for over the mux door
 	keys     localhop.Keys // presented to local clients
 	ln       *publishedListener
 	dialer   *upstream.Dialer

@@ -125,10 +125,14 @@ type muxConn struct {
 	// wmu serialises the master's packets: a session's exit message
 	// may be written while a request is answered.
 	wmu sync.Mutex
-	// fwds are the forwards this connection opened; if it then runs a
-	// session, they end with it (see serveMux).
-	fwds       []mux.Forward
-	sessionRan bool
+	// fwds are the forwards this connection opened. They are the
+	// master's (ssh -O forward) unless the connection asks for a session
+	// or one of its forwards fails: then they end with the connection
+	// (see serveMux), even if the session is refused, as ssh then falls
+	// back to its ProxyCommand and sets them up itself, where the
+	// master's listeners would be in its way.
+	fwds    []mux.Forward
+	fwdsEnd bool
 }
 
 // serveMux serves one mux client: the hello exchange, then its requests
@@ -154,9 +158,9 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 	}
 	release()
 	c.serve()
-	if c.sessionRan {
+	if c.fwdsEnd {
 		for _, f := range c.fwds {
-			m.closeMuxForward(f)
+			m.releaseMuxForward(f)
 		}
 	}
 }
@@ -231,9 +235,11 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 			c.reply(&mux.OK{RequestID: r.RequestID})
 		}
 	case *mux.NewSession:
+		c.fwdsEnd = true
 		c.session(r)
 		return true
 	case *mux.NewStdioForward:
+		c.fwdsEnd = true
 		c.stdioForward(r)
 		return true
 	case *mux.Hello:
@@ -254,6 +260,7 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 func (c *muxConn) openForward(r *mux.OpenForward) {
 	port, err := c.m.openMuxForward(r.Forward)
 	if err != nil {
+		c.fwdsEnd = true
 		c.fail(r.RequestID, err.Error())
 		return
 	}

@@ -108,7 +108,6 @@ func (c *muxConn) session(r *mux.NewSession) {
 		return
 	}
 	defer s.release()
-	c.sessionRan = true
 	c.d.sessions.Add(1)
 	ms := &muxSession{c: c, id: c.d.nextID.Add(1), s: s, in: files[0], out: files[1], errOut: files[2],
 		tty: r.WantTTY, running: !r.Subsystem}
@@ -131,7 +130,6 @@ func (c *muxConn) session(r *mux.NewSession) {
 // its forwards, and waits for the client to go; ssh then exits as it
 // would have, killed or interrupted.
 func (c *muxConn) forwardsOnly(r *mux.NewSession) {
-	c.sessionRan = true
 	c.d.sessions.Add(1)
 	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
 		return

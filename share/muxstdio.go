@@ -50,7 +50,6 @@ func (c *muxConn) stdioForward(r *mux.NewStdioForward) {
 	}
 	defer ch.Close()
 	go ssh.DiscardRequests(reqs)
-	c.sessionRan = true
 	c.d.sessions.Add(1)
 	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
 		return
