@@ -73,7 +73,7 @@ func TestMuxDoors(t *testing.T) {
 		name string
 		env  *muxEnv
 	}{
-		{"ProxyCommand door", &muxEnv{newShareEnv(t, opts)}},
+		{"ProxyCommand door", &muxEnv{shareEnv: newShareEnv(t, opts)}},
 		{"mux door", newMuxEnv(t, opts)},
 	}
 	got := make([][]harness.Result, len(doors))

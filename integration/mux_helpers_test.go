@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,18 +33,28 @@ const muxPublishWait = 10 * time.Second
 // ssh as a mux client.
 type muxEnv struct {
 	*shareEnv
+	// user is shareHost's remote user when its block names one; the
+	// sshd's user otherwise.
+	user string
 }
 
 // newMuxEnv starts an sshd with opts and a client whose shareHost is a mux
-// host (AddMuxHost). Remote sessions get an empty HOME, as in newShareEnv.
-func newMuxEnv(t *testing.T, opts harness.SSHDOptions) *muxEnv {
+// host (AddMuxHost, with lines first). Remote sessions get an empty HOME,
+// as in newShareEnv, which another remote user may read.
+func newMuxEnv(t *testing.T, opts harness.SSHDOptions, lines ...string) *muxEnv {
 	t.Helper()
-	opts.Extra = "SetEnv HOME=" + t.TempDir() + "\n" + opts.Extra
+	home := muxRemoteHome(t)
+	opts.Extra = "SetEnv HOME=" + home + "\n" + opts.Extra
 	sshd := harness.StartSSHD(t, opts)
 	c := harness.NewClient(t, sshd)
 	bin := harness.Binary(t)
-	c.AddMuxHost(shareHost, bin)
-	e := &muxEnv{&shareEnv{sshd: sshd, c: c, bin: bin}}
+	c.AddMuxHost(shareHost, bin, lines...)
+	e := &muxEnv{shareEnv: &shareEnv{sshd: sshd, c: c, bin: bin}}
+	for _, line := range lines {
+		if f := strings.Fields(line); len(f) == 2 && strings.EqualFold(f[0], "User") {
+			e.user = f[1]
+		}
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("master logs:\n%s", c.MasterLogs())
@@ -52,10 +63,30 @@ func newMuxEnv(t *testing.T, opts harness.SSHDOptions) *muxEnv {
 	return e
 }
 
-// socketPath is the mux socket of the sshd's master: the harness's
+// muxRemoteHome makes an empty directory for the remote sessions' HOME
+// that any user can read (t.TempDir's parent is private to the test's
+// user), and removes it when the test ends.
+func muxRemoteHome(t *testing.T) string {
+	t.Helper()
+	home, err := os.MkdirTemp("", "muxhome")
+	if err == nil {
+		err = os.Chmod(home, 0o755)
+	}
+	if err != nil {
+		t.Fatalf("remote HOME: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	return home
+}
+
+// socketPath is the mux socket of shareHost's master: the harness's
 // ControlPath template expanded for its user, host and port.
 func (e *muxEnv) socketPath() string {
-	name := e.sshd.User + "@" + e.sshd.Host + "-" + strconv.Itoa(e.sshd.Port) + ".mux"
+	user := e.user
+	if user == "" {
+		user = e.sshd.User
+	}
+	name := user + "@" + e.sshd.Host + "-" + strconv.Itoa(e.sshd.Port) + ".mux"
 	return filepath.Join(e.c.ShareDir(), name)
 }
 
