@@ -91,17 +91,26 @@ func TestMuxStop(t *testing.T) {
 	}
 }
 
-// TestMuxExit: `ssh -O exit` ends the master: ssh exits 0, the
-// master and its mux socket are gone, and the next ssh works cold (through
-// the ProxyCommand, silently) and the one after it warm.
+// TestMuxExit: `ssh -O exit` ends the master: ssh exits 0, a session
+// still running ends at once with 255 (as with ControlMaster), the master
+// and its mux socket are gone, and the next ssh works cold (through the
+// ProxyCommand, silently) and the one after it warm.
 func TestMuxExit(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
-	e.warm(t)
+	before := e.warm(t)
 	old := e.muxMaster(t)
+	running := harness.Start(t, e.c.SSH(shareHost, "echo started; exec sleep 30"))
+	if !shareWaitFor(muxPublishWait, func() bool { return running.Stdout() != "" || running.Exited() }) {
+		t.Fatalf("the session to run across ssh -O exit printed nothing in %v", muxPublishWait)
+	}
+	e.wantServed(t, before, 1, "the session to run across ssh -O exit")
 
 	res := harness.Run(t, sshTimeout, e.c.SSH("-O", "exit", shareHost))
 	if lines := muxStderrLines(res.Stderr); res.Code != 0 || len(lines) != 1 || lines[0] != "Exit request sent." {
 		t.Errorf("ssh -O exit: %s; want exit 0 and %q", res, "Exit request sent.")
+	}
+	if code := running.Wait(t, muxPublishWait); code != 255 {
+		t.Errorf("session running across ssh -O exit: exit %d; want 255\nstderr:\n%s", code, running.Stderr())
 	}
 	if !harness.WaitPidGone(old.Pid, muxPublishWait) {
 		t.Fatalf("master pid %d still running %v after ssh -O exit", old.Pid, muxPublishWait)
