@@ -143,3 +143,25 @@ func TestMuxMasterLoss(t *testing.T) {
 		t.Errorf("master pid after loss = %d; want a new master", got)
 	}
 }
+
+// TestMuxReaderGone: `ssh host yes | head -n 1` ends as soon as head has
+// its line: when the reader of the passed stdout goes away, the door
+// closes the session instead of leaving it to run unread.
+func TestMuxReaderGone(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	before := e.warm(t)
+	script := `ssh -F "$1" ` + shareHost + ` yes | head -n 1`
+	res := harness.Run(t, sshTimeout, e.c.Command("sh", "-c", script, "sh", e.c.ConfigPath))
+	if res.Code != 0 || string(res.Stdout) != "y\n" {
+		t.Errorf("ssh %s yes | head -n 1: %s; want exit 0 and %q", shareHost, res, "y\n")
+	}
+	if res.Elapsed > muxSubstBound {
+		t.Errorf("ssh %s yes | head -n 1 took %v; want under %v", shareHost, res.Elapsed.Round(time.Millisecond), muxSubstBound)
+	}
+	t.Logf("ssh yes | head -n 1 returned in %v", res.Elapsed.Round(time.Millisecond))
+	e.wantServed(t, before, 1, "ssh yes")
+	var channels int
+	if !shareWaitFor(muxPublishWait, func() bool { channels = e.master(t).Channels; return channels == 0 }) {
+		t.Errorf("master channels = %d %v after ssh yes | head -n 1; want 0", channels, muxPublishWait)
+	}
+}
