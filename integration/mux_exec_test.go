@@ -47,7 +47,8 @@ func TestMuxExitCodes(t *testing.T) {
 }
 
 // TestMuxStreams: stdout and stderr arrive apart and complete through
-// the mux door, also when both are large at once.
+// the mux door, with the exit status, also when both are large at once
+// (the exit message must not overtake the output).
 func TestMuxStreams(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
@@ -55,18 +56,22 @@ func TestMuxStreams(t *testing.T) {
 	for _, tc := range []struct {
 		name, cmd        string
 		wantOut, wantErr string
+		wantCode         int
 	}{
-		{"small", "echo out; echo err >&2", "out\n", "err\n"},
-		{"stderr only, exit 3", "echo err >&2; exit 3", "", "err\n"},
+		{"small", "echo out; echo err >&2", "out\n", "err\n", 0},
+		{"stderr only, exit 3", "echo err >&2; exit 3", "", "err\n", 3},
 		{
-			"large both at once",
-			fmt.Sprintf("(yes out | head -n %d) & (yes err | head -n %d >&2); wait", lines, lines),
-			strings.Repeat("out\n", lines), strings.Repeat("err\n", lines),
+			"large both at once, exit 9",
+			fmt.Sprintf("(yes out | head -n %d) & (yes err | head -n %d >&2); wait; exit 9", lines, lines),
+			strings.Repeat("out\n", lines), strings.Repeat("err\n", lines), 9,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := e.served(t)
 			res := e.ssh(t, tc.cmd)
+			if res.Code != tc.wantCode {
+				t.Errorf("exit %d; want %d", res.Code, tc.wantCode)
+			}
 			if got := string(res.Stdout); got != tc.wantOut {
 				t.Errorf("stdout: got %d bytes %.40q; want %d bytes %.40q", len(got), got, len(tc.wantOut), tc.wantOut)
 			}
