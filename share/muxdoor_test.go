@@ -3,6 +3,8 @@
 package share
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/sys/unix"
 
 	"github.com/sshshare/sshshare/share/mux"
@@ -348,5 +351,70 @@ func TestMuxDoorPastMaxSessions(t *testing.T) {
 	}
 	if got := srv.logins.Load(); got < 2 {
 		t.Errorf("upstream logins: %d; want more than one for %d sessions against MaxSessions 2", got, n)
+	}
+}
+
+// TestMuxDoorAgent: a mux session that forwards its agent gets the agent
+// its ssh would forward (here its SSH_AUTH_SOCK): the server's agent
+// channels on that upstream connection reach that socket while the
+// session runs, and nobody once it has ended.
+func TestMuxDoorAgent(t *testing.T) {
+	dir, err := os.MkdirTemp("", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "agent")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	keyring := agent.NewKeyring()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	keyring.Add(agent.AddedKey{PrivateKey: priv})
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				agent.ServeAgent(keyring, conn)
+				conn.Close()
+			}()
+		}
+	}()
+	srv := newFakeUpstream(t)
+	f := startMaster(t, srv, withMux(), func(c *MasterConfig, h *upstream.HostConfig) {
+		h.IdentityAgent = "" // SSH_AUTH_SOCK: the master's is unset, the client's is sock
+		c.MuxClientView = func(int) MuxClient {
+			return MuxClient{Getenv: func(name string) (string, bool, error) {
+				if name == "SSH_AUTH_SOCK" {
+					return sock, true, nil
+				}
+				return "", false, nil
+			}}
+		}
+	})
+	c := dialMux(t, f)
+	p, reply := c.newSession(&mux.NewSession{Command: "cat", WantAgent: true})
+	if _, ok := reply.(*mux.SessionOpened); !ok {
+		t.Fatalf("reply %v %+v; want SESSION_OPENED", reply.Type(), reply)
+	}
+	up := srv.conn(t, 0)
+	ch, err := up.open("auth-agent@openssh.com", nil)
+	if err != nil {
+		t.Fatalf("agent channel: %v; want it delivered to the client's agent", err)
+	}
+	if keys, err := agent.NewClient(ch).List(); err != nil || len(keys) != 1 {
+		t.Errorf("list the client's agent through the channel: %v, %v; want its 1 key", keys, err)
+	}
+	ch.Close()
+	p.stdinW.Close()
+	c.read() // the exit message
+	c.eof()
+	if _, err := up.open("auth-agent@openssh.com", nil); err == nil {
+		t.Error("agent channel after the session ended: accepted; want it refused")
 	}
 }

@@ -26,13 +26,10 @@ import (
 // has been written: ssh exits when it sees that close.
 
 // muxRefusal says why the door leaves a session to the ProxyCommand door,
-// or "". Agent and X11 forwarding reach the client's own agent and
-// display there; over the mux door the client sends neither.
+// or "". X11 forwarding reaches the client's own display there; over the
+// mux door the client sends neither its display nor its cookie.
 func muxRefusal(r *mux.NewSession) string {
-	switch {
-	case r.WantAgent:
-		return "agent forwarding goes through sshshare's ProxyCommand"
-	case r.WantX11:
+	if r.WantX11 {
 		return "X11 forwarding goes through sshshare's ProxyCommand"
 	}
 	return ""
@@ -49,6 +46,12 @@ type MuxClient struct {
 	// NoSession is ssh -N: the protocol cannot say so, and the client
 	// asks for a shell it will never use.
 	NoSession bool
+	// ForwardAgent is the ForwardAgent of the client's command line
+	// (-A, -a, -o), "" if it gave none: the config's then applies.
+	ForwardAgent string
+	// Getenv, if set, reads a variable of the client's environment (its
+	// SSH_AUTH_SOCK, for agent forwarding); nil where it cannot be read.
+	Getenv func(name string) (value string, ok bool, err error)
 }
 
 // client reads what the client's command line says, if the master can.
@@ -80,6 +83,20 @@ func (c *muxConn) session(r *mux.NewSession) {
 	if why == "" && client.Refusal != nil {
 		why = "sshshare: " + client.Refusal.Error()
 	}
+	var agentOf *muxAgent
+	if why == "" && r.WantAgent {
+		sock, err := muxAgentSocket(c.m.dialer.Config, client)
+		switch {
+		case err != nil:
+			why = err.Error()
+		case sock != "":
+			agentOf = &muxAgent{m: c.m, sock: sock}
+			defer func() {
+				agentOf.gone.Store(true)
+				c.m.routes.dropAgent(agentOf)
+			}()
+		}
+	}
 	if why != "" {
 		sysio.CloseFds(fds)
 		c.fail(r.RequestID, why)
@@ -101,7 +118,7 @@ func (c *muxConn) session(r *mux.NewSession) {
 		c.forwardsOnly(r)
 		return
 	}
-	s, ptyOK, err := c.startUpstream(r, files[0])
+	s, ptyOK, err := c.startUpstream(r, files[0], agentOf)
 	if err != nil {
 		c.m.log.Info("mux session not started; ssh falls back to its ProxyCommand", "err", err)
 		c.fail(r.RequestID, err.Error())
@@ -162,16 +179,20 @@ func closeClientFiles(files []*sysio.ClientFile) {
 }
 
 // startUpstream opens a session upstream and starts what r asks for on
-// it. A spare whose connection turns out dead is replaced by a session on
-// the healed connection, as on the ProxyCommand door (see resume.go).
-// ptyOK reports whether the server gave the terminal r asked for.
-func (c *muxConn) startUpstream(r *mux.NewSession, stdin *sysio.ClientFile) (s upSession, ptyOK bool, err error) {
-	reqs := sessionRequests(r, stdin)
+// it, forwarding agentOf's agent if set. A spare whose connection turns
+// out dead is replaced by a session on the healed connection, as on the
+// ProxyCommand door (see resume.go). ptyOK reports whether the server
+// gave the terminal r asked for.
+func (c *muxConn) startUpstream(r *mux.NewSession, stdin *sysio.ClientFile, agentOf *muxAgent) (s upSession, ptyOK bool, err error) {
+	reqs := sessionRequests(r, stdin, agentOf != nil)
 	s, watched := c.m.takeSpare()
 	if !watched {
 		if s, err = c.m.pool.openSession(c.ctx, nil); err != nil {
 			return s, false, err
 		}
+	}
+	if s, watched, err = c.placeAgent(s, watched, agentOf); err != nil {
+		return s, false, err
 	}
 	s.pty = r.WantTTY
 	for i, req := range reqs {
@@ -179,7 +200,7 @@ func (c *muxConn) startUpstream(r *mux.NewSession, stdin *sysio.ClientFile) (s u
 		if errors.Is(err, errUpstreamDead) {
 			s.ch.Close()
 			s.release()
-			if s, err = c.resumeOn(reqs[:i]); err != nil {
+			if s, err = c.resumeOn(reqs[:i], agentOf); err != nil {
 				return s, false, err
 			}
 			s.pty = r.WantTTY
@@ -208,10 +229,31 @@ func (c *muxConn) send(s upSession, req *ssh.Request, watched bool) (bool, error
 	return s.ch.SendRequest(req.Type, req.WantReply, req.Payload)
 }
 
-// resumeOn opens a fresh session and replays the requests already sent.
-func (c *muxConn) resumeOn(sent []*ssh.Request) (upSession, error) {
+// placeAgent puts s on an upstream connection that forwards agentOf's
+// agent or none (see Master.placeAgent); a session moved there is no
+// longer the spare it may have been. A session that cannot be placed is
+// closed: ssh falls back to its ProxyCommand.
+func (c *muxConn) placeAgent(s upSession, watched bool, agentOf *muxAgent) (upSession, bool, error) {
+	if agentOf == nil {
+		return s, watched, nil
+	}
+	placed, err := c.m.placeAgent(c.ctx, agentOf, s, nil)
+	if err != nil {
+		s.ch.Close()
+		s.release()
+		return s, false, err
+	}
+	return placed, watched && placed.ch == s.ch, nil
+}
+
+// resumeOn opens a fresh session, placed for agentOf's agent if set, and
+// replays the requests already sent.
+func (c *muxConn) resumeOn(sent []*ssh.Request, agentOf *muxAgent) (upSession, error) {
 	s, err := c.m.pool.openSession(c.ctx, nil)
 	if err != nil {
+		return s, err
+	}
+	if s, _, err = c.placeAgent(s, false, agentOf); err != nil {
 		return s, err
 	}
 	for _, req := range sent {
@@ -235,11 +277,14 @@ type envRequestMsg struct {
 }
 
 // sessionRequests are the channel requests that start r, in OpenSSH's
-// order: pty-req, env, then exec, subsystem or shell. Every variable the
-// client sent is passed on: the client already applied its SendEnv and
-// SetEnv, and the server's AcceptEnv decides.
-func sessionRequests(r *mux.NewSession, stdin *sysio.ClientFile) []*ssh.Request {
+// order: auth-agent-req (if agent), pty-req, env, then exec, subsystem or
+// shell. Every variable the client sent is passed on: the client already
+// applied its SendEnv and SetEnv, and the server's AcceptEnv decides.
+func sessionRequests(r *mux.NewSession, stdin *sysio.ClientFile, agent bool) []*ssh.Request {
 	var reqs []*ssh.Request
+	if agent {
+		reqs = append(reqs, &ssh.Request{Type: "auth-agent-req@openssh.com"})
+	}
 	if r.WantTTY {
 		reqs = append(reqs, &ssh.Request{Type: "pty-req", WantReply: true, Payload: ssh.Marshal(ptyRequest(r.Term, stdin))})
 	}

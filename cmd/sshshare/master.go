@@ -340,7 +340,8 @@ func (c MasterCmd) muxClientView(pid int) share.MuxClient {
 	if err != nil {
 		return share.MuxClient{}
 	}
-	client := share.MuxClient{NoSession: cl.NoSession}
+	client := share.MuxClient{NoSession: cl.NoSession, ForwardAgent: cl.ForwardAgent,
+		Getenv: func(name string) (string, bool, error) { return sysio.ProcessEnv(pid, name) }}
 	f := c.TargetFlags
 	f.Alias, f.ConfigFile, f.view = c.MuxAlias, c.MuxConfig, upstream.CommandLine{}
 	if key := f.applyView(cl).viewKey(); key != c.MuxView {

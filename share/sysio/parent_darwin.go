@@ -55,3 +55,8 @@ func parseProcArgs2(b []byte) ([]string, error) {
 func processDir(int) (string, error) {
 	return "", errors.New("the working directory of another process is not read on macOS")
 }
+
+// processEnv is not read on macOS.
+func processEnv(int, string) (string, bool, error) {
+	return "", false, errors.New("the environment of another process is not read on macOS")
+}

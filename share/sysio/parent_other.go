@@ -8,3 +8,6 @@ func processArgs(int) ([]string, error) { return nil, ErrNoParentArgs }
 
 // processDir is not implemented here.
 func processDir(int) (string, error) { return "", ErrNoParentArgs }
+
+// processEnv is not implemented here.
+func processEnv(int, string) (string, bool, error) { return "", false, ErrNoParentArgs }

@@ -64,6 +64,10 @@ type HostConfig struct {
 	// that would make ssh a rival master on its mux socket.
 	ControlMaster string
 	ControlPath   string
+	// ForwardAgent is ssh -G's value: yes, no, or the agent socket to
+	// forward (a path or an environment variable), for the mux door,
+	// which forwards a mux client's agent itself.
+	ForwardAgent string
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -242,6 +246,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.ControlMaster = value
 	case "controlpath":
 		c.ControlPath = value
+	case "forwardagent":
+		c.ForwardAgent = value
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":

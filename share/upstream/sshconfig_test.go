@@ -38,6 +38,7 @@ func TestParseSSHGSample(t *testing.T) {
 		ServerAliveCountMax:          3,
 		LogLevel:                     "INFO",
 		ControlMaster:                "false",
+		ForwardAgent:                 "no",
 		PubkeyAuthentication:         true,
 		PasswordAuthentication:       true,
 		KbdInteractiveAuthentication: true,
