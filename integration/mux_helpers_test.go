@@ -33,9 +33,10 @@ const muxPublishWait = 10 * time.Second
 // ssh as a mux client.
 type muxEnv struct {
 	*shareEnv
-	// user is shareHost's remote user when its block names one; the
-	// sshd's user otherwise.
+	// user and port are shareHost's remote user and port when its block
+	// names them; the sshd's otherwise.
 	user string
+	port int
 }
 
 // newMuxEnv starts an sshd with opts and a client whose shareHost is a mux
@@ -43,16 +44,32 @@ type muxEnv struct {
 // as in newShareEnv, which another remote user may read.
 func newMuxEnv(t *testing.T, opts harness.SSHDOptions, lines ...string) *muxEnv {
 	t.Helper()
-	home := muxRemoteHome(t)
-	opts.Extra = "SetEnv HOME=" + home + "\n" + opts.Extra
-	sshd := harness.StartSSHD(t, opts)
+	return muxEnvFor(t, muxStartSSHD(t, opts), lines...)
+}
+
+// muxStartSSHD starts the sshd of a muxEnv with opts.
+func muxStartSSHD(t *testing.T, opts harness.SSHDOptions) *harness.SSHD {
+	t.Helper()
+	opts.Extra = "SetEnv HOME=" + muxRemoteHome(t) + "\n" + opts.Extra
+	return harness.StartSSHD(t, opts)
+}
+
+// muxEnvFor makes a client of sshd whose shareHost is a mux host with
+// lines first (a Port line for a relay to the sshd, a User line).
+func muxEnvFor(t *testing.T, sshd *harness.SSHD, lines ...string) *muxEnv {
+	t.Helper()
 	c := harness.NewClient(t, sshd)
 	bin := harness.Binary(t)
 	c.AddMuxHost(shareHost, bin, lines...)
 	e := &muxEnv{shareEnv: &shareEnv{sshd: sshd, c: c, bin: bin}}
 	for _, line := range lines {
-		if f := strings.Fields(line); len(f) == 2 && strings.EqualFold(f[0], "User") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) != 2:
+		case strings.EqualFold(f[0], "User"):
 			e.user = f[1]
+		case strings.EqualFold(f[0], "Port"):
+			e.port, _ = strconv.Atoi(f[1])
 		}
 	}
 	t.Cleanup(func() {
@@ -82,11 +99,14 @@ func muxRemoteHome(t *testing.T) string {
 // socketPath is the mux socket of shareHost's master: the harness's
 // ControlPath template expanded for its user, host and port.
 func (e *muxEnv) socketPath() string {
-	user := e.user
+	user, port := e.user, e.port
 	if user == "" {
 		user = e.sshd.User
 	}
-	name := user + "@" + e.sshd.Host + "-" + strconv.Itoa(e.sshd.Port) + ".mux"
+	if port == 0 {
+		port = e.sshd.Port
+	}
+	name := user + "@" + e.sshd.Host + "-" + strconv.Itoa(port) + ".mux"
 	return filepath.Join(e.c.ShareDir(), name)
 }
 
