@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -92,4 +93,59 @@ func TestMuxGit(t *testing.T) {
 	if got := e.sshd.Logins(); got != 1 {
 		t.Errorf("sshd logins = %d after push, clone and push; want 1", got)
 	}
+}
+
+// muxParallel is how many transfers TestMuxParallel runs at once, each of
+// muxParallelSize bytes.
+const (
+	muxParallel     = 4
+	muxParallelSize = 8 << 20
+)
+
+// TestMuxParallel: transfers running at once through the mux door, on
+// one master, each up and then down, keep every byte of their own file.
+func TestMuxParallel(t *testing.T) {
+	e := newMuxEnv(t, harness.SSHDOptions{})
+	before := e.warm(t)
+	dir := t.TempDir()
+	want := make([]string, muxParallel)
+	for i := range want {
+		src := filepath.Join(dir, "src"+strconv.Itoa(i))
+		f := shareCreate(t, src)
+		b := muxRandomBytes(muxParallelSize)
+		b[0] = byte(i) // a different file each
+		if _, err := f.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		want[i] = shareFileSHA256(t, src)
+	}
+	for _, way := range []string{"up", "down"} {
+		procs := make([]*harness.Proc, muxParallel)
+		for i := range procs {
+			n := strconv.Itoa(i)
+			var cmd *exec.Cmd
+			if way == "up" {
+				cmd = e.c.SSH(shareHost, "cat > "+filepath.Join(dir, "remote"+n))
+				cmd.Stdin = shareOpen(t, filepath.Join(dir, "src"+n))
+			} else {
+				cmd = e.c.SSH(shareHost, "cat "+filepath.Join(dir, "remote"+n))
+				cmd.Stdout = shareCreate(t, filepath.Join(dir, "back"+n))
+			}
+			procs[i] = harness.Start(t, cmd)
+		}
+		if failed := shareWaitAll(t, procs); failed > 0 {
+			t.Fatalf("%d of %d parallel transfers %s failed", failed, muxParallel, way)
+		}
+		made := "remote"
+		if way == "down" {
+			made = "back"
+		}
+		for i := range procs {
+			if got := shareFileSHA256(t, filepath.Join(dir, made+strconv.Itoa(i))); got != want[i] {
+				t.Errorf("parallel transfer %d %s: sha256 %s; want %s", i, way, got, want[i])
+			}
+		}
+	}
+	e.wantServed(t, before, 2*muxParallel, "the parallel transfers")
 }
