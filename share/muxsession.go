@@ -410,11 +410,11 @@ func (ms *muxSession) copyOut() {
 	errDone := make(chan struct{})
 	go func() {
 		defer close(errDone)
-		if copyToClient(ms.errOut, ms.s.ch.Stderr(), &m.stats.bytesIn) != nil {
+		if copyToClient(ms.errOut.Raw(), ms.s.ch.Stderr(), &m.stats.bytesIn) != nil {
 			ms.s.ch.Close()
 		}
 	}()
-	if copyToClient(ms.out, ms.s.ch, &m.stats.bytesIn) != nil {
+	if copyToClient(ms.out.Raw(), ms.s.ch, &m.stats.bytesIn) != nil {
 		ms.s.ch.Close()
 	}
 	<-errDone
@@ -453,9 +453,10 @@ func copyToClient(dst io.Writer, src io.Reader, count *atomic.Int64) error {
 // left pending on the user's terminal.
 func (ms *muxSession) copyIn() {
 	m := ms.c.m
+	in := ms.in.Raw()
 	buf := make([]byte, 32<<10)
 	for {
-		n, err := ms.in.Read(buf)
+		n, err := in.Read(buf)
 		if n > 0 {
 			if !ms.send(buf[:n]) {
 				return

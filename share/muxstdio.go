@@ -54,7 +54,7 @@ func (c *muxConn) stdioForward(r *mux.NewStdioForward) {
 	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
 		return
 	}
-	c.splice(ch, files[0], files[1])
+	c.splice(ch, files[0].Raw(), files[1].Raw())
 }
 
 // stdioChannel is the channel type and extra data that reach r's target.
@@ -67,7 +67,7 @@ func stdioChannel(r *mux.NewStdioForward) (string, []byte) {
 
 // splice relays in to ch and ch to out until the server's side has ended
 // or the client has gone.
-func (c *muxConn) splice(ch ssh.Channel, in, out io.ReadWriter) {
+func (c *muxConn) splice(ch ssh.Channel, in io.Reader, out io.Writer) {
 	m := c.m
 	m.stats.channels.Add(1)
 	defer m.stats.channels.Add(-1)

@@ -22,6 +22,10 @@ type ClientFile struct {
 	Terminal bool
 	restore  func()
 	once     sync.Once
+	// own is set when the descriptor is non-blocking on an open file
+	// description nobody else holds, and socket for a socket (shared,
+	// set non-blocking): raw system calls are then safe (see Raw).
+	own, socket bool
 }
 
 // Close restores what the master changed and closes the file.

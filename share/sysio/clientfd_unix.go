@@ -108,7 +108,9 @@ func AdoptClientFd(fd int, name string, write bool) (*ClientFile, error) {
 		}
 		return &ClientFile{File: os.NewFile(uintptr(fd), name)}, nil
 	case unix.S_IFSOCK:
-		return shared(fd, name, false), nil
+		f := shared(fd, name, false)
+		f.socket = true
+		return f, nil
 	case unix.S_IFREG, unix.S_IFBLK:
 		return &ClientFile{File: os.NewFile(uintptr(fd), name)}, nil
 	}
@@ -124,7 +126,7 @@ func ownOrShared(fd int, name string, mode int, terminal bool) (*ClientFile, err
 		return shared(fd, name, terminal), nil
 	}
 	unix.Close(fd)
-	return &ClientFile{File: os.NewFile(uintptr(own), name), Terminal: terminal}, nil
+	return &ClientFile{File: os.NewFile(uintptr(own), name), Terminal: terminal, own: true}, nil
 }
 
 // shared sets fd non-blocking and makes its Close put the flags back.
