@@ -43,10 +43,10 @@ lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) mod tidy -diff
 
-bench: ## sshshare vs ControlMaster vs plain ssh on a local sshd; prints tables, writes docs/benchmarks.md.
+bench: ## sshshare's two doors vs ControlMaster vs plain ssh on a local sshd; prints tables, writes docs/benchmarks.md.
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./integration/bench -args -docs "$(CURDIR)/docs/benchmarks.md"
 
-demo: build ## The main job on a throwaway local sshd: cold and warm ssh timings.
+demo: build ## The main job on a throwaway local sshd: cold and warm ssh through both doors, ControlMaster beside them.
 	$(GO) run ./integration/demo -sshshare "$(CURDIR)/bin/sshshare"
 
 cross: ## Build for darwin/amd64, darwin/arm64 and windows/amd64.
@@ -61,6 +61,7 @@ fuzz: ## Fuzz every parser of untrusted bytes for FUZZTIME (default a minute) ea
 	$(GO) test -run '^$$' -fuzz '^FuzzReadHello$$' -fuzztime $(FUZZTIME) ./share/control
 	$(GO) test -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME) ./share/control
 	$(GO) test -run '^$$' -fuzz '^FuzzParseKexInit$$' -fuzztime $(FUZZTIME) ./share
+	$(GO) test -run '^$$' -fuzz '^FuzzSocksRequest$$' -fuzztime $(FUZZTIME) ./share
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSSHG$$' -fuzztime $(FUZZTIME) ./share/upstream
 	$(GO) test -run '^$$' -fuzz '^FuzzReadMessage$$' -fuzztime $(FUZZTIME) ./share/mux
 

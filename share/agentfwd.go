@@ -68,17 +68,27 @@ import (
 // checks the cookie again and replaces it with the display's own.
 
 // agentRoute is the agent an upstream connection forwards: the live
-// clients that forwarded it there, oldest first, each with its agent's
+// owners that forwarded it there, oldest first, each with its agent's
 // keys when it did. Their key sets together are the agent's; with no
-// client, the keys every client bound there listed (past) decide.
+// owner, the keys every owner bound there listed (past) decide.
 type agentRoute struct {
 	clients []agentClient
-	past    keySet // every key listed by a client bound here, gone or not
+	past    keySet // every key listed by an owner bound here, gone or not
 }
 
-// agentClient is a client bound to a connection's agent.
+// agentOwner is where a forwarded agent is: a client of the ProxyCommand
+// door, whose ssh forwards it over the local hop, or a mux session's
+// client, whose agent socket the master reaches itself (muxagent.go). The
+// server's agent channels are delivered to it (forwardOwner.deliver).
+type agentOwner interface {
+	forwardOwner
+	// forwardedKeys is the key set of the agent, asked once.
+	forwardedKeys() keySet
+}
+
+// agentClient is an owner bound to a connection's agent.
 type agentClient struct {
-	c    *client
+	c    agentOwner
 	keys keySet
 }
 
@@ -129,7 +139,7 @@ const x11SetupWait = 30 * time.Second
 // the upstream connection on, and reports false if that connection
 // forwards another agent now. The first binding of a connection also
 // watches it, so its entry goes when it closes, whenever that is.
-func (r *routes) bindAgent(on ssh.Conn, c *client, keys keySet) bool {
+func (r *routes) bindAgent(on ssh.Conn, c agentOwner, keys keySet) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	a := r.agents[on]
@@ -148,7 +158,7 @@ func (r *routes) bindAgent(on ssh.Conn, c *client, keys keySet) bool {
 	}
 	i := slices.IndexFunc(a.clients, func(b agentClient) bool { return b.c == c })
 	switch {
-	case c.gone.Load():
+	case c.left():
 	case i < 0:
 		a.clients = append(a.clients, agentClient{c, keys})
 	default:
@@ -169,9 +179,9 @@ func (r *routes) agentFits(on ssh.Conn, keys keySet) bool {
 	return r.agents[on].fits(keys)
 }
 
-// agentFor is the client whose agent answers the agent channels of the
+// agentFor is the owner whose agent answers the agent channels of the
 // upstream connection on, or nil.
-func (r *routes) agentFor(on ssh.Conn) *client {
+func (r *routes) agentFor(on ssh.Conn) agentOwner {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if a := r.agents[on]; a != nil && len(a.clients) > 0 {
@@ -191,10 +201,22 @@ func (r *routes) forgetConn(on ssh.Conn) {
 // agent's clients have all gone keeps their keys (agentRoute.past): only
 // the same agent may bind it again. r.mu must be held.
 func (r *routes) dropAgentX11(c *client) {
-	for _, a := range r.agents {
-		a.clients = slices.DeleteFunc(a.clients, func(b agentClient) bool { return b.c == c })
-	}
+	r.dropAgentLocked(c)
 	r.x11 = slices.DeleteFunc(r.x11, func(x x11Route) bool { return x.owner == c })
+}
+
+// dropAgent forgets the agent of an owner that has gone.
+func (r *routes) dropAgent(o agentOwner) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dropAgentLocked(o)
+}
+
+// dropAgentLocked is dropAgent with r.mu held.
+func (r *routes) dropAgentLocked(o agentOwner) {
+	for _, a := range r.agents {
+		a.clients = slices.DeleteFunc(a.clients, func(b agentClient) bool { return b.c == o })
+	}
 }
 
 // wantX11 records the cookie of c's x11-req.
@@ -330,15 +352,21 @@ func (e *agentRefusedError) Unwrap() error { return e.cause }
 // sent so far replayed there. It returns the session to go on with; with
 // an error, s unchanged, and the agent is not to be forwarded.
 func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error) {
-	keys := c.forwardedKeys()
-	for range 3 { // another client may bind the connection first
-		if c.m.routes.bindAgent(s.conn, c, keys) {
+	return c.m.placeAgent(c.ctx, c, s, sent)
+}
+
+// placeAgent is client.placeAgent for any owner; ctx bounds the wait for
+// another connection.
+func (m *Master) placeAgent(ctx context.Context, o agentOwner, s upSession, sent []*ssh.Request) (upSession, error) {
+	keys := o.forwardedKeys()
+	for range 3 { // another owner may bind the connection first
+		if m.routes.bindAgent(s.conn, o, keys) {
 			return s, nil
 		}
-		fits := func(on ssh.Conn) bool { return c.m.routes.agentFits(on, keys) }
-		moved, err := c.m.pool.openSessionWhere(c.ctx, fits)
+		fits := func(on ssh.Conn) bool { return m.routes.agentFits(on, keys) }
+		moved, err := m.pool.openSessionWhere(ctx, fits)
 		if err != nil {
-			c.m.log.Warn("agent forwarding refused", "err", err)
+			m.log.Warn("agent forwarding refused", "err", err)
 			return s, &agentRefusedError{err}
 		}
 		for _, req := range sent {
@@ -347,7 +375,7 @@ func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error)
 		s.ch.Close()
 		s.release()
 		s = moved
-		c.m.log.Info("session moved to an upstream connection for its agent", "requests", len(sent))
+		m.log.Info("session moved to an upstream connection for its agent", "requests", len(sent))
 	}
 	return s, &agentRefusedError{}
 }

@@ -12,12 +12,13 @@ import (
 // Remote forwards across a heal. A -R listener lives in the server's
 // session for one upstream connection; when a heal replaces that
 // connection, the listener is gone with it. The master asks the fresh
-// primary for each again, for the client that owns it, so the forward
-// answers again and its ssh sees nothing. A listener the server will not
-// make again (the old session still holds the port, as after a network
-// change the server has not noticed) ends its owner's connection: plain
-// ssh would have ended with its upstream, and a forward that cannot
-// answer must not look live. While a listener is being asked for again,
+// primary for each again, for its owner (the client that asked, or the
+// master for a mux forward), so the forward answers again and its ssh
+// sees nothing. A listener the server will not make again (the old
+// session still holds the port, as after a network change the server has
+// not noticed) ends its client's connection, or is dropped from the
+// master's mux forwards: plain ssh would have ended with its upstream,
+// and a forward that cannot answer must not look live. While a listener is being asked for again,
 // status does not count it. A client that cancels it or leaves meanwhile
 // takes its entry out of routes; the request, when it lands, finds the
 // entry gone and cancels the listener it made. If the fresh connection
@@ -39,7 +40,7 @@ var errForwardRefused = errors.New("the server refused the listener")
 type strandedForward struct {
 	key   forwardKey
 	entry *remoteForward // its entry in routes, while it is still wanted
-	owner *client
+	owner forwardOwner
 	old   ssh.Conn
 }
 
@@ -71,9 +72,9 @@ func (m *Master) carryForward(up ssh.Conn, f strandedForward) {
 		m.log.Info("fresh upstream lost while carrying a remote forward; trying the next", "forward", f.key.String(), "err", err)
 		m.carryAgain(up)
 	case m.routes.lost(f.key, f.entry):
-		m.log.Warn("remote forward lost in a heal; ending its client", "forward", f.key.String(), "err", err)
+		m.log.Warn("remote forward lost in a heal", "forward", f.key.String(), "err", err)
 		m.noteError(fmt.Sprintf("remote forward %s lost in a heal: %v", f.key, err))
-		f.owner.conn.Close()
+		f.owner.forwardLost(f.key)
 	}
 }
 
@@ -117,11 +118,16 @@ func cancelForward(conn ssh.Conn, k forwardKey) {
 	if conn == nil {
 		return
 	}
+	typ, payload := cancelRequest(k)
+	conn.SendRequest(typ, false, payload)
+}
+
+// cancelRequest is the global request that closes the listener k.
+func cancelRequest(k forwardKey) (string, []byte) {
 	if k.port == 0 {
-		conn.SendRequest("cancel-streamlocal-forward@openssh.com", false, ssh.Marshal(streamlocalForwardMsg{k.addr}))
-		return
+		return "cancel-streamlocal-forward@openssh.com", ssh.Marshal(streamlocalForwardMsg{k.addr})
 	}
-	conn.SendRequest("cancel-tcpip-forward", false, ssh.Marshal(tcpipForwardMsg{k.addr, k.port}))
+	return "cancel-tcpip-forward", ssh.Marshal(tcpipForwardMsg{k.addr, k.port})
 }
 
 // stranded lists the listeners held by a connection other than up and

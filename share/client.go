@@ -132,19 +132,34 @@ func (c *client) cancelForward(req *ssh.Request, k forwardKey) {
 	req.Reply(ok && err == nil, payload)
 }
 
-// added records the remote listener k that up, the primary when it was
-// asked, has made for c. If c has left meanwhile, the listener is
-// cancelled; if a heal replaced up meanwhile, the listener is carried
-// over to the fresh primary like the others.
+// added records the remote listener k that up has made for c (see
+// Master.addForward).
 func (c *client) added(k forwardKey, up ssh.Conn) {
-	if !c.m.routes.add(k, c, up) {
-		cancelForward(up, k)
-		return
-	}
-	if primary := c.m.pool.primary().Conn; primary != up {
-		c.m.carryForwards(primary)
-	}
+	c.m.addForward(k, c, up)
 }
+
+// addForward records the remote listener k that up, the primary when it
+// was asked, has made for o. If o has left meanwhile, the listener is
+// cancelled and addForward reports false; if a heal replaced up
+// meanwhile, the listener is carried over to the fresh primary like the
+// others.
+func (m *Master) addForward(k forwardKey, o forwardOwner, up ssh.Conn) bool {
+	if !m.routes.add(k, o, up) {
+		cancelForward(up, k)
+		return false
+	}
+	if primary := m.pool.primary().Conn; primary != up {
+		m.carryForwards(primary)
+	}
+	return true
+}
+
+// left reports whether the client has left.
+func (c *client) left() bool { return c.gone.Load() }
+
+// forwardLost ends the client's connection: a remote forward it asked for
+// was lost in a heal, and plain ssh would have ended with its upstream.
+func (c *client) forwardLost(forwardKey) { c.conn.Close() }
 
 // streamlocalForward relays a -R to a Unix socket path.
 func (c *client) streamlocalForward(req *ssh.Request) {

@@ -1,6 +1,7 @@
 package share
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -59,18 +60,33 @@ func (k forwardKey) String() string {
 	return k.addr + ":" + strconv.Itoa(int(k.port))
 }
 
-// remoteForward is one remote listener: the client it forwards to, the
+// forwardOwner is what a remote listener's connections go to: the local
+// client of the ProxyCommand door that asked for it, or the master itself
+// for a forward asked for over the mux door (see muxRemote).
+type forwardOwner interface {
+	// deliver takes a channel the server opened for the listener.
+	deliver(nch ssh.NewChannel)
+	// left reports whether the owner has gone: no route may be added for
+	// it any more.
+	left() bool
+	// forwardLost says that the listener k could not be carried over a
+	// heal: whatever relies on it must not look live.
+	forwardLost(k forwardKey)
+}
+
+// remoteForward is one remote listener: the owner it forwards to, the
 // upstream connection that holds it, and whether it is being carried to a
 // fresh connection after a heal (see carryForwards), when it is not live,
 // and a carryForward is asking for it now (taken).
 type remoteForward struct {
-	owner    *client
+	owner    forwardOwner
 	on       ssh.Conn
 	carrying bool
 	taken    bool
 }
 
-// routes maps remote listeners and agent/X11 requests to local clients.
+// routes maps remote listeners to their owners, and agent/X11 requests to
+// local clients.
 type routes struct {
 	mu       sync.Mutex
 	forwards map[forwardKey]*remoteForward
@@ -82,16 +98,16 @@ func newRoutes() *routes {
 	return &routes{forwards: make(map[forwardKey]*remoteForward), agents: make(map[ssh.Conn]*agentRoute)}
 }
 
-// add records that c owns the remote listener k, held by the upstream
-// connection on, unless c has left (then it reports false and the caller
+// add records that o owns the remote listener k, held by the upstream
+// connection on, unless o has left (then it reports false and the caller
 // cancels the listener).
-func (r *routes) add(k forwardKey, c *client, on ssh.Conn) bool {
+func (r *routes) add(k forwardKey, o forwardOwner, on ssh.Conn) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if c.gone.Load() {
+	if o.left() {
 		return false
 	}
-	r.forwards[k] = &remoteForward{owner: c, on: on}
+	r.forwards[k] = &remoteForward{owner: o, on: on}
 	return true
 }
 
@@ -111,9 +127,9 @@ func (r *routes) cancel(k forwardKey) (on ssh.Conn, carrying, found bool) {
 	return f.on, f.carrying, true
 }
 
-// owner finds the client for a listener: exact match, else by port alone
+// owner finds the owner of a listener: exact match, else by port alone
 // (sshd may report a normalised bind address).
-func (r *routes) owner(k forwardKey) *client {
+func (r *routes) owner(k forwardKey) forwardOwner {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if f, ok := r.forwards[k]; ok {
@@ -162,10 +178,11 @@ func (r *routes) drop(c *client) map[forwardKey]ssh.Conn {
 	return dropped
 }
 
-// routeServerChannel finds the local client for a channel the server
-// opened on the upstream connection on. X11 channels are routed by their
-// cookie instead (see Master.routeX11).
-func (r *routes) routeServerChannel(on ssh.Conn, nch ssh.NewChannel) (*client, error) {
+// routeServerChannel finds where a channel the server opened on the
+// upstream connection on goes: a remote listener's owner, or the local
+// client whose agent the connection forwards. X11 channels are routed by
+// their cookie instead (see Master.routeX11).
+func (r *routes) routeServerChannel(on ssh.Conn, nch ssh.NewChannel) (forwardOwner, error) {
 	switch nch.ChannelType() {
 	case "forwarded-tcpip":
 		var m forwardedTCPIPMsg
@@ -180,15 +197,18 @@ func (r *routes) routeServerChannel(on ssh.Conn, nch ssh.NewChannel) (*client, e
 		}
 		return r.found(r.owner(forwardKey{addr: m.Path}), "remote forward "+m.Path)
 	case "auth-agent@openssh.com":
-		return r.found(r.agentFor(on), "the agent forwarded on this upstream connection")
+		if c := r.agentFor(on); c != nil {
+			return c, nil
+		}
+		return nil, errors.New("no live client for the agent forwarded on this upstream connection")
 	}
 	return nil, fmt.Errorf("unexpected channel type %q from server", nch.ChannelType())
 }
 
-// found turns a missing client into an error naming what was sought.
-func (r *routes) found(c *client, what string) (*client, error) {
-	if c == nil {
+// found turns a missing owner into an error naming what was sought.
+func (r *routes) found(o forwardOwner, what string) (forwardOwner, error) {
+	if o == nil {
 		return nil, fmt.Errorf("no live client for %s", what)
 	}
-	return c, nil
+	return o, nil
 }

@@ -26,7 +26,7 @@ func TestRoutesOwner(t *testing.T) {
 	tests := []struct {
 		name string
 		key  forwardKey
-		want *client
+		want forwardOwner
 	}{
 		{"exact", forwardKey{"localhost", 8080}, a},
 		{"exact other", forwardKey{"0.0.0.0", 9090}, b},

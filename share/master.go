@@ -44,16 +44,23 @@ var _ ConfigLoader = upstream.ConfigLoader{}
 
 // MasterConfig is what a master needs to start.
 type MasterConfig struct {
-	Target   upstream.Target
-	Via      string        // the --via chain this master's upstream goes through, if any
-	Build    string        // this sshshare's version, for status
-	Mode     string        // control.OpShare or control.OpTunnel: what it was started for, for status
-	Socket   string        // the socket path it publishes
-	Persist  time.Duration // idle window; 0 means DefaultPersist
-	Loader   ConfigLoader  // reads the user's ssh config for Target
-	StateDir string        // holds the local host key
-	AuthSock string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
-	Log      *slog.Logger
+	Target upstream.Target
+	Via    string // the --via chain this master's upstream goes through, if any
+	Build  string // this sshshare's version, for status
+	Mode   string // control.OpShare or control.OpTunnel: what it was started for, for status
+	Socket string // the socket path it publishes
+	// MuxSocket, if set, is where the master serves OpenSSH's
+	// multiplexing protocol once logged in (see muxdoor.go): the path a
+	// stock ssh's ControlPath names.
+	MuxSocket string
+	// MuxClientView, if set, reads what a mux client's command line
+	// says, by its process id, before its session (see MuxClient).
+	MuxClientView func(pid int) MuxClient
+	Persist       time.Duration // idle window; 0 means DefaultPersist
+	Loader        ConfigLoader  // reads the user's ssh config for Target
+	StateDir      string        // holds the local host key
+	AuthSock      string        // SSH_AUTH_SOCK of the environment: the agent unless IdentityAgent says otherwise
+	Log           *slog.Logger
 	// SSHOptions are the invoking ssh's options in the master's view (the
 	// Loader has them too), and SSHOptionsUnread why that command line
 	// could not be read; both for status.
@@ -97,6 +104,7 @@ type Master struct {
 	warnings []string // see Warnings
 	pool     *upPool
 	routes   *routes
+	muxFwd   muxForwards   // the forwards asked for over the mux door
 	keys     localhop.Keys // presented to local clients
 	ln       *publishedListener
 	dialer   *upstream.Dialer
@@ -107,6 +115,7 @@ type Master struct {
 	health   health
 
 	tunnelsLive tunnels
+	mux         atomic.Pointer[muxDoor] // the mux door, once open
 	healer      healer
 	lastErr     atomic.Value // string: the last problem a user should see in status
 	identity    atomic.Value // string: the key the upstream login was accepted with
@@ -175,6 +184,9 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	m.warnings = append(hostCfg.Warnings, <-scope...)
 	for _, w := range hostCfg.Warnings {
 		m.log.Warn("config", "warning", w)
+	}
+	if err := m.checkControlMaster(hostCfg); err != nil {
+		return nil, err
 	}
 	if len(hostCfg.Unclassified) > 0 {
 		m.log.Info("config keywords sshshare does not know; passed over", "keywords", hostCfg.Unclassified)
@@ -345,6 +357,7 @@ func (m *Master) logIn(ctx context.Context) {
 	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket,
 		"alias", m.cfg.Target.Alias, "ssh_options", m.cfg.SSHOptions, "identity", primary.Identity)
 	m.health.heard()
+	m.openMuxDoor()
 	m.login.finish(nil)
 	forgetLogin()
 	select {
@@ -749,6 +762,7 @@ func (m *Master) shutdownIf(reason string, ok func() bool) {
 	if release != nil {
 		release()
 	}
+	m.closeMuxForwards()
 	m.closePool()
 	if m.endingLost() {
 		m.awaitClientsLeft(lostLeaveWait) // they print why, then leave
@@ -779,6 +793,7 @@ func (m *Master) unpublish() {
 	if err := m.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 		m.log.Warn("close listener", "err", err)
 	}
+	m.closeMuxDoor()
 }
 
 // noteError records a problem for status, besides the log.

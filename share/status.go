@@ -15,7 +15,7 @@ func (m *Master) Status() *control.Status {
 		Protocol: control.ProtocolVersion, Build: m.cfg.Build,
 		Target: m.cfg.Target.String(), Alias: m.cfg.Target.Alias, Mode: m.mode(), Via: m.cfg.Via, Pid: m.pid(), Socket: m.cfg.Socket,
 		Started: m.started, Clients: clients, Channels: m.stats.channels.Load(),
-		Forwards: m.routes.count(),
+		Forwards: m.routes.count() + m.muxFwd.listening(),
 		BytesIn:  m.stats.bytesIn.Load(), BytesOut: m.stats.bytesOut.Load(),
 		PersistSeconds: m.cfg.Persist.Seconds(), Healthy: m.healthy(), Draining: draining,
 		KeepaliveRTT:  float64(m.health.rtt.Load()) / 1e6,
@@ -27,6 +27,9 @@ func (m *Master) Status() *control.Status {
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	s.LastError, _ = m.lastErr.Load().(string)
 	s.Identity, _ = m.identity.Load().(string)
+	if d := m.mux.Load(); d != nil {
+		s.MuxSocket, s.MuxSessions = d.ln.path, d.sessions.Load()
+	}
 	if clients == 0 {
 		last := m.started
 		if n := m.stats.lastUsed.Load(); n != 0 {

@@ -26,12 +26,14 @@ import (
 // fakeUpstream is an in-process sshd stand-in for the master's tests. It
 // takes any client key and serves what the master relays:
 //   - session channels whose exec runs a tiny shell (see fakeConn.run);
-//   - direct-tcpip channels, echoed, except to port 1, refused as sshd
-//     refuses a closed port;
+//   - direct-tcpip and direct-streamlocal channels, echoed (their targets
+//     recorded), except direct-tcpip to port 1, refused as sshd refuses a
+//     closed port;
 //   - keepalive@openssh.com answered as sshd does, tcpip-forward and
 //     cancel-tcpip-forward recorded (no port is bound: the test opens the
 //     forwarded-tcpip channels itself; port 0 gets one from 40000 up,
-//     named in the reply), and test-echo@sshshare answered
+//     named in the reply), streamlocal-forward and its cancel recorded
+//     likewise, and test-echo@sshshare answered
 //     with its own payload.
 //
 // Each login is a fakeConn the test can kill, stall or watch.
@@ -92,6 +94,7 @@ type fakeConn struct {
 	mu       sync.Mutex
 	forwards map[forwardKey]bool
 	requests []string // global request types received, in order
+	targets  []string // direct channels' targets (see opened)
 	idle     []ssh.Channel
 }
 
@@ -259,6 +262,17 @@ func (c *fakeConn) globalRequests(reqs <-chan *ssh.Request) {
 			}
 			c.mu.Unlock()
 			req.Reply(req.Type == "tcpip-forward" || known, reply)
+		case "streamlocal-forward@openssh.com", "cancel-streamlocal-forward@openssh.com":
+			var m streamlocalForwardMsg
+			ok := ssh.Unmarshal(req.Payload, &m) == nil
+			c.mu.Lock()
+			if req.Type == "streamlocal-forward@openssh.com" {
+				c.forwards[forwardKey{addr: m.Path}] = ok
+			} else {
+				delete(c.forwards, forwardKey{addr: m.Path})
+			}
+			c.mu.Unlock()
+			req.Reply(ok, nil)
 		case "test-echo@sshshare":
 			req.Reply(true, req.Payload)
 		default:
@@ -349,17 +363,46 @@ func (c *fakeConn) openChannel(nch ssh.NewChannel) {
 			nch.Reject(ssh.ConnectionFailed, "Connection refused")
 			return
 		}
-		ch, reqs, err := nch.Accept()
-		if err != nil {
+		c.opened(m.Host + ":" + strconv.Itoa(int(m.Port)) + " from " + m.OriginHost)
+		echoChannel(nch)
+	case "direct-streamlocal@openssh.com":
+		var m streamlocalMsg
+		if err := ssh.Unmarshal(nch.ExtraData(), &m); err != nil {
+			nch.Reject(ssh.ConnectionFailed, "bad request")
 			return
 		}
-		go ssh.DiscardRequests(reqs)
-		io.Copy(ch, ch)
-		ch.CloseWrite()
-		ch.Close()
+		c.opened(m.Path)
+		echoChannel(nch)
 	default:
 		nch.Reject(ssh.UnknownChannelType, "unknown channel type "+nch.ChannelType())
 	}
+}
+
+// opened records the target of a direct channel the master opened.
+func (c *fakeConn) opened(target string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.targets = append(c.targets, target)
+}
+
+// openedTargets are the targets of the direct channels opened so far:
+// "host:port from origin", or a socket path.
+func (c *fakeConn) openedTargets() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.targets)
+}
+
+// echoChannel accepts nch and echoes what it carries until EOF.
+func echoChannel(nch ssh.NewChannel) {
+	ch, reqs, err := nch.Accept()
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	io.Copy(ch, ch)
+	ch.CloseWrite()
+	ch.Close()
 }
 
 // session answers a session's requests and runs its exec.

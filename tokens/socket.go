@@ -182,3 +182,28 @@ func EnsureDir(dir string) error { return sysio.EnsureOwnDir(dir) }
 // checkDir is the check of a directory sshshare did not name, such as
 // $XDG_RUNTIME_DIR: sysio.CheckPrivateDir, without creating anything.
 func checkDir(dir string) error { return sysio.CheckPrivateDir(dir) }
+
+// MuxSuffix is what the mux socket's template adds to the control path
+// template by default: ~/.ssh/sshshare/%r@%h-%p.mux beside the socket of
+// ~/.ssh/sshshare/%r@%h-%p.
+const MuxSuffix = ".mux"
+
+// MuxSocketPath expands template for a master's mux socket, the path a
+// stock ssh finds through its ControlPath. ssh expands ControlPath itself
+// and knows nothing of SocketPath's escaping, hashing or "+KEY" views, so
+// the path must be exactly ssh's expansion: a name that would need
+// escaping, or a path too long to bind, is an error (the master then
+// serves no mux door, and ssh's ControlPath finds nothing there).
+func MuxSocketPath(template string, v Values) (string, error) {
+	p, err := expandSocket(template, v)
+	if err != nil {
+		return "", err
+	}
+	if raw, err := Expand(template, v); err != nil || raw != p {
+		return "", &TemplateError{Template: template, Problem: "the target's name needs escaping in a socket path"}
+	}
+	if len(p) > MaxSocketPath() {
+		return "", &TemplateError{Template: template, Problem: fmt.Sprintf("%s is longer than %d bytes", p, MaxSocketPath())}
+	}
+	return p, nil
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/sshshare/sshshare/share"
@@ -22,6 +23,7 @@ import (
 type MasterFlags struct {
 	ConfigFile  string        `short:"F" name:"config" env:"SSHSHARE_CONFIG" placeholder:"FILE" help:"Read this ssh config file instead of the default, like ssh's -F."`
 	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template, with ControlPath's tokens (%r %h %p %C ...)."`
+	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template: the ControlPath that lets ssh reach a master in-process (ControlMaster no); by default the control path template plus .mux; none serves no mux door."`
 	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"How long a master stays after its last client left."`
 	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Tunnel mode: reach the target through one shared login to these jump hosts, like ProxyJump; ssh logs in to the target end to end."`
 	KeepOrphans bool          `name:"keep-orphans" env:"SSHSHARE_KEEP_ORPHANS" help:"Leave a remote command running when its ssh is killed before the command exits, as plain ssh does; by default the master sends it SIGHUP, then SIGTERM. It applies to the masters this starts."`
@@ -42,6 +44,10 @@ type TargetFlags struct {
 	// viewUnread says why the invoking ssh's command line is not in the
 	// view, when it was looked for and could not be read.
 	viewUnread string
+	// ownAlias and ownConfig are --alias and -F as the ProxyCommand line
+	// gave them, before the view filled them in: the master's mux door
+	// builds each client's view from them (see muxClientCheck).
+	ownAlias, ownConfig string
 }
 
 // kongVars are the defaults the flags' tags name.
@@ -79,15 +85,48 @@ func (f TargetFlags) socket() (string, error) {
 	if values.Port == "" {
 		values.Port = "22"
 	}
-	view := f.view
-	view.Host = f.Alias
-	return tokens.ViewSocketPath(f.ControlPath, values, view.Key(f.Host))
+	return tokens.ViewSocketPath(f.ControlPath, values, f.viewKey())
+}
+
+// muxSocket expands the mux socket path for the target: "" for a tunnel
+// master, with --mux-path none, or when the path cannot be what ssh
+// expands (see tokens.MuxSocketPath). Masters of several views of one
+// target may share the path: the first to publish keeps it, and each
+// client whose view is not the master's is sent to its ProxyCommand (see
+// muxClientCheck).
+func (f TargetFlags) muxSocket(mode string) string {
+	template := f.MuxPath
+	if template == "" {
+		template = f.ControlPath + tokens.MuxSuffix
+	}
+	if mode != control.OpShare || strings.EqualFold(template, "none") {
+		return ""
+	}
+	values, err := tokens.Local(f.User, f.Host, f.Port, f.Alias)
+	if err != nil {
+		return ""
+	}
+	if values.RemoteUser == "" {
+		values.RemoteUser = values.LocalUser
+	}
+	if values.Port == "" {
+		values.Port = "22"
+	}
+	p, err := tokens.MuxSocketPath(template, values)
+	if err != nil {
+		return ""
+	}
+	return p
 }
 
 // masterArgs are the arguments that start a master for these flags.
 func (f TargetFlags) masterArgs(socket, mode string) []string {
 	args := []string{"master", "--socket", socket, "--persist", f.Persist.String(),
 		"--control-path", f.ControlPath, "--mode", mode}
+	if mux := f.muxSocket(mode); mux != "" {
+		args = append(args, "--mux-socket", mux, "--mux-view", f.viewKey(),
+			"--mux-alias", f.ownAlias, "--mux-config", f.ownConfig)
+	}
 	if f.ConfigFile != "" {
 		args = append(args, "-F", f.ConfigFile)
 	}
@@ -133,7 +172,7 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	}
 	args := f.masterArgs(socket, mode)
 	inv := &invoke.Invocation{
-		Target: target, Socket: socket, Log: log, LockWait: control.LoginWait,
+		Target: target, Socket: socket, MuxSocket: f.muxSocket(mode), Log: log, LockWait: control.LoginWait,
 		StateDir: dir, Prompt: terminalPrompt, CanPrompt: canPrompt, Warn: warnUser,
 	}
 	inv.Spawn = func(ctx context.Context) (*invoke.Starting, error) {

@@ -28,6 +28,16 @@ type MasterCmd struct {
 	TargetFlags
 	Socket string `required:"" help:"Socket path to publish."`
 	Mode   string `default:"share" enum:"share,tunnel" help:"What the master is started for (shown by status)."`
+	// MuxSocket is the mux socket the invocation computed (see
+	// TargetFlags.muxSocket).
+	MuxSocket string `name:"mux-socket" help:"Mux socket path to publish once logged in."`
+	// MuxView is the key of the master's view, and MuxAlias and
+	// MuxConfig the ProxyCommand line's own --alias and -F: each mux
+	// client's view is built from them and its command line, and must
+	// have the same key (see muxClientCheck).
+	MuxView   string `name:"mux-view" help:"The key of the master's view, which mux clients must match."`
+	MuxAlias  string `name:"mux-alias" help:"The ProxyCommand line's --alias, for mux clients' views."`
+	MuxConfig string `name:"mux-config" help:"The ProxyCommand line's -F, for mux clients' views."`
 	// The invoking ssh's command line, as the invocation read it.
 	SSHOptions       []string `name:"ssh-option" sep:"none" help:"An option of the invoking ssh's command line that shapes the upstream, for ssh -G (repeatable)."`
 	SSHOptionsUnread string   `name:"ssh-options-unread" help:"Why the invoking ssh's command line could not be read (shown by status)."`
@@ -142,7 +152,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		return nil, err
 	}
 	cfg := share.MasterConfig{
-		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, Persist: c.Persist, Build: buildVersion(),
+		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, MuxSocket: c.MuxSocket, Persist: c.Persist, Build: buildVersion(),
 		Loader:     c.loader(c.SSHOptions),
 		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,
 		StateDir: dir, Log: log, AuthSock: os.Getenv("SSH_AUTH_SOCK"),
@@ -150,6 +160,9 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	}
 	if f := lentStderr(); f != nil {
 		cfg.Stderr = f
+	}
+	if c.MuxSocket != "" {
+		cfg.MuxClientView = c.muxClientView
 	}
 	if c.Via != "" {
 		if cfg.Dial, err = c.dialVia(log); err != nil {
@@ -307,4 +320,32 @@ func commandEnv() (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// muxClientView reads a mux client's ssh command line. A client whose
+// options that shape the upstream (-i, -o User=..., -F, another alias)
+// make a view other than the master's is refused: they would pick another
+// master on the ProxyCommand door, and the mux socket cannot tell them
+// apart; ssh falls back to its ProxyCommand, which finds the right
+// master. A client whose command line cannot be read (another OS, another
+// pid namespace) is let in, as OpenSSH's ControlMaster lets every client
+// in.
+func (c MasterCmd) muxClientView(pid int) share.MuxClient {
+	argv, err := sysio.ProcessArgs(pid)
+	if err != nil {
+		return share.MuxClient{}
+	}
+	cwd, _ := sysio.ProcessDir(pid)
+	cl, err := sshCommandLine(argv, cwd, "the mux client")
+	if err != nil {
+		return share.MuxClient{}
+	}
+	client := share.MuxClient{NoSession: cl.NoSession, ForwardAgent: cl.ForwardAgent,
+		Getenv: func(name string) (string, bool, error) { return sysio.ProcessEnv(pid, name) }}
+	f := c.TargetFlags
+	f.Alias, f.ConfigFile, f.view = c.MuxAlias, c.MuxConfig, upstream.CommandLine{}
+	if key := f.applyView(cl).viewKey(); key != c.MuxView {
+		client.Refusal = fmt.Errorf("this ssh's options or host alias make another view of %s than the master's", f.Host)
+	}
+	return client
 }

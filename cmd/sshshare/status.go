@@ -83,6 +83,9 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		if s.SSHOptionsUnread != "" {
 			fmt.Fprintf(w, "%s: ssh's command line not read, the ssh config alone applies: %s\n", s.Target, s.SSHOptionsUnread)
 		}
+		if s.MuxSocket != "" {
+			fmt.Fprintf(w, "%s: mux door: %s (%d sessions)\n", s.Target, s.MuxSocket, s.MuxSessions)
+		}
 		if s.LastError != "" {
 			fmt.Fprintf(w, "%s: last problem: %s\n", s.Target, s.LastError)
 		}
@@ -95,7 +98,7 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 func printable(s *control.Status) *control.Status {
 	c := *s
 	for _, f := range []*string{&c.Target, &c.Alias, &c.Mode, &c.Via, &c.Build, &c.Identity, &c.Socket,
-		&c.SSHOptionsUnread, &c.LastError} {
+		&c.MuxSocket, &c.SSHOptionsUnread, &c.LastError} {
 		*f = vis.Line(*f)
 	}
 	c.SSHOptions = make([]string, len(s.SSHOptions))

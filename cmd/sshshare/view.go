@@ -17,11 +17,17 @@ import (
 // command line cannot be read the view is the config alone, as before,
 // and the master's status says why.
 func (f TargetFlags) withView() TargetFlags {
+	f.ownAlias, f.ownConfig = f.Alias, f.ConfigFile
 	cl, err := invokingSSH()
 	if err != nil {
 		f.viewUnread = err.Error()
 		return f
 	}
+	return f.applyView(cl)
+}
+
+// applyView puts the command line cl of an ssh in the flags' view.
+func (f TargetFlags) applyView(cl upstream.CommandLine) TargetFlags {
 	if f.Alias == "" {
 		f.Alias = cl.Host
 	}
@@ -34,6 +40,14 @@ func (f TargetFlags) withView() TargetFlags {
 	return f
 }
 
+// viewKey is the key of the flags' view (see upstream.CommandLine.Key):
+// "" when the view is the target's alone.
+func (f TargetFlags) viewKey() string {
+	view := f.view
+	view.Host = f.Alias
+	return view.Key(f.Host)
+}
+
 // invokingSSH reads the command line of the ssh that runs this
 // ProxyCommand: the parent process, as ssh execs it through the shell.
 func invokingSSH() (upstream.CommandLine, error) {
@@ -41,10 +55,16 @@ func invokingSSH() (upstream.CommandLine, error) {
 	if err != nil {
 		return upstream.CommandLine{}, err
 	}
-	if len(argv) == 0 || filepath.Base(argv[0]) != "ssh" {
-		return upstream.CommandLine{}, fmt.Errorf("the ProxyCommand's parent is not ssh (%q)", filepath.Base(append(argv, "")[0]))
-	}
 	cwd, _ := os.Getwd() // "" leaves relative paths relative: the master resolves them against this directory too (sysio.Abs)
+	return sshCommandLine(argv, cwd, "the ProxyCommand's parent")
+}
+
+// sshCommandLine parses the command line argv of an ssh run in cwd; who
+// names the process for errors.
+func sshCommandLine(argv []string, cwd, who string) (upstream.CommandLine, error) {
+	if len(argv) == 0 || filepath.Base(argv[0]) != "ssh" {
+		return upstream.CommandLine{}, fmt.Errorf("%s is not ssh (%q)", who, filepath.Base(append(argv, "")[0]))
+	}
 	cl, err := upstream.ParseCommandLine(argv, cwd)
 	if err != nil {
 		return cl, fmt.Errorf("ssh's command line: %w", err)

@@ -27,7 +27,8 @@ const cmdTimeout = 2 * time.Minute
 const quietShell = "SetEnv SHLVL=1"
 
 // env is one throwaway sshd and one ssh client with its own HOME that
-// reaches it three ways at one round-trip time: through sshshare, through
+// reaches it four ways at one round-trip time: through sshshare's mux
+// door, through its ProxyCommand door (both riding one master), through
 // OpenSSH's ControlMaster, and plainly. Each benchmark makes its own, so
 // login counts and processes never mix between benchmarks.
 type env struct {
@@ -40,8 +41,8 @@ type env struct {
 	cpu    cpuTimes // when the environment was set up, for the steal of its samples
 	route  []string // ssh config lines that reach sshd through the relay
 
-	share, cm, plain method
-	methods          []method // the round-robin order: share, cm, plain by default
+	mux, share, cm, plain method
+	methods               []method // the round-robin order: mux, share, cm, plain by default
 }
 
 // newEnv starts the sshd, with a relay adding rtt when rtt > 0, and sets
@@ -60,10 +61,11 @@ func newEnv(b *testing.B, rtt time.Duration, opts harness.SSHDOptions) *env {
 	}
 	// Registered before the hosts, so it runs after their cleanups.
 	b.Cleanup(e.checkLeftovers)
+	e.mux = newMux(e, e.route)
 	e.share = newShare(e, e.route)
 	e.cm = newControlMaster(e, e.route)
 	e.plain = newPlain(e, e.route)
-	e.methods = []method{e.share, e.cm, e.plain}
+	e.methods = []method{e.mux, e.share, e.cm, e.plain}
 	return e
 }
 
@@ -98,7 +100,8 @@ func (e *env) checkLeftovers() {
 type method interface {
 	// Name is how tables show the method.
 	Name() string
-	// Key names the method in metric units: sshshare, controlmaster, plain.
+	// Key names the method in metric units: sshshare-mux, sshshare,
+	// controlmaster, plain.
 	Key() string
 	// Host is the ssh host alias that uses the method.
 	Host() string
@@ -109,47 +112,71 @@ type method interface {
 	Stop()
 }
 
-// sshshareMasters is the master handling every sshshare method shares.
-type sshshareMasters struct{ e *env }
+// sshshareMasters handles the sshshare masters of one Host block.
+// sshshare keys a master by the invoking ssh's view, its alias included,
+// so each Host block gets a master of its own; an empty alias stands for
+// every master of the client.
+type sshshareMasters struct {
+	e     *env
+	alias string
+}
+
+// statuses is `sshshare status --json` for the block's masters.
+func (m sshshareMasters) statuses() []harness.MasterStatus {
+	var out []harness.MasterStatus
+	for _, s := range m.e.client.Masters(m.e.bin) {
+		if m.alias == "" || s.Alias == m.alias {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 func (m sshshareMasters) Masters() []int {
 	var pids []int
-	for _, s := range m.e.client.Masters(m.e.bin) {
+	for _, s := range m.statuses() {
 		pids = append(pids, s.Pid)
 	}
 	return pids
 }
 
-// Stop runs sshshare stop --all and waits for the masters to exit.
+// Stop runs sshshare stop --all and waits for the masters to exit: it
+// makes every sshshare method cold, this one among them.
 func (m sshshareMasters) Stop() { m.e.client.StopMasters(m.e.bin) }
 
-// shareMethod connects through sshshare as the README sets it up:
-// ProxyCommand, and ~/.ssh/sshshare/known_hosts in GlobalKnownHostsFile.
+// statuser is a method with sshshare masters.
+type statuser interface {
+	statuses() []harness.MasterStatus
+}
+
+// shareMethod connects through sshshare's ProxyCommand door, as the
+// README set it up before the mux door: ProxyCommand, and
+// ~/.ssh/sshshare/known_hosts in GlobalKnownHostsFile.
 type shareMethod struct{ sshshareMasters }
 
 func newShare(e *env, route []string) method {
 	e.client.AddShareHost("share", e.bin, route...)
-	return shareMethod{sshshareMasters{e}}
+	return shareMethod{sshshareMasters{e, "share"}}
 }
 
-func (shareMethod) Name() string { return "sshshare" }
+func (shareMethod) Name() string { return "sshshare (ProxyCommand door)" }
 func (shareMethod) Key() string  { return "sshshare" }
 func (shareMethod) Host() string { return "share" }
 
 // shareCommandMethod connects through sshshare set up with
 // `KnownHostsCommand /path/to/sshshare known-hosts %H` instead of the
-// known_hosts file (docs/setup.md): ssh runs it twice per connection. It
-// rides the same master as shareMethod.
+// known_hosts file (docs/setup.md): ssh runs it twice per connection. Its
+// Host block has a master of its own.
 type shareCommandMethod struct{ sshshareMasters }
 
 func newShareCommand(e *env, route []string) method {
 	lines := append([]string{"KnownHostsCommand " + e.bin + " known-hosts %H",
 		"GlobalKnownHostsFile /etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"}, route...)
 	e.client.AddShareHost("share-command", e.bin, lines...)
-	return shareCommandMethod{sshshareMasters{e}}
+	return shareCommandMethod{sshshareMasters{e, "share-command"}}
 }
 
-func (shareCommandMethod) Name() string { return "sshshare, KnownHostsCommand" }
+func (shareCommandMethod) Name() string { return "sshshare (ProxyCommand door), KnownHostsCommand" }
 func (shareCommandMethod) Key() string  { return "sshshare-command" }
 func (shareCommandMethod) Host() string { return "share-command" }
 

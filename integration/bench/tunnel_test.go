@@ -79,7 +79,7 @@ type tunnelShare struct{ sshshareMasters }
 
 func newTunnelShare(e *env, toTarget string) method {
 	e.client.AddTunnelHost("tunnel", e.bin, bastionAlias, toTarget)
-	return tunnelShare{sshshareMasters{e}}
+	return tunnelShare{sshshareMasters{e, ""}}
 }
 
 func (tunnelShare) Name() string { return "sshshare tunnel (--via bastion)" }

@@ -1,12 +1,14 @@
 // Command demo shows sshshare's main job on a throwaway local sshd: the
 // first `ssh demo whoami` logs in, the next ones ride on that login and
-// take a fraction of the time. It is `make demo`, the README's first
-// command:
+// take a fraction of the time, through either of sshshare's doors (the
+// mux door, which stock ssh speaks in-process, and the ProxyCommand),
+// with OpenSSH's ControlMaster and plain ssh beside them. It is `make
+// demo`, the README's first command:
 //
 //	go run ./integration/demo [-sshshare bin/sshshare] [-rtt 50ms] [-warm 5]
 //
 // Everything it starts (an sshd on 127.0.0.1, a relay that adds network
-// delay, the sshshare master) is stopped before it exits, Ctrl-C
+// delay, the sshshare and ControlMaster masters) is stopped before it exits, Ctrl-C
 // included, and its temporary HOME and keys are removed. Without sshd it
 // installs openssh-server when it runs as root with apt-get, and otherwise
 // prints the command that does.
@@ -67,7 +69,8 @@ type demo struct {
 	sshd        *harness.SSHD
 	relay       *harness.Relay
 	client      *harness.Client
-	scratch     string // ssh's output files
+	scratch     string    // ssh's output files, ControlMaster's socket
+	outcomes    []outcome // each round's figures, for the summary
 }
 
 // watchSignals notes Ctrl-C (and SIGTERM). The demo stops at the next
@@ -86,20 +89,25 @@ func (d *demo) watchSignals() {
 	}()
 }
 
-// run sets up, runs both rounds and stops sshshare's master. It returns
-// the exit code; the caller closes the runner.
+// run sets up, runs the rounds, prints the summary and stops the
+// masters. It returns the exit code; the caller closes the runner.
 func (d *demo) run() int {
 	d.runner.Out = os.Stderr
-	fmt.Printf(`sshshare demo: how long does "ssh demo whoami" take, and how many times does sshd see a login?
+	fmt.Printf(`sshshare demo: how long does "ssh HOST whoami" take, and how many times does sshd see a login?
 
 The seed article timed "time ssh root@10.5.1.2 whoami" with OpenSSH's own
-connection sharing (ControlMaster): 0.637 s the first time (cold: a full
-handshake and login) and 0.083 s after that (warm: the login is reused).
-sshshare does the same through one ProxyCommand line. Here it runs against
-a throwaway sshd on this machine, %s of round-trip time away.
+connection sharing (ControlMaster): %s the first time (cold: a full
+handshake and login) and %s after that (warm: the login is reused), %s
+faster. sshshare does the same with a detached master that ssh reaches
+through two front doors: its ProxyCommand (every cold start, and warm ones
+when nothing else is set up), and a mux door that stock ssh speaks
+in-process, as it would to a ControlMaster, when the Host block also names
+the master's socket as its ControlPath. Here both run against a throwaway
+sshd on this machine, %s of round-trip time away, with ControlMaster and
+plain ssh beside them.
 
-`, millis(d.rtt))
-	steps := []func(){d.setUp, d.roundShare, d.roundPlain, d.stopMasters}
+`, secs(seedCold), secs(seedWarm), factor(seedCold, seedWarm), millis(d.rtt))
+	steps := []func(){d.setUp, d.roundMux, d.roundProxy, d.roundControlMaster, d.roundPlain, d.summary, d.stopMasters}
 	for _, step := range steps {
 		if d.interrupted.Load() {
 			return exitInterrupted
@@ -132,7 +140,10 @@ func (d *demo) setUp() {
 	d.relay = harness.NewRelay(r, d.sshd.Addr(), d.rtt/2)
 	d.client = harness.NewClient(r, d.sshd)
 	port := "Port " + strconv.Itoa(d.relay.Port())
-	d.client.AddShareHost("demo", d.bin, port)
+	d.client.AddMuxHost("demo", d.bin, port)
+	d.client.AddShareHost("demo-proxy", d.bin, port)
+	d.client.AddHost("demo-cm", port, "ControlMaster auto", "ControlPath "+d.scratch+"/cm-%C", "ControlPersist 60")
+	r.Cleanup(d.stopControlMaster)
 	d.client.AddHost("demo-plain", port)
 	fmt.Printf(`Set up, all on 127.0.0.1 and removed at the end:
   sshd   %s: a throwaway OpenSSH server with its own host key, which
@@ -143,7 +154,13 @@ func (d *demo) setUp() {
   HOME   %s, a temporary home whose ~/.ssh/config has
 
 %s
-         and "Host demo-plain", the same server without sshshare's two lines.
+
+         and three more Host blocks for the same server:
+           demo-proxy  sshshare's ProxyCommand door alone: the block
+                       above without ControlPath and ControlMaster
+           demo-cm     OpenSSH's ControlMaster auto, ControlPath and
+                       ControlPersist 60, as in the seed article
+           demo-plain  no sharing at all
 
 `, d.sshd.Addr(), d.relay.Addr(), millis(d.rtt/2), millis(d.rtt), d.client.Home, d.hostBlock("demo"))
 }
@@ -166,50 +183,6 @@ func (d *demo) hostBlock(alias string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// roundShare runs ssh demo whoami cold, then warm.
-func (d *demo) roundShare() {
-	fmt.Printf("1. Through sshshare: ssh demo whoami, once cold and %d times warm\n\n", d.warm)
-	times := d.round("demo", func(i int) (string, string) {
-		if i == 0 {
-			return "cold", "no master yet: sshshare starts one, which logs in"
-		}
-		return fmt.Sprintf("warm %d", i), "answered by the master: no new login"
-	})
-	if d.interrupted.Load() {
-		return
-	}
-	fmt.Printf("\n   sshshare: %s cold, then %s warm (median); sshd saw %s for %d commands.\n\n",
-		secs(times[0]), secs(median(times[1:])), logins(d.sshd.Logins()), len(times))
-}
-
-// roundPlain runs ssh demo-plain whoami as many times.
-func (d *demo) roundPlain() {
-	before := d.sshd.Logins()
-	fmt.Printf("2. For comparison, plain ssh without sshshare: ssh demo-plain whoami, %d times\n\n", d.warm+1)
-	times := d.round("demo-plain", func(i int) (string, string) {
-		return fmt.Sprintf("run %d", i+1), "full handshake and login"
-	})
-	if d.interrupted.Load() {
-		return
-	}
-	fmt.Printf("\n   plain ssh: %s (median) every time; sshd saw %s for %d commands.\n\n",
-		secs(median(times)), logins(d.sshd.Logins()-before), len(times))
-}
-
-// round runs `ssh host whoami` d.warm+1 times and prints a table row
-// for each: label and note come from row.
-func (d *demo) round(host string, row func(i int) (label, note string)) []time.Duration {
-	fmt.Printf("   %-7s  %7s  %-8s  %-11s\n", "run", "time", "output", "sshd logins")
-	var times []time.Duration
-	for i := 0; i <= d.warm && !d.interrupted.Load(); i++ {
-		elapsed, out := d.ssh(host, "whoami")
-		label, note := row(i)
-		fmt.Printf("   %-7s  %7s  %-8s  %11d  %s\n", label, secs(elapsed), out, d.sshd.Logins(), note)
-		times = append(times, elapsed)
-	}
-	return times
 }
 
 // ssh runs ssh host args and returns how long it took, as `time` in a
@@ -243,14 +216,16 @@ func create(r *harness.Runner, path string) *os.File {
 	return f
 }
 
-// stopMasters stops sshshare's master the way a user would and checks
-// that its process is gone.
+// stopMasters stops sshshare's master and ControlMaster's the way a user
+// would and checks that their processes are gone.
 func (d *demo) stopMasters() {
 	masters := d.client.Masters(d.bin)
 	d.client.StopMasters(d.bin) // sshshare stop --all, then waits for each pid
 	for _, m := range masters {
 		fmt.Printf("Stopped: sshshare master for %s (pid %d), with sshshare stop --all.\n", m.Target, m.Pid)
 	}
+	d.stopControlMaster()
+	fmt.Println("Stopped: ControlMaster's master, with ssh -O exit demo-cm.")
 }
 
 // checkNothingLeft reports, after the cleanups, any process of the demo
@@ -260,7 +235,7 @@ func (d *demo) checkNothingLeft() int {
 	if d.client == nil {
 		return 0
 	}
-	left := processesMentioning(d.client.Home, d.sshd.Dir)
+	left := processesMentioning(d.client.Home, d.sshd.Dir, d.scratch)
 	if len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "demo: processes left running: %v\n", left)
 		return 1

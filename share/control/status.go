@@ -15,17 +15,22 @@ type Status struct {
 	// says why that command line could not be read, when it could not (the
 	// view is then the ssh config alone). Identity is the public key the
 	// upstream login was accepted with: type and SHA256 fingerprint.
-	SSHOptions       []string  `json:"ssh_options,omitempty"`
-	SSHOptionsUnread string    `json:"ssh_options_unread,omitempty"`
-	Identity         string    `json:"identity,omitempty"`
-	Mode             string    `json:"mode"`
-	Via              string    `json:"via"`
-	Pid              int       `json:"pid"`
-	Socket           string    `json:"socket"` // where the master was reached (see Query)
-	Started          time.Time `json:"started"`
-	Clients          int       `json:"clients"`
-	Channels         int64     `json:"channels"`
-	Upstreams        int       `json:"upstreams"`
+	SSHOptions       []string `json:"ssh_options,omitempty"`
+	SSHOptionsUnread string   `json:"ssh_options_unread,omitempty"`
+	Identity         string   `json:"identity,omitempty"`
+	Mode             string   `json:"mode"`
+	Via              string   `json:"via"`
+	Pid              int      `json:"pid"`
+	Socket           string   `json:"socket"` // where the master was reached (see Query)
+	// MuxSocket is where the master serves OpenSSH's multiplexing
+	// protocol (ssh's ControlPath), "" when it serves none; MuxSessions
+	// counts the sessions and stdio forwards served there.
+	MuxSocket   string    `json:"mux_socket,omitempty"`
+	MuxSessions int64     `json:"mux_sessions,omitempty"`
+	Started     time.Time `json:"started"`
+	Clients     int       `json:"clients"`
+	Channels    int64     `json:"channels"`
+	Upstreams   int       `json:"upstreams"`
 	// SessionsWaiting counts session opens waiting for a free slot on the
 	// upstream connections (sshd's MaxSessions).
 	SessionsWaiting int      `json:"sessions_waiting"`

@@ -22,6 +22,9 @@ import (
 type Invocation struct {
 	Target upstream.Target
 	Socket string
+	// MuxSocket is the mux socket the master would serve, if any: a
+	// stale one is cleared with the socket (see clearMuxSocket).
+	MuxSocket string
 	// Spawn starts a detached master for Target on Socket; see SpawnMaster.
 	Spawn func(ctx context.Context) (*Starting, error)
 	Log   *slog.Logger
@@ -166,7 +169,22 @@ func (inv *Invocation) clearSocket(dialErr error) error {
 	if err := os.Remove(inv.Socket); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("remove stale socket: %w", err)
 	}
+	inv.clearMuxSocket()
 	return nil
+}
+
+// clearMuxSocket removes the mux socket of a master that has gone (killed,
+// so it could not remove it): ssh, with ControlMaster no, would print
+// "Connection refused" for it on every run until the new master has
+// logged in, or for ever if that login fails. A mux socket another live
+// master serves is left alone.
+func (inv *Invocation) clearMuxSocket() {
+	if inv.MuxSocket == "" || sysio.ProbeSocket(inv.MuxSocket) != sysio.SocketStale {
+		return
+	}
+	if err := os.Remove(inv.MuxSocket); err == nil {
+		inv.Log.Info("stale mux socket removed", "socket", inv.MuxSocket)
+	}
 }
 
 // canPrompt reports whether the user can be asked (see CanPrompt).

@@ -49,3 +49,14 @@ func parseProcArgs2(b []byte) ([]string, error) {
 	}
 	return args, nil
 }
+
+// processDir is not read on macOS: relative paths on the command line
+// stay relative.
+func processDir(int) (string, error) {
+	return "", errors.New("the working directory of another process is not read on macOS")
+}
+
+// processEnv is not read on macOS.
+func processEnv(int, string) (string, bool, error) {
+	return "", false, errors.New("the environment of another process is not read on macOS")
+}

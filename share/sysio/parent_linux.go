@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 )
 
 // processArgs reads /proc/PID/cmdline: the arguments, each ended by NUL.
@@ -30,4 +31,27 @@ func splitNUL(b []byte) []string {
 		out[i] = string(p)
 	}
 	return out
+}
+
+// processDir reads the /proc/PID/cwd link.
+func processDir(pid int) (string, error) {
+	dir, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	if err != nil {
+		return "", fmt.Errorf("read working directory of process %d: %w", pid, err)
+	}
+	return dir, nil
+}
+
+// processEnv reads /proc/PID/environ: NUL-ended NAME=VALUE strings.
+func processEnv(pid int, name string) (string, bool, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return "", false, fmt.Errorf("read environment of process %d: %w", pid, err)
+	}
+	for _, kv := range splitNUL(b) {
+		if v, ok := strings.CutPrefix(kv, name+"="); ok {
+			return v, true, nil
+		}
+	}
+	return "", false, nil
 }

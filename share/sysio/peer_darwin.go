@@ -15,3 +15,8 @@ func sockoptPeerUID(fd int) (int, error) {
 	}
 	return int(cred.Uid), nil
 }
+
+// sockoptPeerPID reads the peer's pid from LOCAL_PEERPID.
+func sockoptPeerPID(fd int) (int, error) {
+	return unix.GetsockoptInt(fd, unix.SOL_LOCAL, unix.LOCAL_PEERPID)
+}

@@ -15,3 +15,12 @@ func sockoptPeerUID(fd int) (int, error) {
 	}
 	return int(cred.Uid), nil
 }
+
+// sockoptPeerPID reads the peer's pid from SO_PEERCRED.
+func sockoptPeerPID(fd int) (int, error) {
+	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	if err != nil {
+		return -1, err
+	}
+	return int(cred.Pid), nil
+}

@@ -15,3 +15,8 @@ func peerUID(net.Conn) (int, error) {
 
 // selfUID has no meaning here.
 func selfUID() int { return -2 }
+
+// sockoptPeerPID is not implemented on this platform.
+func sockoptPeerPID(int) (int, error) {
+	return -1, errors.New("peer credentials are not supported on this platform yet")
+}

@@ -160,3 +160,48 @@ func rawTransfer(wait func(func(fd uintptr) bool) error, call rawCall, p []byte,
 	}
 	return n, err
 }
+
+// Raw returns f reading and writing with raw system calls, as RawIO does
+// for connections, when that is safe: its descriptor is non-blocking and
+// the master's own (a reopened pipe or terminal), or a socket (then with
+// MSG_DONTWAIT); otherwise f itself. Close still ends a read or write
+// waiting on it.
+func (f *ClientFile) Raw() io.ReadWriter {
+	if !f.own && !f.socket {
+		return f
+	}
+	rc, err := f.File.SyscallConn()
+	if err != nil || !nonBlocking(rc) {
+		return f
+	}
+	r := &rawFile{rc: rc, read: sysRead, write: sysWrite}
+	if f.socket {
+		r.read, r.write = sysRecv, sysSend
+	}
+	return r
+}
+
+// rawFile is a client's descriptor read and written with raw calls.
+type rawFile struct {
+	rc          syscall.RawConn
+	read, write rawCall
+}
+
+func (r *rawFile) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := rawTransfer(r.rc.Read, r.read, p, false)
+	if n == 0 && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+func (r *rawFile) Write(p []byte) (int, error) {
+	n, err := rawTransfer(r.rc.Write, r.write, p, true)
+	if n < len(p) && err == nil {
+		err = io.ErrShortWrite
+	}
+	return n, err
+}

@@ -79,6 +79,12 @@ type CommandLine struct {
 	Args []string
 	// keyed marks the Args that are part of the master's key.
 	keyed []bool
+	// NoSession is set by -N or -o SessionType=none: ssh runs no remote
+	// command, only forwards.
+	NoSession bool
+	// ForwardAgent is the first -o ForwardAgent value, as ssh takes it;
+	// -A and -a are "yes" and "no".
+	ForwardAgent string
 }
 
 // ParseCommandLine reads ssh's argv (argv[0] included) with ssh's own
@@ -155,6 +161,18 @@ func (cl *CommandLine) options(args []string, cwd string) ([]string, bool, error
 func (cl *CommandLine) add(opt byte, value, cwd string) {
 	keyed, ok := viewOptions[opt]
 	switch {
+	case opt == 'N':
+		cl.NoSession = true
+		return
+	case (opt == 'A' || opt == 'a') && cl.ForwardAgent == "":
+		cl.ForwardAgent = map[byte]string{'A': "yes", 'a': "no"}[opt]
+		return
+	case opt == 'o' && cl.ForwardAgent == "" && isKeyword(value, "forwardagent"):
+		_, cl.ForwardAgent = splitOption(value)
+		return
+	case opt == 'o' && strings.EqualFold(strings.Join(strings.Fields(strings.Replace(value, "=", " ", 1)), " "), "sessiontype none"):
+		cl.NoSession = true
+		return
 	case opt == 'F' && NoConfig(value):
 		cl.ConfigFile = value
 		return
@@ -179,6 +197,12 @@ func (cl *CommandLine) add(opt byte, value, cwd string) {
 	}
 	cl.Args = append(cl.Args, "-"+string(opt)+value)
 	cl.keyed = append(cl.keyed, keyed)
+}
+
+// isKeyword reports whether the -o value sets keyword.
+func isKeyword(value, keyword string) bool {
+	k, _ := splitOption(value)
+	return k == keyword
 }
 
 // splitOption splits an -o value, "Keyword=value" or "Keyword value", as

@@ -103,3 +103,22 @@ func TestCommandLineKey(t *testing.T) {
 		t.Errorf("same view, keys %s and %s", a, b)
 	}
 }
+
+// TestCommandLineNoSession: -N and SessionType none say ssh runs no
+// remote command; they are not part of the view.
+func TestCommandLineNoSession(t *testing.T) {
+	for argv, want := range map[string]bool{
+		"ssh web":                            false,
+		"ssh -N -L 8080:x:80 web":            true,
+		"ssh -fNT web":                       true,
+		"ssh -o SessionType=none web":        true,
+		"ssh -oSessionType=None web":         true,
+		"ssh -o SessionType=subsystem web x": false,
+		"ssh web -N":                         true,
+	} {
+		cl, err := ParseCommandLine(strings.Fields(argv), "/cwd")
+		if err != nil || cl.NoSession != want || len(cl.Args) != 0 {
+			t.Errorf("%s: NoSession %v, args %q, %v; want %v and no args", argv, cl.NoSession, cl.Args, err, want)
+		}
+	}
+}

@@ -145,8 +145,8 @@ var keywords = []keyword{
 	{name: "VisualHostKey", handling: LocalHop, note: "the master's host-key questions show no ASCII art"},
 
 	// Sessions, forwards and the local ssh's own behaviour.
-	{name: "ControlMaster", handling: LocalHop, note: "a ControlMaster in front of sshshare works; it keeps the sshshare master busy while it persists"},
-	{name: "ControlPath", handling: LocalHop},
+	{name: "ControlMaster", handling: LocalHop, note: "`no` with the mux door's ControlPath (docs/doors.md); anything else on that path is refused; a ControlMaster of your own in front of sshshare works and keeps the sshshare master busy while it persists"},
+	{name: "ControlPath", handling: LocalHop, note: "the mux door when it names the master's mux socket (docs/doors.md)"},
 	{name: "ControlPersist", handling: LocalHop},
 	{name: "ForwardAgent", handling: LocalHop, note: "per client: each ssh's remote sessions use its own agent; an ssh whose agent lists other keys than the one already forwarded gets an upstream connection of its own (one more login), or runs without it if that login cannot be made"},
 	{name: "ForwardX11", handling: LocalHop, note: "each remote X client reaches the display of the ssh whose session it runs in"},
@@ -166,7 +166,7 @@ var keywords = []keyword{
 	{name: "DynamicForward", handling: LocalHop},
 	{name: "RemoteForward", handling: LocalHop, note: "carried by the master's upstream for the ssh that asked"},
 	{name: "PermitRemoteOpen", handling: LocalHop},
-	{name: "GatewayPorts", handling: LocalHop},
+	{name: "GatewayPorts", handling: LocalHop, note: "also where the mux door's -L and -D listen (docs/doors.md)"},
 	{name: "ClearAllForwardings", handling: LocalHop},
 	{name: "ExitOnForwardFailure", handling: LocalHop},
 	{name: "StreamLocalBindMask", handling: LocalHop},

@@ -59,6 +59,18 @@ type HostConfig struct {
 	// LogLevel is ssh's LogLevel as ssh -G prints it (INFO unless set):
 	// QUIET, FATAL and ERROR silence the lines ssh would log at INFO.
 	LogLevel string
+	// ControlMaster and ControlPath are ssh's own connection sharing, as
+	// ssh -G prints them (ControlPath expanded): the master refuses one
+	// that would make ssh a rival master on its mux socket.
+	ControlMaster string
+	ControlPath   string
+	// ForwardAgent is ssh -G's value: yes, no, or the agent socket to
+	// forward (a path or an environment variable), for the mux door,
+	// which forwards a mux client's agent itself.
+	ForwardAgent string
+	// GatewayPorts is ssh -G's gatewayports: whether local forwards the
+	// mux door sets up may listen on other than loopback.
+	GatewayPorts bool
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -233,6 +245,14 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.ProxyCommand = value
 	case "loglevel":
 		c.LogLevel = value
+	case "controlmaster":
+		c.ControlMaster = value
+	case "controlpath":
+		c.ControlPath = value
+	case "forwardagent":
+		c.ForwardAgent = value
+	case "gatewayports":
+		c.GatewayPorts = yes(value)
 	case "preferredauthentications":
 		c.PreferredAuthentications = strings.Split(value, ",")
 	case "addkeystoagent":

@@ -37,6 +37,8 @@ func TestParseSSHGSample(t *testing.T) {
 		StrictHostKeyChecking:        "ask",
 		ServerAliveCountMax:          3,
 		LogLevel:                     "INFO",
+		ControlMaster:                "false",
+		ForwardAgent:                 "no",
 		PubkeyAuthentication:         true,
 		PasswordAuthentication:       true,
 		KbdInteractiveAuthentication: true,

@@ -1,0 +1,287 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/mux"
+	"github.com/sshshare/sshshare/share/sysio"
+	"github.com/sshshare/sshshare/share/upstream"
+)
+
+// The mux door. Besides its control socket (the ProxyCommand door), a
+// logged-in share master listens on a second socket and speaks OpenSSH's
+// own connection-multiplexing protocol there (PROTOCOL.mux version 4, see
+// share/mux). A stock ssh whose config names that socket as its
+// ControlPath, with ControlMaster no, tries it first, in-process: it
+// passes its stdin, stdout and stderr over the socket and the master runs
+// the session on its upstream connection, with no ProxyCommand, no local
+// key exchange and no second encryption. When nothing listens there (a
+// cold start) ssh carries on silently with its ProxyCommand, and that
+// starts the master. What the protocol cannot express, or the door
+// declines, is answered MUX_S_FAILURE where ssh then falls back to the
+// ProxyCommand door the same way.
+//
+// The door is published only once the master is logged in (a client
+// reaching it never waits for a login, nor could answer its questions),
+// with the control socket's checks: a private directory, mode 0600, an
+// atomic publish, and the peer's uid checked on every connection. The
+// master sends its HELLO the moment it accepts: clients before OpenSSH
+// 9.4 wait for it without a timeout.
+
+// muxDoor is the master's mux socket and what it has served.
+type muxDoor struct {
+	ln       *publishedListener
+	slots    chan struct{} // connections not yet past their hello
+	sessions atomic.Int64  // sessions and stdio forwards served
+	nextID   atomic.Uint32 // session ids, for the client's exit messages
+	winch    *winchWatch
+}
+
+// openMuxDoor publishes the mux socket, if the master has one, and starts
+// accepting on it. A failure leaves the master without the door: ssh then
+// finds no socket and uses the ProxyCommand.
+func (m *Master) openMuxDoor() {
+	path := m.cfg.MuxSocket
+	if path == "" {
+		return
+	}
+	if sysio.ProbeSocket(path) == sysio.SocketLive {
+		// A master of another view of the target serves it; its
+		// clients of this view are sent to their ProxyCommand.
+		m.log.Info("mux door not opened: another master serves its socket", "socket", path)
+		return
+	}
+	ln, err := publish(path)
+	if err != nil {
+		m.log.Warn("mux door not opened", "err", err)
+		m.noteError("mux door: " + err.Error())
+		return
+	}
+	d := &muxDoor{ln: ln, slots: make(chan struct{}, maxUnauthenticated), winch: newWinchWatch(m.log)}
+	m.mux.Store(d)
+	m.log.Info("mux door open", "socket", path)
+	go func() {
+		err := acceptLoop(m.ctx, ln, d.slots, m.log, func(conn net.Conn, release func()) {
+			m.conns.Add(1)
+			go func() {
+				defer m.conns.Done()
+				defer release()
+				m.serveMux(d, conn, release)
+			}()
+		})
+		if err != nil {
+			m.log.Warn("mux door closed", "err", err)
+			d.ln.Close()
+		}
+	}()
+}
+
+// closeMuxDoor stops accepting on the mux socket and removes it; sessions
+// already served go on.
+func (m *Master) closeMuxDoor() {
+	d := m.mux.Load()
+	if d == nil {
+		return
+	}
+	if err := d.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		m.log.Warn("close mux listener", "err", err)
+	}
+	d.winch.stop()
+}
+
+// checkControlMaster refuses a config in which ssh, with its ControlPath
+// on this master's mux socket, would act as a master itself there
+// (ControlMaster yes, ask, auto or autoask): with yes or ask it never
+// tries the socket as a client, and with auto it would take over the path
+// after its own login, so sshshare's master would have a rival.
+func (m *Master) checkControlMaster(cfg upstream.HostConfig) error {
+	if m.cfg.MuxSocket == "" || cfg.ControlPath != m.cfg.MuxSocket {
+		return nil
+	}
+	switch strings.ToLower(cfg.ControlMaster) {
+	case "", "no", "false":
+		return nil
+	}
+	err := fmt.Errorf("ControlMaster %s with ControlPath %s: ssh would be a rival master on sshshare's mux socket", cfg.ControlMaster, cfg.ControlPath)
+	return hint.With(err, "put `ControlMaster no` in sshshare's Host block, before any Host * that sets ControlMaster")
+}
+
+// muxConn is one connection to the mux door.
+type muxConn struct {
+	m    *Master
+	d    *muxDoor
+	conn *net.UnixConn
+	ctx  context.Context
+	// wmu serialises the master's packets: a session's exit message
+	// may be written while a request is answered.
+	wmu sync.Mutex
+	// fwds are the forwards this connection opened. They are the
+	// master's (ssh -O forward) unless the connection asks for a session
+	// or one of its forwards fails: then they end with the connection
+	// (see serveMux), even if the session is refused, as ssh then falls
+	// back to its ProxyCommand and sets them up itself, where the
+	// master's listeners would be in its way.
+	fwds    []mux.Forward
+	fwdsEnd bool
+}
+
+// serveMux serves one mux client: the hello exchange, then its requests
+// one at a time, until it closes the connection or has run its session.
+func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
+	defer conn.Close()
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	defer cancel(errClientLeft)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if err := sysio.CheckPeer(conn); err != nil {
+		m.log.Warn("refused mux connection", "err", err)
+		return
+	}
+	uc, err := sysio.UnixConn(conn)
+	if err != nil {
+		return
+	}
+	c := &muxConn{m: m, d: d, conn: uc, ctx: ctx}
+	if err := c.hello(); err != nil {
+		m.log.Info("mux hello", "err", err)
+		return
+	}
+	release()
+	c.serve()
+	if c.fwdsEnd {
+		for _, f := range c.fwds {
+			m.releaseMuxForward(f)
+		}
+	}
+}
+
+// hello sends the master's HELLO at once, then reads the client's, both
+// within control.HelloTimeout.
+func (c *muxConn) hello() error {
+	c.conn.SetDeadline(time.Now().Add(control.HelloTimeout))
+	defer c.conn.SetDeadline(time.Time{})
+	if err := mux.Write(c.conn, &mux.Hello{Version: mux.ProtocolVersion}); err != nil {
+		return err
+	}
+	msg, err := mux.Read(c.conn)
+	if err != nil {
+		return fmt.Errorf("read the client's hello: %w", err)
+	}
+	h, ok := msg.(*mux.Hello)
+	if !ok {
+		return fmt.Errorf("client sent %v before its hello", msg.Type())
+	}
+	if h.Version != mux.ProtocolVersion {
+		return fmt.Errorf("client speaks mux protocol version %d, not %d", h.Version, mux.ProtocolVersion)
+	}
+	return nil
+}
+
+// serve answers requests until the client leaves, breaks the protocol, or
+// its session or stdio forward has ended (the connection then closes, as
+// with OpenSSH's master).
+func (c *muxConn) serve() {
+	for {
+		msg, err := mux.Read(c.conn)
+		var unknown *mux.UnknownTypeError
+		switch {
+		case errors.As(err, &unknown) && unknown.HasRequestID:
+			c.fail(unknown.RequestID, "unsupported request")
+			continue
+		case err != nil:
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.m.log.Info("mux request", "err", err)
+			}
+			return
+		}
+		if done := c.dispatch(msg); done {
+			return
+		}
+	}
+}
+
+// dispatch answers one request, and reports whether the connection is
+// done with.
+func (c *muxConn) dispatch(msg mux.Message) (done bool) {
+	switch r := msg.(type) {
+	case *mux.AliveCheck:
+		c.reply(&mux.Alive{RequestID: r.RequestID, PID: uint32(c.m.pid())})
+	case *mux.Terminate:
+		c.reply(&mux.OK{RequestID: r.RequestID})
+		c.m.log.Info("stop requested over the mux door (ssh -O exit)")
+		c.m.Stop(false)
+		return true
+	case *mux.StopListening:
+		c.m.unpublish() // before the OK, as OpenSSH's master: then the sockets are gone
+		c.reply(&mux.OK{RequestID: r.RequestID})
+		c.m.log.Info("drain requested over the mux door (ssh -O stop)")
+		c.m.Stop(true)
+	case *mux.OpenForward:
+		c.openForward(r)
+	case *mux.CloseForward:
+		if err := c.m.closeMuxForward(r.Forward); err != nil {
+			c.fail(r.RequestID, err.Error())
+		} else {
+			c.reply(&mux.OK{RequestID: r.RequestID})
+		}
+	case *mux.NewSession:
+		c.fwdsEnd = true
+		c.session(r)
+		return true
+	case *mux.NewStdioForward:
+		c.fwdsEnd = true
+		c.stdioForward(r)
+		return true
+	case *mux.Hello:
+		c.m.log.Info("mux client sent a second hello")
+		return true
+	case *mux.Proxy:
+		c.fail(r.RequestID, "sshshare's mux door does not serve -O proxy")
+	case *mux.ExtInfo:
+		c.fail(r.RequestID, "unsupported request")
+	default:
+		c.m.log.Info("mux client sent a master's message", "type", msg.Type())
+		return true
+	}
+	return false
+}
+
+// openForward sets up a forward for the client and answers it.
+func (c *muxConn) openForward(r *mux.OpenForward) {
+	port, err := c.m.openMuxForward(r.Forward)
+	if err != nil {
+		c.fwdsEnd = true
+		c.fail(r.RequestID, err.Error())
+		return
+	}
+	c.fwds = append(c.fwds, r.Forward)
+	if r.Kind == mux.ForwardRemote && r.ListenPort == 0 {
+		c.reply(&mux.RemotePort{RequestID: r.RequestID, Port: port})
+		return
+	}
+	c.reply(&mux.OK{RequestID: r.RequestID})
+}
+
+// reply writes one of the master's packets.
+func (c *muxConn) reply(msg mux.Message) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.conn.SetWriteDeadline(time.Now().Add(control.HelloTimeout))
+	defer c.conn.SetWriteDeadline(time.Time{})
+	return mux.Write(c.conn, msg)
+}
+
+// fail answers a request MUX_S_FAILURE with reason, which ssh prints.
+func (c *muxConn) fail(rid uint32, reason string) {
+	c.reply(&mux.Failure{RequestID: rid, Reason: reason})
+}
