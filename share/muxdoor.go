@@ -133,6 +133,10 @@ type muxConn struct {
 	// master's listeners would be in its way.
 	fwds    []mux.Forward
 	fwdsEnd bool
+	// view delivers what the client's command line says, read in the
+	// background from its connection on (see readClient); nil when the
+	// master does not read it.
+	view chan MuxClient
 }
 
 // serveMux serves one mux client: the hello exchange, then its requests
@@ -152,6 +156,7 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 		return
 	}
 	c := &muxConn{m: m, d: d, conn: uc, ctx: ctx}
+	c.readClient()
 	if err := c.hello(); err != nil {
 		m.log.Info("mux hello", "err", err)
 		return

@@ -56,19 +56,35 @@ type MuxClient struct {
 
 // client reads what the client's command line says, if the master can.
 func (c *muxConn) client() MuxClient {
+	if c.view == nil {
+		return MuxClient{}
+	}
+	mc := <-c.view
+	c.view <- mc // for a later call
+	return mc
+}
+
+// readClient starts reading what the client's command line says (see
+// MasterConfig.MuxClientView) as soon as it has connected: the reads of
+// /proc and the parse then overlap the hello and alive exchanges instead
+// of delaying its session.
+func (c *muxConn) readClient() {
 	read := c.m.cfg.MuxClientView
 	if read == nil {
-		return MuxClient{}
+		return
 	}
 	pid, err := sysio.PeerPID(c.conn)
 	if err != nil {
-		return MuxClient{}
+		return
 	}
-	mc := read(pid)
-	if mc.Refusal != nil {
-		c.m.log.Info("mux client sent to its ProxyCommand", "pid", pid, "why", mc.Refusal)
-	}
-	return mc
+	c.view = make(chan MuxClient, 1)
+	go func() {
+		mc := read(pid)
+		if mc.Refusal != nil {
+			c.m.log.Info("mux client sent to its ProxyCommand", "pid", pid, "why", mc.Refusal)
+		}
+		c.view <- mc
+	}()
 }
 
 // session serves a NEW_SESSION request to its end.
