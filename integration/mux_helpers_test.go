@@ -97,7 +97,7 @@ func muxRemoteHome(t *testing.T) string {
 }
 
 // socketPath is the mux socket of shareHost's master: the harness's
-// ControlPath template expanded for its user, host and port.
+// ControlPath template expanded for its user, alias (%n) and port.
 func (e *muxEnv) socketPath() string {
 	user, port := e.user, e.port
 	if user == "" {
@@ -106,7 +106,7 @@ func (e *muxEnv) socketPath() string {
 	if port == 0 {
 		port = e.sshd.Port
 	}
-	name := user + "@" + e.sshd.Host + "-" + strconv.Itoa(port) + ".mux"
+	name := user + "@" + shareHost + "-" + strconv.Itoa(port) + ".mux"
 	return filepath.Join(e.c.ShareDir(), name)
 }
 

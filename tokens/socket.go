@@ -183,10 +183,21 @@ func EnsureDir(dir string) error { return sysio.EnsureOwnDir(dir) }
 // $XDG_RUNTIME_DIR: sysio.CheckPrivateDir, without creating anything.
 func checkDir(dir string) error { return sysio.CheckPrivateDir(dir) }
 
-// MuxSuffix is what the mux socket's template adds to the control path
-// template by default: ~/.ssh/sshshare/%r@%h-%p.mux beside the socket of
-// ~/.ssh/sshshare/%r@%h-%p.
-const MuxSuffix = ".mux"
+// DefaultMuxName is the mux socket's name by default, in the control
+// path template's directory: ~/.ssh/sshshare/%r@%n-%p.mux. It takes %n,
+// the host as typed, so that two aliases of one address (each a master
+// of its own view) get a mux door each.
+const DefaultMuxName = "%r@%n-%p.mux"
+
+// MuxTemplate is the mux socket's template for a control path template
+// and a --mux-path: the latter if set, else DefaultMuxName in the control
+// path template's directory.
+func MuxTemplate(controlPath, muxPath string) string {
+	if muxPath != "" {
+		return muxPath
+	}
+	return filepath.Join(filepath.Dir(controlPath), DefaultMuxName)
+}
 
 // MuxSocketPath expands template for a master's mux socket, the path a
 // stock ssh finds through its ControlPath. ssh expands ControlPath itself

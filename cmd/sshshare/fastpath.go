@@ -99,6 +99,8 @@ func (f *TargetFlags) setFast(name, value string) bool {
 		f.Alias = value
 	case "control-path":
 		f.ControlPath = value
+	case "mux-path":
+		f.MuxPath = value
 	case "via":
 		f.Via = value
 	case "persist":
@@ -119,7 +121,7 @@ func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
 	if _, ok := os.LookupEnv("SSHSHARE_KEEP_ORPHANS"); ok {
 		return false
 	}
-	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_PERSIST"} {
+	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_MUX_PATH", "SSHSHARE_PERSIST"} {
 		if v, ok := os.LookupEnv(name); ok && v == "" {
 			return false
 		}
@@ -129,6 +131,9 @@ func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
 	}
 	if !set["control-path"] {
 		f.ControlPath = cmp.Or(os.Getenv("SSHSHARE_CONTROL_PATH"), tokens.DefaultControlPath)
+	}
+	if !set["mux-path"] {
+		f.MuxPath = os.Getenv("SSHSHARE_MUX_PATH")
 	}
 	if !set["persist"] {
 		return f.setFast("persist", cmp.Or(os.Getenv("SSHSHARE_PERSIST"), share.DefaultPersist.String()))

@@ -55,6 +55,8 @@ func TestFastParseAgreesWithKong(t *testing.T) {
 		{args: []string{"-F", "/c", "--alias", "web", "--control-path", "/s/%C", "u", "h", "2222"}, fast: true},
 		{args: []string{"--config=/c", "--alias=", "--persist=5m", "--via", "a@b:2,c", "u", "h", "2222"}, fast: true},
 		{args: []string{"--persist", "90s", "u", "h", "22"}, fast: true},
+		{args: []string{"--mux-path", "/m/%n.mux", "u", "h", "22"}, fast: true},
+		{args: []string{"u", "h", "22"}, env: map[string]string{"SSHSHARE_MUX_PATH": "/e/%n.mux"}, fast: true},
 		{args: []string{"u", "h", "22"}, env: map[string]string{"SSHSHARE_PERSIST": "3m", "SSHSHARE_CONFIG": "/e",
 			"SSHSHARE_CONTROL_PATH": "/e/%C"}, fast: true},
 		{args: []string{"--persist", "1m", "-F", "/f", "u", "h", "22"}, env: map[string]string{"SSHSHARE_PERSIST": "3m",
@@ -81,7 +83,7 @@ func TestFastParseAgreesWithKong(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			for _, name := range []string{"SSHSHARE_PERSIST", "SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_KEEP_ORPHANS"} {
+			for _, name := range []string{"SSHSHARE_PERSIST", "SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_MUX_PATH", "SSHSHARE_KEEP_ORPHANS"} {
 				v, ok := tt.env[name]
 				if !ok {
 					v = ""

@@ -23,7 +23,7 @@ import (
 type MasterFlags struct {
 	ConfigFile  string        `short:"F" name:"config" env:"SSHSHARE_CONFIG" placeholder:"FILE" help:"Read this ssh config file instead of the default, like ssh's -F."`
 	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template, with ControlPath's tokens (%r %h %p %C ...)."`
-	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template: the ControlPath that lets ssh reach a master in-process (ControlMaster no); by default the control path template plus .mux; none serves no mux door."`
+	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template: the ControlPath that lets ssh reach a master in-process (ControlMaster no); by default %r@%n-%p.mux in the control path template's directory; none serves no mux door."`
 	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"How long a master stays after its last client left."`
 	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Tunnel mode: reach the target through one shared login to these jump hosts, like ProxyJump; ssh logs in to the target end to end."`
 	KeepOrphans bool          `name:"keep-orphans" env:"SSHSHARE_KEEP_ORPHANS" help:"Leave a remote command running when its ssh is killed before the command exits, as plain ssh does; by default the master sends it SIGHUP, then SIGTERM. It applies to the masters this starts."`
@@ -95,10 +95,7 @@ func (f TargetFlags) socket() (string, error) {
 // client whose view is not the master's is sent to its ProxyCommand (see
 // muxClientCheck).
 func (f TargetFlags) muxSocket(mode string) string {
-	template := f.MuxPath
-	if template == "" {
-		template = f.ControlPath + tokens.MuxSuffix
-	}
+	template := tokens.MuxTemplate(f.ControlPath, f.MuxPath)
 	if mode != control.OpShare || strings.EqualFold(template, "none") {
 		return ""
 	}
@@ -119,13 +116,23 @@ func (f TargetFlags) muxSocket(mode string) string {
 	return p
 }
 
+// fixedAlias is the ProxyCommand line's --alias when it names a fixed
+// host, "" when it is ssh's %n: ssh expanded %n to the name this ssh
+// typed, and each mux client's own name is its %n (see muxClientView).
+func (f TargetFlags) fixedAlias() string {
+	if f.ownAlias == f.view.Host {
+		return ""
+	}
+	return f.ownAlias
+}
+
 // masterArgs are the arguments that start a master for these flags.
 func (f TargetFlags) masterArgs(socket, mode string) []string {
 	args := []string{"master", "--socket", socket, "--persist", f.Persist.String(),
 		"--control-path", f.ControlPath, "--mode", mode}
 	if mux := f.muxSocket(mode); mux != "" {
 		args = append(args, "--mux-socket", mux, "--mux-view", f.viewKey(),
-			"--mux-alias", f.ownAlias, "--mux-config", f.ownConfig)
+			"--mux-alias", f.fixedAlias(), "--mux-config", f.ownConfig)
 	}
 	if f.ConfigFile != "" {
 		args = append(args, "-F", f.ConfigFile)

@@ -36,7 +36,7 @@ type MasterCmd struct {
 	// client's view is built from them and its command line, and must
 	// have the same key (see muxClientCheck).
 	MuxView   string `name:"mux-view" help:"The key of the master's view, which mux clients must match."`
-	MuxAlias  string `name:"mux-alias" help:"The ProxyCommand line's --alias, for mux clients' views."`
+	MuxAlias  string `name:"mux-alias" help:"The ProxyCommand line's --alias when it is not %n, for mux clients' views."`
 	MuxConfig string `name:"mux-config" help:"The ProxyCommand line's -F, for mux clients' views."`
 	// The invoking ssh's command line, as the invocation read it.
 	SSHOptions       []string `name:"ssh-option" sep:"none" help:"An option of the invoking ssh's command line that shapes the upstream, for ssh -G (repeatable)."`

@@ -9,7 +9,7 @@ import (
 )
 
 // muxMethod connects through sshshare's mux door (issue 18): the
-// ProxyCommand door's Host block plus `ControlPath <template>.mux` and
+// ProxyCommand door's Host block plus `ControlPath <dir>/%r@%n-%p.mux` and
 // `ControlMaster no`. A warm ssh speaks OpenSSH's multiplexing protocol
 // to the master in-process; a cold one finds no socket and runs the
 // ProxyCommand. Its Host block has a master of its own, as every block

@@ -178,7 +178,7 @@ client reaches sshd through the test harness's relay, which delays each
 direction by half of it; "0 ms" is a direct connection. The four methods:
 
 - **sshshare (mux door)**: the ProxyCommand door's two lines plus
-  `+"`ControlPath ~/.ssh/sshshare/%%r@%%h-%%p.mux`"+` and `+"`ControlMaster no`"+`
+  `+"`ControlPath ~/.ssh/sshshare/%%r@%%n-%%p.mux`"+` and `+"`ControlMaster no`"+`
   (issue 18): a warm ssh speaks OpenSSH's multiplexing protocol to
   sshshare's master in-process, with no ProxyCommand and no key exchange;
   a cold one finds no socket and runs the ProxyCommand. Before its samples

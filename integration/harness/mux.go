@@ -1,14 +1,20 @@
 package harness
 
+import (
+	"path/filepath"
+
+	"github.com/sshshare/sshshare/tokens"
+)
+
 // The mux door (issue 18): besides its ProxyCommand, a Host block may name
 // the master's mux socket as ssh's ControlPath, with ControlMaster no; a
 // warm ssh then talks OpenSSH's multiplexing protocol to the master
 // in-process, and a cold one finds no socket and runs the ProxyCommand.
 
 // MuxControlPath is the ssh ControlPath of this client's masters' mux
-// sockets: the control path template (ShareControlPath) plus ".mux", as
-// sshshare computes it.
-func (c *Client) MuxControlPath() string { return c.ShareControlPath() + ".mux" }
+// sockets, as sshshare computes it by default: tokens.DefaultMuxName in
+// the control path template's directory (ShareDir).
+func (c *Client) MuxControlPath() string { return filepath.Join(c.ShareDir(), tokens.DefaultMuxName) }
 
 // AddMuxHost is AddShareHost with the mux door: ControlPath naming the
 // master's mux socket and ControlMaster no, so that ssh tries the master
