@@ -61,8 +61,8 @@ func sshParses(path string) error {
 	return err
 }
 
-// runSSH runs ssh with args and returns what it printed; a failure
-// carries ssh's first line of stderr.
+// runSSH runs ssh with args and returns what it printed (stderr for -V);
+// a failure is ssh's first line of stderr.
 func runSSH(args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), sshProbeWait)
 	defer cancel()
@@ -73,9 +73,12 @@ func runSSH(args ...string) ([]byte, error) {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {
 			line, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
-			return nil, fmt.Errorf("ssh %s: %s", strings.Join(args, " "), line)
+			if line = strings.TrimSpace(line); line == "" {
+				return nil, fmt.Errorf("ssh %s: %w", strings.Join(args, " "), err)
+			}
+			return nil, errors.New(line)
 		}
-		return nil, err
+		return nil, fmt.Errorf("run ssh: %w", err)
 	}
 	if len(args) > 0 && args[0] == "-V" {
 		return stderr.Bytes(), nil
