@@ -8,6 +8,10 @@ import (
 // how uninstall recognises exactly what install wrote.
 const Marker = "# added by sshshare config --install; remove with sshshare config --uninstall"
 
+// CreatedMarker is Marker in a file install created: uninstall removes
+// the file again when nothing else was added to it.
+const CreatedMarker = "# added by sshshare config --install, which created this file; remove with sshshare config --uninstall"
+
 // IncludeLine is the Include line for sshshare's config file at ref (a
 // path as ssh reads it, such as ~/.ssh/sshshare/config).
 func IncludeLine(ref string) string { return "Include " + configArg(ref) }
@@ -18,22 +22,37 @@ func IncludeLine(ref string) string { return "Include " + configArg(ref) }
 // block's hosts; and being first, its keywords win. Lines a previous
 // install added elsewhere are moved, not repeated, so adding twice gives
 // the same bytes. The new lines end as the file's first line does ("\r\n"
-// or "\n").
-func AddInclude(content []byte, ref string) []byte {
+// or "\n"). created marks the file as made for the Include
+// (CreatedMarker); a mark already there stays.
+func AddInclude(content []byte, ref string, created bool) []byte {
 	rest := RemoveInclude(content)
 	eol := lineEnding(rest)
-	return []byte(Marker + eol + IncludeLine(ref) + eol + string(rest))
+	marker := Marker
+	if created || Created(content) {
+		marker = CreatedMarker
+	}
+	return []byte(marker + eol + IncludeLine(ref) + eol + string(rest))
+}
+
+// Created reports whether content holds CreatedMarker.
+func Created(content []byte) bool {
+	for _, line := range strings.SplitAfter(string(content), "\n") {
+		if trimEOL(line) == CreatedMarker {
+			return true
+		}
+	}
+	return false
 }
 
 // RemoveInclude returns content without the lines AddInclude added: each
-// Marker line, and the Include line right after it. Every other byte is
+// Marker (or CreatedMarker) line, and the Include line right after it. Every other byte is
 // kept, so removing what AddInclude added gives back the original bytes.
 // An Include line without the marker is the user's and stays.
 func RemoveInclude(content []byte) []byte {
 	lines := strings.SplitAfter(string(content), "\n")
 	var out strings.Builder
 	for i := 0; i < len(lines); i++ {
-		if trimEOL(lines[i]) != Marker {
+		if !isMarker(lines[i]) {
 			out.WriteString(lines[i])
 			continue
 		}
@@ -48,7 +67,13 @@ func RemoveInclude(content []byte) []byte {
 // writes for ref.
 func HasInclude(content []byte, ref string) bool {
 	lines := strings.SplitAfterN(string(content), "\n", 3)
-	return len(lines) >= 2 && trimEOL(lines[0]) == Marker && trimEOL(lines[1]) == IncludeLine(ref)
+	return len(lines) >= 2 && isMarker(lines[0]) && trimEOL(lines[1]) == IncludeLine(ref)
+}
+
+// isMarker reports whether line is Marker or CreatedMarker.
+func isMarker(line string) bool {
+	l := trimEOL(line)
+	return l == Marker || l == CreatedMarker
 }
 
 // isInclude reports whether line is an Include line.

@@ -17,7 +17,7 @@ func TestIncludeRoundTrip(t *testing.T) {
 		{"blank lines", "\n\n\nHost a\n\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			added := AddInclude([]byte(tt.in), ref)
+			added := AddInclude([]byte(tt.in), ref, false)
 			eol := "\n"
 			if strings.HasPrefix(tt.in, "Host a\r\n") {
 				eol = "\r\n"
@@ -28,7 +28,7 @@ func TestIncludeRoundTrip(t *testing.T) {
 			if !HasInclude(added, ref) {
 				t.Errorf("HasInclude(%q) = false", added)
 			}
-			if again := AddInclude(added, ref); string(again) != string(added) {
+			if again := AddInclude(added, ref, false); string(again) != string(added) {
 				t.Errorf("AddInclude twice = %q; want %q", again, added)
 			}
 			if back := RemoveInclude(added); string(back) != tt.in {
@@ -42,7 +42,7 @@ func TestAddIncludeMovesToTop(t *testing.T) {
 	ref := "/h/.ssh/sshshare/config"
 	in := "Host a\n" + Marker + "\n" + IncludeLine(ref) + "\n  User b\n"
 	want := Marker + "\n" + IncludeLine(ref) + "\nHost a\n  User b\n"
-	if got := string(AddInclude([]byte(in), ref)); got != want {
+	if got := string(AddInclude([]byte(in), ref, false)); got != want {
 		t.Errorf("AddInclude = %q; want %q", got, want)
 	}
 }
@@ -63,5 +63,19 @@ func TestCheckParsable(t *testing.T) {
 		if err := CheckParsable([]byte(bad)); err == nil {
 			t.Errorf("CheckParsable(%q) = nil; want an error", bad)
 		}
+	}
+}
+
+func TestAddIncludeCreated(t *testing.T) {
+	ref := "~/.ssh/sshshare/config"
+	added := AddInclude(nil, ref, true)
+	if want := CreatedMarker + "\n" + IncludeLine(ref) + "\n"; string(added) != want || !Created(added) {
+		t.Errorf("AddInclude(created) = %q; want %q", added, want)
+	}
+	if again := AddInclude(added, ref, false); string(again) != string(added) {
+		t.Errorf("AddInclude again = %q; want the created mark kept: %q", again, added)
+	}
+	if back := RemoveInclude(added); len(back) != 0 {
+		t.Errorf("RemoveInclude = %q; want nothing", back)
 	}
 }

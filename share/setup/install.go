@@ -35,13 +35,14 @@ type Change struct {
 	ConfigDiff, BlockDiff string
 	// Backup is the copy of Config made before changing it, or "".
 	Backup string
-	// BlockRemoved says Uninstall removed Block.
-	BlockRemoved bool
+	// BlockRemoved says Uninstall removed Block; ConfigRemoved that it
+	// removed Config, which Install had created.
+	BlockRemoved, ConfigRemoved bool
 }
 
 // Changed reports whether anything changed.
 func (c Change) Changed() bool {
-	return c.ConfigDiff != "" || c.BlockDiff != "" || c.BlockRemoved
+	return c.ConfigDiff != "" || c.BlockDiff != "" || c.BlockRemoved || c.ConfigRemoved
 }
 
 // Install writes block to f.Block (0600, in a private directory) and puts
@@ -68,7 +69,7 @@ func Install(f Files, block string) (Change, error) {
 			return ch, err
 		}
 	}
-	return changeConfig(f, ch, old, AddInclude(old, f.IncludeRef))
+	return changeConfig(f, ch, old, AddInclude(old, f.IncludeRef, !exists(f.Config)))
 }
 
 // Uninstall removes what Install added: the marked Include line of
@@ -79,10 +80,30 @@ func Uninstall(f Files) (Change, error) {
 	if err != nil {
 		return ch, err
 	}
-	ch, err = changeConfig(f, ch, old, RemoveInclude(old))
+	removed := RemoveInclude(old)
+	if Created(old) && len(removed) == 0 {
+		return removeCreated(f, ch, old)
+	}
+	ch, err = changeConfig(f, ch, old, removed)
 	if err != nil {
 		return ch, err
 	}
+	return removeBlock(f, ch)
+}
+
+// removeCreated removes f.Config, which Install created and which holds
+// nothing but its lines, and then f.Block.
+func removeCreated(f Files, ch Change, old []byte) (Change, error) {
+	ch.ConfigDiff = Diff(f.Config, old, nil)
+	if err := os.Remove(f.Config); err != nil {
+		return ch, fmt.Errorf("remove %s: %w", f.Config, err)
+	}
+	ch.ConfigRemoved = true
+	return removeBlock(f, ch)
+}
+
+// removeBlock removes f.Block, when it is there.
+func removeBlock(f Files, ch Change) (Change, error) {
 	switch err := os.Remove(f.Block); {
 	case err == nil:
 		ch.BlockRemoved = true
@@ -128,6 +149,12 @@ func readConfig(f Files) ([]byte, error) {
 		}
 	}
 	return content, nil
+}
+
+// exists reports whether path names a file (or a link).
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 // readOptional reads path; a missing file reads as empty.

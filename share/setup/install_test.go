@@ -97,6 +97,33 @@ func TestInstallCreatesConfig(t *testing.T) {
 	if m := modeOf(t, f.Config); m != 0o600 {
 		t.Errorf("new config mode %o; want 600", m)
 	}
+	if again, err := Install(f, "Host h\n"); err != nil || again.Changed() {
+		t.Errorf("second Install: %+v, %v; want no change", again, err)
+	}
+	ch, err = Uninstall(f)
+	if err != nil || !ch.ConfigRemoved || !ch.BlockRemoved {
+		t.Fatalf("Uninstall: %+v, %v; want both files removed", ch, err)
+	}
+	if exists(f.Config) {
+		t.Errorf("config Install created is still there after Uninstall")
+	}
+}
+
+func TestUninstallKeepsCreatedFileWithMore(t *testing.T) {
+	f := testFiles(t)
+	if _, err := Install(f, "Host h\n"); err != nil {
+		t.Fatal(err)
+	}
+	content, _ := os.ReadFile(f.Config)
+	if err := os.WriteFile(f.Config, append(content, "Host mine\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Uninstall(f); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(f.Config); string(got) != "Host mine\n" {
+		t.Errorf("config after Uninstall = %q; want the user's line kept", got)
+	}
 }
 
 func TestInstallNewBlockKeepsConfig(t *testing.T) {
