@@ -32,6 +32,7 @@ type CLI struct {
 	Status     StatusCmd     `cmd:"" help:"List running masters: target, pid, clients, channels, bytes, idle time."`
 	Stop       StopCmd       `cmd:"" help:"Stop a master now, or with --drain once its clients have left."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
+	Config     ConfigCmd     `cmd:"" help:"Print the Host block that sends PATTERN's hosts through sshshare; --install puts it in ~/.ssh/config."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 }
