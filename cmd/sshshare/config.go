@@ -27,7 +27,7 @@ type ConfigCmd struct {
 	Uninstall   bool          `xor:"action" help:"Remove what --install added: the Include line of ~/.ssh/config and ~/.ssh/sshshare/config."`
 	NoMux       bool          `name:"no-mux" help:"Leave out the mux door's ControlPath and ControlMaster lines: every ssh goes through the ProxyCommand."`
 	ControlPath string        `name:"control-path" default:"${control_path}" env:"SSHSHARE_CONTROL_PATH" help:"Socket path template the ProxyCommand is to use (written on its line when not the default)."`
-	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template (the block's ControlPath); by default the control path template plus .mux; none leaves the door out."`
+	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template (the block's ControlPath); by default %r@%n-%p.mux in the control path template's directory; none leaves the door out."`
 	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"Idle window the ProxyCommand is to give its masters (written on its line when not the default)."`
 }
 
@@ -139,13 +139,10 @@ func (c ConfigCmd) proxyArgs() []string {
 // muxPath is the block's ControlPath: the mux socket template a master
 // started by this ProxyCommand serves, or "" for no door.
 func (c ConfigCmd) muxPath() string {
-	switch {
-	case c.NoMux || strings.EqualFold(c.MuxPath, "none"):
+	if c.NoMux || strings.EqualFold(c.MuxPath, "none") {
 		return ""
-	case c.MuxPath != "":
-		return c.MuxPath
 	}
-	return c.ControlPath + tokens.MuxSuffix
+	return tokens.MuxTemplate(c.ControlPath, c.MuxPath)
 }
 
 // ownPath is this binary's absolute path with symlinks resolved: ssh runs

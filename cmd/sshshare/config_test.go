@@ -66,8 +66,8 @@ func TestConfigMuxPath(t *testing.T) {
 		want string
 		args []string
 	}{
-		{def, "~/.ssh/sshshare/%r@%h-%p.mux", nil},
-		{ConfigCmd{ControlPath: "/s/%C", Persist: 120 * time.Second}, "/s/%C.mux", []string{"--control-path", "/s/%C"}},
+		{def, "~/.ssh/sshshare/%r@%n-%p.mux", nil},
+		{ConfigCmd{ControlPath: "/s/%C", Persist: 120 * time.Second}, "/s/%r@%n-%p.mux", []string{"--control-path", "/s/%C"}},
 		{ConfigCmd{ControlPath: def.ControlPath, MuxPath: "/m/%C", Persist: 120 * time.Second}, "/m/%C", []string{"--mux-path", "/m/%C"}},
 		{ConfigCmd{ControlPath: def.ControlPath, MuxPath: "none", Persist: 120 * time.Second}, "", []string{"--mux-path", "none"}},
 		{ConfigCmd{ControlPath: def.ControlPath, NoMux: true, Persist: 120 * time.Second}, "", nil},

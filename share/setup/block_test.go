@@ -9,7 +9,7 @@ func TestBlockRender(t *testing.T) {
 	b := Block{
 		Patterns:        []string{"web-*", "10.5.*"},
 		Program:         "/usr/local/bin/sshshare",
-		MuxPath:         "~/.ssh/sshshare/%r@%h-%p.mux",
+		MuxPath:         "~/.ssh/sshshare/%r@%n-%p.mux",
 		KnownHostsFiles: []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2", "~/.ssh/sshshare/known_hosts"},
 		SSHVersion:      "OpenSSH_9.2p1",
 	}
@@ -19,7 +19,7 @@ Host web-* 10.5.*
     # Connect through sshshare: one shared login per host; %n is the name you typed.
     ProxyCommand /usr/local/bin/sshshare --alias %n %r %h %p
     # The mux door: ssh reaches a running master in-process on this socket.
-    ControlPath ~/.ssh/sshshare/%r@%h-%p.mux
+    ControlPath ~/.ssh/sshshare/%r@%n-%p.mux
     # No master of ssh's own there: sshshare's master answers on that socket.
     ControlMaster no
     # Trust the master's local host key (sshshare's known_hosts) beside the system's files.
@@ -44,9 +44,9 @@ func TestBlockRenderVariants(t *testing.T) {
 		{"path with a space and a quote", Block{Patterns: []string{"h"}, Program: "/opt/my tools/it's/sshshare"},
 			[]string{`ProxyCommand '/opt/my tools/it'\''s/sshshare' --alias %n %r %h %p` + "\n"}, nil},
 		{"percent in the path and flags", Block{Patterns: []string{"h"}, Program: "/opt/100%/sshshare",
-			ProxyArgs: []string{"--control-path", "/tmp/s/%r@%h-%p", "--persist", "5m0s"}, MuxPath: "/tmp/s d/%r@%h-%p.mux"},
+			ProxyArgs: []string{"--control-path", "/tmp/s/%r@%h-%p", "--persist", "5m0s"}, MuxPath: "/tmp/s d/%r@%n-%p.mux"},
 			[]string{"ProxyCommand /opt/100%%/sshshare --control-path /tmp/s/%%r@%%h-%%p --persist 5m0s --alias %n %r %h %p\n",
-				`ControlPath "/tmp/s d/%r@%h-%p.mux"` + "\n"}, nil},
+				`ControlPath "/tmp/s d/%r@%n-%p.mux"` + "\n"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.block.Render()
