@@ -34,6 +34,10 @@ type CLI struct {
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
+
+	Completion    CompletionCmd    `cmd:"" help:"Print the completion script for bash, zsh or fish (make install installs them)."`
+	Man           ManCmd           `cmd:"" hidden:"" help:"Print the man page sshshare(1) in roff."`
+	CompleteHosts CompleteHostsCmd `cmd:"" name:"__complete-hosts" hidden:"" help:"Print the host names completions offer."`
 }
 
 // exitFailure is the exit code for every failure, as ssh uses it.
