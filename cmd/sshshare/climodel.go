@@ -75,7 +75,8 @@ const (
 var hostArgNames = []string{"host", "target", "hosts"}
 
 // newCLIModel walks kong's model of the application. Commands nest one
-// level: sshshare has no sub-subcommands, and the generators assume so.
+// level, as sshshare's do: a command with commands of its own is shown
+// with their names as its first argument's choices.
 func newCLIModel(app *kong.Application) (*cliModel, error) {
 	m := &cliModel{Name: app.Name, Description: app.Help}
 	if app.DefaultCmd != nil {
@@ -83,17 +84,21 @@ func newCLIModel(app *kong.Application) (*cliModel, error) {
 	}
 	m.Flags = flagsOf(app.Node)
 	for _, node := range app.Children {
-		if node.Type != kong.CommandNode || len(node.Children) > 0 {
-			return nil, fmt.Errorf("completion: command %q: only one level of commands is supported", node.Name)
+		if node.Type != kong.CommandNode {
+			return nil, fmt.Errorf("completion: %q: only commands are supported at the top level", node.Name)
 		}
 		m.Commands = append(m.Commands, commandOf(node))
 	}
 	return m, nil
 }
 
-// commandOf is the cliCommand of a leaf command node.
+// commandOf is the cliCommand of a command node.
 func commandOf(node *kong.Node) cliCommand {
 	c := cliCommand{Name: node.Name, Help: node.Help, Hidden: node.Hidden, Flags: flagsOf(node)}
+	if len(node.Children) > 0 {
+		sub := cliArg{Name: "COMMAND", Help: "One of: " + strings.Join(subcommands(node), ", ") + ".", Value: cliValue{Kind: kindEnum, Words: subcommands(node)}}
+		c.Args = append(c.Args, sub)
+	}
 	for _, p := range node.Positional {
 		c.Args = append(c.Args, cliArg{
 			Name:     strings.ToUpper(p.Name),
@@ -104,6 +109,17 @@ func commandOf(node *kong.Node) cliCommand {
 		})
 	}
 	return c
+}
+
+// subcommands are the names of a command's visible commands.
+func subcommands(node *kong.Node) []string {
+	var out []string
+	for _, child := range node.Children {
+		if !child.Hidden && child.Type == kong.CommandNode {
+			out = append(out, child.Name)
+		}
+	}
+	return out
 }
 
 // flagsOf is every visible flag a command takes, its ancestors' included.

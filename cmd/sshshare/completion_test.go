@@ -268,3 +268,23 @@ func TestCommandNamesAreKongs(t *testing.T) {
 		t.Errorf("fastpath's commandNames: got %q; want kong's commands %q", got, kongs)
 	}
 }
+
+func TestCLIModelNestedCommands(t *testing.T) {
+	var cli struct {
+		Top struct {
+			One struct{} `cmd:"" help:"One."`
+			Two struct{} `cmd:"" help:"Two."`
+		} `cmd:"" help:"Top."`
+	}
+	parser, err := kong.New(&cli, kong.Name("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := newCLIModel(parser.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Commands) != 1 || len(m.Commands[0].Args) != 1 || !slices.Equal(m.Commands[0].Args[0].Value.Words, []string{"one", "two"}) {
+		t.Errorf("got %+v; want top with one and two as its first argument's choices", m.Commands)
+	}
+}
