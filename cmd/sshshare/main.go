@@ -35,6 +35,10 @@ type CLI struct {
 	Config     ConfigCmd     `cmd:"" help:"Print the Host block that sends PATTERN's hosts through sshshare; --install puts it in ~/.ssh/config."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
+
+	Completion    CompletionCmd    `cmd:"" help:"Print the completion script for bash, zsh or fish (make install installs them)."`
+	Man           ManCmd           `cmd:"" hidden:"" help:"Print the man page sshshare(1) in roff."`
+	CompleteHosts CompleteHostsCmd `cmd:"" name:"__complete-hosts" hidden:"" help:"Print the host names completions offer."`
 }
 
 // exitFailure is the exit code for every failure, as ssh uses it.
