@@ -11,7 +11,6 @@ import (
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
-	"github.com/sshshare/sshshare/share/vis"
 )
 
 // Riders answer "who is riding this master?": the ssh behind each live
@@ -83,28 +82,36 @@ func (rs *riders) list() []control.Rider {
 }
 
 // sshCommand shows argv, the command line of a rider's process: ssh's
-// arguments, each escaped (see package vis) and quoted when it holds a
-// space. They are the user's own, and status is the user's alone (the
-// state directory is private), but a process that is not ssh shows only
-// its program's name: its arguments may hold a secret (sshpass -p).
+// arguments, quoted as a shell would need them. They are the user's own,
+// and status is the user's alone (the state directory is private), but a
+// process that is not ssh shows only its program's name: its arguments
+// may hold a secret (sshpass -p). The text is as the process has it:
+// whoever prints it escapes it (see package vis).
 func sshCommand(argv []string) string {
 	if len(argv) == 0 {
 		return ""
 	}
 	name := filepath.Base(argv[0])
 	if name != "ssh" {
-		return vis.Line(name)
+		return name
 	}
 	words := make([]string, len(argv))
 	words[0] = name
 	for i, a := range argv[1:] {
-		a = vis.Line(a)
-		if a == "" || strings.ContainsAny(a, " '\"") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		words[i+1] = a
+		words[i+1] = shellQuote(a)
 	}
 	return strings.Join(words, " ")
+}
+
+// shellQuote quotes a for a POSIX shell, unless it needs none.
+func shellQuote(a string) string {
+	plain := a != "" && strings.IndexFunc(a, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
+	}) < 0
+	if plain {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 // clientJoined records a client connection on door and logs it with its
