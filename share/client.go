@@ -17,6 +17,7 @@ type client struct {
 	// open waiting for a free MaxSessions slot stops waiting then.
 	ctx            context.Context
 	conn           *ssh.ServerConn
+	pid            int // the client's ssh, 0 if unknown; for status
 	noMoreSessions atomic.Bool
 	gone           atomic.Bool // left: routes must not be added for it any more
 	// agentKeys are the keys of the agent the client forwards (see
@@ -27,7 +28,7 @@ type client struct {
 
 // serveShare runs the master's side of a local ssh's SSH connection until
 // the client leaves; joined is called once its handshake has succeeded.
-func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerConfig, joined func()) {
+func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerConfig, pid int, joined func()) {
 	m.login.waiting.Add(1)
 	sc, chans, reqs, err := ssh.NewServerConn(nc, cfg)
 	m.login.waiting.Add(-1)
@@ -36,7 +37,7 @@ func (m *Master) serveShare(ctx context.Context, nc net.Conn, cfg *ssh.ServerCon
 		return
 	}
 	joined()
-	c := &client{m: m, ctx: ctx, conn: sc}
+	c := &client{m: m, ctx: ctx, conn: sc, pid: pid}
 	go c.globalRequests(reqs)
 	for nch := range chans {
 		go c.openChannel(nch)

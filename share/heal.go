@@ -168,6 +168,7 @@ func (m *Master) heal() error {
 	go m.pool.refill()
 	m.health.heard()
 	m.health.healed.Add(1)
+	m.health.lastHeal.Store(time.Now().UnixNano())
 	return nil
 }
 

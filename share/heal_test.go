@@ -29,6 +29,9 @@ func TestMasterHealsClosedUpstream(t *testing.T) {
 	echoDirect(t, c, "db:5432")
 
 	sshtest.WaitFor(t, "the heal in status", func() bool { return f.m.Status().Healed == 1 })
+	if st := f.m.Status(); st.LastHeal.Before(st.Started) {
+		t.Errorf("status last heal: got %v; want a time after the start, %v", st.LastHeal, st.Started)
+	}
 	if got := srv.logins.Load(); got != 2 {
 		t.Errorf("upstream logins: got %d; want 2", got)
 	}

@@ -34,6 +34,7 @@ type health struct {
 	failed    atomic.Bool
 	beating   atomic.Bool  // a heartbeat ping is in flight
 	healed    atomic.Int64 // times the primary was replaced by a fresh login
+	lastHeal  atomic.Int64 // unix nanoseconds of the last heal, 0 if none
 }
 
 // heard notes that the upstream answered just now.

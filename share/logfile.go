@@ -85,7 +85,7 @@ func (l *LogFile) Write(p []byte) (int, error) {
 // rotate moves the log aside and starts a new one.
 func (l *LogFile) rotate() error {
 	l.f.Close()
-	if err := os.Rename(l.path, l.path+".old"); err != nil {
+	if err := os.Rename(l.path, RotatedLog(l.path)); err != nil {
 		return fmt.Errorf("rotate log: %w", err)
 	}
 	return l.open()

@@ -115,6 +115,7 @@ type Master struct {
 	health   health
 
 	tunnelsLive tunnels
+	riders      riders                  // the live client connections, for status
 	mux         atomic.Pointer[muxDoor] // the mux door, once open
 	healer      healer
 	lastErr     atomic.Value // string: the last problem a user should see in status
@@ -163,7 +164,8 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if cfg.handshakeWait <= 0 {
 		cfg.handshakeWait = localHandshakeWait
 	}
-	m := &Master{cfg: cfg, log: cfg.Log, routes: newRoutes(), started: time.Now(), login: newLogin(),
+	// Every line of the master's log names its target.
+	m := &Master{cfg: cfg, log: cfg.Log.With("target", logTarget(cfg.Target)), routes: newRoutes(), started: time.Now(), login: newLogin(),
 		stderr: newLoginStderr(cfg.Stderr), slots: make(chan struct{}, maxUnauthenticated)}
 	// ctx bounds the start-up only; the master's lifetime is its own and
 	// ends in shutdownIf, which also takes the socket down.
@@ -207,7 +209,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	}
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
-	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: cfg.Log, Prompter: m.login, AuthSock: cfg.AuthSock,
+	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: m.log, Prompter: m.login, AuthSock: cfg.AuthSock,
 		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr, Notes: m.addLoginNote}
 	// The master keeps the first ssh's agent for every login it makes,
 	// pooled ones and heals included.
@@ -354,7 +356,7 @@ func (m *Master) logIn(ctx context.Context) {
 	m.pool.life = m.ctx
 	m.pool.open = m.openWatched
 	m.pool.spares = true
-	m.log.Info("master ready", "target", m.cfg.Target.String(), "socket", m.cfg.Socket,
+	m.log.Info("master ready", "resolved", m.cfg.Target.String(), "socket", m.cfg.Socket,
 		"alias", m.cfg.Target.Alias, "ssh_options", m.cfg.SSHOptions, "identity", primary.Identity)
 	m.health.heard()
 	m.openMuxDoor()
@@ -468,7 +470,9 @@ func (m *Master) serveConn(conn net.Conn, release func()) {
 		if hello.Starter {
 			m.login.Starter(hello.CanPrompt)
 		}
-		m.share(ctx, conn, hello, release)
+		r := m.clientJoined(conn, control.DoorProxyCommand)
+		defer m.clientLeft(r)
+		m.share(ctx, conn, hello, release, r.pid)
 	case control.OpTunnel:
 		m.tunnel(conn, hello)
 	case control.OpStatus:
@@ -483,8 +487,8 @@ func (m *Master) serveConn(conn net.Conn, release func()) {
 // client is told to retry with a fresh master. Only the starter is admitted
 // before the login has finished; others hear how it ended. The client
 // counts once its SSH handshake has finished (see arrive); release is
-// called then.
-func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello, release func()) {
+// called then. pid is the client's ssh (see rider), for status.
+func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello, release func(), pid int) {
 	starter := hello.Starter
 	if !m.upstreamAlive() || !m.arrive() {
 		control.WriteReply(conn, control.Reply{Retry: true, Error: "master is exiting"})
@@ -530,7 +534,7 @@ func (m *Master) share(ctx context.Context, conn net.Conn, hello control.Hello, 
 	cfg := m.serverConfig(offer, starter)
 	unhurriedAuth(cfg, nc, m.cfg.handshakeWait)
 	nc.SetDeadline(time.Now().Add(m.cfg.handshakeWait))
-	m.serveShare(ctx, nc, cfg, func() {
+	m.serveShare(ctx, nc, cfg, pid, func() {
 		nc.SetDeadline(time.Time{})
 		release()
 		joined = true

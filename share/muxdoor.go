@@ -241,10 +241,12 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 		}
 	case *mux.NewSession:
 		c.fwdsEnd = true
+		defer c.m.clientLeft(c.m.clientJoined(c.conn, control.DoorMux))
 		c.session(r)
 		return true
 	case *mux.NewStdioForward:
 		c.fwdsEnd = true
+		defer c.m.clientLeft(c.m.clientJoined(c.conn, control.DoorMux))
 		c.stdioForward(r)
 		return true
 	case *mux.Hello:

@@ -1,9 +1,14 @@
 package share
 
 import (
+	"net"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/mux"
 )
 
 // Status reports the master's state now.
@@ -29,6 +34,11 @@ func (m *Master) Status() *control.Status {
 	s.Identity, _ = m.identity.Load().(string)
 	if d := m.mux.Load(); d != nil {
 		s.MuxSocket, s.MuxSessions = d.ln.path, d.sessions.Load()
+	}
+	s.Riders = m.riders.list()
+	s.ForwardsDetail = append(m.routes.detail(), m.muxFwd.detail()...)
+	if n := m.health.lastHeal.Load(); n != 0 {
+		s.LastHeal = time.Unix(0, n)
 	}
 	if clients == 0 {
 		last := m.started
@@ -67,4 +77,58 @@ func (m *Master) mode() string {
 		return control.OpShare
 	}
 	return m.cfg.Mode
+}
+
+// detail lists the live remote listeners of ProxyCommand clients, for
+// status; those of the mux door are the master's (muxForwards.detail).
+func (r *routes) detail() []control.Forward {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []control.Forward
+	for k, f := range r.forwards {
+		c, ok := f.owner.(*client)
+		if !ok || f.carrying {
+			continue
+		}
+		out = append(out, control.Forward{Spec: "-R " + k.String(), Owner: control.OwnerClient, OwnerPid: c.pid})
+	}
+	slices.SortFunc(out, func(a, b control.Forward) int { return strings.Compare(a.Spec, b.Spec) })
+	return out
+}
+
+// detail lists the forwards open over the mux door, for status: the
+// master holds them (they end with a client only if it had a session).
+func (fw *muxForwards) detail() []control.Forward {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	var out []control.Forward
+	for f, open := range fw.open {
+		if port := open.allocated(f); port != 0 {
+			f.ListenPort = port // -R 0: the port the server chose
+		}
+		out = append(out, control.Forward{Spec: muxForwardSpec(f), Owner: control.OwnerMaster})
+	}
+	slices.SortFunc(out, func(a, b control.Forward) int { return strings.Compare(a.Spec, b.Spec) })
+	return out
+}
+
+// muxForwardSpec spells f as ssh's -L, -R or -D option does.
+func muxForwardSpec(f mux.Forward) string {
+	side := func(host string, port uint32) string {
+		switch {
+		case port == mux.PortStreamLocal:
+			return host
+		case host == "":
+			return strconv.Itoa(int(port))
+		}
+		return net.JoinHostPort(host, strconv.Itoa(int(port)))
+	}
+	listen := side(f.ListenHost, f.ListenPort)
+	switch f.Kind {
+	case mux.ForwardLocal:
+		return "-L " + listen + ":" + side(f.ConnectHost, f.ConnectPort)
+	case mux.ForwardDynamic:
+		return "-D " + listen
+	}
+	return "-R " + listen + ":" + side(f.ConnectHost, f.ConnectPort)
 }

@@ -31,6 +31,7 @@ type CLI struct {
 	Start      StartCmd      `cmd:"" help:"Start a master now, asking for passwords here; print its socket when ready."`
 	Status     StatusCmd     `cmd:"" help:"List running masters: target, pid, clients, channels, bytes, idle time."`
 	Stop       StopCmd       `cmd:"" help:"Stop a master now, or with --drain once its clients have left."`
+	Logs       LogsCmd       `cmd:"" help:"Show a master's log (its last lines, or follow it with -f)."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
 	Config     ConfigCmd     `cmd:"" help:"Print the Host block that sends PATTERN's hosts through sshshare; --install puts it in ~/.ssh/config."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`

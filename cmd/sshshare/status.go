@@ -89,8 +89,28 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		if s.LastError != "" {
 			fmt.Fprintf(w, "%s: last problem: %s\n", s.Target, s.LastError)
 		}
+		printRiders(w, s)
 	}
 	return nil
+}
+
+// printRiders prints who rides a master, the forwards it holds and when
+// it last healed: a line each.
+func printRiders(w io.Writer, s *control.Status) {
+	for _, r := range s.Riders {
+		fmt.Fprintf(w, "%s: rider: pid %d %s door, for %s: %s\n", s.Target, r.Pid, r.Door,
+			time.Since(r.Since).Round(time.Second), dash(r.Command))
+	}
+	for _, f := range s.ForwardsDetail {
+		owner := f.Owner
+		if f.OwnerPid != 0 {
+			owner = fmt.Sprintf("%s pid %d", f.Owner, f.OwnerPid)
+		}
+		fmt.Fprintf(w, "%s: forward: %s (%s)\n", s.Target, f.Spec, owner)
+	}
+	if !s.LastHeal.IsZero() {
+		fmt.Fprintf(w, "%s: last heal: %s (%s ago)\n", s.Target, s.LastHeal.Format(time.RFC3339), time.Since(s.LastHeal).Round(time.Second))
+	}
 }
 
 // printable is a copy of s with the text fields the table shows escaped,
@@ -104,6 +124,14 @@ func printable(s *control.Status) *control.Status {
 	c.SSHOptions = make([]string, len(s.SSHOptions))
 	for i, o := range s.SSHOptions {
 		c.SSHOptions[i] = vis.Line(o)
+	}
+	c.Riders = slices.Clone(s.Riders)
+	for i := range c.Riders {
+		c.Riders[i].Command, c.Riders[i].Door = vis.Line(c.Riders[i].Command), vis.Line(c.Riders[i].Door)
+	}
+	c.ForwardsDetail = slices.Clone(s.ForwardsDetail)
+	for i := range c.ForwardsDetail {
+		c.ForwardsDetail[i].Spec, c.ForwardsDetail[i].Owner = vis.Line(c.ForwardsDetail[i].Spec), vis.Line(c.ForwardsDetail[i].Owner)
 	}
 	return &c
 }

@@ -48,4 +48,50 @@ type Status struct {
 	Draining        bool     `json:"draining"`
 	Log             string   `json:"log"`
 	LastError       string   `json:"last_error,omitempty"` // the last problem, also in the log
+	// Riders are the ssh processes riding the master now, one per live
+	// client connection, longest-riding first.
+	Riders []Rider `json:"riders,omitempty"`
+	// ForwardsDetail lists the forwards Forwards counts, with who owns
+	// each.
+	ForwardsDetail []Forward `json:"forwards_detail,omitempty"`
+	// LastHeal is when the upstream was last replaced by a fresh login
+	// (see Healed); zero if never.
+	LastHeal time.Time `json:"last_heal,omitzero"`
+}
+
+// Door values: how a rider reached the master.
+const (
+	DoorProxyCommand = "proxycommand" // ssh's ProxyCommand, sshshare's invocation
+	DoorMux          = "mux"          // OpenSSH's multiplexing protocol, ssh's ControlPath
+)
+
+// Rider is one ssh riding a master: a live client connection.
+type Rider struct {
+	// Pid is the ssh's process id: the peer of the connection on the mux
+	// door; on the ProxyCommand door the peer is sshshare's invocation,
+	// and Pid its parent, the ssh that ran it.
+	Pid int `json:"pid"`
+	// Command is the ssh's command line, "" where it cannot be read. Only
+	// ssh's own arguments are shown (never those of a parent such as
+	// sshpass); when the process is not an ssh, its program name alone.
+	Command string    `json:"command,omitempty"`
+	Door    string    `json:"door"`
+	Since   time.Time `json:"since"`
+}
+
+// Forward owners.
+const (
+	OwnerMaster = "master" // held by the master (asked for over the mux door)
+	OwnerClient = "client" // held for one client, ended with it
+)
+
+// Forward is one forward a master holds.
+type Forward struct {
+	// Spec is the forward as ssh's option spells it: "-L 8080:web:80",
+	// "-D 1080", "-R 9000" (a remote listener of a ProxyCommand client,
+	// whose connect side only its ssh knows).
+	Spec  string `json:"spec"`
+	Owner string `json:"owner"`
+	// OwnerPid is the ssh of an OwnerClient forward, 0 if unknown.
+	OwnerPid int `json:"owner_pid,omitempty"`
 }

@@ -60,3 +60,12 @@ func processDir(int) (string, error) {
 func processEnv(int, string) (string, bool, error) {
 	return "", false, errors.New("the environment of another process is not read on macOS")
 }
+
+// processParent reads the kern.proc.pid sysctl.
+func processParent(pid int) (int, error) {
+	info, err := unix.SysctlKinfoProc("kern.proc.pid", pid)
+	if err != nil {
+		return -1, fmt.Errorf("read parent of process %d: %w", pid, err)
+	}
+	return int(info.Eproc.Ppid), nil
+}

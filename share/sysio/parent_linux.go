@@ -55,3 +55,23 @@ func processEnv(pid int, name string) (string, bool, error) {
 	}
 	return "", false, nil
 }
+
+// processParent reads the fourth field of /proc/PID/stat. The second, the
+// command's name in parentheses, may hold spaces and parentheses itself:
+// the fields after it start after its last ')'.
+func processParent(pid int) (int, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1, fmt.Errorf("read parent of process %d: %w", pid, err)
+	}
+	i := bytes.LastIndexByte(b, ')')
+	fields := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(fields) < 2 {
+		return -1, fmt.Errorf("read parent of process %d: unexpected /proc/%d/stat", pid, pid)
+	}
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		return -1, fmt.Errorf("read parent of process %d: %w", pid, err)
+	}
+	return ppid, nil
+}

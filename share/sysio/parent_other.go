@@ -11,3 +11,6 @@ func processDir(int) (string, error) { return "", ErrNoParentArgs }
 
 // processEnv is not implemented here.
 func processEnv(int, string) (string, bool, error) { return "", false, ErrNoParentArgs }
+
+// processParent is not implemented here.
+func processParent(int) (int, error) { return -1, ErrNoParentArgs }

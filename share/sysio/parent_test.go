@@ -18,3 +18,11 @@ func TestProcessArgs(t *testing.T) {
 		t.Errorf("got %q; want %q", got, os.Args)
 	}
 }
+
+// TestProcessParent reads this test binary's parent.
+func TestProcessParent(t *testing.T) {
+	got, err := ProcessParent(os.Getpid())
+	if err != nil || got != os.Getppid() {
+		t.Errorf("got %d, %v; want %d", got, err, os.Getppid())
+	}
+}

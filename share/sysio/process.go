@@ -26,3 +26,7 @@ func PeerPID(conn net.Conn) (int, error) {
 	})
 	return pid, err
 }
+
+// ProcessParent returns the pid of process pid's parent, where the
+// platform lets a process of the same user read it.
+func ProcessParent(pid int) (int, error) { return processParent(pid) }
