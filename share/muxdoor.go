@@ -222,11 +222,17 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 	case *mux.AliveCheck:
 		c.reply(&mux.Alive{RequestID: r.RequestID, PID: uint32(c.m.pid())})
 	case *mux.Terminate:
+		if c.stopOtherView(r.RequestID, false) {
+			return true
+		}
 		c.reply(&mux.OK{RequestID: r.RequestID})
 		c.m.log.Info("stop requested over the mux door (ssh -O exit)")
 		c.m.Stop(false)
 		return true
 	case *mux.StopListening:
+		if c.stopOtherView(r.RequestID, true) {
+			break
+		}
 		c.m.unpublish() // before the OK, as OpenSSH's master: then the sockets are gone
 		c.reply(&mux.OK{RequestID: r.RequestID})
 		c.m.log.Info("drain requested over the mux door (ssh -O stop)")
@@ -286,6 +292,25 @@ func (c *muxConn) reply(msg mux.Message) error {
 	c.conn.SetWriteDeadline(time.Now().Add(control.HelloTimeout))
 	defer c.conn.SetWriteDeadline(time.Time{})
 	return mux.Write(c.conn, msg)
+}
+
+// stopOtherView passes ssh -O stop (drain) or -O exit from a client whose
+// options make another view of the host to that view's master (see
+// MuxClient.Stop), answers the client, and reports whether it did: false
+// when the client's view is this master's, or cannot be told.
+func (c *muxConn) stopOtherView(rid uint32, drain bool) bool {
+	client := c.client()
+	if client.Refusal == nil || client.Stop == nil {
+		return false
+	}
+	if err := client.Stop(drain); err != nil {
+		c.m.log.Info("stop for another view's master failed", "drain", drain, "err", err)
+		c.fail(rid, "sshshare: no master of this ssh's view to stop: "+err.Error())
+		return true
+	}
+	c.m.log.Info("stop passed to the master of the client's view", "drain", drain)
+	c.reply(&mux.OK{RequestID: rid})
+	return true
 }
 
 // fail answers a request MUX_S_FAILURE with reason, which ssh prints.

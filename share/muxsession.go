@@ -43,6 +43,13 @@ type MuxClient struct {
 	// than the master's, and the ProxyCommand door finds that view's
 	// master.
 	Refusal error
+	// Stop, with Refusal, carries ssh -O stop (drain) and -O exit to
+	// the master of the client's own view, the one its sessions reach
+	// through the ProxyCommand door: the mux socket it found is this
+	// master's, but the master it means is that one (Ansible's
+	// meta: reset_connection, say, with its own ssh options). Nil leaves
+	// them to this master, as before.
+	Stop func(drain bool) error
 	// NoSession is ssh -N: the protocol cannot say so, and the client
 	// asks for a shell it will never use.
 	NoSession bool
@@ -81,7 +88,7 @@ func (c *muxConn) readClient() {
 	go func() {
 		mc := read(pid)
 		if mc.Refusal != nil {
-			c.m.log.Info("mux client sent to its ProxyCommand", "pid", pid, "why", mc.Refusal)
+			c.m.log.Info("mux client of another view", "pid", pid, "why", mc.Refusal)
 		}
 		c.view <- mc
 	}()

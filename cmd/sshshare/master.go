@@ -344,8 +344,27 @@ func (c MasterCmd) muxClientView(pid int) share.MuxClient {
 		Getenv: func(name string) (string, bool, error) { return sysio.ProcessEnv(pid, name) }}
 	f := c.TargetFlags
 	f.Alias, f.ConfigFile, f.view = c.MuxAlias, c.MuxConfig, upstream.CommandLine{}
-	if key := f.applyView(cl).viewKey(); key != c.MuxView {
+	if view := f.applyView(cl); view.viewKey() != c.MuxView {
 		client.Refusal = fmt.Errorf("this ssh's options or host alias make another view of %s than the master's", f.Host)
+		client.Stop = view.stopMaster
 	}
 	return client
+}
+
+// stopMaster stops the master of the flags' view, at once or, with drain,
+// once its clients have left: ssh -O stop or -O exit from a mux client of
+// that view, which found another view's mux socket.
+func (f TargetFlags) stopMaster(drain bool) error {
+	socket, err := f.socket()
+	if err != nil {
+		return fmt.Errorf("the view's socket: %w", err)
+	}
+	dir, err := stateDir()
+	if err != nil {
+		return err
+	}
+	if _, err := control.Query(dir, socket, control.Hello{Op: control.OpStop, Drain: drain}); err != nil {
+		return fmt.Errorf("stop %s: %w", socket, err)
+	}
+	return nil
 }
