@@ -13,6 +13,7 @@ var depsPrograms = map[string]string{
 	"sshd": "openssh-server", "ssh": "openssh-client", "git": "git", "rsync": "rsync",
 	"tmux": "tmux", "xauth": "xauth", "xdpyinfo": "x11-utils", "pgrep": "procps",
 	"zsh": "zsh", "fish": "fish", "groff": "groff-base", "man": "man-db",
+	"ansible-playbook": "ansible-core",
 }
 
 // fakeBin is a directory to be the whole PATH of a .ci/deps run: stand-in
@@ -91,7 +92,7 @@ func TestDepsWithoutSSHD(t *testing.T) {
 		{name: "no sshd, not root", uid: "1000", missing: []string{"sshd"},
 			stderr: "deps: the tests need openssh-server: install them (apt-get install openssh-server)"},
 		{name: "no sshd or rsync, root", uid: "0", missing: []string{"sshd", "rsync"}, ok: true,
-			aptCalls: "update -qq\ninstall -y -qq openssh-server rsync\n"},
+			aptCalls: "update -qq\ninstall -y -qq --no-install-recommends openssh-server rsync\n"},
 		{name: "no sshd, root, check only", uid: "0", args: []string{"--check"}, missing: []string{"sshd"},
 			stderr: "deps: the tests need openssh-server:"},
 		{name: "no zsh, not root", uid: "1000", missing: []string{"zsh"}, ok: true,
@@ -99,7 +100,7 @@ func TestDepsWithoutSSHD(t *testing.T) {
 		{name: "no zsh, not root, CI", uid: "1000", ci: true, missing: []string{"zsh"},
 			stderr: "deps: the tests need zsh:"},
 		{name: "no zsh, root", uid: "0", missing: []string{"zsh"}, ok: true,
-			aptCalls: "update -qq\ninstall -y -qq zsh\n"},
+			aptCalls: "update -qq\ninstall -y -qq --no-install-recommends zsh\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
