@@ -32,7 +32,7 @@ func (c KnownHostsCmd) run(stdout io.Writer) error { return c.Run(stdout) }
 
 // commandNames are the words kong takes as a command rather than as the
 // proxy's first argument.
-var commandNames = []string{"proxy", "master", "start", "status", "stop", "path", "known-hosts", "version"}
+var commandNames = []string{"proxy", "master", "start", "status", "stop", "path", "known-hosts", "version", "doctor"}
 
 // fastParse returns the command args name when it is `known-hosts HOST`
 // or a plain proxy command line, and false for anything else.

@@ -32,6 +32,7 @@ type CLI struct {
 	Status     StatusCmd     `cmd:"" help:"List running masters: target, pid, clients, channels, bytes, idle time."`
 	Stop       StopCmd       `cmd:"" help:"Stop a master now, or with --drain once its clients have left."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
+	Doctor     DoctorCmd     `cmd:"" help:"Check the set-up (for HOST) and explain each problem with its fix; exit 1 when one needs a fix."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 }
