@@ -63,32 +63,39 @@ const controlMasterFix = "put `ControlMaster no` in sshshare's Host block, befor
 // sshshare's mux socket.
 func (h *Host) checkControl(everywhere Config) []Finding {
 	path := controlPath(h.Config)
-	mux, muxErr := h.muxSocket()
+	var out []Finding
 	if path != "" && len(path) >= sunPathLen() {
-		return []Finding{broken("control.length", fmt.Sprintf("ControlPath %s is %d bytes, more than a Unix socket address holds (%d): ssh stops with `ControlPath too long` before it runs sshshare", path, len(path), sunPathLen()-1),
-			"use the connection hash: `ControlPath ~/.ssh/sshshare/%C.mux` and `--mux-path '~/.ssh/sshshare/%%C.mux'` on sshshare's line (docs/doors.md)")}
+		out = append(out, broken("control.length", fmt.Sprintf("ControlPath %s is %d bytes, more than a Unix socket address holds (%d): ssh stops with `ControlPath too long` before it runs sshshare", path, len(path), sunPathLen()-1),
+			"use the connection hash: `ControlPath ~/.ssh/sshshare/%C.mux` and `--mux-path '~/.ssh/sshshare/%%C.mux'` on sshshare's line (docs/doors.md)"))
 	}
+	return append(out, h.checkMaster(path, everywhere))
+}
+
+// checkMaster looks at the host's ControlMaster and ControlPath against
+// sshshare's mux socket.
+func (h *Host) checkMaster(path string, everywhere Config) Finding {
+	mux, muxErr := h.muxSocket()
 	switch {
 	case path != "" && mastering(h.Config) && path == mux:
-		return []Finding{broken("control.master", sharingLayer(h.Config)+everyHost(everywhere, "controlmaster", h.Config.Get("controlmaster"))+
-			": ssh would be a rival master on sshshare's mux socket, and the master refuses to start", controlMasterFix)}
+		return broken("control.master", sharingLayer(h.Config)+everyHost(everywhere, "controlmaster", h.Config.Get("controlmaster"))+
+			": ssh would be a rival master on sshshare's mux socket, and the master refuses to start", controlMasterFix)
 	case path != "" && mastering(h.Config):
-		return []Finding{broken("control.master", sharingLayer(h.Config)+everyHost(everywhere, "controlmaster", h.Config.Get("controlmaster"))+
+		return broken("control.master", sharingLayer(h.Config)+everyHost(everywhere, "controlmaster", h.Config.Get("controlmaster"))+
 			": ssh's own connection sharing sits in front of sshshare, a second sharing layer; later ssh ride the first ssh, not sshshare's master, whatever their options",
-			controlMasterFix)}
+			controlMasterFix)
 	case path != "" && path == mux:
-		return []Finding{ok("control.mux", "the mux door: ssh tries "+mux+" first, with ControlMaster no")}
+		return ok("control.mux", "the mux door: ssh tries "+mux+" first, with ControlMaster no")
 	case path != "" && mux != "":
-		return []Finding{warn("control.mux", "ControlPath "+path+" is not the master's mux socket ("+mux+"): ssh never reaches the mux door",
-			"write `ControlPath` as the mux socket's template (by default `ControlPath ~/.ssh/sshshare/%r@%h-%p.mux`) (docs/doors.md)")}
+		return warn("control.mux", "ControlPath "+path+" is not the master's mux socket ("+mux+"): ssh never reaches the mux door",
+			"write `ControlPath` as the mux socket's template (by default `ControlPath ~/.ssh/sshshare/%r@%h-%p.mux`) (docs/doors.md)")
 	case path != "" && muxErr != nil:
-		return []Finding{warn("control.mux", "ControlPath "+path+", but the master serves no mux door for "+h.Name+": "+muxErr.Error(),
-			"use `ControlPath ~/.ssh/sshshare/%C.mux` and `--mux-path '~/.ssh/sshshare/%%C.mux'` on sshshare's line, or drop the ControlPath line (docs/doors.md)")}
+		return warn("control.mux", "ControlPath "+path+", but the master serves no mux door for "+h.Name+": "+muxErr.Error(),
+			"use `ControlPath ~/.ssh/sshshare/%C.mux` and `--mux-path '~/.ssh/sshshare/%%C.mux'` on sshshare's line, or drop the ControlPath line (docs/doors.md)")
 	case path != "":
-		return []Finding{warn("control.mux", "ControlPath "+path+", but sshshare's line serves no mux door (--mux-path none)",
-			"drop the ControlPath line, or the --mux-path none (docs/doors.md)")}
+		return warn("control.mux", "ControlPath "+path+", but sshshare's line serves no mux door (--mux-path none)",
+			"drop the ControlPath line, or the --mux-path none (docs/doors.md)")
 	}
-	return []Finding{ok("control.mux", "no ControlPath: ssh reaches the master through the ProxyCommand; `ControlPath ~/.ssh/sshshare/%r@%h-%p.mux` and `ControlMaster no` add the faster mux door (docs/doors.md)")}
+	return ok("control.mux", "no ControlPath: ssh reaches the master through the ProxyCommand; `ControlPath ~/.ssh/sshshare/%r@%h-%p.mux` and `ControlMaster no` add the faster mux door (docs/doors.md)")
 }
 
 // CheckEverywhere looks at the ssh sharing the config gives every host,

@@ -41,4 +41,6 @@ func ok(id, what string) Finding { return Finding{ID: id, Severity: OK, What: wh
 func warn(id, what, fix string) Finding { return Finding{ID: id, Severity: Warn, What: what, Fix: fix} }
 
 // broken is a finding that needs the fix.
-func broken(id, what, fix string) Finding { return Finding{ID: id, Severity: Fix, What: what, Fix: fix} }
+func broken(id, what, fix string) Finding {
+	return Finding{ID: id, Severity: Fix, What: what, Fix: fix}
+}

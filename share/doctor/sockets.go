@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/sysio"
@@ -24,14 +25,14 @@ func CheckSockets(stateDir string, h *Host) []Finding {
 		return []Finding{broken("sockets.registry", err.Error(), "chmod 700 "+filepath.Join(stateDir, "masters"))}
 	}
 	var out []Finding
+	var stale []string
 	for _, socket := range candidateSockets(dirs, registered) {
 		switch sysio.ProbeSocket(socket) {
 		case sysio.SocketStale:
-			out = append(out, warn("sockets.stale", "stale socket "+socket+": nobody listens there (a master that was killed); the next ssh to its host removes it, after one `Connection refused` line from ssh for a mux socket",
-				"rm "+socket))
+			stale = append(stale, socket)
 		case sysio.SocketAbsent:
 			if slices.Contains(registered, socket) {
-				out = append(out, warn("sockets.stale", "the registry lists "+socket+", which is gone",
+				out = append(out, warn("sockets.registry", "the registry lists "+socket+", which is gone",
 					"`sshshare status` removes the entry"))
 			}
 		case sysio.SocketLive:
@@ -39,6 +40,10 @@ func CheckSockets(stateDir string, h *Host) []Finding {
 				out = append(out, checkMaster(stateDir, socket)...)
 			}
 		}
+	}
+	if len(stale) > 0 {
+		out = append(out, warn("sockets.stale", fmt.Sprintf("%d stale sockets, nobody listens there (masters that were killed): %s; the next ssh to such a host removes its socket, after one `Connection refused` line from ssh for a mux socket",
+			len(stale), strings.Join(stale, ", ")), "rm "+strings.Join(stale, " ")))
 	}
 	if len(out) == 0 {
 		out = append(out, ok("sockets.stale", "no stale sockets, no master of another version"))
