@@ -145,7 +145,10 @@ func newMasters(before, after masterSnapshot) []int {
 
 // targetHost is the host of a master's target, user@host:port.
 func targetHost(target string) string {
-	_, hostPort, _ := strings.Cut(target, "@")
+	hostPort := target
+	if _, after, found := strings.Cut(target, "@"); found {
+		hostPort = after
+	}
 	if i := strings.LastIndexByte(hostPort, ':'); i >= 0 {
 		hostPort = hostPort[:i]
 	}
