@@ -97,6 +97,9 @@ func TestDoctorBroken(t *testing.T) {
 		{"aliassh", func(t *testing.T, c *harness.Client) {
 			c.AddHost("h", `ProxyCommand sh -c "`+proxyLine(c, bin)+`; exit $?"`, trustLine(c))
 		}, "route.alias", "fix", "--alias %n", 1},
+		{"order", func(t *testing.T, c *harness.Client) {
+			c.AddHost("h", "ProxyJump bastion", "ProxyCommand "+proxyLine(c, bin, "--alias", "%n"), trustLine(c))
+		}, "route.order", "fix", "above the ProxyJump", 1},
 		{"cmauto", func(t *testing.T, c *harness.Client) {
 			c.AddShareHost("h", bin)
 			c.AppendConfig("Host *", "  ControlMaster auto", "  ControlPath "+filepath.Join(c.Home, ".ssh", "cm-%C"), "  ControlPersist 60")
@@ -151,6 +154,9 @@ func TestDoctorAllClear(t *testing.T) {
 	}
 	if code != 0 {
 		t.Fatalf("exit code %d; want 0", code)
+	}
+	if f := findingOf(t, findings, "view.route"); f.Severity != "ok" || !strings.Contains(f.What, "direct") {
+		t.Errorf("view.route = %+v; want ok, direct", f)
 	}
 	findings, code = runDoctor(t, c, bin, "--try", "h")
 	cold, warm := findingOf(t, findings, "trial.cold"), findingOf(t, findings, "trial.warm")

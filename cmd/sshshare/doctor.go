@@ -115,7 +115,12 @@ func readProxyLine(args []string, host, configFile, cwd string) (doctor.ProxyFla
 	if mux == "" {
 		mux = f.ControlPath + tokens.MuxSuffix
 	}
-	return doctor.ProxyFlags{Alias: given, Socket: socket, MuxTemplate: mux, User: f.User, Host: f.Host, Port: f.Port}, nil
+	target, err := f.target()
+	if err != nil {
+		return doctor.ProxyFlags{}, err
+	}
+	return doctor.ProxyFlags{Alias: given, Socket: socket, MuxTemplate: mux, User: f.User, Host: f.Host, Port: f.Port,
+		Loader: f.loader(f.view.Args), Target: target}, nil
 }
 
 // printFindings prints the findings as JSON or as one line each, the fix

@@ -33,6 +33,10 @@ type ProxyFlags struct {
 	MuxTemplate string // the mux socket's template; "none" for no mux door
 	// User, Host and Port are sshshare's %r %h %p, for the mux socket.
 	User, Host, Port string
+	// Loader and Target are how the master reads the host's config:
+	// ssh -G of its view, without sshshare's line (upstream.ConfigLoader).
+	Loader upstream.ConfigLoader
+	Target upstream.Target
 }
 
 // ssh is the ssh binary to run.
@@ -66,7 +70,7 @@ func Check(ctx context.Context, env Env, host string) []Finding {
 		if err != nil {
 			return append(findings, broken("config.read", err.Error(), "fix the ssh config ssh -G complains of"))
 		}
-		findings = append(findings, h.Check(env, everywhere)...)
+		findings = append(findings, h.Check(ctx, env, everywhere)...)
 		agentCfg = h.Config
 	} else {
 		findings = append(findings, CheckEverywhere(everywhere)...)

@@ -67,7 +67,7 @@ func (h *Host) hostName() string { return h.Config.Get("hostname") }
 
 // Check runs the checks of the host's config; everywhere is what the
 // config gives every host (ssh -G of upstream.ProbeHost).
-func (h *Host) Check(env Env, everywhere Config) []Finding {
+func (h *Host) Check(ctx context.Context, env Env, everywhere Config) []Finding {
 	out := h.checkRoute()
 	if !h.Runs {
 		return out
@@ -77,6 +77,7 @@ func (h *Host) Check(env Env, everywhere Config) []Finding {
 			"write the line as docs/setup.md does: `ProxyCommand sshshare --alias %n %r %h %p`"))
 	}
 	out = append(out, h.checkAlias()...)
+	out = append(out, h.checkView(ctx)...)
 	out = append(out, CheckTrust(h.Config, everywhere, env.knownHosts())...)
 	return append(out, h.checkControl(everywhere)...)
 }
