@@ -3,7 +3,6 @@ package doctor
 import (
 	"cmp"
 	"context"
-	"os"
 	"path/filepath"
 
 	"github.com/sshshare/sshshare/share/localhop"
@@ -42,10 +41,11 @@ type ProxyFlags struct {
 // ssh is the ssh binary to run.
 func (e Env) ssh() string { return cmp.Or(e.SSH, "ssh") }
 
-// getenv is Getenv, or os.Getenv when unset.
+// getenv is Getenv; unset, the environment is empty (only cmd/sshshare
+// reads the process's).
 func (e Env) getenv(name string) string {
 	if e.Getenv == nil {
-		return os.Getenv(name)
+		return ""
 	}
 	return e.Getenv(name)
 }
