@@ -107,10 +107,7 @@ func readProxyLine(args []string, host, configFile, cwd string) (doctor.ProxyFla
 		return doctor.ProxyFlags{}, err
 	}
 	f = f.applyView(cl)
-	socket, err := f.socket()
-	if err != nil {
-		return doctor.ProxyFlags{}, err
-	}
+	socket, socketErr := f.socket()
 	mux := f.MuxPath
 	if mux == "" {
 		mux = f.ControlPath + tokens.MuxSuffix
@@ -119,7 +116,7 @@ func readProxyLine(args []string, host, configFile, cwd string) (doctor.ProxyFla
 	if err != nil {
 		return doctor.ProxyFlags{}, err
 	}
-	return doctor.ProxyFlags{Alias: given, Socket: socket, MuxTemplate: mux, User: f.User, Host: f.Host, Port: f.Port,
+	return doctor.ProxyFlags{Alias: given, Socket: socket, SocketErr: socketErr, MuxTemplate: mux, User: f.User, Host: f.Host, Port: f.Port,
 		Loader: f.loader(f.view.Args), Target: target}, nil
 }
 

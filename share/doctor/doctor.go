@@ -29,6 +29,7 @@ type Env struct {
 type ProxyFlags struct {
 	Alias       string // --alias as given, "" without
 	Socket      string // the control socket of the host's master
+	SocketErr   error  // why there can be none (a fallback directory refused)
 	MuxTemplate string // the mux socket's template; "none" for no mux door
 	// User, Host and Port are sshshare's %r %h %p, for the mux socket.
 	User, Host, Port string

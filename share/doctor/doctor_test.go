@@ -11,6 +11,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/control/controltest"
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // only is the one finding of findings with id, failing the test when
@@ -263,6 +264,12 @@ func TestCheckStateDir(t *testing.T) {
 		}
 		want(t, only(t, CheckStateDir(dir, nil), "state.dir"), tc.severity, "", tc.fix)
 	}
+	h := host("web", "10.0.0.1", "sshshare --alias %n %r %h %p", "linux")
+	h.Flags.SocketErr = &sysio.DirError{Path: "/tmp/sshshare-1000", Problem: "is owned by uid 0", Fix: "set XDG_RUNTIME_DIR"}
+	want(t, only(t, CheckStateDir(dir, h), "state.socket"), Fix, "can have no socket", "set XDG_RUNTIME_DIR")
+	h.Flags.SocketErr, h.Flags.Socket = nil, filepath.Join(base, "s", "alice@10.0.0.1-22")
+	want(t, only(t, CheckStateDir(dir, h), "state.socket"), OK, h.Flags.Socket, "")
+	want(t, only(t, CheckStateDir(dir, h), "state.socketdir"), OK, "does not exist yet", "")
 }
 
 func TestCheckSockets(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sysio"
 )
 
@@ -21,8 +22,15 @@ func CheckStateDir(stateDir string, h *Host) []Finding {
 			out = append(out, f)
 		}
 	}
-	if h == nil || !h.Runs || h.FlagsErr != nil || h.Flags.Socket == "" {
+	if h == nil || !h.Runs || h.FlagsErr != nil {
 		return out
+	}
+	if err := h.Flags.SocketErr; err != nil {
+		fix := hint.Of(err)
+		if fix == "" {
+			fix = "use a shorter --control-path, under ~/.ssh or $XDG_RUNTIME_DIR (docs/setup.md)"
+		}
+		return append(out, broken("state.socket", h.Name+"'s master can have no socket: "+err.Error(), fix))
 	}
 	socket := h.Flags.Socket
 	if dir := filepath.Dir(socket); filepath.Clean(dir) != filepath.Clean(stateDir) {
