@@ -109,16 +109,16 @@ func TestDoctorBroken(t *testing.T) {
 			c.AppendConfig("Host *", "  ControlMaster auto")
 		}, "control.master", "fix", "ControlMaster no", 1},
 		{"statedir", func(t *testing.T, c *harness.Client) {
-			c.AddMuxHost("h", bin)
+			c.AddHost("h", "ProxyCommand "+proxyLine(c, bin, "--alias", "%n"), trustLine(c))
 			mkdirMode(t, c.ShareDir(), 0o770)
 		}, "state.dir", "fix", "chmod 700 ", 1},
 		{"stale", func(t *testing.T, c *harness.Client) {
-			c.AddMuxHost("h", bin)
+			c.AddHost("h", "ProxyCommand "+proxyLine(c, bin, "--alias", "%n"), trustLine(c))
 			mkdirMode(t, c.ShareDir(), 0o700)
 			staleSocket(t, filepath.Join(c.ShareDir(), "u@gone-22"))
 		}, "sockets.stale", "warn", "u@gone-22", 0},
 		{"oldmaster", func(t *testing.T, c *harness.Client) {
-			c.AddMuxHost("h", bin)
+			c.AddHost("h", "ProxyCommand "+proxyLine(c, bin, "--alias", "%n"), trustLine(c))
 			mkdirMode(t, c.ShareDir(), 0o700)
 			fakeOldMaster(t, c.ShareDir(), filepath.Join(c.ShareDir(), "u@old-22"))
 		}, "sockets.version", "warn", "sshshare stop --all", 0},
@@ -206,7 +206,9 @@ func staleSocket(t *testing.T, path string) {
 }
 
 // fakeOldMaster registers a master at socket that answers status as a
-// master of the next control protocol version would.
+// master of the next control protocol version would. It gives the test's
+// own pid: keep it away from AddShareHost's cleanup, which stops and
+// waits for every master status lists.
 func fakeOldMaster(t *testing.T, stateDir, socket string) {
 	t.Helper()
 	other := control.ProtocolVersion + 1
