@@ -131,6 +131,12 @@ func TestDoctorBroken(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit code %d; want %d; findings %+v", code, tc.code, findings)
 			}
+			res := harness.Run(t, 2*sshTimeout, c.Command(bin, "doctor", "-F", c.ConfigPath, "h"))
+			marker := map[string]string{"fix": "FIX   ", "warn": "warn  "}[tc.severity]
+			if res.Code != tc.code || !strings.Contains(string(res.Stdout), marker) || !strings.Contains(string(res.Stdout), "      fix: ") ||
+				(tc.code == 1) != strings.Contains(string(res.Stderr), "sshshare: doctor: ") {
+				t.Errorf("sshshare doctor h: %s; want exit %d, a %q line and its fix", res, tc.code, marker)
+			}
 		})
 	}
 	if got := sshd.Logins(); got != 0 {

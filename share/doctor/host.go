@@ -12,7 +12,7 @@ import (
 // Host is what ssh makes of one host name, and what sshshare's line in
 // it says.
 type Host struct {
-	Name   string // as typed
+	Name   string // as typed, without a user@
 	Config Config // ssh -G Name
 	// Behind is ssh -G with `-o ProxyJump=none` when a ProxyJump won:
 	// it shows a ProxyCommand the ProxyJump hid. nil otherwise.
@@ -38,7 +38,11 @@ func LoadHost(ctx context.Context, env Env, host string) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Host{Name: host, Config: cfg, goos: runtime.GOOS}
+	name := host
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		name = name[i+1:] // ssh's %n is the host part of user@host
+	}
+	h := &Host{Name: name, Config: cfg, goos: runtime.GOOS}
 	if cfg.Get("proxyjump") != "" {
 		if h.Behind, err = LoadConfig(ctx, env.ssh(), env.ConfigFile, host, "-o", "ProxyJump=none"); err != nil {
 			return nil, err
