@@ -26,6 +26,7 @@ type DoctorCmd struct {
 // doctorFailed is the exit of a doctor run with findings that need a fix.
 type doctorFailed int
 
+// Error counts the findings, for the sshshare: line on stderr.
 func (n doctorFailed) Error() string {
 	if n == 1 {
 		return "doctor: 1 finding needs a fix"
