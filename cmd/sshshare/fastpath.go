@@ -32,7 +32,7 @@ func (c KnownHostsCmd) run(stdout io.Writer) error { return c.Run(stdout) }
 
 // commandNames are the words kong takes as a command rather than as the
 // proxy's first argument.
-var commandNames = []string{"proxy", "master", "start", "status", "stop", "logs", "config", "path", "known-hosts", "version", "completion", "man", "__complete-hosts"}
+var commandNames = []string{"proxy", "master", "start", "status", "stop", "logs", "config", "doctor", "path", "known-hosts", "version", "completion", "man", "__complete-hosts"}
 
 // fastParse returns the command args name when it is `known-hosts HOST`
 // or a plain proxy command line, and false for anything else.

@@ -34,6 +34,7 @@ type CLI struct {
 	Logs       LogsCmd       `cmd:"" help:"Show a master's log (its last lines, or follow it with -f)."`
 	Path       PathCmd       `cmd:"" help:"Print the socket path an invocation for USER HOST PORT would use."`
 	Config     ConfigCmd     `cmd:"" help:"Print the Host block that sends PATTERN's hosts through sshshare; --install puts it in ~/.ssh/config."`
+	Doctor     DoctorCmd     `cmd:"" help:"Check the set-up (for HOST) and explain each problem with its fix; exit 1 when one needs a fix."`
 	KnownHosts KnownHostsCmd `cmd:"" name:"known-hosts" help:"Print the local host key line for HOST (for KnownHostsCommand)."`
 	Ver        VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 
