@@ -1,6 +1,10 @@
 package integration
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -91,11 +95,15 @@ func TestMuxTTYInput(t *testing.T) {
 	for i, flag := range []string{"-t", "-T"} {
 		pane := "p" + strconv.Itoa(i)
 		tm.NewSession(pane, 80, 24, "ssh "+flag+" -F "+e.c.ConfigPath+" "+shareHost+
-			` 'echo IN-SESSION'; echo "EXIT=$?"; read -r line; echo "READ=[$line]"`)
+			` 'echo IN-SESSION'; echo "EXIT=$?"; read -r line; echo "READ=[$line]"; exec sleep 60`)
 		tm.WaitFor(pane, "EXIT=0", shareTTYWait)
 		e.wantServed(t, before, i+1, "ssh "+flag)
 		tm.Type(pane, "typed-after")
-		text := tm.WaitFor(pane, "READ=", shareTTYWait)
+		// The pane's shell stays after its echo: tmux can mark a pane
+		// dead before it has shown what its process wrote last (a CI run
+		// lost "READ=[typed-after]" so, with the pane dead the same
+		// second).
+		text := waitOrDiagnose(t, tm, pane, "READ=", shareTTYWait)
 		if !strings.Contains(text, "READ=[typed-after]") {
 			t.Errorf("ssh %s: the local shell read something else than the line typed after ssh exited; want READ=[typed-after]; pane:\n%s", flag, text)
 		}
@@ -115,4 +123,63 @@ func TestMuxForcedTTY(t *testing.T) {
 		t.Errorf("ssh -tt %s with pipes: %s; want exit 3, stdout %q, stderr %q", shareHost, res, wantOut, wantErr)
 	}
 	e.wantServed(t, before, 1, "ssh -tt")
+}
+
+// waitOrDiagnose is tm.WaitFor, but a pane that never shows s fails the
+// test with who holds the pane's terminal open and its modes: a read
+// left pending on it, or modes left raw, is what the test looks for.
+func waitOrDiagnose(t *testing.T, tm *harness.Tmux, pane, s string, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		text := tm.Capture(pane)
+		if strings.Contains(text, s) {
+			return text
+		}
+		if time.Now().After(deadline) {
+			tty := strings.TrimSpace(string(tm.Run("display", "-p", "-t", pane, "#{pane_tty}").Stdout))
+			t.Fatalf("tmux pane %s: no %q after %v; pane:\n%s\nprocesses with %s open:\n%s\nits modes: %s",
+				pane, s, timeout, text, tty, ttyHolders(tty), ttyModes(tty))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// ttyHolders lists the processes with tty open: pid, command, descriptor
+// and its flags (/proc, Linux).
+func ttyHolders(tty string) string {
+	var b strings.Builder
+	fds, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range fds {
+		if target, err := os.Readlink(fd); err != nil || target != tty {
+			continue
+		}
+		parts := strings.Split(fd, "/")
+		comm, _ := os.ReadFile("/proc/" + parts[2] + "/comm")
+		info, _ := os.ReadFile("/proc/" + parts[2] + "/fdinfo/" + parts[4])
+		flags := ""
+		for _, line := range strings.Split(string(info), "\n") {
+			if strings.HasPrefix(line, "flags:") {
+				flags = line
+			}
+		}
+		fmt.Fprintf(&b, "  pid %s (%s) fd %s %s\n", parts[2], strings.TrimSpace(string(comm)), parts[4], flags)
+	}
+	return b.String()
+}
+
+// ttyModes is `stty -a` of tty.
+func ttyModes(tty string) string {
+	f, err := os.Open(tty)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	cmd := exec.Command("stty", "-a")
+	cmd.Stdin = f
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return err.Error()
+	}
+	return string(out)
 }
