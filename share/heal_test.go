@@ -76,10 +76,14 @@ func TestMasterHealsSilentUpstream(t *testing.T) {
 	srv.conn(t, 0).stallKeepalives.Store(true)
 
 	sshtest.WaitFor(t, "the heal in status", func() bool { return f.m.Status().Healed == 1 })
+	// The fake counts a login once its side of the handshake has
+	// returned, which may be just after the master's side has: wait for
+	// it, then make sure no third one follows.
+	sshtest.WaitFor(t, "the fresh login on the server", func() bool { return srv.logins.Load() >= 2 })
+	mustRun(t, f.share(t), "healed", "healed\n")
 	if got := srv.logins.Load(); got != 2 {
 		t.Errorf("upstream logins: got %d; want 2", got)
 	}
-	mustRun(t, f.share(t), "healed", "healed\n")
 	st := f.m.Status()
 	if st.Upstreams != 2 || !strings.Contains(st.LastError, "nothing heard for") {
 		t.Errorf("status: got upstreams %d, last error %q; want 2 (the old one kept for healGrace), and why it died",
