@@ -15,10 +15,10 @@ import (
 // what they go back to when they downgrade.
 const protocol1Release = "f974d44b14fef0a785ecd4c5609957fc06156a03"
 
-// previousRelease is main before issue 17's hardening (socket checks,
-// escaped socket names, the environment pipe, daily local keys): the
-// build users run when they install this one, same protocol.
-const previousRelease = "31550a87330851da44400815c1bd53dc4d2abcac"
+// previousRelease is main as it landed before issue 18's mux door and
+// issue 19's commands (status fields, master flags): the build users run
+// when they install this one, same protocol.
+const previousRelease = "2ec0fb0120a0ec2a982f0f037b308579aca9c95f"
 
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
@@ -116,11 +116,34 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 	}
 }
 
+// TestUpgradeMux is TestUpgradeFromPreviousRelease for a Host block with
+// the mux door's lines. Upgrading, the old master has no mux socket, so
+// ssh runs the new ProxyCommand, which rides it; downgrading, the new
+// master's mux door serves ssh, whatever build is installed. (Short
+// names: the test's directory is in the ControlPath, which ssh refuses
+// over 107 bytes.)
+func TestUpgradeMux(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		master, invocation build
+	}{{"up", prevBuild, thisBuild}, {"down", thisBuild, prevBuild}} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkUpgradeDoor(t, "m", true, tc.master, tc.invocation, 1, []int{1})
+		})
+	}
+}
+
 // plainHost is a Host block named as its HostName: a plain view.
 const plainHost = "127.0.0.1"
 
 // checkUpgrade runs one pairing of TestUpgradeKeepsSSHWorking.
 func checkUpgrade(t *testing.T, host string, master, invocation build, logins int, protocols []int) {
+	checkUpgradeDoor(t, host, false, master, invocation, logins, protocols)
+}
+
+// checkUpgradeDoor is checkUpgrade for a Host block with the mux door's
+// lines (mux) or without.
+func checkUpgradeDoor(t *testing.T, host string, mux bool, master, invocation build, logins int, protocols []int) {
 	masterBin, invocationBin := master.bin(t), invocation.bin(t)
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
@@ -134,7 +157,11 @@ func checkUpgrade(t *testing.T, host string, master, invocation build, logins in
 	})
 	installed := filepath.Join(t.TempDir(), "sshshare")
 	install(t, masterBin, installed)
-	c.AddShareHost(host, installed)
+	if mux {
+		c.AddMuxHost(host, installed)
+	} else {
+		c.AddShareHost(host, installed)
+	}
 
 	session, stdin, stdout := harness.StartPiped(t, c.SSH(host, "echo ready; exec cat"))
 	lines := readLines(stdout)
@@ -157,6 +184,12 @@ func checkUpgrade(t *testing.T, host string, master, invocation build, logins in
 	}
 	if protocols != nil {
 		checkProtocols(t, c, protocols)
+	}
+	if mux && master.name == thisBuild.name {
+		// The ssh after the downgrade rode this build's mux door.
+		if ms := c.MuxMasters(harness.Binary(t)); len(ms) != 1 || ms[0].MuxSessions != 1 {
+			t.Errorf("status after installing %s: %+v; want this build's master, whose mux door served that ssh", invocation.name, ms)
+		}
 	}
 	stdin.Close()
 	if code := session.Wait(t, sshTimeout); code != 0 {
