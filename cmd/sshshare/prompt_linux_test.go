@@ -1,51 +1,19 @@
 package main
 
 import (
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sshshare/sshshare/share/upstream"
-	"golang.org/x/sys/unix"
-)
+	"github.com/sshshare/sshshare/share/sshtest"
 
-// openPTY opens a pseudo-terminal: the test's side and the terminal a
-// prompt is asked on.
-func openPTY(t *testing.T) (ptm, tty *os.File) {
-	t.Helper()
-	ptm, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals: %v", err)
-	}
-	t.Cleanup(func() { ptm.Close() })
-	rc, err := ptm.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int
-	var ierr error
-	rc.Control(func(fd uintptr) {
-		if ierr = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); ierr == nil {
-			n, ierr = unix.IoctlGetInt(int(fd), unix.TIOCGPTN)
-		}
-	})
-	if ierr != nil {
-		t.Skipf("unlock pseudo-terminal: %v", ierr)
-	}
-	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("open pseudo-terminal: %v", err)
-	}
-	t.Cleanup(func() { tty.Close() })
-	return ptm, tty
-}
+	"github.com/sshshare/sshshare/share/upstream"
+)
 
 // TestTTYPromptEscapesServerText: a bastion's question in tunnel mode is
 // shown escaped on the terminal, its name, instruction and prompt alike.
 func TestTTYPromptEscapesServerText(t *testing.T) {
-	ptm, tty := openPTY(t)
+	ptm, tty := sshtest.OpenPTY(t)
 	type result struct {
 		answers []string
 		err     error

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,19 +28,9 @@ type pty struct {
 // 80x24 (ssh does the same once it runs; before, a key would echo
 // locally), and starts reading what the terminal shows.
 func openPTY() (*pty, error) {
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	master, slave, err := sshtest.PTY()
 	if err != nil {
-		return nil, fmt.Errorf("open /dev/ptmx: %w", err)
-	}
-	n, err := unlockPTY(master)
-	if err != nil {
-		master.Close()
 		return nil, err
-	}
-	slave, err := os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|unix.O_NOCTTY, 0)
-	if err != nil {
-		master.Close()
-		return nil, fmt.Errorf("open /dev/pts/%d: %w", n, err)
 	}
 	if err := makeRaw(slave); err != nil {
 		master.Close()
@@ -49,28 +40,6 @@ func openPTY() (*pty, error) {
 	p := &pty{master: master, slave: slave, screen: newScreen()}
 	go p.screen.read(master)
 	return p, nil
-}
-
-// unlockPTY unlocks the terminal side of the pty master m and returns its
-// number, N in /dev/pts/N. It goes through SyscallConn: File.Fd would put
-// m back in blocking mode.
-func unlockPTY(m *os.File) (int, error) {
-	rc, err := m.SyscallConn()
-	if err != nil {
-		return 0, fmt.Errorf("pty: %w", err)
-	}
-	var n int
-	var ioctlErr error
-	err = rc.Control(func(fd uintptr) {
-		if ioctlErr = unix.IoctlSetPointerInt(int(fd), unix.TIOCSPTLCK, 0); ioctlErr != nil {
-			ioctlErr = fmt.Errorf("unlock pty: %w", ioctlErr)
-			return
-		}
-		if n, ioctlErr = unix.IoctlGetInt(int(fd), unix.TIOCGPTN); ioctlErr != nil {
-			ioctlErr = fmt.Errorf("pty number: %w", ioctlErr)
-		}
-	})
-	return n, errors.Join(err, ioctlErr)
 }
 
 // makeRaw sets the terminal t to raw mode (cfmakeraw) and 80x24.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sshtest"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -58,7 +60,7 @@ func TestAdoptClientFdKinds(t *testing.T) {
 	}
 	defer r.Close()
 	defer w.Close()
-	ptm, tty := openPTY(t)
+	ptm, tty := sshtest.OpenPTY(t)
 	defer ptm.Close()
 	defer tty.Close()
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
@@ -118,7 +120,7 @@ func TestAdoptClientFdKinds(t *testing.T) {
 // TestClientFileCloseEndsRead: closing a terminal the master is reading
 // ends the read at once, so no key typed afterwards is taken.
 func TestClientFileCloseEndsRead(t *testing.T) {
-	ptm, tty := openPTY(t)
+	ptm, tty := sshtest.OpenPTY(t)
 	defer ptm.Close()
 	defer tty.Close()
 	cf, err := AdoptClientFd(clientCopy(t, tty), "tty", false)

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
+
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/sys/unix"
 )
@@ -67,7 +69,7 @@ var knownModes = []mode{
 }
 
 func TestTerminalModesOfKnownSettings(t *testing.T) {
-	_, tty := openPTY(t)
+	_, tty := sshtest.OpenPTY(t)
 	setTermios(t, tty.Fd(), knownTermios())
 	b, err := TerminalModes(tty.Fd())
 	if err != nil {
@@ -147,7 +149,7 @@ func TestEncodeModesFollowsChanges(t *testing.T) {
 // with a 4-byte big-endian value, ended by 0), and read into such a map
 // it is what the terminal says.
 func TestTerminalModesAsXCryptoSendsThem(t *testing.T) {
-	_, tty := openPTY(t)
+	_, tty := sshtest.OpenPTY(t)
 	b, err := TerminalModes(tty.Fd())
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +200,7 @@ func boolValue(b bool) uint32 {
 }
 
 func TestWindowSize(t *testing.T) {
-	_, tty := openPTY(t)
+	_, tty := sshtest.OpenPTY(t)
 	for _, ws := range []unix.Winsize{
 		{Row: 24, Col: 80, Xpixel: 640, Ypixel: 480},
 		{Row: 1, Col: 65535},
@@ -221,7 +223,7 @@ func TestWindowSize(t *testing.T) {
 // and both ends of a pipe (a mux client's stdin under -tt or </dev/null)
 // are not.
 func TestIsTerminal(t *testing.T) {
-	ptm, tty := openPTY(t)
+	ptm, tty := sshtest.OpenPTY(t)
 	r, w := pipe(t)
 	null, err := os.Open(os.DevNull)
 	if err != nil {
