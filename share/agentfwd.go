@@ -308,11 +308,16 @@ func (c *client) listAgentKeys() (keySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list agent keys: %w", err)
 	}
+	return keySetOf(keys), nil
+}
+
+// keySetOf is the key set of an agent's listed keys.
+func keySetOf(keys []*agent.Key) keySet {
 	set := make(keySet, len(keys))
 	for _, k := range keys {
 		set[sha256.Sum256(k.Blob)] = struct{}{}
 	}
-	return set, nil
+	return set
 }
 
 // agentRefusedError says a session could not be given an upstream

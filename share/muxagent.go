@@ -1,10 +1,8 @@
 package share
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"path/filepath"
 	"strings"
@@ -92,17 +90,7 @@ func (a *muxAgent) deliver(nch ssh.NewChannel) {
 		return
 	}
 	go ssh.DiscardRequests(reqs)
-	a.m.stats.channels.Add(1)
-	defer a.m.stats.channels.Add(-1)
-	done := make(chan struct{})
-	go func() {
-		io.Copy(conn, ch)
-		conn.(*net.UnixConn).CloseWrite()
-		close(done)
-	}()
-	io.Copy(ch, conn)
-	ch.CloseWrite()
-	<-done
+	a.m.spliceForward(conn, ch)
 	ch.Close()
 }
 
@@ -138,9 +126,5 @@ func listAgentSocket(sock string) (keySet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list agent keys: %w", err)
 	}
-	set := make(keySet, len(keys))
-	for _, k := range keys {
-		set[sha256.Sum256(k.Blob)] = struct{}{}
-	}
-	return set, nil
+	return keySetOf(keys), nil
 }
