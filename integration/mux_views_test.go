@@ -18,14 +18,7 @@ func TestMuxAliases(t *testing.T) {
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
 	bin := harness.Binary(t)
-	other := filepath.Join(t.TempDir(), "id_other")
-	pub := loginNewKey(t, other, "")
-	f, err := os.OpenFile(sshd.AuthorizedKeysPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(pub + "\n")
-	f.Close()
+	other := authorizeOtherKey(t, sshd)
 	c.AddMuxHost("ma", bin)
 	c.AddMuxHost("mb", bin, "IdentityFile "+other)
 	for _, h := range []string{"ma", "ma", "mb", "mb"} {
@@ -50,14 +43,7 @@ func TestMuxOtherView(t *testing.T) {
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 	c := harness.NewClient(t, sshd)
 	bin := harness.Binary(t)
-	other := filepath.Join(t.TempDir(), "id_other")
-	pub := loginNewKey(t, other, "")
-	f, err := os.OpenFile(sshd.AuthorizedKeysPath, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(pub + "\n")
-	f.Close()
+	other := authorizeOtherKey(t, sshd)
 	c.AddMuxHost("m", bin)
 	for range 2 {
 		if res := harness.Run(t, sshTimeout, c.SSH("m", "true")); res.Code != 0 {
@@ -106,4 +92,21 @@ func TestMuxSharedPath(t *testing.T) {
 	if ms := c.Masters(bin); len(ms) != 2 || sshd.Logins() != 2 {
 		t.Errorf("masters %+v, logins %d; want one master and one login per alias", ms, sshd.Logins())
 	}
+}
+
+// authorizeOtherKey makes a second key, which sshd takes too, and returns
+// its file.
+func authorizeOtherKey(t *testing.T, sshd *harness.SSHD) string {
+	t.Helper()
+	other := filepath.Join(t.TempDir(), "id_other")
+	pub := loginNewKey(t, other, "")
+	f, err := os.OpenFile(sshd.AuthorizedKeysPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(pub + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	return other
 }
