@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -60,35 +59,8 @@ func (e *muxEnv) transferStep(t *testing.T, what string, cmd *exec.Cmd, made, wa
 func TestMuxGit(t *testing.T) {
 	e := newMuxEnv(t, harness.SSHDOptions{})
 	e.warm(t)
-	bare := filepath.Join(t.TempDir(), "repo.git")
 	before := e.served(t)
-	e.mustSSH(t, "git init -q --bare -b main "+bare)
-
-	work := filepath.Join(t.TempDir(), "work")
-	e.git(t, "", "init", "-q", "-b", "main", work)
-	want := shareRandomFile(t, filepath.Join(work, "data.bin"), 1<<20)
-	e.git(t, work, "add", ".")
-	e.git(t, work, "commit", "-q", "-m", "first")
-	e.git(t, work, "push", "-q", shareHost+":"+bare, "main")
-
-	clone := filepath.Join(t.TempDir(), "clone")
-	e.git(t, "", "clone", "-q", shareHost+":"+bare, clone)
-	if got := shareFileSHA256(t, filepath.Join(clone, "data.bin")); got != want {
-		t.Errorf("cloned data.bin sha256 %s; want %s", got, want)
-	}
-	if got, want := e.revParse(t, clone, "HEAD"), e.revParse(t, work, "HEAD"); got != want {
-		t.Errorf("clone HEAD = %s; want the pushed commit %s", got, want)
-	}
-
-	if err := os.WriteFile(filepath.Join(clone, "second.txt"), []byte("second\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	e.git(t, clone, "add", ".")
-	e.git(t, clone, "commit", "-q", "-m", "second")
-	e.git(t, clone, "push", "-q", "origin", "main")
-	if got, want := e.revParse(t, bare, "main"), e.revParse(t, clone, "HEAD"); got != want {
-		t.Errorf("remote main = %s after push from the clone; want %s", got, want)
-	}
+	gitRoundTrip(t, e.shareEnv)
 	e.wantServed(t, before, 4, "git init over ssh, push, clone and push")
 	if got := e.sshd.Logins(); got != 1 {
 		t.Errorf("sshd logins = %d after push, clone and push; want 1", got)
