@@ -13,6 +13,7 @@ import (
 	"github.com/sshshare/sshshare/share"
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/localhop"
 	"github.com/sshshare/sshshare/share/setup"
 	"github.com/sshshare/sshshare/tokens"
 )
@@ -109,7 +110,7 @@ func (c ConfigCmd) block(home configHomes) (setup.Block, error) {
 	if err != nil {
 		return setup.Block{}, err
 	}
-	ours := home.ref(filepath.Join(control.StateDir(home.env), "known_hosts"))
+	ours := home.ref(filepath.Join(control.StateDir(home.env), localhop.KnownHostsFile))
 	return setup.Block{
 		Patterns:        c.Patterns,
 		Program:         exe,
