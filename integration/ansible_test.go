@@ -223,15 +223,7 @@ func ansibleAccount(t *testing.T) {
 // harness's own sshd directory is root's alone.
 func ansibleKeysDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sshshare-ansible-keys-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return shortTempDir(t, "sshshare-ansible-keys-", 0o755)
 }
 
 // ansibleProject writes ansible.cfg (as docs/ansible.md has it, plus -F
@@ -241,14 +233,7 @@ func ansibleKeysDir(t *testing.T) string {
 // may write to, and returns the directory.
 func ansibleProject(t *testing.T, c *harness.Client) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sshshare-ansible-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := shortTempDir(t, "sshshare-ansible-", 0o755)
 	out := filepath.Join(dir, "out")
 	if err := os.Mkdir(out, 0o777); err != nil {
 		t.Fatal(err)

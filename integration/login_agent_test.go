@@ -22,11 +22,7 @@ func loginStartAgent(t *testing.T, env ...string) string {
 	if _, err := exec.LookPath("ssh-agent"); err != nil {
 		t.Fatalf("ssh-agent: %v (install openssh-client)", err)
 	}
-	dir, err := os.MkdirTemp("", "sshshare-agent-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := shortTempDir(t, "sshshare-agent-", 0o700)
 	sock := filepath.Join(dir, "agent.sock")
 	cmd := exec.Command("ssh-agent", "-D", "-a", sock)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}, env...)

@@ -98,11 +98,7 @@ func loginReadFile(path string) string {
 // t.TempDir is private to root) and returns its path. A cleanup removes it.
 func loginAuthorizedKeys(t *testing.T, lines ...string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sshshare-keys-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := shortTempDir(t, "sshshare-keys-", 0o700)
 	path := filepath.Join(dir, "authorized_keys")
 	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -195,4 +191,21 @@ func loginEncryptedKeyEnv(t *testing.T, passphrase string) (*harness.SSHD, *harn
 	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
 	c.Env = append(c.Env, askpass.Env()...)
 	return sshd, c, key, askpass
+}
+
+// shortTempDir is a fresh directory under the system's temporary
+// directory, with mode, removed when the test ends: a short path (a
+// socket in it must fit sun_path) that other users may enter where mode
+// lets them, unlike t.TempDir's.
+func shortTempDir(t *testing.T, prefix string, mode os.FileMode) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, mode); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -85,15 +85,7 @@ func muxEnvFor(t *testing.T, sshd *harness.SSHD, lines ...string) *muxEnv {
 // user), and removes it when the test ends.
 func muxRemoteHome(t *testing.T) string {
 	t.Helper()
-	home, err := os.MkdirTemp("", "muxhome")
-	if err == nil {
-		err = os.Chmod(home, 0o755)
-	}
-	if err != nil {
-		t.Fatalf("remote HOME: %v", err)
-	}
-	t.Cleanup(func() { os.RemoveAll(home) })
-	return home
+	return shortTempDir(t, "muxhome", 0o755)
 }
 
 // socketPath is the mux socket of shareHost's master: the harness's

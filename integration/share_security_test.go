@@ -108,14 +108,7 @@ func TestShareSocketSecurity(t *testing.T) {
 // restore the mode and remove the link.
 func shareExposeSocket(t *testing.T, socket string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "sshshare-exposed-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o711); err != nil {
-		t.Fatal(err)
-	}
+	dir := shortTempDir(t, "sshshare-exposed-", 0o711)
 	link := filepath.Join(dir, "sock")
 	if err := os.Link(socket, link); err != nil {
 		t.Fatalf("link the master socket: %v", err)
