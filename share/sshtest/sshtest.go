@@ -222,3 +222,23 @@ func WantMode(t testing.TB, path string, want os.FileMode) {
 		t.Errorf("%s mode: got %#o; want %#o", path, perm, want)
 	}
 }
+
+// SetHome makes dir the home directory os.UserHomeDir reports for the
+// rest of t: $HOME, and on Windows %USERPROFILE%, which is what Go (and
+// Win32-OpenSSH) read there.
+func SetHome(t testing.TB, dir string) {
+	t.Helper()
+	t.Setenv("HOME", dir)
+	if runtime.GOOS == "windows" {
+		t.Setenv("USERPROFILE", dir)
+	}
+}
+
+// SkipOnWindows skips t on Windows, saying why what it tests does not
+// exist there or cannot run there (a /bin/sh script, the mux door).
+func SkipOnWindows(t testing.TB, why string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("not on Windows: " + why)
+	}
+}
