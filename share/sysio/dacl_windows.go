@@ -39,11 +39,11 @@ type trustees struct{ user, system, admins *windows.SID }
 func newTrustees(user *windows.SID) (trustees, error) {
 	system, err := windows.CreateWellKnownSid(windows.WinLocalSystemSid)
 	if err != nil {
-		return trustees{}, fmt.Errorf("SYSTEM's SID: %w", err)
+		return trustees{}, fmt.Errorf("the SYSTEM account's SID: %w", err)
 	}
 	admins, err := windows.CreateWellKnownSid(windows.WinBuiltinAdministratorsSid)
 	if err != nil {
-		return trustees{}, fmt.Errorf("Administrators' SID: %w", err)
+		return trustees{}, fmt.Errorf("the Administrators group's SID: %w", err)
 	}
 	return trustees{user: user, system: system, admins: admins}, nil
 }
