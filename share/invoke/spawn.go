@@ -65,7 +65,7 @@ func SpawnMaster(ctx context.Context, exe string, args, env, environ []string, s
 			cmd.Env = append(cmd.Env, control.StderrFDEnv+"="+ids[1])
 		}
 		cmd.Env = append(cmd.Env, control.EnvFDEnv+"="+ids[len(ids)-1])
-		err = cmd.Start()
+		err = start(cmd)
 	}
 	w.Close()
 	envR.Close()

@@ -36,3 +36,6 @@ func environPipe() (r, w *os.File, err error) { return os.Pipe() }
 
 // lendable is the stderr to lend the master, or nil: any will do here.
 func lendable(stderr *os.File) *os.File { return stderr }
+
+// start starts cmd.
+func start(cmd *exec.Cmd) error { return cmd.Start() }

@@ -4,6 +4,7 @@ package invoke
 
 import (
 	"crypto/rand"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -124,4 +125,22 @@ func lendable(stderr *os.File) *os.File {
 		return nil
 	}
 	return stderr
+}
+
+// start starts cmd out of the caller's job object when it is in one
+// (CREATE_BREAKAWAY_FROM_JOB): a terminal or IDE that ends its job's
+// processes when it closes must not end the master with them. A job that
+// allows no breakaway refuses with ERROR_ACCESS_DENIED; the master then
+// starts inside it, as it would have without the flag.
+func start(cmd *exec.Cmd) error {
+	plain := *cmd.SysProcAttr
+	cmd.SysProcAttr.CreationFlags |= windows.CREATE_BREAKAWAY_FROM_JOB
+	err := cmd.Start()
+	if !errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+		return err
+	}
+	retry := exec.Command(cmd.Path, cmd.Args[1:]...)
+	retry.Env, retry.SysProcAttr = cmd.Env, &plain
+	*cmd = *retry
+	return cmd.Start()
 }
