@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/sysio"
 )
 
@@ -46,20 +47,8 @@ func TestRegistry(t *testing.T) {
 	if want := []string{a, b}; !slices.Equal(got, want) {
 		t.Errorf("RegisteredSockets: got %q; want %q (sorted, one per socket)", got, want)
 	}
-	info, err := os.Stat(registryDir(state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o700 {
-		t.Errorf("registry dir mode: got %#o; want 0700", perm)
-	}
-	info, err = os.Stat(registryEntry(state, b, os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("entry mode: got %#o; want 0600", perm)
-	}
+	sshtest.WantMode(t, registryDir(state), 0o700)
+	sshtest.WantMode(t, registryEntry(state, b, os.Getpid()), 0o600)
 
 	// unregister removes only this master's entry.
 	Unregister(state, a)

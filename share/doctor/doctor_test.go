@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -246,7 +247,7 @@ func TestCheckStateDir(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "sshshare")
 	want(t, only(t, CheckStateDir(dir, nil), "state.dir"), OK, "does not exist yet", "")
-	for _, tc := range []struct {
+	modes := []struct {
 		perm     os.FileMode
 		severity Severity
 		fix      string
@@ -255,7 +256,11 @@ func TestCheckStateDir(t *testing.T) {
 		{0o750, Warn, "chmod 700"},
 		{0o770, Fix, "chmod 700 " + dir},
 		{0o707, Fix, "chmod 700 " + dir},
-	} {
+	}
+	if runtime.GOOS == "windows" {
+		modes = modes[:1] // no mode bits: sysio's TestJudgeSDDL weighs DACLs
+	}
+	for _, tc := range modes {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			t.Fatal(err)
 		}
