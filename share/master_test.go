@@ -3,7 +3,6 @@ package share
 import (
 	"errors"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
@@ -264,7 +264,7 @@ func TestMasterTunnel(t *testing.T) {
 // with why, and the master carries on.
 func TestMasterRefusesBadHello(t *testing.T) {
 	f := startMaster(t, newFakeUpstream(t))
-	conn, err := net.Dial("unix", f.socket)
+	conn, err := sysio.DialMaster(f.socket, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
