@@ -25,7 +25,7 @@ const probeWait = time.Second
 // listener sees a connection that says nothing.
 func ProbeSocket(path string) SocketState {
 	info, err := os.Lstat(path)
-	if err != nil || !isSocketFile(info) {
+	if err != nil || !IsSocketFile(info) {
 		return SocketAbsent
 	}
 	conn, err := dialSocket(path, probeWait)

@@ -8,11 +8,11 @@ import (
 )
 
 // checkSocketFile requires info, the Lstat of path, to be what a master
-// publishes (see isSocketFile): ownership is the profile directory's ACL's
+// publishes (see IsSocketFile): ownership is the profile directory's ACL's
 // business here (see checkOwnerAndMode), and the check of the process
 // serving it after connecting is what decides.
 func checkSocketFile(path string, info fs.FileInfo) error {
-	if !isSocketFile(info) {
+	if !IsSocketFile(info) {
 		return &SocketError{Path: path, Problem: fmt.Sprintf("is not a master's socket (mode %v)", info.Mode())}
 	}
 	return nil

@@ -25,5 +25,6 @@ func dialSocket(path string, timeout time.Duration) (net.Conn, error) {
 	return net.DialTimeout("unix", path, timeout)
 }
 
-// isSocketFile reports whether info describes a socket.
-func isSocketFile(info fs.FileInfo) bool { return info.Mode()&fs.ModeSocket != 0 }
+// IsSocketFile reports whether info, an Lstat, describes what a master
+// publishes at its socket path: a socket.
+func IsSocketFile(info fs.FileInfo) bool { return info.Mode()&fs.ModeSocket != 0 }

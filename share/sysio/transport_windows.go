@@ -88,6 +88,6 @@ func dialSocket(path string, timeout time.Duration) (net.Conn, error) {
 	return dialPipe(name, timeout)
 }
 
-// isSocketFile reports whether info describes what a master publishes at
-// its socket path: here, a regular file.
-func isSocketFile(info fs.FileInfo) bool { return info.Mode().IsRegular() }
+// IsSocketFile reports whether info, an Lstat, describes what a master
+// publishes at its socket path: here, a regular file (a marker).
+func IsSocketFile(info fs.FileInfo) bool { return info.Mode().IsRegular() }
