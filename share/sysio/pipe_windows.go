@@ -143,16 +143,11 @@ func listenPipe(name string, owner *windows.SID) (*pipeListener, error) {
 func (l *pipeListener) Accept() (net.Conn, error) {
 	l.acceptMu.Lock()
 	defer l.acceptMu.Unlock()
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil, net.ErrClosed
+	h, err := l.instance()
+	if err != nil {
+		return nil, err
 	}
-	h := l.next
-	l.waiting = true
-	l.mu.Unlock()
-
-	err := connectPipe(h, l.quit)
+	err = connectPipe(h, l.quit)
 	for errors.Is(err, windows.ERROR_NO_DATA) {
 		// A client came and went (a probe) before it was accepted: the
 		// instance waits for the next one.
@@ -172,13 +167,32 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 		windows.DisconnectNamedPipe(h)
 		return nil, fmt.Errorf("accept on %s: %w", l.name, err)
 	}
-	next, err := createPipe(l.name, l.sa, false)
-	if err != nil {
-		windows.CloseHandle(h)
-		return nil, err
+	// The next instance at once: until it exists, clients wait (busy).
+	// If it cannot be made now, the next Accept tries again.
+	l.next = windows.InvalidHandle
+	if next, err := createPipe(l.name, l.sa, false); err == nil {
+		l.next = next
 	}
-	l.next = next
 	return newPipeConn(h, l.name, true), nil
+}
+
+// instance returns the instance to wait on for the next client, made if
+// there is none, and marks the listener waiting.
+func (l *pipeListener) instance() (windows.Handle, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return windows.InvalidHandle, net.ErrClosed
+	}
+	if l.next == windows.InvalidHandle {
+		h, err := createPipe(l.name, l.sa, false)
+		if err != nil {
+			return windows.InvalidHandle, err
+		}
+		l.next = h
+	}
+	l.waiting = true
+	return l.next, nil
 }
 
 // connectPipe waits for a client to connect to the instance h, until the
@@ -224,6 +238,9 @@ func (l *pipeListener) Close() error {
 		return nil // Accept closes next, and quit
 	}
 	windows.CloseHandle(l.quit)
+	if l.next == windows.InvalidHandle {
+		return nil
+	}
 	return windows.CloseHandle(l.next)
 }
 

@@ -232,6 +232,7 @@ func TestPipeSquatted(t *testing.T) {
 	if !errors.Is(err, ErrPipeTaken) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("listen on a squatted pipe: %q; want one line wrapping ErrPipeTaken", err)
 	}
+	t.Logf("squatted: %v", err)
 }
 
 // TestPipeDeadline: a read with nothing to read ends at its deadline, a
@@ -300,4 +301,61 @@ func TestPipeMarkerRefused(t *testing.T) {
 	if !errors.As(err, &se) {
 		t.Errorf("DialMaster with a marker naming a share: %v; want a *SocketError", err)
 	}
+}
+
+// TestPipeManyClients: clients dialling at once are all accepted, the
+// first included (go-winio's listener loses it under Wine), each
+// answered on its own connection.
+func TestPipeManyClients(t *testing.T) {
+	ln, path := publishMarker(t, t.TempDir())
+	const clients = 16
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				io.Copy(c, c) // echo until the client's CloseWrite
+			}()
+		}
+	}()
+	errs := make(chan error, clients)
+	for i := range clients {
+		go func() { errs <- echoOnce(path, fmt.Sprintf("client %d", i)) }()
+	}
+	for range clients {
+		select {
+		case err := <-errs:
+			if err != nil {
+				t.Error(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("a client got no answer in 30 s")
+		}
+	}
+}
+
+// echoOnce sends msg to the echoing master at path and checks it comes
+// back, then EOF.
+func echoOnce(path, msg string) error {
+	c, err := DialMaster(path, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("%s: dial: %w", msg, err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, msg); err != nil {
+		return fmt.Errorf("%s: write: %w", msg, err)
+	}
+	if err := c.(*pipeConn).CloseWrite(); err != nil {
+		return fmt.Errorf("%s: close write: %w", msg, err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != msg {
+		return fmt.Errorf("%s: echo %q, %v; want it back, then EOF", msg, got, err)
+	}
+	return nil
 }
