@@ -12,7 +12,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -26,8 +25,9 @@ import (
 //     eight random bytes, and recorded in the marker file at the socket
 //     path (see Listen), in a directory only the user can write: a
 //     client finds the pipe through that file, never by guessing;
-//   - the first instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE,
-//     so a name someone else created first makes the master fail;
+//   - the first instance is created with FILE_FLAG_FIRST_PIPE_INSTANCE
+//     and must be the pipe's only one (Wine ignores the flag), so a name
+//     someone else created first makes the master fail;
 //   - the pipe's DACL admits the owner's SID, SYSTEM and Administrators
 //     only, and PIPE_REJECT_REMOTE_CLIENTS keeps other machines out;
 //   - every connection is checked by the SID of the process at the other
