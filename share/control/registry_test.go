@@ -2,7 +2,6 @@ package control
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -107,11 +106,10 @@ func TestQueryStale(t *testing.T) {
 	}{
 		{"missing socket", func(*testing.T, string) {}},
 		{"nobody listening", func(t *testing.T, path string) {
-			ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+			ln, err := sysio.Listen(path) // leaves the file when closed
 			if err != nil {
 				t.Fatal(err)
 			}
-			ln.SetUnlinkOnClose(false)
 			ln.Close()
 		}},
 	}

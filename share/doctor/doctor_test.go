@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -285,11 +284,10 @@ func TestCheckSockets(t *testing.T) {
 	want(t, only(t, CheckSockets(dir, nil), "sockets.stale"), OK, "no stale sockets", "")
 
 	stale := filepath.Join(dir, "u@gone-22")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: stale, Net: "unix"})
+	ln, err := sysio.Listen(stale) // leaves the file when closed
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln.SetUnlinkOnClose(false)
 	ln.Close()
 	old := filepath.Join(dir, "u@old-22")
 	other := control.ProtocolVersion + 1
