@@ -151,7 +151,9 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	if err != nil {
 		return nil, err
 	}
+	self, _ := os.Executable()
 	cfg := share.MasterConfig{
+		Self:   self,
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, MuxSocket: c.MuxSocket, Persist: c.Persist, Build: buildVersion(),
 		Loader:     c.loader(c.SSHOptions),
 		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,

@@ -19,7 +19,7 @@ import (
 // with the invoking ssh's options args.
 func (f MasterFlags) loader(args []string) upstream.ConfigLoader {
 	self, _ := os.Executable()
-	return upstream.ConfigLoader{ConfigFile: sysio.Abs(f.ConfigFile), Self: self, Args: args}
+	return upstream.ConfigLoader{ConfigFile: sysio.Abs(f.ConfigFile), Self: self, Args: args, Engine: f.Engine}
 }
 
 // jumpChain is the chain of masters for a ProxyJump's hosts, first hop
@@ -50,7 +50,7 @@ func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe stri
 			if _, err := os.Stderr.Stat(); err == nil {
 				stderr = os.Stderr
 			}
-		case len(cfg.ProxyJump) > 0:
+		case len(cfg.ProxyJump) > 0 && cfg.Engine != upstream.EngineOpenSSH: // that ssh jumps itself
 			if err := f.bringUpJumps(ctx, inv, cfg.ProxyJump); err != nil {
 				return nil, err
 			}

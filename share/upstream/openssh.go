@@ -1,0 +1,388 @@
+package upstream
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
+	"golang.org/x/crypto/ssh"
+)
+
+// The OpenSSH engine. For each upstream connection the master starts the
+// user's own ssh on the master's view of the config, as a ControlMaster
+// with no session of its own, on a control socket in a private directory
+// (never the user's ControlPath, nor the mux door's):
+//
+//	ssh -F VIEW [-p PORT] [-l USER] [ssh's own options] -N -S DIR/c
+//	    -o ControlMaster=yes -o ControlPersist=no … -- ALIAS
+//
+// Once ssh has logged in, its socket appears; the master attaches to it in
+// OpenSSH's proxy mode (MUX_C_PROXY, ssh.NewControlClientConn), which
+// carries the SSH connection protocol unencrypted over the local socket,
+// and uses that as its upstream ssh.Conn. ssh's questions (passwords,
+// passphrases, PINs, host keys) reach the user through an askpass that is
+// sshshare itself (askpass.go). Closing the connection ends that ssh; a
+// master that dies takes it along (engineProcAttr).
+//
+// What proxy mode does not carry: OpenSSH's master accepts no global
+// request but tcpip-forward from a proxy client, and drops the proxy
+// client on any other; and it serves agent and X11 channels only for its
+// own sessions. engineConn therefore answers keepalives itself (the ssh
+// keeps its own ServerAlive watch) and refuses other global requests by
+// name in the log.
+
+// SSHCommand is the engine ssh's command line for the master's view.
+type SSHCommand struct {
+	Bin  string   // the ssh program
+	Args []string // the view's options: -F, -p, -l and the invoking ssh's
+	Host string   // the destination as the config names it
+	Done func()   // removes the view's copy, once ssh no longer reads it
+}
+
+// EngineCommand is the command line that gives the engine ssh the
+// master's view of t: the same files and options ssh -G read. ssh reads
+// the view's copy again for each ProxyJump hop, so Done must wait until it
+// has exited.
+func (l ConfigLoader) EngineCommand(t Target) (SSHCommand, error) {
+	file, done, err := l.view()
+	if err != nil {
+		done()
+		return SSHCommand{}, fmt.Errorf("config view for ssh: %w", err)
+	}
+	return SSHCommand{Bin: cmp.Or(l.SSH, "ssh"), Args: l.viewArgs(file, t), Host: t.configHost(), Done: done}, nil
+}
+
+// OpenSSH is what the OpenSSH engine needs besides the Dialer.
+type OpenSSH struct {
+	// Command builds the engine ssh's command line for a target.
+	Command func(Target) (SSHCommand, error)
+	// Dir holds each engine ssh's private directory (control socket,
+	// askpass): a directory of the user's, short enough for a socket path.
+	Dir string
+	// Self is this sshshare's executable, run by ssh as its askpass.
+	Self string
+}
+
+// engineExitWait is how long an engine ssh is given to exit after
+// SIGTERM before it is killed.
+const engineExitWait = 5 * time.Second
+
+// dialOpenSSH makes one upstream connection with the OpenSSH engine.
+func (d *Dialer) dialOpenSSH(ctx context.Context) (*Upstream, error) {
+	if d.OpenSSH == nil || d.OpenSSH.Command == nil {
+		return nil, errors.New("openssh engine: this master cannot run ssh (no ssh config loader)")
+	}
+	line, err := d.OpenSSH.Command(d.Target)
+	if err != nil {
+		return nil, err
+	}
+	e, err := d.startEngine(line)
+	if err != nil {
+		line.Done()
+		return nil, err
+	}
+	up, err := d.attach(ctx, e)
+	if err != nil {
+		e.stop()
+		return nil, err
+	}
+	return up, nil
+}
+
+// engine is one running engine ssh.
+type engine struct {
+	cmd     *exec.Cmd
+	dir     string // private: the control socket and the askpass
+	ctl     string // the control socket
+	log     *slog.Logger
+	done    func() // removes the view's copy
+	askpass *askpassRelay
+	stderr  *engineStderr
+	exited  chan struct{}
+	exitErr error // valid once exited is closed
+	once    sync.Once
+}
+
+// startEngine starts the engine ssh for line.
+func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
+	dir, err := os.MkdirTemp(d.OpenSSH.Dir, "e")
+	if err != nil {
+		return nil, fmt.Errorf("openssh engine: %w", err)
+	}
+	e := &engine{dir: dir, ctl: filepath.Join(dir, "c"), log: d.Log, done: line.Done, exited: make(chan struct{})}
+	env := withoutEnv(os.Environ(), "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE")
+	if p := d.promptIfInteractive(); p != nil {
+		if e.askpass, err = startAskpass(dir, d.OpenSSH.Self, p, d.Log); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		env = append(env, "SSH_ASKPASS="+e.askpass.script, "SSH_ASKPASS_REQUIRE=force")
+	} else {
+		env = append(env, "SSH_ASKPASS_REQUIRE=never")
+	}
+	args := append(append(slices.Clone(line.Args), d.engineOptions(e.ctl)...), "--", line.Host)
+	e.cmd = exec.Command(line.Bin, args...)
+	e.cmd.Env = env
+	e.cmd.Dir = sysio.StartDir()
+	e.cmd.SysProcAttr = engineProcAttr()
+	e.stderr = newEngineStderr(d.Log, d.Stderr, d.note)
+	e.cmd.Stderr = e.stderr
+	if err := e.cmd.Start(); err != nil {
+		e.askpass.close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("openssh engine: %w", err)
+	}
+	engines.add(e)
+	go e.reap()
+	d.Log.Info("engine ssh started", "pid", e.cmd.Process.Pid, "args", args)
+	return e, nil
+}
+
+// engineOptions are the options the master adds to the view: a master on
+// its private socket and nothing else. -o options given first win over the
+// config's. The local hop's known_hosts file is left out, as for the Go
+// engine: its wildcard lines name the local key.
+func (d *Dialer) engineOptions(ctl string) []string {
+	opts := []string{"-N", "-n", "-T", "-S", ctl,
+		"-o", "ControlMaster=yes", "-o", "ControlPersist=no",
+		"-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=no", "-o", "ForwardX11=no",
+		"-o", "PermitLocalCommand=no", "-o", "RemoteCommand=none", "-o", "Tunnel=no",
+		"-o", "UserKnownHostsFile=" + knownHostsOption(d.Config.UserKnownHostsFiles),
+		"-o", "GlobalKnownHostsFile=" + knownHostsOption(d.Config.GlobalKnownHostsFiles)}
+	if d.Config.ForkAfterAuth {
+		opts = append(opts, "-o", "ForkAfterAuthentication=no")
+	}
+	if !d.interactive() {
+		opts = append(opts, "-o", "BatchMode=yes")
+	}
+	if d.Config.ServerAliveInterval <= 0 {
+		// ssh's default is off; the master must notice a dead network.
+		opts = append(opts, "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3")
+	}
+	return opts
+}
+
+// knownHostsOption is a known_hosts file list as an -o value.
+func knownHostsOption(files []string) string {
+	if len(files) == 0 {
+		return "/dev/null"
+	}
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = f
+		if strings.ContainsAny(f, " \t\"") {
+			quoted[i] = strconv.Quote(f)
+		}
+	}
+	return strings.Join(quoted, " ")
+}
+
+// withoutEnv is environ without the named variables.
+func withoutEnv(environ []string, names ...string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, n := range names {
+			drop = drop || name == n
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// reap waits for the engine ssh and cleans up after it.
+func (e *engine) reap() {
+	e.exitErr = e.cmd.Wait()
+	engines.remove(e)
+	e.askpass.close()
+	os.RemoveAll(e.dir)
+	e.done()
+	close(e.exited)
+	e.log.Info("engine ssh exited", "pid", e.cmd.Process.Pid, "status", e.exitErr)
+}
+
+// stop ends the engine ssh: SIGTERM (ssh exits, and removes its socket),
+// then SIGKILL engineExitWait later.
+func (e *engine) stop() {
+	e.once.Do(func() {
+		if e.signal() != nil {
+			e.cmd.Process.Kill()
+		}
+		go func() {
+			select {
+			case <-e.exited:
+			case <-time.After(engineExitWait):
+				e.cmd.Process.Kill()
+			}
+		}()
+	})
+}
+
+// pid is the engine ssh's process id.
+func (e *engine) pid() int { return e.cmd.Process.Pid }
+
+// failure says why the engine ssh exited before it was logged in: its
+// last line on stderr (ssh's own reason), or its exit status.
+func (e *engine) failure(d *Dialer) error {
+	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
+	if last := e.stderr.last(); last != "" {
+		return fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, last)
+	}
+	return fmt.Errorf("log in to %s@%s with ssh: %v", d.Config.User, addr, e.exitErr)
+}
+
+// attach waits for the engine ssh's control socket and attaches to it in
+// proxy mode.
+func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
+	if err := d.awaitSocket(ctx, e); err != nil {
+		return nil, err
+	}
+	e.stderr.loggedIn()
+	conn, err := net.DialTimeout("unix", e.ctl, d.ConnectTimeout())
+	if err != nil {
+		return nil, fmt.Errorf("openssh engine: %w", err)
+	}
+	var c net.Conn = conn
+	if d.Heard != nil {
+		c = heardConn{Conn: conn, heard: d.Heard}
+	}
+	sc, chans, reqs, err := ssh.NewControlClientConn(c)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("openssh engine: %w", err)
+	}
+	ec := &engineConn{Conn: sc, e: e}
+	go func() {
+		<-e.exited
+		sc.Close()
+	}()
+	d.Log.Info("engine ssh logged in", "pid", e.pid(), "socket", e.ctl)
+	return &Upstream{Conn: ec, Chans: chans, Reqs: reqs, Engine: EngineOpenSSH, EnginePID: e.pid()}, nil
+}
+
+// enginePoll is how often the master looks for the engine's socket.
+const enginePoll = 20 * time.Millisecond
+
+// awaitSocket waits until the engine ssh has logged in (its control socket
+// exists), has failed (exited), or ctx ends. The wait is bounded by
+// loginWait: ssh bounds its connect itself, but not the user's answers.
+func (d *Dialer) awaitSocket(ctx context.Context, e *engine) error {
+	t := time.NewTicker(enginePoll)
+	defer t.Stop()
+	deadline := time.NewTimer(loginWait)
+	defer deadline.Stop()
+	for {
+		if _, err := os.Stat(e.ctl); err == nil {
+			return nil
+		}
+		select {
+		case <-e.exited:
+			return e.failure(d)
+		case <-ctx.Done():
+			return fmt.Errorf("openssh engine: %w", context.Cause(ctx))
+		case <-deadline.C:
+			return errors.New("openssh engine: ssh did not log in in time")
+		case <-t.C:
+		}
+	}
+}
+
+// loginWait bounds the questions of an engine ssh's login.
+const loginWait = 10 * time.Minute
+
+// engineConn is the proxy-mode connection to an engine ssh. See the top
+// of this file for why it answers global requests itself.
+type engineConn struct {
+	ssh.Conn
+	e *engine
+}
+
+// errEngineGone is a keepalive on a connection whose engine ssh exited.
+var errEngineGone = errors.New("openssh engine: ssh exited")
+
+// SendRequest answers keepalives (true while the engine ssh runs: it
+// watches the server itself) and refuses every other global request.
+func (c *engineConn) SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error) {
+	select {
+	case <-c.e.exited:
+		return false, nil, errEngineGone
+	default:
+	}
+	if name == "keepalive@openssh.com" {
+		return true, nil, nil
+	}
+	c.e.log.Warn("global request refused: OpenSSH's proxy mode carries none to the server (the openssh engine)", "request", name)
+	return false, nil, nil
+}
+
+// Close closes the connection and ends the engine ssh.
+func (c *engineConn) Close() error {
+	err := c.Conn.Close()
+	c.e.stop()
+	return err
+}
+
+// engineSet is the engine ssh processes this process runs.
+type engineSet struct {
+	mu  sync.Mutex
+	set map[*engine]struct{}
+}
+
+// engines is every engine ssh this process has started and not reaped.
+var engines = engineSet{set: make(map[*engine]struct{})}
+
+func (s *engineSet) add(e *engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.set[e] = struct{}{}
+}
+
+func (s *engineSet) remove(e *engine) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, e)
+}
+
+func (s *engineSet) list() []*engine {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var es []*engine
+	for e := range s.set {
+		es = append(es, e)
+	}
+	return es
+}
+
+// endEngines stops every engine ssh and waits for each to be reaped, up
+// to engineExitWait and a second; it returns those left running.
+func endEngines() []string {
+	es := engines.list()
+	for _, e := range es {
+		e.stop()
+	}
+	deadline := time.After(engineExitWait + time.Second)
+	var left []string
+	for _, e := range es {
+		select {
+		case <-e.exited:
+		case <-deadline:
+			left = append(left, "engine ssh pid "+strconv.Itoa(e.pid()))
+		}
+	}
+	return left
+}
