@@ -5,9 +5,12 @@ package integration
 import (
 	"bytes"
 	"crypto/rand"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sshshare/sshshare/integration/harness"
 )
@@ -142,5 +145,110 @@ func TestEngineStop(t *testing.T) {
 	e.c.StopMasters(e.bin) // fails the test if an engine ssh outlives it
 	if ms := e.c.Masters(e.bin); len(ms) != 0 {
 		t.Errorf("masters after stop: %+v", ms)
+	}
+}
+
+// TestEnginePassword: the engine ssh's password question reaches the
+// user once, through the waiting ssh's askpass, for six connections on
+// one login; the password is written nowhere.
+func TestEnginePassword(t *testing.T) {
+	loginRequireRoot(t, "logs in as a local account with a password (useradd, chpasswd)")
+	pw := harness.PasswordUser(t, loginPWUser)
+	for _, tc := range loginPasswordSSHDs {
+		t.Run(tc.name, func(t *testing.T) {
+			askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "assword", Answer: pw})
+			sshd, c, bin := loginPasswordClient(t, tc.opts, "pw")
+			c.Env = append(c.Env, askpass.Env()...)
+			c.Env = append(c.Env, harness.EngineEnv+"=openssh")
+
+			loginRunTrue(t, c, "pw", 6)
+
+			if got := askpass.Calls(); got != 1 {
+				t.Errorf("askpass called %d times; want 1; prompts %q", got, askpass.Prompts())
+			}
+			if got := sshd.Logins(); got != 1 {
+				t.Errorf("sshd logins = %d; want 1", got)
+			}
+			if ms := c.Masters(bin); len(ms) != 1 || ms[0].Engine != "openssh" {
+				t.Errorf("masters %+v; want one, engine openssh", ms)
+			}
+			loginAssertNoSecret(t, c.Home, pw)
+		})
+	}
+}
+
+// TestEngineProxyJump: the engine ssh takes the config's ProxyJump
+// itself: one bastion login and one target login for many ssh, with no
+// master for the bastion.
+func TestEngineProxyJump(t *testing.T) {
+	target := harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
+	bastion := harness.StartSSHD(t, harness.SSHDOptions{})
+	ns, err := harness.NewNetNS(t, bastion.Port)
+	if err != nil {
+		t.Skipf("needs root and a network namespace to make a target only the bastion reaches: %v", err)
+	}
+	bin := harness.Binary(t)
+	c := harness.NewClient(t, target)
+	c.Env = append(c.Env, harness.EngineEnv+"=openssh")
+	c.AddSSHD(bastion)
+	c.AddHost(routeBastion, "Port "+strconv.Itoa(bastion.Port))
+	c.AddShareRoute(routeTarget, bin, "ProxyJump "+routeBastion)
+	for i := range 5 {
+		if res := harness.Run(t, 60*time.Second, ns.Command(c.SSH(routeTarget, "echo", "ok"))); res.Code != 0 || string(res.Stdout) != "ok\n" {
+			t.Fatalf("ssh #%d through the bastion: %s\n%s", i, res, c.MasterLogs())
+		}
+	}
+	if bl, tl := bastion.Logins(), target.Logins(); bl != 1 || tl != 1 {
+		t.Errorf("bastion logins %d, target logins %d; want 1 and 1", bl, tl)
+	}
+	ms := c.Masters(bin)
+	if len(ms) != 1 || ms[0].Engine != "openssh" {
+		t.Errorf("masters %+v; want the target's alone, engine openssh", ms)
+	}
+}
+
+// TestEngineHeal: an engine ssh that dies is replaced without asking, and
+// the next ssh works on the fresh login.
+func TestEngineHeal(t *testing.T) {
+	e := newEngineEnv(t, true, "")
+	e.mustSSH(t, "true")
+	m := engineMaster(t, e)
+	if err := syscall.Kill(m.EnginePIDs[0], syscall.SIGKILL); err != nil {
+		t.Fatalf("kill engine ssh: %v", err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if now := e.master(t); now.Healed >= 1 && len(now.EnginePIDs) > 0 && now.EnginePIDs[0] != m.EnginePIDs[0] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no heal 20s after the engine ssh was killed\n%s", shareMasterLog(m))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res := e.mustSSH(t, "echo healed"); string(res.Stdout) != "healed\n" {
+		t.Errorf("ssh after the heal: %s", res)
+	}
+	if got := e.sshd.Logins(); got != 2 {
+		t.Errorf("sshd logins = %d; want 2 (the first and the heal's)", got)
+	}
+}
+
+// TestEngineMasterKilled: a master killed outright leaves no engine ssh
+// behind.
+func TestEngineMasterKilled(t *testing.T) {
+	e := newEngineEnv(t, true, "")
+	e.mustSSH(t, "true")
+	m := engineMaster(t, e)
+	if err := syscall.Kill(m.Pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill master: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(m.EnginePIDs[0], 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(m.EnginePIDs[0], syscall.SIGKILL)
+			t.Fatalf("engine ssh %d still running 10s after its master was killed", m.EnginePIDs[0])
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
