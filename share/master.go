@@ -221,8 +221,11 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: m.log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr, Notes: m.addLoginNote,
+		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Notes: m.addLoginNote,
 		OpenSSH: m.openSSH()}
+	if cfg.Stderr != nil {
+		m.dialer.Stderr = m.stderr // nil otherwise: the OpenSSH engine asks whether one was lent
+	}
 	// The master keeps the first ssh's agent for every login it makes,
 	// pooled ones and heals included.
 	m.log.Info("agent for logins", "socket", cmp.Or(hostCfg.AgentSocket(cfg.AuthSock), "none"))

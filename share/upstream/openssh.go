@@ -117,7 +117,7 @@ type engine struct {
 
 // startEngine starts the engine ssh for line.
 func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
-	dir, err := os.MkdirTemp(d.OpenSSH.Dir, "e")
+	dir, err := os.MkdirTemp(engineDir(d.OpenSSH.Dir), "e")
 	if err != nil {
 		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
@@ -132,12 +132,17 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	} else {
 		env = append(env, "SSH_ASKPASS_REQUIRE=never")
 	}
-	args := append(append(slices.Clone(line.Args), d.engineOptions(e.ctl)...), "--", line.Host)
+	opts := d.engineOptions(e.ctl)
+	debug := d.Stderr == nil && !quietLevel(d.Config.LogLevel) && !strings.HasPrefix(strings.ToUpper(d.Config.LogLevel), "DEBUG")
+	if debug {
+		opts = append(opts, "-o", "LogLevel=DEBUG1") // for the accepted key (see engineStderr)
+	}
+	args := append(append(slices.Clone(line.Args), opts...), "--", line.Host)
 	e.cmd = exec.Command(line.Bin, args...)
 	e.cmd.Env = env
 	e.cmd.Dir = sysio.StartDir()
 	e.cmd.SysProcAttr = engineProcAttr()
-	e.stderr = newEngineStderr(d.Log, d.Stderr, d.note)
+	e.stderr = newEngineStderr(d.Log, d.Stderr, d.note, debug)
 	e.cmd.Stderr = e.stderr
 	if err := e.cmd.Start(); err != nil {
 		e.askpass.close()
@@ -148,6 +153,20 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	go e.reap()
 	d.Log.Info("engine ssh started", "pid", e.cmd.Process.Pid, "args", args)
 	return e, nil
+}
+
+// maxEngineDir is the longest directory the engine's control socket fits
+// in: ssh binds it first under a name 17 bytes longer (".XXXXXXXXXXXXXXXX"),
+// and a Unix socket path has 104 bytes on some systems.
+const maxEngineDir = 104 - len("/e0123456789/c.XXXXXXXXXXXXXXXX") - 1
+
+// engineDir is where an engine's private directory goes: dir, or the
+// system's temporary directory when dir is too long for the socket.
+func engineDir(dir string) string {
+	if dir == "" || len(dir) > maxEngineDir {
+		return os.TempDir()
+	}
+	return dir
 }
 
 // engineOptions are the options the master adds to the view: a master on
@@ -161,6 +180,9 @@ func (d *Dialer) engineOptions(ctl string) []string {
 		"-o", "PermitLocalCommand=no", "-o", "RemoteCommand=none", "-o", "Tunnel=no",
 		"-o", "UserKnownHostsFile=" + knownHostsOption(d.Config.UserKnownHostsFiles),
 		"-o", "GlobalKnownHostsFile=" + knownHostsOption(d.Config.GlobalKnownHostsFiles)}
+	if argv, err := splitArgv(d.Config.KnownHostsCommand); err == nil && isOwnKnownHosts(argv) {
+		opts = append(opts, "-o", "KnownHostsCommand=none") // the local hop's keys
+	}
 	if d.Config.ForkAfterAuth {
 		opts = append(opts, "-o", "ForkAfterAuthentication=no")
 	}
@@ -241,7 +263,7 @@ func (e *engine) pid() int { return e.cmd.Process.Pid }
 func (e *engine) failure(d *Dialer) error {
 	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
 	if last := e.stderr.last(); last != "" {
-		return fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, last)
+		return fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, strings.TrimPrefix(last, "ssh: "))
 	}
 	return fmt.Errorf("log in to %s@%s with ssh: %v", d.Config.User, addr, e.exitErr)
 }
@@ -252,7 +274,7 @@ func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
 	if err := d.awaitSocket(ctx, e); err != nil {
 		return nil, err
 	}
-	e.stderr.loggedIn()
+	identity := e.stderr.loggedIn()
 	conn, err := net.DialTimeout("unix", e.ctl, d.ConnectTimeout())
 	if err != nil {
 		return nil, fmt.Errorf("openssh engine: %w", err)
@@ -271,8 +293,8 @@ func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
 		<-e.exited
 		sc.Close()
 	}()
-	d.Log.Info("engine ssh logged in", "pid", e.pid(), "socket", e.ctl)
-	return &Upstream{Conn: ec, Chans: chans, Reqs: reqs, Engine: EngineOpenSSH, EnginePID: e.pid()}, nil
+	d.Log.Info("engine ssh logged in", "pid", e.pid(), "socket", e.ctl, "identity", identity)
+	return &Upstream{Conn: ec, Chans: chans, Reqs: reqs, Identity: identity, Engine: EngineOpenSSH, EnginePID: e.pid()}, nil
 }
 
 // enginePoll is how often the master looks for the engine's socket.
@@ -311,6 +333,17 @@ type engineConn struct {
 	ssh.Conn
 	e *engine
 }
+
+// ThroughEngine reports whether conn is an OpenSSH engine connection:
+// one that carries no agent or X11 forwarding and no global requests.
+func ThroughEngine(conn ssh.Conn) bool {
+	_, ok := conn.(*engineConn)
+	return ok
+}
+
+// ErrEngineNoForwarding is agent or X11 forwarding asked of an OpenSSH
+// engine connection: OpenSSH's proxy mode carries neither.
+var ErrEngineNoForwarding = errors.New("the master's openssh engine cannot carry it (OpenSSH's proxy mode serves agent and X11 channels only to ssh's own sessions)")
 
 // errEngineGone is a keepalive on a connection whose engine ssh exited.
 var errEngineGone = errors.New("openssh engine: ssh exited")

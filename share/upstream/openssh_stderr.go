@@ -8,27 +8,33 @@ import (
 	"sync"
 )
 
-// engineStderr takes what the engine ssh prints on its stderr: each line
-// is logged; until the login is made, each also goes to the stderr of the
-// ssh that started the master (when it lent it), the "Permanently added"
-// line to the login's notes, and the last line is kept to say why a login
-// failed. ssh prints no answer of the user's there: those go through the
-// askpass relay.
+// engineStderr takes what the engine ssh prints on its stderr, line by
+// line: each is logged; until the login is made, each also goes to the
+// stderr of the ssh that started the master (when it lent it), the
+// "Permanently added" line to the login's notes, and the last lines are
+// kept to say why a login failed. ssh prints no answer of the user's
+// there: those go through the askpass relay.
+//
+// When the master raised ssh's LogLevel to DEBUG1 (debug), only to learn
+// the key the server accepted, the debug lines are dropped after that one
+// is read: ssh at the user's level would not have printed them.
 type engineStderr struct {
-	log   *slog.Logger
-	out   io.Writer    // the starting ssh's stderr, or nil
-	note  func(string) // the login's notes
-	mu    sync.Mutex
-	line  []byte // the current line's start
-	lines []string
-	after bool // logged in: lines go to the log only
+	log      *slog.Logger
+	out      io.Writer    // the starting ssh's stderr, or nil
+	note     func(string) // the login's notes
+	debug    bool         // drop "debugN:" lines
+	mu       sync.Mutex
+	line     []byte // the current line's start
+	lines    []string
+	after    bool   // logged in: lines go to the log only
+	identity string // the accepted key, from "Server accepts key:"
 }
 
 // maxEngineLine caps a line of the engine ssh's stderr as kept.
 const maxEngineLine = 4096
 
-func newEngineStderr(log *slog.Logger, out io.Writer, note func(string)) *engineStderr {
-	return &engineStderr{log: log, out: out, note: note}
+func newEngineStderr(log *slog.Logger, out io.Writer, note func(string), debug bool) *engineStderr {
+	return &engineStderr{log: log, out: out, note: note, debug: debug}
 }
 
 // Write takes the next bytes of ssh's stderr. exec.Cmd copies the pipe
@@ -36,9 +42,6 @@ func newEngineStderr(log *slog.Logger, out io.Writer, note func(string)) *engine
 func (s *engineStderr) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.after && s.out != nil {
-		s.out.Write(p)
-	}
 	rest := p
 	for len(rest) > 0 {
 		i := bytes.IndexByte(rest, '\n')
@@ -66,21 +69,57 @@ func (s *engineStderr) flush() {
 	if line == "" {
 		return
 	}
+	if s.debug && isDebugLine(line) {
+		if id := acceptedKey(line); id != "" {
+			s.identity = id
+		}
+		return
+	}
 	s.log.Info("engine ssh stderr", "line", line)
 	if s.after {
 		return
 	}
-	if strings.HasPrefix(line, "Warning: Permanently added") && s.note != nil && s.out == nil {
+	if s.out != nil {
+		io.WriteString(s.out, line+"\n")
+	} else if strings.HasPrefix(line, "Warning: Permanently added") && s.note != nil {
 		s.note(line)
 	}
 	s.lines = append(s.lines[max(0, len(s.lines)-3):], line)
 }
 
-// loggedIn sends later lines to the log only.
-func (s *engineStderr) loggedIn() {
+// isDebugLine reports whether ssh printed line at a debug level.
+func isDebugLine(line string) bool {
+	return strings.HasPrefix(line, "debug1: ") || strings.HasPrefix(line, "debug2: ") || strings.HasPrefix(line, "debug3: ")
+}
+
+// acceptedKey reads ssh's "debug1: Server accepts key: NAME TYPE
+// SHA256:FP [how]" as the Go engine's identity, "TYPE SHA256:FP"; "" for
+// any other line. NAME may hold spaces, so the fields are read from the
+// fingerprint.
+func acceptedKey(line string) string {
+	rest, ok := strings.CutPrefix(line, "debug1: Server accepts key: ")
+	if !ok {
+		return ""
+	}
+	fields := strings.Fields(rest)
+	for i := len(fields) - 1; i > 0; i-- {
+		if strings.HasPrefix(fields[i], "SHA256:") {
+			if typ, ok := strings.CutSuffix(fields[i-1], "-CERT"); ok {
+				return typ + " " + fields[i] + " certificate"
+			}
+			return fields[i-1] + " " + fields[i]
+		}
+	}
+	return ""
+}
+
+// loggedIn sends later lines to the log only, and returns the accepted
+// key, if ssh said.
+func (s *engineStderr) loggedIn() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.after = true
+	return s.identity
 }
 
 // last is ssh's last line before the login ended: its reason.
