@@ -37,11 +37,13 @@ import (
 // master that dies takes it along (engineProcAttr).
 //
 // What proxy mode does not carry: OpenSSH's master accepts no global
-// request but tcpip-forward from a proxy client, and drops the proxy
-// client on any other; and it serves agent and X11 channels only for its
-// own sessions. engineConn therefore answers keepalives itself (the ssh
-// keeps its own ServerAlive watch) and refuses other global requests by
-// name in the log.
+// request but tcpip-forward from a proxy client (and sends no reply to
+// it), and drops the proxy client on any other; and it serves agent and
+// X11 channels only for its own sessions. engineConn therefore answers
+// keepalives itself (the ssh keeps its own ServerAlive watch), asks for
+// remote TCP forwards as ssh -O forward does, and refuses other global
+// requests (streamlocal forwards among them) by name in the log; the
+// master refuses agent and X11 forwarding by name on the session.
 
 // SSHCommand is the engine ssh's command line for the master's view.
 type SSHCommand struct {
@@ -288,13 +290,14 @@ func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
 		conn.Close()
 		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
-	ec := &engineConn{Conn: sc, e: e}
+	fwd := newEngineForwards(e, chans)
+	ec := &engineConn{Conn: sc, e: e, fwd: fwd}
 	go func() {
 		<-e.exited
 		sc.Close()
 	}()
 	d.Log.Info("engine ssh logged in", "pid", e.pid(), "socket", e.ctl, "identity", identity)
-	return &Upstream{Conn: ec, Chans: chans, Reqs: reqs, Identity: identity, Engine: EngineOpenSSH, EnginePID: e.pid()}, nil
+	return &Upstream{Conn: ec, Chans: fwd.chans, Reqs: reqs, Identity: identity, Engine: EngineOpenSSH, EnginePID: e.pid()}, nil
 }
 
 // enginePoll is how often the master looks for the engine's socket.
@@ -331,7 +334,8 @@ const loginWait = 10 * time.Minute
 // of this file for why it answers global requests itself.
 type engineConn struct {
 	ssh.Conn
-	e *engine
+	e   *engine
+	fwd *engineForwards
 }
 
 // ThroughEngine reports whether conn is an OpenSSH engine connection:
@@ -349,15 +353,20 @@ var ErrEngineNoForwarding = errors.New("the master's openssh engine cannot carry
 var errEngineGone = errors.New("openssh engine: ssh exited")
 
 // SendRequest answers keepalives (true while the engine ssh runs: it
-// watches the server itself) and refuses every other global request.
+// watches the server itself), asks for remote forwards over a control
+// connection (openssh_forward.go), and refuses every other global
+// request.
 func (c *engineConn) SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error) {
 	select {
 	case <-c.e.exited:
 		return false, nil, errEngineGone
 	default:
 	}
-	if name == "keepalive@openssh.com" {
+	switch name {
+	case "keepalive@openssh.com":
 		return true, nil, nil
+	case "tcpip-forward", "cancel-tcpip-forward":
+		return c.fwd.request(name, payload)
 	}
 	c.e.log.Warn("global request refused: OpenSSH's proxy mode carries none to the server (the openssh engine)", "request", name)
 	return false, nil, nil
