@@ -252,3 +252,42 @@ func TestEngineMasterKilled(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestEngineRemoteForward: -R with a fixed port and with port 0 carries
+// bytes through the engine ssh (asked for over its control socket), and
+// the listener goes away with its ssh.
+func TestEngineRemoteForward(t *testing.T) {
+	e := newEngineEnv(t, true, "")
+	echo := harness.EchoServer(t)
+	e.mustSSH(t, "true")
+	engineMaster(t, e)
+	t.Run("-R", func(t *testing.T) {
+		port := shareFreePort(t)
+		ssh, stdin := e.startRemoteForward(t, strconv.Itoa(port)+":"+echo)
+		e.checkRemoteForward(t, ssh, stdin, port)
+	})
+	t.Run("-R 0", func(t *testing.T) {
+		ssh, stdin := e.startRemoteForward(t, "0:"+echo)
+		port := shareAllocatedPort(t, ssh)
+		e.checkRemoteForward(t, ssh, stdin, port)
+	})
+	if got := e.sshd.Logins(); got != 1 {
+		t.Errorf("sshd logins = %d; want 1", got)
+	}
+}
+
+// TestEngineAgentRefused: agent forwarding asked of the engine is refused
+// by name on the session's stderr; the session itself runs.
+func TestEngineAgentRefused(t *testing.T) {
+	e := newEngineEnv(t, true, "")
+	agent := loginStartAgent(t)
+	cmd := e.c.SSH("-A", shareHost, "echo", "ran")
+	cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+agent)
+	res := harness.Run(t, sshTimeout, cmd)
+	if res.Code != 0 || string(res.Stdout) != "ran\n" {
+		t.Fatalf("ssh -A: %s", res)
+	}
+	if !strings.Contains(string(res.Stderr), "agent forwarding refused for this session: the master's openssh engine cannot carry it") {
+		t.Errorf("ssh -A stderr %q; want the refusal naming the openssh engine", res.Stderr)
+	}
+}
