@@ -74,9 +74,9 @@ func TestKeepGo(t *testing.T) {
 func TestAcceptedKey(t *testing.T) {
 	for line, want := range map[string]string{
 		"debug1: Server accepts key: /home/a b/.ssh/id_ed25519 ED25519 SHA256:abc explicit": "ED25519 SHA256:abc",
-		"debug1: Server accepts key: a@host RSA SHA256:xyz agent":                            "RSA SHA256:xyz",
-		"debug1: Server accepts key: /k-cert.pub ED25519-CERT SHA256:c explicit":             "ED25519 SHA256:c certificate",
-		"debug1: Authentications that can continue: publickey":                               "",
+		"debug1: Server accepts key: a@host RSA SHA256:xyz agent":                           "RSA SHA256:xyz",
+		"debug1: Server accepts key: /k-cert.pub ED25519-CERT SHA256:c explicit":            "ED25519 SHA256:c certificate",
+		"debug1: Authentications that can continue: publickey":                              "",
 	} {
 		if got := acceptedKey(line); got != want {
 			t.Errorf("acceptedKey(%q) = %q; want %q", line, got, want)
