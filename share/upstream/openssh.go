@@ -285,6 +285,9 @@ func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
 	if d.Heard != nil {
 		c = heardConn{Conn: conn, heard: d.Heard}
 	}
+	// As the Go engine's TCP connection: one system call for the packets
+	// that gathered, not one each.
+	c = sysio.BatchWrites(sysio.ReadBuffered(c, sysio.UpstreamReadBuffer))
 	sc, chans, reqs, err := ssh.NewControlClientConn(c)
 	if err != nil {
 		conn.Close()
