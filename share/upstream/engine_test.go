@@ -91,8 +91,8 @@ func TestEngineStderr(t *testing.T) {
 	s := newEngineStderr(slog.New(slog.NewTextHandler(&log, nil)), nil, nil, true)
 	s.Write([]byte("debug1: Server accepts key: k ED25519 SHA256:k explicit\ndebug1: noise\nPermission den"))
 	s.Write([]byte("ied (publickey).\r\n"))
-	if got := s.last(); got != "Permission denied (publickey)." {
-		t.Errorf("last = %q", got)
+	if got := s.reason(); got != "Permission denied (publickey)." {
+		t.Errorf("reason = %q", got)
 	}
 	if id := s.loggedIn(); id != "ED25519 SHA256:k" {
 		t.Errorf("identity = %q", id)
@@ -124,7 +124,7 @@ func TestAskpassQuestion(t *testing.T) {
 func TestEngineOptions(t *testing.T) {
 	d := &Dialer{Config: HostConfig{UserKnownHostsFiles: []string{"/a b/known"}}}
 	opts := d.engineOptions("/s/c")
-	for _, want := range []string{"ControlMaster=yes", "ControlPersist=no", "ClearAllForwardings=yes", "BatchMode=yes", "ServerAliveInterval=15", `UserKnownHostsFile="/a b/known"`, "GlobalKnownHostsFile=/dev/null"} {
+	for _, want := range []string{"ControlMaster=yes", "ControlPersist=no", "ClearAllForwardings=yes", "BatchMode=yes", "ServerAliveCountMax=4", `UserKnownHostsFile="/a b/known"`, "GlobalKnownHostsFile=/dev/null"} {
 		if !slices.Contains(opts, want) {
 			t.Errorf("options %q lack %q", opts, want)
 		}

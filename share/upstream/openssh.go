@@ -39,8 +39,8 @@ import (
 // What proxy mode does not carry: OpenSSH's master accepts no global
 // request but tcpip-forward from a proxy client (and sends no reply to
 // it), and drops the proxy client on any other; and it serves agent and
-// X11 channels only for its own sessions. engineConn therefore answers
-// keepalives itself (the ssh keeps its own ServerAlive watch), asks for
+// X11 channels only for its own sessions. engineConn therefore makes its
+// keepalives a channel open the server refuses (ping), asks for
 // remote TCP forwards as ssh -O forward does, and refuses other global
 // requests (streamlocal forwards among them) by name in the log; the
 // master refuses agent and X11 forwarding by name on the session.
@@ -191,10 +191,11 @@ func (d *Dialer) engineOptions(ctl string) []string {
 	if !d.interactive() {
 		opts = append(opts, "-o", "BatchMode=yes")
 	}
-	if d.Config.ServerAliveInterval <= 0 {
-		// ssh's default is off; the master must notice a dead network.
-		opts = append(opts, "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3")
-	}
+	// The master watches the server through the engine with the config's
+	// ServerAlive settings (its keepalives are pings, see engineConn), and
+	// tells the clients why when it gives up. ssh's own watch is only the
+	// backstop, later than the master's longest (maxDeadAfter in share).
+	opts = append(opts, "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4")
 	return opts
 }
 
@@ -264,7 +265,7 @@ func (e *engine) pid() int { return e.cmd.Process.Pid }
 // last line on stderr (ssh's own reason), or its exit status.
 func (e *engine) failure(d *Dialer) error {
 	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
-	if last := e.stderr.last(); last != "" {
+	if last := e.stderr.reason(); last != "" {
 		return fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, strings.TrimPrefix(last, "ssh: "))
 	}
 	return fmt.Errorf("log in to %s@%s with ssh: %v", d.Config.User, addr, e.exitErr)
@@ -355,8 +356,8 @@ var ErrEngineNoForwarding = errors.New("the master's openssh engine cannot carry
 // errEngineGone is a keepalive on a connection whose engine ssh exited.
 var errEngineGone = errors.New("openssh engine: ssh exited")
 
-// SendRequest answers keepalives (true while the engine ssh runs: it
-// watches the server itself), asks for remote forwards over a control
+// SendRequest answers keepalives with a round trip to the server (ping),
+// asks for remote forwards over a control
 // connection (openssh_forward.go), and refuses every other global
 // request.
 func (c *engineConn) SendRequest(name string, wantReply bool, payload []byte) (bool, []byte, error) {
@@ -367,12 +368,33 @@ func (c *engineConn) SendRequest(name string, wantReply bool, payload []byte) (b
 	}
 	switch name {
 	case "keepalive@openssh.com":
-		return true, nil, nil
+		return c.ping()
 	case "tcpip-forward", "cancel-tcpip-forward":
 		return c.fwd.request(name, payload)
 	}
 	c.e.log.Warn("global request refused: OpenSSH's proxy mode carries none to the server (the openssh engine)", "request", name)
 	return false, nil, nil
+}
+
+// pingChannel is the channel type of a keepalive through the engine:
+// one the server does not know, so it refuses it at once. Proxy mode
+// relays channel opens, not keepalive requests, and this is the cheapest
+// round trip to the server it carries: nothing is opened, nothing logged
+// above sshd's DEBUG level.
+const pingChannel = "keepalive@sshshare"
+
+// ping makes one round trip to the server: any answer to the channel
+// open, a refusal included, says it is there.
+func (c *engineConn) ping() (bool, []byte, error) {
+	ch, _, err := c.Conn.OpenChannel(pingChannel, nil)
+	var refused *ssh.OpenChannelError
+	switch {
+	case err == nil:
+		ch.Close()
+	case !errors.As(err, &refused):
+		return false, nil, err
+	}
+	return true, nil, nil
 }
 
 // Close closes the connection and ends the engine ssh.

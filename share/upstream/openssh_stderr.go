@@ -122,8 +122,9 @@ func (s *engineStderr) loggedIn() string {
 	return s.identity
 }
 
-// last is ssh's last line before the login ended: its reason.
-func (s *engineStderr) last() string {
+// reason is why the login ended, from ssh's last line, with the line
+// naming the host before a failed host key check.
+func (s *engineStderr) reason() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.line) > 0 {
@@ -132,5 +133,14 @@ func (s *engineStderr) last() string {
 	if len(s.lines) == 0 {
 		return ""
 	}
-	return s.lines[len(s.lines)-1]
+	last := s.lines[len(s.lines)-1]
+	if last != "Host key verification failed." {
+		return last
+	}
+	for _, line := range s.lines[:len(s.lines)-1] {
+		if strings.HasPrefix(line, "Host key for ") || strings.HasPrefix(line, "No ") && strings.Contains(line, "host key is known for") {
+			return strings.TrimSuffix(line, ".") + ": " + last
+		}
+	}
+	return last
 }
