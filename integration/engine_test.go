@@ -5,6 +5,7 @@ package integration
 import (
 	"bytes"
 	"crypto/rand"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -289,5 +290,35 @@ func TestEngineAgentRefused(t *testing.T) {
 	}
 	if !strings.Contains(string(res.Stderr), "agent forwarding refused for this session: the master's openssh engine cannot carry it") {
 		t.Errorf("ssh -A stderr %q; want the refusal naming the openssh engine", res.Stderr)
+	}
+}
+
+// TestEngineBlackHole: the network to the server goes silent under a
+// running master; the master's pings through the engine find it, a fresh
+// engine ssh logs in (the relay passes new connections), and the next ssh
+// works within seconds.
+func TestEngineBlackHole(t *testing.T) {
+	sshd := harness.StartSSHD(t, harness.SSHDOptions{})
+	relay := harness.NewRelay(t, sshd.Addr(), 0)
+	l := newLifecycleClient(t, sshd, 0, portLine(relay.Port()), "ServerAliveInterval 1")
+	l.c.Env = append(l.c.Env, harness.EngineEnv+"=openssh")
+	if res := harness.Run(t, sshTimeout, l.c.SSH(lifecycleHost, "true")); res.Code != 0 {
+		t.Fatalf("first ssh: %s", res)
+	}
+	before := l.c.Masters(l.bin)
+	if len(before) != 1 || before[0].Engine != "openssh" {
+		t.Fatalf("masters %+v; want one, engine openssh", before)
+	}
+	relay.BlackHole()
+	start := time.Now()
+	res := harness.Run(t, sshTimeout, l.c.SSH(lifecycleHost, "echo", "back"))
+	took := time.Since(start)
+	t.Logf("ssh after the black hole: exit %d after %v", res.Code, took.Round(time.Millisecond))
+	if res.Code != 0 || string(res.Stdout) != "back\n" || took > 10*time.Second {
+		t.Fatalf("ssh after the black hole: %s; want back within 10s", res)
+	}
+	after := l.c.Masters(l.bin)
+	if len(after) != 1 || after[0].Pid != before[0].Pid || after[0].Healed < 1 || slices.Equal(after[0].EnginePIDs, before[0].EnginePIDs) {
+		t.Errorf("masters after: %+v; want the same master healed with a new engine ssh (before: %+v)", after, before)
 	}
 }
