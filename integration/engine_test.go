@@ -277,20 +277,27 @@ func TestEngineRemoteForward(t *testing.T) {
 	}
 }
 
-// TestEngineAgentRefused: agent forwarding asked of the engine is refused
-// by name on the session's stderr; the session itself runs.
-func TestEngineAgentRefused(t *testing.T) {
+// TestEngineAgent: ssh -A through the engine forwards that ssh's own
+// agent (the engine ssh hands the server's agent channels to the master),
+// and X11 forwarding is refused by name on the session's stderr.
+func TestEngineAgent(t *testing.T) {
 	e := newEngineEnv(t, true, "")
 	agent := loginStartAgent(t)
-	cmd := e.c.SSH("-A", shareHost, "echo", "ran")
+	loginSSHAdd(t, e.c, agent, e.c.KeyPath)
+	want := loginFingerprint(t, e.c.KeyPath+".pub")
+	cmd := e.c.SSH("-A", shareHost, "ssh-add", "-l")
 	cmd.Env = append(cmd.Env, "SSH_AUTH_SOCK="+agent)
 	res := harness.Run(t, sshTimeout, cmd)
-	if res.Code != 0 || string(res.Stdout) != "ran\n" {
-		t.Fatalf("ssh -A: %s", res)
+	if res.Code != 0 || !strings.Contains(string(res.Stdout), want) {
+		t.Errorf("ssh -A h ssh-add -l: %s; want the agent's key %s", res, want)
 	}
-	if !strings.Contains(string(res.Stderr), "agent forwarding refused for this session: the master's openssh engine cannot carry it") {
-		t.Errorf("ssh -A stderr %q; want the refusal naming the openssh engine", res.Stderr)
+	x := e.c.SSH("-o", "ForwardX11=yes", shareHost, "echo", "ran")
+	x.Env = append(x.Env, "DISPLAY=127.0.0.1:93")
+	res = harness.Run(t, sshTimeout, x)
+	if res.Code != 0 || string(res.Stdout) != "ran\n" || !strings.Contains(string(res.Stderr), "sshshare: X11 forwarding refused for this session: the master's openssh engine") {
+		t.Errorf("ssh -X: %s; want the session run and X11 refused by name", res)
 	}
+	engineMaster(t, e)
 }
 
 // TestEngineBlackHole: the network to the server goes silent under a

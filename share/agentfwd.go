@@ -363,9 +363,6 @@ func (c *client) placeAgent(s upSession, sent []*ssh.Request) (upSession, error)
 // placeAgent is client.placeAgent for any owner; ctx bounds the wait for
 // another connection.
 func (m *Master) placeAgent(ctx context.Context, o agentOwner, s upSession, sent []*ssh.Request) (upSession, error) {
-	if s.conn != nil && upstream.ThroughEngine(s.conn) {
-		return s, upstream.ErrEngineNoForwarding
-	}
 	keys := o.forwardedKeys()
 	for range 3 { // another owner may bind the connection first
 		if m.routes.bindAgent(s.conn, o, keys) {

@@ -44,7 +44,7 @@ func (c *client) startSession(down ssh.Channel, downReqs <-chan *ssh.Request, s 
 			pty = true
 		case "x11-req":
 			if s.conn != nil && upstream.ThroughEngine(s.conn) {
-				refuse(down, req, pty, "X11 forwarding refused for this session: "+upstream.ErrEngineNoForwarding.Error())
+				refuse(down, req, pty, "X11 forwarding refused for this session: "+upstream.ErrEngineNoX11.Error())
 				continue
 			}
 		case "auth-agent-req@openssh.com":

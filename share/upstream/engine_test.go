@@ -123,8 +123,8 @@ func TestAskpassQuestion(t *testing.T) {
 // config has none.
 func TestEngineOptions(t *testing.T) {
 	d := &Dialer{Config: HostConfig{UserKnownHostsFiles: []string{"/a b/known"}}}
-	opts := d.engineOptions("/s/c")
-	for _, want := range []string{"ControlMaster=yes", "ControlPersist=no", "ClearAllForwardings=yes", "BatchMode=yes", "ServerAliveCountMax=4", `UserKnownHostsFile="/a b/known"`, "GlobalKnownHostsFile=/dev/null"} {
+	opts := d.engineOptions("/s/c", "/s/g")
+	for _, want := range []string{"ControlMaster=yes", "ControlPersist=no", "ClearAllForwardings=yes", "BatchMode=yes", "ServerAliveCountMax=4", `UserKnownHostsFile="/a b/known"`, "GlobalKnownHostsFile=/dev/null", "ForwardAgent=/s/g"} {
 		if !slices.Contains(opts, want) {
 			t.Errorf("options %q lack %q", opts, want)
 		}

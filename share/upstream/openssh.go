@@ -38,12 +38,15 @@ import (
 //
 // What proxy mode does not carry: OpenSSH's master accepts no global
 // request but tcpip-forward from a proxy client (and sends no reply to
-// it), and drops the proxy client on any other; and it serves agent and
-// X11 channels only for its own sessions. engineConn therefore makes its
-// keepalives a channel open the server refuses (ping), asks for
+// it), and drops the proxy client on any other; and it serves the agent
+// and X11 channels the server opens itself. engineConn therefore makes
+// its keepalives a channel open the server refuses (ping), asks for
 // remote TCP forwards as ssh -O forward does, and refuses other global
-// requests (streamlocal forwards among them) by name in the log; the
-// master refuses agent and X11 forwarding by name on the session.
+// requests (streamlocal forwards among them) by name in the log. ssh's
+// ForwardAgent names a socket the master serves, so agent channels reach
+// the master and are routed per client as the Go engine's; X11 forwarding
+// is refused by name on the session (ssh checks X11 channels against its
+// own sessions' cookies).
 
 // SSHCommand is the engine ssh's command line for the master's view.
 type SSHCommand struct {
@@ -111,6 +114,7 @@ type engine struct {
 	log     *slog.Logger
 	done    func() // removes the view's copy
 	askpass *askpassRelay
+	agent   net.Listener // ssh's ForwardAgent socket, served by the master
 	stderr  *engineStderr
 	exited  chan struct{}
 	exitErr error // valid once exited is closed
@@ -134,7 +138,12 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	} else {
 		env = append(env, "SSH_ASKPASS_REQUIRE=never")
 	}
-	opts := d.engineOptions(e.ctl)
+	if e.agent, err = listenAgent(dir); err != nil {
+		e.askpass.close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	opts := d.engineOptions(e.ctl, e.agent.Addr().String())
 	debug := d.Stderr == nil && !quietLevel(d.Config.LogLevel) && !strings.HasPrefix(strings.ToUpper(d.Config.LogLevel), "DEBUG")
 	if debug {
 		opts = append(opts, "-o", "LogLevel=DEBUG1") // for the accepted key (see engineStderr)
@@ -148,6 +157,7 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	e.cmd.Stderr = e.stderr
 	if err := e.cmd.Start(); err != nil {
 		e.askpass.close()
+		e.agent.Close()
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
@@ -172,13 +182,15 @@ func engineDir(dir string) string {
 }
 
 // engineOptions are the options the master adds to the view: a master on
-// its private socket and nothing else. -o options given first win over the
+// its private socket and nothing else; the agent channels the server opens
+// on its connection go to agent, where the master serves them (see
+// engineForwards.serveAgent). -o options given first win over the
 // config's. The local hop's known_hosts file is left out, as for the Go
 // engine: its wildcard lines name the local key.
-func (d *Dialer) engineOptions(ctl string) []string {
+func (d *Dialer) engineOptions(ctl, agent string) []string {
 	opts := []string{"-N", "-n", "-T", "-S", ctl,
 		"-o", "ControlMaster=yes", "-o", "ControlPersist=no",
-		"-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=no", "-o", "ForwardX11=no",
+		"-o", "ClearAllForwardings=yes", "-o", "ForwardAgent=" + agent, "-o", "ForwardX11=no",
 		"-o", "PermitLocalCommand=no", "-o", "RemoteCommand=none", "-o", "Tunnel=no",
 		"-o", "UserKnownHostsFile=" + knownHostsOption(d.Config.UserKnownHostsFiles),
 		"-o", "GlobalKnownHostsFile=" + knownHostsOption(d.Config.GlobalKnownHostsFiles)}
@@ -235,6 +247,7 @@ func (e *engine) reap() {
 	e.exitErr = e.cmd.Wait()
 	engines.remove(e)
 	e.askpass.close()
+	e.agent.Close()
 	os.RemoveAll(e.dir)
 	e.done()
 	close(e.exited)
@@ -295,6 +308,7 @@ func (d *Dialer) attach(ctx context.Context, e *engine) (*Upstream, error) {
 		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
 	fwd := newEngineForwards(e, chans)
+	go fwd.serveAgent(e.agent)
 	ec := &engineConn{Conn: sc, e: e, fwd: fwd}
 	go func() {
 		<-e.exited
@@ -343,15 +357,15 @@ type engineConn struct {
 }
 
 // ThroughEngine reports whether conn is an OpenSSH engine connection:
-// one that carries no agent or X11 forwarding and no global requests.
+// one that carries no X11 forwarding.
 func ThroughEngine(conn ssh.Conn) bool {
 	_, ok := conn.(*engineConn)
 	return ok
 }
 
-// ErrEngineNoForwarding is agent or X11 forwarding asked of an OpenSSH
-// engine connection: OpenSSH's proxy mode carries neither.
-var ErrEngineNoForwarding = errors.New("the master's openssh engine cannot carry it (OpenSSH's proxy mode serves agent and X11 channels only to ssh's own sessions)")
+// ErrEngineNoX11 is X11 forwarding asked of an OpenSSH engine
+// connection: ssh serves X11 channels only to its own sessions.
+var ErrEngineNoX11 = errors.New("the master's openssh engine cannot carry it (ssh accepts X11 channels only for its own sessions)")
 
 // errEngineGone is a keepalive on a connection whose engine ssh exited.
 var errEngineGone = errors.New("openssh engine: ssh exited")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share/mux"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -180,13 +181,49 @@ func (f *engineForwards) serve(fwd *engineForward) {
 		if err != nil {
 			return
 		}
-		f.mu.RLock()
-		select {
-		case <-f.done:
-			conn.Close()
-		case f.chans <- &connNewChannel{conn: conn, chanType: "forwarded-tcpip", extra: extra}:
+		f.offer(&connNewChannel{conn: conn, chanType: "forwarded-tcpip", extra: extra})
+	}
+}
+
+// listenAgent listens on the engine's agent socket in dir (see
+// engineOptions).
+func listenAgent(dir string) (net.Listener, error) {
+	ln, err := net.Listen("unix", filepath.Join(dir, "g"))
+	if err != nil {
+		return nil, fmt.Errorf("openssh engine: agent socket: %w", err)
+	}
+	return ln, nil
+}
+
+// serveAgent turns each connection the engine ssh makes to its agent
+// socket (for an auth-agent@openssh.com channel the server opened) into
+// that channel on the upstream connection: the master routes it to the
+// client whose agent is bound to the connection, as the Go engine's.
+// Only this user's processes may connect (the directory is private too).
+func (f *engineForwards) serveAgent(ln net.Listener) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
 		}
-		f.mu.RUnlock()
+		if err := sysio.CheckPeer(conn); err != nil {
+			f.e.log.Warn("engine agent socket: peer refused", "err", err)
+			conn.Close()
+			continue
+		}
+		f.offer(&connNewChannel{conn: conn, chanType: "auth-agent@openssh.com"})
+	}
+}
+
+// offer passes a channel on with the server's, or closes it once those
+// have ended.
+func (f *engineForwards) offer(nch *connNewChannel) {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	select {
+	case <-f.done:
+		nch.conn.Close()
+	case f.chans <- nch:
 	}
 }
 
