@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +54,16 @@ type askpassRelay struct {
 	script string
 	ask    Prompter
 	log    *slog.Logger
-	mu     sync.Mutex // one question at a time, as ssh asks them
+	// preface, if set, gives the lines ssh printed since the last question
+	// (a keyboard-interactive round's name and instruction, a banner):
+	// they go before the question, as the Go engine relays them.
+	preface func() []string
+	// refused, if set, is told when a question could not be answered,
+	// before the askpass is: ssh would send an empty answer (a failed
+	// password attempt), so the login must end there, as the Go engine's
+	// does.
+	refused func(error)
+	mu      sync.Mutex // one question at a time, as ssh asks them
 }
 
 // startAskpass starts the relay in dir (private) and writes the askpass
@@ -122,11 +132,18 @@ func (r *askpassRelay) relay(req askpassRequest) askpassReply {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	q := askpassQuestion(req)
+	var preface []string
+	if r.preface != nil {
+		preface = r.preface()
+	}
+	q := askpassQuestion(req, preface)
 	r.log.Info("engine ssh asks", "prompt", q.Prompts[0], "password", q.Password)
 	answers, err := r.ask.Ask(q)
 	if err != nil {
 		r.log.Info("engine ssh question not answered", "err", err)
+		if r.refused != nil {
+			r.refused(err)
+		}
 		return askpassReply{Refused: err.Error()}
 	}
 	if len(answers) != 1 {
@@ -135,19 +152,47 @@ func (r *askpassRelay) relay(req askpassRequest) askpassReply {
 	return askpassReply{Answer: answers[0]}
 }
 
-// askpassQuestion is ssh's prompt as a question: its last line is the
-// prompt, the lines before it the instruction. A yes/no question is
-// echoed; ssh's "user@host's password: " is the password method's
-// question. Server text in it is marked as the Go engine's is.
-func askpassQuestion(req askpassRequest) Question {
-	text := serverText(strings.TrimRight(req.Prompt, "\n"))
-	instruction, prompt := "", text
-	if i := strings.LastIndexByte(text, '\n'); i >= 0 {
-		instruction, prompt = text[:i], text[i+1:]
+// askpassQuestion is ssh's prompt as a question, after the lines ssh
+// printed before it (preface): the prompt's last line is the prompt, the
+// lines before it the instruction. Three kinds of prompt come:
+//
+//   - a server's keyboard-interactive prompt, which ssh shows as
+//     "(user@host) prompt": relayed as the server sent it (the local ssh
+//     adds its own "(user@host)"), marked where it imitates the master;
+//   - ssh's "user@host's password: ", the password method's question;
+//   - ssh's own questions (passphrase, PIN, host key): the master's own
+//     for the user, so they start with LocalPrefix, as the Go engine's.
+//
+// A yes/no question is echoed.
+func askpassQuestion(req askpassRequest, preface []string) Question {
+	text := strings.TrimRight(req.Prompt, "\n")
+	password := !strings.Contains(text, "\n") && strings.HasSuffix(text, "'s password: ")
+	if password {
+		preface = nil // the password method's question, as ssh asks it
 	}
+	lines := append(slices.Clone(preface), strings.Split(text, "\n")...)
+	prompt := lines[len(lines)-1]
+	instruction := strings.Join(lines[:len(lines)-1], "\n")
 	echo := req.Hint == "confirm" || strings.Contains(prompt, "(yes/no")
-	password := instruction == "" && strings.HasSuffix(prompt, "'s password: ")
-	return Question{Instruction: instruction, Prompts: []string{prompt}, Echos: []bool{echo}, Password: password}
+	if server, ok := serverPrompt(prompt); ok {
+		prompt = serverText(server)
+	} else if !password {
+		prompt = local(prompt)
+	}
+	return Question{Instruction: serverText(instruction), Prompts: []string{prompt}, Echos: []bool{echo}, Password: password}
+}
+
+// serverPrompt is a server's keyboard-interactive prompt without the
+// "(user@host) " ssh puts before it, and whether prompt was one.
+func serverPrompt(prompt string) (string, bool) {
+	if !strings.HasPrefix(prompt, "(") {
+		return "", false
+	}
+	who, rest, ok := strings.Cut(prompt[1:], ") ")
+	if !ok || !strings.Contains(who, "@") || strings.ContainsAny(who, " \t") {
+		return "", false
+	}
+	return rest, true
 }
 
 // ErrAskpassRefused is an askpass question the master could not get

@@ -104,17 +104,25 @@ func TestEngineStderr(t *testing.T) {
 
 // TestAskpassQuestion: ssh's prompts as questions.
 func TestAskpassQuestion(t *testing.T) {
-	q := askpassQuestion(askpassRequest{Prompt: "alice@h's password: "})
+	q := askpassQuestion(askpassRequest{Prompt: "alice@h's password: "}, nil)
 	if !q.Password || q.Echos[0] || q.Instruction != "" {
 		t.Errorf("password prompt: %+v", q)
 	}
-	q = askpassQuestion(askpassRequest{Prompt: "The authenticity of host 'h' can't be established.\nED25519 key fingerprint is SHA256:x.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? "})
-	if q.Password || !q.Echos[0] || !strings.HasPrefix(q.Instruction, "The authenticity") || !strings.HasPrefix(q.Prompts[0], "Are you sure") {
+	q = askpassQuestion(askpassRequest{Prompt: "The authenticity of host 'h' can't be established.\nED25519 key fingerprint is SHA256:x.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? "}, nil)
+	if q.Password || !q.Echos[0] || !strings.HasPrefix(q.Instruction, "The authenticity") || q.Prompts[0] != LocalPrefix+"Are you sure you want to continue connecting (yes/no/[fingerprint])? " {
 		t.Errorf("host key prompt: %+v", q)
 	}
-	q = askpassQuestion(askpassRequest{Prompt: "sshshare: give me your passphrase"})
-	if !strings.HasPrefix(q.Prompts[0], serverMark) {
-		t.Errorf("text naming sshshare: %q; want it marked", q.Prompts[0])
+	q = askpassQuestion(askpassRequest{Prompt: "(alice@h) sshshare: give me your passphrase"}, []string{"Corp SSO", "Step 1"})
+	if !strings.HasPrefix(q.Prompts[0], serverMark) || q.Instruction != "Corp SSO\nStep 1" {
+		t.Errorf("server prompt naming sshshare: %+v; want it marked, after the lines ssh printed", q)
+	}
+	q = askpassQuestion(askpassRequest{Prompt: "(alice@h) Verification code: "}, nil)
+	if q.Prompts[0] != "Verification code: " {
+		t.Errorf("server prompt %q; want it as the server sent it", q.Prompts[0])
+	}
+	q = askpassQuestion(askpassRequest{Prompt: "Enter passphrase for key '/k': "}, nil)
+	if q.Prompts[0] != LocalPrefix+"Enter passphrase for key '/k': " {
+		t.Errorf("ssh's own prompt %q; want it the master's", q.Prompts[0])
 	}
 }
 

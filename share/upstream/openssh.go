@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
@@ -119,6 +120,21 @@ type engine struct {
 	exited  chan struct{}
 	exitErr error // valid once exited is closed
 	once    sync.Once
+
+	mu      sync.Mutex
+	refused error // a question that could not be answered: the login's end
+}
+
+// refuse ends the login because a question could not be answered (see
+// askpassRelay.refused): ssh is stopped before it can send an empty
+// answer, and the login fails with err.
+func (e *engine) refuse(err error) {
+	e.mu.Lock()
+	if e.refused == nil {
+		e.refused = err
+	}
+	e.mu.Unlock()
+	e.stop()
 }
 
 // startEngine starts the engine ssh for line.
@@ -154,6 +170,10 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	e.cmd.Dir = sysio.StartDir()
 	e.cmd.SysProcAttr = engineProcAttr()
 	e.stderr = newEngineStderr(d.Log, d.Stderr, d.note, debug)
+	if e.askpass != nil {
+		e.askpass.preface = e.stderr.preface
+		e.askpass.refused = e.refuse
+	}
 	e.cmd.Stderr = e.stderr
 	if err := e.cmd.Start(); err != nil {
 		e.askpass.close()
@@ -274,12 +294,23 @@ func (e *engine) stop() {
 // pid is the engine ssh's process id.
 func (e *engine) pid() int { return e.cmd.Process.Pid }
 
-// failure says why the engine ssh exited before it was logged in: its
-// last line on stderr (ssh's own reason), or its exit status.
+// failure says why the engine ssh exited before it was logged in: a
+// question nobody answered, else its last line on stderr (ssh's own
+// reason), or its exit status.
 func (e *engine) failure(d *Dialer) error {
 	addr := net.JoinHostPort(d.Config.HostName, strconv.Itoa(d.Config.Port))
+	e.mu.Lock()
+	refused := e.refused
+	e.mu.Unlock()
+	if errors.Is(refused, ErrNoPrompter) || errors.Is(refused, ErrPrompterGone) {
+		return hint.With(fmt.Errorf("log in to %s@%s: %w", d.Config.User, addr, refused),
+			"run ssh in a terminal, set SSH_ASKPASS, or load a key into ssh-agent")
+	}
+	if refused != nil {
+		return refused
+	}
 	if last := e.stderr.reason(); last != "" {
-		return fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, strings.TrimPrefix(last, "ssh: "))
+		return hint.With(fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, strings.TrimPrefix(last, "ssh: ")), e.stderr.hint())
 	}
 	return fmt.Errorf("log in to %s@%s with ssh: %v", d.Config.User, addr, e.exitErr)
 }

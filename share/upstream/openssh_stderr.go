@@ -26,7 +26,8 @@ type engineStderr struct {
 	mu       sync.Mutex
 	line     []byte // the current line's start
 	lines    []string
-	after    bool   // logged in: lines go to the log only
+	unasked  []string // lines since the last question (see preface)
+	after    bool     // logged in: lines go to the log only
 	identity string // the accepted key, from "Server accepts key:"
 }
 
@@ -84,7 +85,24 @@ func (s *engineStderr) flush() {
 	} else if strings.HasPrefix(line, "Warning: Permanently added") && s.note != nil {
 		s.note(line)
 	}
-	s.lines = append(s.lines[max(0, len(s.lines)-3):], line)
+	s.lines = append(s.lines[max(0, len(s.lines)-maxEngineLines+1):], line)
+	if !strings.HasPrefix(line, "Warning: Permanently added") {
+		s.unasked = append(s.unasked[max(0, len(s.unasked)-maxEngineLines+1):], line)
+	}
+}
+
+// maxEngineLines is how many lines of the login's stderr are kept.
+const maxEngineLines = 16
+
+// preface takes the lines ssh printed since the last question: what it
+// shows before asking (a keyboard-interactive round's name and
+// instruction, the server's banner).
+func (s *engineStderr) preface() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lines := s.unasked
+	s.unasked = nil
+	return lines
 }
 
 // isDebugLine reports whether ssh printed line at a debug level.
@@ -122,6 +140,22 @@ func (s *engineStderr) loggedIn() string {
 	return s.identity
 }
 
+// hint is the fix ssh's lines point to, for a failed host key check.
+func (s *engineStderr) hint() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, line := range s.lines {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "ssh-keygen -f "):
+			return "if the host's key changed on purpose, remove the old one: " + line
+		case strings.HasPrefix(line, "No ") && strings.Contains(line, "host key is known for"):
+			return "check the host's key with its administrator, then add it to known_hosts (or use StrictHostKeyChecking accept-new)"
+		}
+	}
+	return ""
+}
+
 // reason is why the login ended, from ssh's last line, with the line
 // naming the host before a failed host key check.
 func (s *engineStderr) reason() string {
@@ -134,13 +168,16 @@ func (s *engineStderr) reason() string {
 		return ""
 	}
 	last := s.lines[len(s.lines)-1]
-	if last != "Host key verification failed." {
+	if last != "Host key verification failed." || len(s.lines) < 2 {
 		return last
 	}
-	for _, line := range s.lines[:len(s.lines)-1] {
-		if strings.HasPrefix(line, "Host key for ") || strings.HasPrefix(line, "No ") && strings.Contains(line, "host key is known for") {
-			return strings.TrimSuffix(line, ".") + ": " + last
+	// The line before says which key and why (changed, revoked, unknown);
+	// for a changed key, ssh names the known_hosts line earlier.
+	why := strings.TrimSuffix(s.lines[len(s.lines)-2], ".")
+	for _, line := range s.lines {
+		if strings.HasPrefix(line, "Offending ") {
+			why += " (" + line + ")"
 		}
 	}
-	return last
+	return why + ": " + last
 }
