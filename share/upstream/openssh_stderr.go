@@ -28,7 +28,7 @@ type engineStderr struct {
 	lines    []string
 	unasked  []string // lines since the last question (see preface)
 	after    bool     // logged in: lines go to the log only
-	identity string // the accepted key, from "Server accepts key:"
+	identity string   // the accepted key, from "Server accepts key:"
 }
 
 // maxEngineLine caps a line of the engine ssh's stderr as kept.
