@@ -37,5 +37,5 @@ func (m *Master) openSSH() *upstream.OpenSSH {
 	if !ok {
 		return nil
 	}
-	return &upstream.OpenSSH{Command: loader.EngineCommand, Dir: m.cfg.StateDir, Self: m.cfg.Self}
+	return &upstream.OpenSSH{Command: loader.EngineCommand, Dir: m.cfg.StateDir, Self: m.cfg.Self, Route: m.cfg.ViaCommand}
 }

@@ -87,6 +87,10 @@ type MasterConfig struct {
 	// Self is this sshshare's executable: the OpenSSH engine's ssh runs
 	// it as its askpass (see upstream.OpenSSH).
 	Self string
+	// ViaCommand is the ProxyCommand that reaches the target as Dial
+	// does, through the masters of the --via chain: the OpenSSH engine's
+	// ssh takes it as its route (see upstream.OpenSSH.Route).
+	ViaCommand string
 	// Stderr, if set, is the stderr of the ssh that started the master:
 	// what an upstream ProxyCommand prints reaches it during the login
 	// (a login URL), and it is closed when the login has finished, so the
@@ -186,7 +190,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Dial != nil {
+	if cfg.Dial != nil && cfg.ViaCommand == "" {
 		if err := hostCfg.KeepGo("--via"); err != nil {
 			return nil, err
 		}

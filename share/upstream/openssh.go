@@ -79,6 +79,9 @@ type OpenSSH struct {
 	Dir string
 	// Self is this sshshare's executable, run by ssh as its askpass.
 	Self string
+	// Route, if set, is the ProxyCommand that reaches the target instead
+	// of the config's route: the --via chain, as a tunnel-mode sshshare.
+	Route string
 }
 
 // engineExitWait is how long an engine ssh is given to exit after
@@ -216,6 +219,9 @@ func (d *Dialer) engineOptions(ctl, agent string) []string {
 		"-o", "GlobalKnownHostsFile=" + knownHostsOption(d.Config.GlobalKnownHostsFiles)}
 	if argv, err := splitArgv(d.Config.KnownHostsCommand); err == nil && isOwnKnownHosts(argv) {
 		opts = append(opts, "-o", "KnownHostsCommand=none") // the local hop's keys
+	}
+	if d.OpenSSH != nil && d.OpenSSH.Route != "" {
+		opts = append(opts, "-o", "ProxyCommand="+d.OpenSSH.Route) // first given wins
 	}
 	if d.Config.ForkAfterAuth {
 		opts = append(opts, "-o", "ForkAfterAuthentication=no")
