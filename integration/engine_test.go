@@ -5,6 +5,8 @@ package integration
 import (
 	"bytes"
 	"crypto/rand"
+	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -254,9 +256,9 @@ func TestEngineMasterKilled(t *testing.T) {
 	}
 }
 
-// TestEngineRemoteForward: -R with a fixed port and with port 0 carries
-// bytes through the engine ssh (asked for over its control socket), and
-// the listener goes away with its ssh.
+// TestEngineRemoteForward: -R with a fixed port, with port 0 and with a
+// Unix socket carries bytes through the engine ssh (asked for over its
+// control socket), and a port's listener goes away with its ssh.
 func TestEngineRemoteForward(t *testing.T) {
 	e := newEngineEnv(t, true, "")
 	echo := harness.EchoServer(t)
@@ -271,6 +273,24 @@ func TestEngineRemoteForward(t *testing.T) {
 		ssh, stdin := e.startRemoteForward(t, "0:"+echo)
 		port := shareAllocatedPort(t, ssh)
 		e.checkRemoteForward(t, ssh, stdin, port)
+	})
+	t.Run("-R socket", func(t *testing.T) {
+		sock := filepath.Join(shortTempDir(t, "sshshare-rsock-", 0o700), "s")
+		_, stdin := e.startRemoteForward(t, sock+":"+echo)
+		defer stdin.Close()
+		deadline := time.Now().Add(shareForwardWait)
+		for {
+			conn, err := net.Dial("unix", sock)
+			if err == nil {
+				shareEchoThrough(t, conn)
+				conn.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("nothing listening on %s after %v: %v", sock, shareForwardWait, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 	if got := e.sshd.Logins(); got != 1 {
 		t.Errorf("sshd logins = %d; want 1", got)

@@ -42,8 +42,8 @@ import (
 // it), and drops the proxy client on any other; and it serves the agent
 // and X11 channels the server opens itself. engineConn therefore makes
 // its keepalives a channel open the server refuses (ping), asks for
-// remote TCP forwards as ssh -O forward does, and refuses other global
-// requests (streamlocal forwards among them) by name in the log. ssh's
+// remote forwards (TCP and Unix socket) as ssh -O forward does, and
+// refuses other global requests by name in the log. ssh's
 // ForwardAgent names a socket the master serves, so agent channels reach
 // the master and are routed per client as the Go engine's; X11 forwarding
 // is refused by name on the session (ssh checks X11 channels against its
@@ -420,7 +420,7 @@ func (c *engineConn) SendRequest(name string, wantReply bool, payload []byte) (b
 	switch name {
 	case "keepalive@openssh.com":
 		return c.ping()
-	case "tcpip-forward", "cancel-tcpip-forward":
+	case "tcpip-forward", "cancel-tcpip-forward", "streamlocal-forward@openssh.com", "cancel-streamlocal-forward@openssh.com":
 		return c.fwd.request(name, payload)
 	}
 	c.e.log.Warn("global request refused: OpenSSH's proxy mode carries none to the server (the openssh engine)", "request", name)

@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -82,13 +83,21 @@ func (f *engineForwards) run(server <-chan ssh.NewChannel) {
 	f.mu.Unlock()
 }
 
-// request handles a tcpip-forward or cancel-tcpip-forward.
+// request handles tcpip-forward, streamlocal-forward@openssh.com and
+// their cancels. A Unix socket forward is kept as its path with the port
+// mux.PortStreamLocal, as the mux protocol writes it.
 func (f *engineForwards) request(name string, payload []byte) (bool, []byte, error) {
 	var m tcpipForwardMsg
-	if err := ssh.Unmarshal(payload, &m); err != nil {
+	if strings.HasPrefix(strings.TrimPrefix(name, "cancel-"), "streamlocal-") {
+		var p struct{ Path string }
+		if err := ssh.Unmarshal(payload, &p); err != nil {
+			return false, nil, nil
+		}
+		m = tcpipForwardMsg{Addr: p.Path, Port: mux.PortStreamLocal}
+	} else if err := ssh.Unmarshal(payload, &m); err != nil {
 		return false, nil, nil
 	}
-	if name == "cancel-tcpip-forward" {
+	if strings.HasPrefix(name, "cancel-") {
 		return f.cancel(m), nil, nil
 	}
 	port, err := f.open(m)
@@ -173,15 +182,23 @@ func replyError(reply mux.Message) error {
 }
 
 // serve turns each connection to fwd's connect side into a
-// forwarded-tcpip channel.
+// forwarded-tcpip (or forwarded-streamlocal) channel.
 func (f *engineForwards) serve(fwd *engineForward) {
-	extra := ssh.Marshal(forwardedTCPIP{Addr: fwd.asked.Addr, Port: fwd.port, OriginAddr: "127.0.0.1"})
+	chanType, extra := "forwarded-tcpip", ssh.Marshal(forwardedTCPIP{Addr: fwd.asked.Addr, Port: fwd.port, OriginAddr: "127.0.0.1"})
+	if fwd.port == mux.PortStreamLocal {
+		chanType, extra = "forwarded-streamlocal@openssh.com", ssh.Marshal(struct{ Path, Reserved string }{Path: fwd.asked.Addr})
+	}
 	for {
 		conn, err := fwd.ln.Accept()
 		if err != nil {
 			return
 		}
-		f.offer(&connNewChannel{conn: conn, chanType: "forwarded-tcpip", extra: extra})
+		if err := sysio.CheckPeer(conn); err != nil {
+			f.e.log.Warn("engine forward socket: peer refused", "err", err)
+			conn.Close()
+			continue
+		}
+		f.offer(&connNewChannel{conn: conn, chanType: chanType, extra: extra})
 	}
 }
 
