@@ -12,14 +12,12 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sshshare/sshshare/share"
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/invoke"
-	"github.com/sshshare/sshshare/share/setup"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 )
@@ -187,31 +185,6 @@ func (c MasterCmd) dialVia(log *slog.Logger) (func(context.Context, string, int)
 	}
 	chain.Detached()
 	return chain.Dial, nil
-}
-
-// viaCommand is the ProxyCommand that reaches this master's target
-// through its --via chain, for the OpenSSH engine's ssh: a tunnel-mode
-// invocation of this sshshare with the master's own flags. ssh expands
-// %-tokens in it, so those of the words are doubled.
-func (c MasterCmd) viaCommand(self string) string {
-	words := []string{self, "--via", c.Via, "--control-path", c.ControlPath, "--persist", c.Persist.String()}
-	if c.MuxPath != "" {
-		words = append(words, "--mux-path", c.MuxPath)
-	}
-	if c.ConfigFile != "" {
-		words = append(words, "-F", c.ConfigFile)
-	}
-	if c.Engine != "" && c.Engine != upstream.EngineAuto {
-		words = append(words, "--engine", c.Engine)
-	}
-	if c.KeepOrphans {
-		words = append(words, "--keep-orphans")
-	}
-	line := make([]string, len(words))
-	for i, w := range words {
-		line[i] = setup.ShellQuote(strings.ReplaceAll(w, "%", "%%"))
-	}
-	return strings.Join(line, " ") + " %r %h %p"
 }
 
 // jump dials through the masters of a ProxyJump's hosts, as dialVia

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/invoke"
+	"github.com/sshshare/sshshare/share/setup"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 )
@@ -105,4 +106,29 @@ func notOwnUpstream(socket string) error {
 	}
 	return hint.With(fmt.Errorf("the upstream ProxyCommand of the master for %s runs sshshare for the same host", socket),
 		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...`, `exec sshshare ...` or `sh -c 'sshshare ...'`); write it so, before the route")
+}
+
+// viaCommand is the ProxyCommand that reaches this master's target
+// through its --via chain, for the OpenSSH engine's ssh: a tunnel-mode
+// invocation of this sshshare with the master's own flags. ssh expands
+// %-tokens in it, so those of the words are doubled.
+func (c MasterCmd) viaCommand(self string) string {
+	words := []string{self, "--via", c.Via, "--control-path", c.ControlPath, "--persist", c.Persist.String()}
+	if c.MuxPath != "" {
+		words = append(words, "--mux-path", c.MuxPath)
+	}
+	if c.ConfigFile != "" {
+		words = append(words, "-F", c.ConfigFile)
+	}
+	if c.Engine != "" && c.Engine != upstream.EngineAuto {
+		words = append(words, "--engine", c.Engine)
+	}
+	if c.KeepOrphans {
+		words = append(words, "--keep-orphans")
+	}
+	line := make([]string, len(words))
+	for i, w := range words {
+		line[i] = setup.ShellQuote(strings.ReplaceAll(w, "%", "%%"))
+	}
+	return strings.Join(line, " ") + " %r %h %p"
 }
