@@ -177,6 +177,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	// ctx bounds the start-up only; the master's lifetime is its own and
 	// ends in shutdownIf, which also takes the socket down.
 	m.ctx, m.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	m.login.ended = m.ctx.Done() // a stop does not wait for a held failure
 	defer func() {
 		if err != nil {
 			m.cancel(err)
