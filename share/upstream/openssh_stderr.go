@@ -29,6 +29,7 @@ type engineStderr struct {
 	unasked  []string // lines since the last question (see preface)
 	after    bool     // logged in: lines go to the log only
 	identity string   // the accepted key, from "Server accepts key:"
+	hostKey  string   // the server's key, from "Server host key:"
 }
 
 // maxEngineLine caps a line of the engine ssh's stderr as kept.
@@ -73,6 +74,9 @@ func (s *engineStderr) flush() {
 	if s.debug && isDebugLine(line) {
 		if id := acceptedKey(line); id != "" {
 			s.identity = id
+		}
+		if key, ok := strings.CutPrefix(line, "debug1: Server host key: "); ok {
+			s.hostKey = key
 		}
 		return
 	}
@@ -174,6 +178,9 @@ func (s *engineStderr) reason() string {
 	// The line before says which key and why (changed, revoked, unknown);
 	// for a changed key, ssh names the known_hosts line earlier.
 	why := strings.TrimSuffix(s.lines[len(s.lines)-2], ".")
+	if s.hostKey != "" {
+		why += " (the server's key: " + s.hostKey + ")"
+	}
 	for _, line := range s.lines {
 		if strings.HasPrefix(line, "Offending ") {
 			why += " (" + line + ")"
