@@ -147,47 +147,62 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
 	e := &engine{dir: dir, ctl: filepath.Join(dir, "c"), log: d.Log, done: line.Done, exited: make(chan struct{})}
+	if err := d.prepareEngine(e, line); err != nil {
+		e.release()
+		return nil, err
+	}
+	if err := e.cmd.Start(); err != nil {
+		e.release()
+		return nil, fmt.Errorf("openssh engine: %w", err)
+	}
+	engines.add(e)
+	go e.reap()
+	d.Log.Info("engine ssh started", "pid", e.cmd.Process.Pid, "args", e.cmd.Args[1:])
+	return e, nil
+}
+
+// prepareEngine makes e's askpass relay (when the login may ask), its
+// agent socket and its command.
+func (d *Dialer) prepareEngine(e *engine, line SSHCommand) error {
 	env := withoutEnv(os.Environ(), "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE")
+	var err error
 	if p := d.promptIfInteractive(); p != nil {
-		if e.askpass, err = startAskpass(dir, d.OpenSSH.Self, p, d.Log); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
+		if e.askpass, err = startAskpass(e.dir, d.OpenSSH.Self, p, d.Log); err != nil {
+			return err
 		}
 		env = append(env, "SSH_ASKPASS="+e.askpass.script, "SSH_ASKPASS_REQUIRE=force")
 	} else {
 		env = append(env, "SSH_ASKPASS_REQUIRE=never")
 	}
-	if e.agent, err = listenAgent(dir); err != nil {
-		e.askpass.close()
-		os.RemoveAll(dir)
-		return nil, err
+	if e.agent, err = listenAgent(e.dir); err != nil {
+		return err
 	}
 	opts := d.engineOptions(e.ctl, e.agent.Addr().String())
 	debug := d.Stderr == nil && !quietLevel(d.Config.LogLevel) && !strings.HasPrefix(strings.ToUpper(d.Config.LogLevel), "DEBUG")
 	if debug {
 		opts = append(opts, "-o", "LogLevel=DEBUG1") // for the accepted key (see engineStderr)
 	}
-	args := append(append(slices.Clone(line.Args), opts...), "--", line.Host)
-	e.cmd = exec.Command(line.Bin, args...)
+	e.cmd = exec.Command(line.Bin, append(append(slices.Clone(line.Args), opts...), "--", line.Host)...)
 	e.cmd.Env = env
 	e.cmd.Dir = sysio.StartDir()
 	e.cmd.SysProcAttr = engineProcAttr()
 	e.stderr = newEngineStderr(d.Log, d.Stderr, d.note, debug)
+	e.cmd.Stderr = e.stderr
 	if e.askpass != nil {
 		e.askpass.preface = e.stderr.preface
 		e.askpass.refused = e.refuse
 	}
-	e.cmd.Stderr = e.stderr
-	if err := e.cmd.Start(); err != nil {
-		e.askpass.close()
+	return nil
+}
+
+// release closes what an engine ssh used: its askpass relay, its agent
+// socket and its private directory.
+func (e *engine) release() {
+	e.askpass.close()
+	if e.agent != nil {
 		e.agent.Close()
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("openssh engine: %w", err)
 	}
-	engines.add(e)
-	go e.reap()
-	d.Log.Info("engine ssh started", "pid", e.cmd.Process.Pid, "args", args)
-	return e, nil
+	os.RemoveAll(e.dir)
 }
 
 // maxEngineDir is the longest directory the engine's control socket fits
@@ -272,9 +287,7 @@ func withoutEnv(environ []string, names ...string) []string {
 func (e *engine) reap() {
 	e.exitErr = e.cmd.Wait()
 	engines.remove(e)
-	e.askpass.close()
-	e.agent.Close()
-	os.RemoveAll(e.dir)
+	e.release()
 	e.done()
 	close(e.exited)
 	e.log.Info("engine ssh exited", "pid", e.cmd.Process.Pid, "status", e.exitErr)
