@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,8 +140,11 @@ func (c *Client) Command(name string, args ...string) *exec.Cmd {
 		// KnownHostsCommand twice per connection.
 		"GORACE=atexit_sleep_ms=0",
 	}, c.Env...)
-	if engine := os.Getenv(EngineEnv); engine != "" {
-		// The behaviour suite runs with the masters' engine forced.
+	if engine := os.Getenv(EngineEnv); engine != "" && !slices.ContainsFunc(c.Env, func(kv string) bool {
+		return strings.HasPrefix(kv, EngineEnv+"=")
+	}) {
+		// The behaviour suite runs with the masters' engine forced,
+		// except in a test that names its engine.
 		cmd.Env = append(cmd.Env, EngineEnv+"="+engine)
 	}
 	return cmd
