@@ -24,16 +24,19 @@ import (
 const engineDebug = "LogLevel DEBUG1"
 
 // newEngineEnv is newShareEnv with the master's engine forced to
-// OpenSSH (SSHSHARE_ENGINE, read by the ProxyCommand) when force, sshd's
+// OpenSSH (SSHSHARE_ENGINE, read by the ProxyCommand) when force, else
+// auto, sshd's
 // extra config sshdExtra, and the Host block's extra lines.
 func newEngineEnv(t *testing.T, force bool, sshdExtra string, lines ...string) *shareEnv {
 	t.Helper()
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{Extra: "SetEnv HOME=" + t.TempDir() + "\n" + sshdExtra})
 	c := harness.NewClient(t, sshd)
 	c.Env = append(c.Env, "GORACE=atexit_sleep_ms=0")
+	engine := "auto" // whatever the suite forces
 	if force {
-		c.Env = append(c.Env, harness.EngineEnv+"=openssh")
+		engine = "openssh"
 	}
+	c.Env = append(c.Env, harness.EngineEnv+"="+engine)
 	bin := harness.Binary(t)
 	c.AddShareHost(shareHost, bin, lines...)
 	return &shareEnv{sshd: sshd, c: c, bin: bin}
