@@ -183,9 +183,10 @@ func TestEnginePassword(t *testing.T) {
 	}
 }
 
-// TestEngineProxyJump: the engine ssh takes the config's ProxyJump
-// itself: one bastion login and one target login for many ssh, with no
-// master for the bastion.
+// TestEngineProxyJump: the engine ssh goes through the bastion's master
+// (its ProxyCommand a tunnel-mode sshshare), as the Go engine does: one
+// bastion login and one target login for many ssh, and a second target
+// behind the bastion shares the bastion's login.
 func TestEngineProxyJump(t *testing.T) {
 	target := harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
 	bastion := harness.StartSSHD(t, harness.SSHDOptions{})
@@ -207,9 +208,19 @@ func TestEngineProxyJump(t *testing.T) {
 	if bl, tl := bastion.Logins(), target.Logins(); bl != 1 || tl != 1 {
 		t.Errorf("bastion logins %d, target logins %d; want 1 and 1", bl, tl)
 	}
-	ms := c.Masters(bin)
-	if len(ms) != 1 || ms[0].Engine != "openssh" {
-		t.Errorf("masters %+v; want the target's alone, engine openssh", ms)
+	other := harness.StartSSHD(t, harness.SSHDOptions{})
+	c.AddSSHD(other)
+	c.AddShareRoute("other", bin, "Port "+strconv.Itoa(other.Port), "ProxyJump "+routeBastion)
+	if res := harness.Run(t, 60*time.Second, ns.Command(c.SSH("other", "true"))); res.Code != 0 {
+		t.Fatalf("ssh other: %s", res)
+	}
+	if bl, ol := bastion.Logins(), other.Logins(); bl != 1 || ol != 1 {
+		t.Errorf("bastion logins %d, other's %d; want 1 and 1 (the bastion's master shared)", bl, ol)
+	}
+	for _, m := range c.Masters(bin) {
+		if m.Mode == "share" && (m.Engine != "openssh" || len(m.EnginePIDs) != 1) {
+			t.Errorf("target master %+v; want engine openssh with its ssh", m)
+		}
 	}
 }
 

@@ -31,11 +31,17 @@ func (m *Master) checkEngine(cfg upstream.HostConfig) error {
 }
 
 // openSSH is what the OpenSSH engine needs from the master, or nil when
-// its config loader cannot give ssh's command line.
+// its config loader cannot give ssh's command line. It is called once
+// m.cfg.Via is final: a master routed through jump hosts' masters gives
+// its ssh the tunnel through them as its ProxyCommand.
 func (m *Master) openSSH() *upstream.OpenSSH {
 	loader, ok := m.cfg.Loader.(engineCommand)
 	if !ok {
 		return nil
 	}
-	return &upstream.OpenSSH{Command: loader.EngineCommand, Dir: m.cfg.StateDir, Self: m.cfg.Self, Route: m.cfg.ViaCommand}
+	o := &upstream.OpenSSH{Command: loader.EngineCommand, Dir: m.cfg.StateDir, Self: m.cfg.Self}
+	if m.cfg.Via != "" && m.cfg.Tunnel != nil {
+		o.Route = m.cfg.Tunnel(m.cfg.Via) // the jump hosts' masters, as the Go engine's route
+	}
+	return o
 }

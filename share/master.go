@@ -87,10 +87,12 @@ type MasterConfig struct {
 	// Self is this sshshare's executable: the OpenSSH engine's ssh runs
 	// it as its askpass (see upstream.OpenSSH).
 	Self string
-	// ViaCommand is the ProxyCommand that reaches the target as Dial
-	// does, through the masters of the --via chain: the OpenSSH engine's
-	// ssh takes it as its route (see upstream.OpenSSH.Route).
-	ViaCommand string
+	// Tunnel, if set, gives the ProxyCommand that reaches the target
+	// through the masters of the jump hosts via, as Dial and Jump do: the
+	// OpenSSH engine's ssh takes it as its route (upstream.OpenSSH.Route)
+	// for a --via chain or a ProxyJump. Without it, that ssh takes a
+	// ProxyJump itself, and a --via master keeps the Go engine.
+	Tunnel func(via string) string
 	// Stderr, if set, is the stderr of the ssh that started the master:
 	// what an upstream ProxyCommand prints reaches it during the login
 	// (a login URL), and it is closed when the login has finished, so the
@@ -191,7 +193,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Dial != nil && cfg.ViaCommand == "" {
+	if cfg.Dial != nil && cfg.Tunnel == nil {
 		if err := hostCfg.KeepGo("--via"); err != nil {
 			return nil, err
 		}
@@ -213,7 +215,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
-	if cfg.Via == "" && cfg.Dial == nil && len(hostCfg.ProxyJump) > 0 && hostCfg.Engine != upstream.EngineOpenSSH {
+	if cfg.Via == "" && cfg.Dial == nil && len(hostCfg.ProxyJump) > 0 && (hostCfg.Engine != upstream.EngineOpenSSH || cfg.Tunnel != nil) {
 		m.cfg.Via = upstream.JoinVia(hostCfg.ProxyJump)
 	}
 	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)

@@ -170,8 +170,8 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 		if cfg.Dial, err = c.dialVia(log); err != nil {
 			return nil, err
 		}
-		cfg.ViaCommand = c.viaCommand(self)
 	}
+	cfg.Tunnel = func(via string) string { return c.tunnelCommand(self, via) }
 	return share.StartMaster(context.Background(), cfg)
 }
 

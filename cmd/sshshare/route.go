@@ -51,7 +51,7 @@ func (f TargetFlags) spawn(ctx context.Context, inv *invoke.Invocation, exe stri
 			if _, err := os.Stderr.Stat(); err == nil {
 				stderr = os.Stderr
 			}
-		case len(cfg.ProxyJump) > 0 && cfg.Engine != upstream.EngineOpenSSH: // that ssh jumps itself
+		case len(cfg.ProxyJump) > 0:
 			if err := f.bringUpJumps(ctx, inv, cfg.ProxyJump); err != nil {
 				return nil, err
 			}
@@ -108,12 +108,14 @@ func notOwnUpstream(socket string) error {
 		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...`, `exec sshshare ...` or `sh -c 'sshshare ...'`); write it so, before the route")
 }
 
-// viaCommand is the ProxyCommand that reaches this master's target
-// through its --via chain, for the OpenSSH engine's ssh: a tunnel-mode
-// invocation of this sshshare with the master's own flags. ssh expands
-// %-tokens in it, so those of the words are doubled.
-func (c MasterCmd) viaCommand(self string) string {
-	words := []string{self, "--via", c.Via, "--control-path", c.ControlPath, "--persist", c.Persist.String()}
+// tunnelCommand is the ProxyCommand that reaches this master's target
+// through the masters of the jump hosts via (its --via chain, or its
+// view's ProxyJump), for the OpenSSH engine's ssh: a tunnel-mode
+// invocation of this sshshare with the master's own flags, so every target
+// behind a bastion shares the bastion's master, as with the Go engine.
+// ssh expands %-tokens in it, so those of the words are doubled.
+func (c MasterCmd) tunnelCommand(self, via string) string {
+	words := []string{self, "--via", via, "--control-path", c.ControlPath, "--persist", c.Persist.String()}
 	if c.MuxPath != "" {
 		words = append(words, "--mux-path", c.MuxPath)
 	}
