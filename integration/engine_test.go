@@ -39,7 +39,25 @@ func newEngineEnv(t *testing.T, force bool, sshdExtra string, lines ...string) *
 	c.Env = append(c.Env, harness.EngineEnv+"="+engine)
 	bin := harness.Binary(t)
 	c.AddShareHost(shareHost, bin, lines...)
+	t.Cleanup(func() { engineNoRace(t, c, bin) }) // before the masters are stopped
 	return &shareEnv{sshd: sshd, c: c, bin: bin}
+}
+
+// engineNoRace fails t if a master's log has a data race report (a -race
+// build writes them to its stderr, which is the log) in the OpenSSH
+// engine's code. (Others are left to the tests of their code: one in
+// golang.org/x/crypto/ssh's channel opens on the local hop shows up with
+// either engine.)
+func engineNoRace(t *testing.T, c *harness.Client, bin string) {
+	t.Helper()
+	for _, m := range c.Masters(bin) {
+		reports := strings.Split(shareMasterLog(m), "WARNING: DATA RACE")
+		for _, r := range reports[1:] {
+			if strings.Contains(r, "share/upstream/openssh") || strings.Contains(r, "share/upstream/askpass") || strings.Contains(r, "share/engine.go") {
+				t.Errorf("master %s: data race in the openssh engine:%s", m.Target, r)
+			}
+		}
+	}
 }
 
 // engineMaster is the only master's status, which must be the OpenSSH
