@@ -461,11 +461,12 @@ func (c *engineConn) ping() (bool, []byte, error) {
 	return true, nil, nil
 }
 
-// Close closes the connection and ends the engine ssh.
+// Close ends the engine ssh and closes the connection. ssh is signalled
+// first: one stuck on a dead network may not read what the connection
+// still has to send, and closing waits a moment for that to go.
 func (c *engineConn) Close() error {
-	err := c.Conn.Close()
 	c.e.stop()
-	return err
+	return c.Conn.Close()
 }
 
 // engineSet is the engine ssh processes this process runs.
