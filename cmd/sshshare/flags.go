@@ -173,6 +173,9 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	if err := notOwnUpstream(socket); err != nil {
 		return nil, err
 	}
+	if err := notOwnEngine(mode, f.User+"@"+f.Host+":"+f.Port, socket); err != nil {
+		return nil, err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find own executable: %w", err)

@@ -60,6 +60,9 @@ func (c MasterCmd) Run() error {
 		return err
 	}
 	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
+	// The target too, for an sshshare the OpenSSH engine's ssh runs (see
+	// notOwnEngine).
+	os.Setenv(masterTargetEnv, c.User+"@"+c.Host+":"+c.Port)
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
 		report.Report(err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/invoke"
 	"github.com/sshshare/sshshare/share/setup"
@@ -106,6 +107,23 @@ func notOwnUpstream(socket string) error {
 	}
 	return hint.With(fmt.Errorf("the upstream ProxyCommand of the master for %s runs sshshare for the same host", socket),
 		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...`, `exec sshshare ...` or `sh -c 'sshshare ...'`); write it so, before the route")
+}
+
+// masterTargetEnv names the target (USER@HOST:PORT as its invocation
+// gave them) of the master whose process this process runs under.
+const masterTargetEnv = "SSHSHARE_MASTER_TARGET"
+
+// notOwnEngine refuses a share invocation for the target of the master
+// whose OpenSSH engine ssh runs it: that ssh's route runs sshshare for the
+// same host (a line the view did not recognise as sshshare's), and its
+// socket differs from the master's (that ssh's options make another view),
+// so notOwnUpstream cannot tell. The engine's own route through jump
+// hosts' masters is a tunnel invocation, which passes.
+func notOwnEngine(mode, target, socket string) error {
+	if mode != control.OpShare || os.Getenv(upstream.EngineSSHEnv) == "" || os.Getenv(masterTargetEnv) != target {
+		return nil
+	}
+	return notOwnUpstream(os.Getenv(masterSocketEnv))
 }
 
 // tunnelCommand is the ProxyCommand that reaches this master's target

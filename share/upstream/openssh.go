@@ -161,10 +161,14 @@ func (d *Dialer) startEngine(line SSHCommand) (*engine, error) {
 	return e, nil
 }
 
+// EngineSSHEnv is set in the environment of the OpenSSH engine's ssh, so
+// an sshshare its route runs knows it runs under one.
+const EngineSSHEnv = "SSHSHARE_ENGINE_SSH"
+
 // prepareEngine makes e's askpass relay (when the login may ask), its
 // agent socket and its command.
 func (d *Dialer) prepareEngine(e *engine, line SSHCommand) error {
-	env := withoutEnv(os.Environ(), "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE")
+	env := append(withoutEnv(os.Environ(), "SSH_ASKPASS", "SSH_ASKPASS_REQUIRE"), EngineSSHEnv+"=1")
 	var err error
 	if p := d.promptIfInteractive(); p != nil {
 		if e.askpass, err = startAskpass(e.dir, d.OpenSSH.Self, p, d.Log); err != nil {
@@ -328,10 +332,14 @@ func (e *engine) failure(d *Dialer) error {
 	if refused != nil {
 		return refused
 	}
-	if last := e.stderr.reason(); last != "" {
-		return hint.With(fmt.Errorf("log in to %s@%s with ssh: %s", d.Config.User, addr, strings.TrimPrefix(last, "ssh: ")), e.stderr.hint())
+	with := "ssh"
+	if d.Config.ProxyCommand != "" && (d.OpenSSH == nil || d.OpenSSH.Route == "") {
+		with += " through ProxyCommand " + d.Config.ProxyCommand // what it printed came before
 	}
-	return fmt.Errorf("log in to %s@%s with ssh: %v", d.Config.User, addr, e.exitErr)
+	if last := e.stderr.reason(); last != "" {
+		return hint.With(fmt.Errorf("log in to %s@%s with %s: %s", d.Config.User, addr, with, strings.TrimPrefix(last, "ssh: ")), e.stderr.hint())
+	}
+	return fmt.Errorf("log in to %s@%s with %s: %v", d.Config.User, addr, with, e.exitErr)
 }
 
 // attach waits for the engine ssh's control socket and attaches to it in
