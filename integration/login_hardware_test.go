@@ -155,8 +155,9 @@ func loginFakeKeygen(t *testing.T, c *harness.Client, pub string) {
 
 // TestLoginPKCS11Provider: a PKCS11Provider whose token key (listed by
 // `ssh-keygen -D`, faked here: no token on the test machine) the server
-// accepts. Not in the agent: refused by name with `ssh-add -s`, nothing
-// logs in. In the agent: the master logs in through it.
+// accepts, with the Go engine (auto takes the OpenSSH engine for a
+// PKCS11Provider). Not in the agent: refused by name with `ssh-add -s`,
+// nothing logs in. In the agent: the master logs in through it.
 func TestLoginPKCS11Provider(t *testing.T) {
 	bin := harness.Binary(t)
 	const provider = "/usr/lib/sshshare-test-pkcs11.so"
@@ -164,6 +165,7 @@ func TestLoginPKCS11Provider(t *testing.T) {
 	t.Run("not-in-agent", func(t *testing.T) {
 		sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 		c := harness.NewClient(t, sshd)
+		c.Env = append(c.Env, harness.EngineEnv+"=go")
 		token := filepath.Join(t.TempDir(), "token_key")
 		pub := loginNewKey(t, token, "")
 		loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")
@@ -190,6 +192,7 @@ func TestLoginPKCS11Provider(t *testing.T) {
 		sock := loginStartAgent(t)
 		sshd := harness.StartSSHD(t, harness.SSHDOptions{})
 		c := harness.NewClient(t, sshd)
+		c.Env = append(c.Env, harness.EngineEnv+"=go")
 		token := filepath.Join(t.TempDir(), "token_key")
 		pub := loginNewKey(t, token, "")
 		loginWriteFile(t, sshd.AuthorizedKeysPath, pub+"\n")

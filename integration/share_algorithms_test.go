@@ -124,6 +124,7 @@ func TestShareSHA1OnlyServer(t *testing.T) {
 func TestShareUnsupportedAlgorithms(t *testing.T) {
 	sshd := harness.StartSSHD(t, harness.SSHDOptions{Extra: "SetEnv HOME=" + t.TempDir()})
 	c := harness.NewClient(t, sshd)
+	c.Env = append(c.Env, harness.EngineEnv+"=go") // auto would take the OpenSSH engine
 	bin := harness.Binary(t)
 	c.AddShareHost(shareHost, bin, "Ciphers aes256-cbc")
 	before := strings.Count(sshd.Log(), "Connection from ")

@@ -7,11 +7,13 @@ import (
 	"github.com/sshshare/sshshare/integration/harness"
 )
 
-// TestShareWarnedKeyword: a keyword the master does not apply upstream
+// TestShareWarnedKeyword: a keyword the Go engine does not apply upstream
 // (Compression yes) costs nothing but one line on the stderr of the ssh
-// that started the master; later ssh say nothing more.
+// that started the master; later ssh say nothing more. (auto would take
+// the OpenSSH engine for it: engine_test.go.)
 func TestShareWarnedKeyword(t *testing.T) {
 	e := newShareEnv(t, harness.SSHDOptions{})
+	e.c.Env = append(e.c.Env, harness.EngineEnv+"=go")
 	const alias = "compressed"
 	e.c.AddShareHost(alias, e.bin, "Compression yes")
 	res := harness.Run(t, sshTimeout, e.c.SSH(alias, "echo", "ok"))
@@ -28,11 +30,12 @@ func TestShareWarnedKeyword(t *testing.T) {
 	}
 }
 
-// TestShareRefusedKeyword: a keyword whose value the master cannot honour
-// (HostbasedAuthentication yes) stops it before any login, with one line
-// naming the keyword and a hint, exit 255 as ssh's own failures.
+// TestShareRefusedKeyword: a keyword whose value the Go engine cannot
+// honour (HostbasedAuthentication yes) stops it before any login, with one
+// line naming the keyword and a hint, exit 255 as ssh's own failures.
 func TestShareRefusedKeyword(t *testing.T) {
 	e := newShareEnv(t, harness.SSHDOptions{})
+	e.c.Env = append(e.c.Env, harness.EngineEnv+"=go")
 	const alias = "hostbased"
 	e.c.AddShareHost(alias, e.bin, "HostbasedAuthentication yes")
 	res := harness.Run(t, sshTimeout, e.c.SSH(alias, "true"))

@@ -335,9 +335,10 @@ func (e *agentRefusedError) Error() string {
 		why = "the connections for this one were taken by others"
 	case errors.Is(e.cause, upstream.ErrNoPrompter), errors.Is(e.cause, upstream.ErrPrompterGone):
 		why = "a new login needs a prompt"
-	case strings.Contains(e.cause.Error(), "ssh: unable to authenticate"):
-		// x/crypto's text: the methods a pooled login may use (no
-		// password, no questions) were not enough.
+	case strings.Contains(e.cause.Error(), "ssh: unable to authenticate"), strings.Contains(e.cause.Error(), "with ssh: ") && strings.Contains(e.cause.Error(), "Permission denied ("):
+		// x/crypto's text, or ssh's through the openssh engine: the
+		// methods a pooled login may use (no password, no questions)
+		// were not enough.
 		why = "the server refused a new login without a prompt"
 	case errors.As(e.cause, &grow) && grow.earlier:
 		why = "a new login failed moments ago: " + loginCause(grow.err).Error()

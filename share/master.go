@@ -84,6 +84,15 @@ type MasterConfig struct {
 	// master signals it (SIGHUP, then SIGTERM) so it ends, as it would at
 	// a terminal (see hangup.go).
 	KeepOrphans bool
+	// Self is this sshshare's executable: the OpenSSH engine's ssh runs
+	// it as its askpass (see upstream.OpenSSH).
+	Self string
+	// Tunnel, if set, gives the ProxyCommand that reaches the target
+	// through the masters of the jump hosts via, as Dial and Jump do: the
+	// OpenSSH engine's ssh takes it as its route (upstream.OpenSSH.Route)
+	// for a --via chain or a ProxyJump. Without it, that ssh takes a
+	// ProxyJump itself, and a --via master keeps the Go engine.
+	Tunnel func(via string) string
 	// Stderr, if set, is the stderr of the ssh that started the master:
 	// what an upstream ProxyCommand prints reaches it during the login
 	// (a login URL), and it is closed when the login has finished, so the
@@ -170,6 +179,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	// ctx bounds the start-up only; the master's lifetime is its own and
 	// ends in shutdownIf, which also takes the socket down.
 	m.ctx, m.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	m.login.ended = m.ctx.Done() // a stop does not wait for a held failure
 	defer func() {
 		if err != nil {
 			m.cancel(err)
@@ -183,9 +193,17 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if err != nil {
 		return nil, err
 	}
-	m.warnings = append(hostCfg.Warnings, <-scope...)
-	for _, w := range hostCfg.Warnings {
-		m.log.Warn("config", "warning", w)
+	if cfg.Dial != nil && cfg.Tunnel == nil {
+		if err := hostCfg.KeepGo("--via"); err != nil {
+			return nil, err
+		}
+	}
+	m.warnings = <-scope
+	if hostCfg.Engine != upstream.EngineOpenSSH {
+		m.warnings = append(hostCfg.Warnings, m.warnings...)
+		for _, w := range hostCfg.Warnings {
+			m.log.Warn("config", "warning", w)
+		}
 	}
 	if err := m.checkControlMaster(hostCfg); err != nil {
 		return nil, err
@@ -193,11 +211,11 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	if len(hostCfg.Unclassified) > 0 {
 		m.log.Info("config keywords sshshare does not know; passed over", "keywords", hostCfg.Unclassified)
 	}
-	if err := hostCfg.Algorithms.Check(); err != nil {
+	if err := m.checkEngine(hostCfg); err != nil {
 		return nil, err
 	}
 	m.cfg.Target = resolved(cfg.Target, hostCfg)
-	if cfg.Via == "" && cfg.Dial == nil && len(hostCfg.ProxyJump) > 0 {
+	if cfg.Via == "" && cfg.Dial == nil && len(hostCfg.ProxyJump) > 0 && (hostCfg.Engine != upstream.EngineOpenSSH || cfg.Tunnel != nil) {
 		m.cfg.Via = upstream.JoinVia(hostCfg.ProxyJump)
 	}
 	local := filepath.Join(cfg.StateDir, localhop.KnownHostsFile)
@@ -210,7 +228,11 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	hostCfg.UserKnownHostsFiles = localhop.WithoutFile(hostCfg.UserKnownHostsFiles, local)
 	hostCfg.GlobalKnownHostsFiles = localhop.WithoutFile(hostCfg.GlobalKnownHostsFiles, local)
 	m.dialer = &upstream.Dialer{Target: m.cfg.Target, Config: hostCfg, Log: m.log, Prompter: m.login, AuthSock: cfg.AuthSock,
-		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Stderr: m.stderr, Notes: m.addLoginNote}
+		Heard: m.health.heard, Transport: cfg.Dial, Jump: cfg.Jump, Shell: cfg.Shell, Notes: m.addLoginNote,
+		OpenSSH: m.openSSH()}
+	if cfg.Stderr != nil {
+		m.dialer.Stderr = m.stderr // nil otherwise: the OpenSSH engine asks whether one was lent
+	}
 	// The master keeps the first ssh's agent for every login it makes,
 	// pooled ones and heals included.
 	m.log.Info("agent for logins", "socket", cmp.Or(hostCfg.AgentSocket(cfg.AuthSock), "none"))

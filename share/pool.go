@@ -101,6 +101,20 @@ func (p *upPool) primary() *upstream.Upstream {
 	return p.conns[0].Upstream
 }
 
+// enginePIDs are the process ids of the pooled connections' engine ssh
+// processes (see upstream.Upstream.EnginePID), the primary's first.
+func (p *upPool) enginePIDs() []int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var pids []int
+	for _, uc := range p.conns {
+		if uc.EnginePID != 0 && !uc.retired {
+			pids = append(pids, uc.EnginePID)
+		}
+	}
+	return pids
+}
+
 // size is the number of pooled connections.
 func (p *upPool) size() int {
 	p.mu.Lock()

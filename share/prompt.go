@@ -42,6 +42,10 @@ type Login struct {
 	starterSeen chan struct{} // closed when the starter's hello arrived
 	starterOnce sync.Once
 	canPrompt   atomic.Bool
+
+	// ended, if set, is closed when the master ends: a failure held for
+	// the starter (holdFailure) is not held past it.
+	ended <-chan struct{}
 }
 
 // pending is a question waiting for its answers.
@@ -152,7 +156,12 @@ const failHold = 3 * time.Second
 // holdFailure delays the answer to a starter after a failed login.
 func (l *Login) holdFailure(starter bool) {
 	if starter && l.err != nil {
-		time.Sleep(failHold)
+		t := time.NewTimer(failHold)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-l.ended:
+		}
 	}
 }
 

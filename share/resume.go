@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -41,6 +42,11 @@ func (c *client) startSession(down ssh.Channel, downReqs <-chan *ssh.Request, s 
 		switch req.Type {
 		case "pty-req":
 			pty = true
+		case "x11-req":
+			if s.conn != nil && upstream.ThroughEngine(s.conn) {
+				refuse(down, req, pty, "X11 forwarding refused for this session: "+upstream.ErrEngineNoX11.Error())
+				continue
+			}
 		case "auth-agent-req@openssh.com":
 			placed, err := c.placeAgent(s, sent)
 			s = placed

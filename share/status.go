@@ -1,6 +1,7 @@
 package share
 
 import (
+	"cmp"
 	"net"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/mux"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // Status reports the master's state now.
@@ -29,6 +31,7 @@ func (m *Master) Status() *control.Status {
 		SSHOptions: m.cfg.SSHOptions, SSHOptionsUnread: m.cfg.SSHOptionsUnread,
 	}
 	s.Upstreams, s.SessionsWaiting = m.upstreams()
+	s.Engine, s.EnginePIDs = m.engine()
 	s.Tunnels, s.TunnelTargets = m.tunnelsLive.snapshot()
 	s.LastError, _ = m.lastErr.Load().(string)
 	s.Identity, _ = m.identity.Load().(string)
@@ -48,6 +51,20 @@ func (m *Master) Status() *control.Status {
 		s.IdleSeconds = time.Since(last).Seconds()
 	}
 	return s
+}
+
+// engine is the master's upstream engine and, for the openssh engine,
+// the process ids of its ssh processes, the primary's first.
+func (m *Master) engine() (string, []int) {
+	if m.dialer == nil {
+		return "", nil
+	}
+	engine := cmp.Or(m.dialer.Config.Engine, upstream.EngineGo)
+	p := m.loggedIn()
+	if p == nil || engine != upstream.EngineOpenSSH {
+		return engine, nil
+	}
+	return engine, p.enginePIDs()
 }
 
 // upstreams is the number of pooled upstream connections, and waiting

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share"
+	"github.com/sshshare/sshshare/share/upstream"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -32,7 +33,7 @@ func (c KnownHostsCmd) run(stdout io.Writer) error { return c.Run(stdout) }
 
 // commandNames are the words kong takes as a command rather than as the
 // proxy's first argument.
-var commandNames = []string{"proxy", "master", "start", "status", "stop", "logs", "config", "doctor", "path", "known-hosts", "version", "completion", "man", "__complete-hosts"}
+var commandNames = []string{"proxy", "master", "start", "status", "stop", "logs", "config", "doctor", "path", "known-hosts", "version", "completion", "man", "__complete-hosts", "askpass"}
 
 // fastParse returns the command args name when it is `known-hosts HOST`
 // or a plain proxy command line, and false for anything else.
@@ -103,6 +104,9 @@ func (f *TargetFlags) setFast(name, value string) bool {
 		f.MuxPath = value
 	case "via":
 		f.Via = value
+	case "engine":
+		f.Engine = value
+		return slices.Contains(upstream.Engines, value)
 	case "persist":
 		d, err := time.ParseDuration(value)
 		f.Persist = d
@@ -121,7 +125,7 @@ func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
 	if _, ok := os.LookupEnv("SSHSHARE_KEEP_ORPHANS"); ok {
 		return false
 	}
-	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_MUX_PATH", "SSHSHARE_PERSIST"} {
+	for _, name := range []string{"SSHSHARE_CONFIG", "SSHSHARE_CONTROL_PATH", "SSHSHARE_MUX_PATH", "SSHSHARE_PERSIST", "SSHSHARE_ENGINE"} {
 		if v, ok := os.LookupEnv(name); ok && v == "" {
 			return false
 		}
@@ -131,6 +135,12 @@ func (f *TargetFlags) fastDefaults(set map[string]bool) bool {
 	}
 	if !set["control-path"] {
 		f.ControlPath = cmp.Or(os.Getenv("SSHSHARE_CONTROL_PATH"), tokens.DefaultControlPath)
+	}
+	if !set["engine"] {
+		f.Engine = cmp.Or(os.Getenv("SSHSHARE_ENGINE"), upstream.EngineAuto)
+		if !slices.Contains(upstream.Engines, f.Engine) {
+			return false
+		}
 	}
 	if !set["mux-path"] {
 		f.MuxPath = os.Getenv("SSHSHARE_MUX_PATH")

@@ -26,6 +26,7 @@ type MasterFlags struct {
 	MuxPath     string        `name:"mux-path" env:"SSHSHARE_MUX_PATH" placeholder:"TEMPLATE" help:"Mux socket path template: the ControlPath that lets ssh reach a master in-process (ControlMaster no); by default %r@%n-%p.mux in the control path template's directory; none serves no mux door."`
 	Persist     time.Duration `default:"${persist}" env:"SSHSHARE_PERSIST" help:"How long a master stays after its last client left."`
 	Via         string        `placeholder:"[USER@]JUMP[:PORT],..." help:"Tunnel mode: reach the target through one shared login to these jump hosts, like ProxyJump; ssh logs in to the target end to end."`
+	Engine      string        `default:"auto" enum:"auto,go,openssh" env:"SSHSHARE_ENGINE" help:"What logs the master in to the host: go (built in), openssh (your own ssh as the master's upstream, for keywords the built-in one cannot honour, such as Kerberos, PKCS11Provider and Compression), or auto (go unless the config needs openssh). Windows keeps go. It applies to the masters this starts."`
 	KeepOrphans bool          `name:"keep-orphans" env:"SSHSHARE_KEEP_ORPHANS" help:"Leave a remote command running when its ssh is killed before the command exits, as plain ssh does; by default the master sends it SIGHUP, then SIGTERM. It applies to the masters this starts."`
 }
 
@@ -146,6 +147,9 @@ func (f TargetFlags) masterArgs(socket, mode string) []string {
 	if f.KeepOrphans {
 		args = append(args, "--keep-orphans")
 	}
+	if f.Engine != "" && f.Engine != upstream.EngineAuto {
+		args = append(args, "--engine", f.Engine)
+	}
 	for _, opt := range f.view.Args {
 		args = append(args, "--ssh-option="+opt)
 	}
@@ -167,6 +171,9 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 		return nil, err
 	}
 	if err := notOwnUpstream(socket); err != nil {
+		return nil, err
+	}
+	if err := notOwnEngine(mode, f.User+"@"+f.Host+":"+f.Port, socket); err != nil {
 		return nil, err
 	}
 	exe, err := os.Executable()

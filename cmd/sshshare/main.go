@@ -41,6 +41,7 @@ type CLI struct {
 	Completion    CompletionCmd    `cmd:"" help:"Print the completion script for bash, zsh or fish (make install installs them)."`
 	Man           ManCmd           `cmd:"" hidden:"" help:"Print the man page sshshare(1) in roff."`
 	CompleteHosts CompleteHostsCmd `cmd:"" name:"__complete-hosts" hidden:"" help:"Print the host names completions offer."`
+	Askpass       AskpassCmd       `cmd:"" hidden:"" help:"Relay a question of the master's own ssh (the openssh engine) to the user."`
 }
 
 // exitFailure is the exit code for every failure, as ssh uses it.

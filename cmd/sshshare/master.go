@@ -59,6 +59,9 @@ func (c MasterCmd) Run() error {
 		return err
 	}
 	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
+	// The target too, for an sshshare the OpenSSH engine's ssh runs (see
+	// notOwnEngine).
+	os.Setenv(masterTargetEnv, c.User+"@"+c.Host+":"+c.Port)
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
 		report.Report(err)
@@ -150,7 +153,9 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 	if err != nil {
 		return nil, err
 	}
+	self, _ := os.Executable()
 	cfg := share.MasterConfig{
+		Self:   self,
 		Target: target, Via: c.Via, Mode: c.Mode, Socket: c.Socket, MuxSocket: c.MuxSocket, Persist: c.Persist, Build: buildVersion(),
 		Loader:     c.loader(c.SSHOptions),
 		SSHOptions: c.SSHOptions, SSHOptionsUnread: c.SSHOptionsUnread,
@@ -168,6 +173,7 @@ func (c MasterCmd) start(log *slog.Logger) (*share.Master, error) {
 			return nil, err
 		}
 	}
+	cfg.Tunnel = func(via string) string { return c.tunnelCommand(self, via) }
 	return share.StartMaster(context.Background(), cfg)
 }
 

@@ -8,8 +8,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/invoke"
+	"github.com/sshshare/sshshare/share/setup"
 	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 )
@@ -19,7 +21,7 @@ import (
 // with the invoking ssh's options args.
 func (f MasterFlags) loader(args []string) upstream.ConfigLoader {
 	self, _ := os.Executable()
-	return upstream.ConfigLoader{ConfigFile: sysio.Abs(f.ConfigFile), Self: self, Args: args}
+	return upstream.ConfigLoader{ConfigFile: sysio.Abs(f.ConfigFile), Self: self, Args: args, Engine: f.Engine}
 }
 
 // jumpChain is the chain of masters for a ProxyJump's hosts, first hop
@@ -105,4 +107,48 @@ func notOwnUpstream(socket string) error {
 	}
 	return hint.With(fmt.Errorf("the upstream ProxyCommand of the master for %s runs sshshare for the same host", socket),
 		"the master recognises sshshare's own line only when its program comes first (`ProxyCommand sshshare ...`, `exec sshshare ...` or `sh -c 'sshshare ...'`); write it so, before the route")
+}
+
+// masterTargetEnv names the target (USER@HOST:PORT as its invocation
+// gave them) of the master whose process this process runs under.
+const masterTargetEnv = "SSHSHARE_MASTER_TARGET"
+
+// notOwnEngine refuses a share invocation for the target of the master
+// whose OpenSSH engine ssh runs it: that ssh's route runs sshshare for the
+// same host (a line the view did not recognise as sshshare's), and its
+// socket differs from the master's (that ssh's options make another view),
+// so notOwnUpstream cannot tell. The engine's own route through jump
+// hosts' masters is a tunnel invocation, which passes.
+func notOwnEngine(mode, target, socket string) error {
+	if mode != control.OpShare || os.Getenv(upstream.EngineSSHEnv) == "" || os.Getenv(masterTargetEnv) != target {
+		return nil
+	}
+	return notOwnUpstream(os.Getenv(masterSocketEnv))
+}
+
+// tunnelCommand is the ProxyCommand that reaches this master's target
+// through the masters of the jump hosts via (its --via chain, or its
+// view's ProxyJump), for the OpenSSH engine's ssh: a tunnel-mode
+// invocation of this sshshare with the master's own flags, so every target
+// behind a bastion shares the bastion's master, as with the Go engine.
+// ssh expands %-tokens in it, so those of the words are doubled.
+func (c MasterCmd) tunnelCommand(self, via string) string {
+	words := []string{self, "--via", via, "--control-path", c.ControlPath, "--persist", c.Persist.String()}
+	if c.MuxPath != "" {
+		words = append(words, "--mux-path", c.MuxPath)
+	}
+	if c.ConfigFile != "" {
+		words = append(words, "-F", c.ConfigFile)
+	}
+	if c.Engine != "" && c.Engine != upstream.EngineAuto {
+		words = append(words, "--engine", c.Engine)
+	}
+	if c.KeepOrphans {
+		words = append(words, "--keep-orphans")
+	}
+	line := make([]string, len(words))
+	for i, w := range words {
+		line[i] = setup.ShellQuote(strings.ReplaceAll(w, "%", "%%"))
+	}
+	return strings.Join(line, " ") + " %r %h %p"
 }

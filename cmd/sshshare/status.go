@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/upstream"
 	"github.com/sshshare/sshshare/share/vis"
 )
 
@@ -83,6 +85,9 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		if s.SSHOptionsUnread != "" {
 			fmt.Fprintf(w, "%s: ssh's command line not read, the ssh config alone applies: %s\n", s.Target, s.SSHOptionsUnread)
 		}
+		if s.Engine == upstream.EngineOpenSSH {
+			fmt.Fprintf(w, "%s: engine: openssh (ssh pids %s)\n", s.Target, joinInts(s.EnginePIDs))
+		}
 		if s.MuxSocket != "" {
 			fmt.Fprintf(w, "%s: mux door: %s (%d sessions)\n", s.Target, s.MuxSocket, s.MuxSessions)
 		}
@@ -92,6 +97,18 @@ func printStatusTable(w io.Writer, statuses []*control.Status) error {
 		printRiders(w, s)
 	}
 	return nil
+}
+
+// joinInts is a list of numbers, comma-separated, or "-".
+func joinInts(ns []int) string {
+	if len(ns) == 0 {
+		return "-"
+	}
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
 }
 
 // printRiders prints who rides a master, the forwards it holds and when
@@ -118,7 +135,7 @@ func printRiders(w io.Writer, s *control.Status) {
 func printable(s *control.Status) *control.Status {
 	c := *s
 	for _, f := range []*string{&c.Target, &c.Alias, &c.Mode, &c.Via, &c.Build, &c.Identity, &c.Socket,
-		&c.MuxSocket, &c.SSHOptionsUnread, &c.LastError} {
+		&c.MuxSocket, &c.SSHOptionsUnread, &c.LastError, &c.Engine} {
 		*f = vis.Line(*f)
 	}
 	c.SSHOptions = make([]string, len(s.SSHOptions))

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,6 +113,11 @@ func (c *Client) AddHost(alias string, lines ...string) {
 	c.Trust(host, port)
 }
 
+// EngineEnv, set in the environment of `go test`, is passed to every
+// command a Client runs: SSHSHARE_ENGINE=openssh runs the tests with the
+// masters' OpenSSH engine.
+const EngineEnv = "SSHSHARE_ENGINE"
+
 // configTakers are the programs that get -F ConfigPath.
 var configTakers = map[string]bool{"ssh": true, "scp": true, "sftp": true}
 
@@ -134,6 +140,13 @@ func (c *Client) Command(name string, args ...string) *exec.Cmd {
 		// KnownHostsCommand twice per connection.
 		"GORACE=atexit_sleep_ms=0",
 	}, c.Env...)
+	if engine := os.Getenv(EngineEnv); engine != "" && !slices.ContainsFunc(c.Env, func(kv string) bool {
+		return strings.HasPrefix(kv, EngineEnv+"=")
+	}) {
+		// The behaviour suite runs with the masters' engine forced,
+		// except in a test that names its engine.
+		cmd.Env = append(cmd.Env, EngineEnv+"="+engine)
+	}
 	return cmd
 }
 

@@ -79,6 +79,10 @@ type MasterStatus struct {
 	Identity         string   `json:"identity"`
 	SSHOptions       []string `json:"ssh_options"`
 	SSHOptionsUnread string   `json:"ssh_options_unread"`
+	// Engine is "go" or "openssh"; EnginePIDs the openssh engine's ssh
+	// processes.
+	Engine     string `json:"engine"`
+	EnginePIDs []int  `json:"engine_pids"`
 }
 
 // Masters returns what `sshshare status --json` reports for this client.
@@ -108,6 +112,12 @@ func (c *Client) StopMasters(bin string) {
 		if !waitPidGone(m.Pid, 3*time.Second) {
 			killPid(m.Pid)
 			c.tb.Fatalf("master %s (pid %d) still running 3s after sshshare stop", m.Target, m.Pid)
+		}
+		for _, pid := range m.EnginePIDs {
+			if !waitPidGone(pid, 3*time.Second) {
+				killPid(pid)
+				c.tb.Fatalf("engine ssh of master %s (pid %d) still running 3s after sshshare stop", m.Target, pid)
+			}
 		}
 	}
 }

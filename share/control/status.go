@@ -57,6 +57,12 @@ type Status struct {
 	// LastHeal is when the upstream was last replaced by a fresh login
 	// (see Healed); zero if never.
 	LastHeal time.Time `json:"last_heal,omitzero"`
+	// Engine is what makes the upstream logins: "go" or "openssh" (the
+	// user's own ssh, see docs/config.md); "" from masters that predate
+	// it. EnginePIDs are the process ids of the openssh engine's ssh
+	// processes, the primary's first.
+	Engine     string `json:"engine,omitempty"`
+	EnginePIDs []int  `json:"engine_pids,omitempty"`
 }
 
 // Door values: how a rider reached the master.

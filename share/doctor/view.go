@@ -18,7 +18,7 @@ func (h *Host) checkView(ctx context.Context) []Finding {
 		return nil
 	}
 	cfg, err := h.Flags.Loader.Load(ctx, h.Flags.Target)
-	if err == nil {
+	if err == nil && cfg.Engine != upstream.EngineOpenSSH {
 		err = cfg.Algorithms.Check()
 	}
 	if err != nil {
@@ -29,10 +29,22 @@ func (h *Host) checkView(ctx context.Context) []Finding {
 		return []Finding{broken("view.refusal", "the master would stop before any login: "+err.Error(), fix)}
 	}
 	out := []Finding{ok("view.route", "the master's view of "+h.Name+" (ssh -G without sshshare's line): "+viewRoute(h.Flags.Target, cfg))}
+	if cfg.Engine == upstream.EngineOpenSSH {
+		// Your own ssh logs in: every keyword applies (docs/config.md).
+		return append(out, ok("view.engine", "the master logs in with your own ssh (the openssh engine)"+engineWhy(cfg)))
+	}
 	for _, w := range cfg.Warnings {
 		out = append(out, warn("view.keyword", "the master does not apply upstream: "+w, "see docs/config.md for the keyword; the ssh that starts the master prints the same line"))
 	}
 	return out
+}
+
+// engineWhy says what made auto choose the OpenSSH engine, if it did.
+func engineWhy(cfg upstream.HostConfig) string {
+	if cfg.EngineAsked != upstream.EngineAuto || len(cfg.NeedsOpenSSH) == 0 {
+		return ""
+	}
+	return ", for " + strings.Join(cfg.NeedsOpenSSH, "; ")
 }
 
 // viewRoute describes the upstream login: who, where, and through what.

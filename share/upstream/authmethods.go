@@ -82,8 +82,8 @@ func (d *Dialer) passwordFor(keys *keyring) func() (string, error) {
 type noGSSAPI struct{}
 
 // ErrGSSAPI is the refusal of a login that only Kerberos could make.
-var ErrGSSAPI = hint.With(errors.New("GSSAPI (Kerberos) authentication is not supported by the master, and the server accepts no other method the config allows"),
-	"let this host log you in with a key or password, or leave it out of sshshare's ProxyCommand")
+var ErrGSSAPI = hint.With(errors.New("GSSAPI (Kerberos) authentication is not supported by the master (its Go engine), and the server accepts no other method the config allows"),
+	"add --engine openssh to sshshare's ProxyCommand line (the master then logs in with your ssh), or let this host log you in with a key or password")
 
 // gssapiDecided reports whether a failed login came down to
 // gssapi-with-mic: noGSSAPI refused, or the server answered the method's

@@ -214,9 +214,13 @@ func (e *KeywordError) Error() string {
 
 // review applies the table to one line of `ssh -G`: it records the
 // warning for a warned keyword, the error for a refused one (the first
-// stops the master), and a keyword newer than the table, for the log.
+// stops the master), a keyword newer than the table, for the log, and
+// what makes the OpenSSH engine needed.
 func (c *HostConfig) review(key, value string) {
 	k, ok := lookupKeyword(key)
+	if ok && k.goCannot(value) {
+		c.NeedsOpenSSH = append(c.NeedsOpenSSH, k.name+" "+value)
+	}
 	switch {
 	case !ok:
 		c.Unclassified = append(c.Unclassified, key)
@@ -226,6 +230,24 @@ func (c *HostConfig) review(key, value string) {
 	case k.handling == Refused && c.Refusal == nil:
 		c.Refusal = hint.With(&KeywordError{Keyword: k.name, Value: value, note: k.note}, k.hint)
 	}
+}
+
+// openSSHOnly are the partly honoured keywords whose value, when it
+// matters, the Go engine cannot honour at all: the engine choice EngineAuto
+// then takes OpenSSH. GSSAPIAuthentication alone is not among them:
+// Debian's /etc/ssh/ssh_config sets it for every host, and the Go engine
+// refuses by name only a login that comes down to it.
+var openSSHOnly = map[string]func(string) bool{
+	"gssapidelegatecredentials": off,
+	"pkcs11provider":            values("", "none"),
+}
+
+// goCannot reports whether value is one the Go engine cannot honour.
+func (k *keyword) goCannot(value string) bool {
+	if inert, ok := openSSHOnly[strings.ToLower(k.name)]; ok {
+		return !inert(value)
+	}
+	return (k.handling == Warned || k.handling == Refused) && k.matters(value)
 }
 
 // keywordTable renders the table as docs/config.md publishes it.

@@ -109,14 +109,15 @@ func (s *commandSet) list() []*commandConn {
 // it last before it exits: the kill would otherwise die with it, leaving a
 // command that ignores SIGHUP and its stdin's end (nc without -N) holding
 // its connection open. It returns the commands still running after all.
+// The OpenSSH engine's ssh processes are ended the same way, first.
 func EndCommands() []string {
+	left := endEngines()
 	cs := running.list()
 	for _, c := range cs {
 		c.Close()
 	}
 	deadline := time.After(commandExitWait + time.Second)
 	expired := false
-	var left []string
 	for _, c := range cs {
 		if !expired {
 			select {

@@ -71,6 +71,9 @@ type HostConfig struct {
 	// GatewayPorts is ssh -G's gatewayports: whether local forwards the
 	// mux door sets up may listen on other than loopback.
 	GatewayPorts bool
+	// ForkAfterAuth is ssh -G's forkafterauthentication (OpenSSH 8.7+):
+	// the OpenSSH engine's ssh must not fork.
+	ForkAfterAuth bool
 
 	// Warnings are the keywords whose values the master does not apply
 	// upstream, one line each for the ssh that starts it (see keywords.go).
@@ -79,6 +82,17 @@ type HostConfig struct {
 	Refusal error
 	// Unclassified are keywords newer than the table, for the log.
 	Unclassified []string
+
+	// Engine is what logs in to the host for the master: EngineGo or
+	// EngineOpenSSH (see engine.go). Warnings and Refusal are the Go
+	// engine's: the OpenSSH engine honours every keyword.
+	Engine string
+	// EngineAsked is the engine the user asked for: EngineAuto, EngineGo
+	// or EngineOpenSSH.
+	EngineAsked string
+	// NeedsOpenSSH are the settings ("Keyword value") the Go engine
+	// cannot honour, which make EngineAuto choose OpenSSH.
+	NeedsOpenSSH []string
 }
 
 // ConfigLoader asks OpenSSH how it would connect to a host.
@@ -92,6 +106,9 @@ type ConfigLoader struct {
 	// any program named sshshare) is left out of the master's view of
 	// the config (see view.go), so the route behind it applies.
 	Self string
+	// Engine is the engine asked for (EngineAuto when ""); Load decides
+	// HostConfig.Engine from it and the config.
+	Engine string
 }
 
 // Load runs `ssh -G` for the target and parses what it prints, so the
@@ -107,6 +124,12 @@ func (l ConfigLoader) Load(ctx context.Context, t Target) (HostConfig, error) {
 	}
 	if err != nil {
 		return cfg, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
+	}
+	if err := cfg.chooseEngine(l.Engine); err != nil {
+		return cfg, err
+	}
+	if cfg.Engine == EngineOpenSSH {
+		return cfg, nil
 	}
 	return cfg, cfg.Refusal
 }
@@ -141,17 +164,7 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ssh -G %s: %w", t.configHost(), err)
 	}
-	args := []string{"-G"}
-	if file != "" {
-		args = append(args, "-F", file)
-	}
-	if t.Port != 0 {
-		args = append(args, "-p", strconv.Itoa(t.Port))
-	}
-	if t.User != "" {
-		args = append(args, "-l", t.User)
-	}
-	args = append(args, l.Args...)
+	args := append([]string{"-G"}, l.viewArgs(file, t)...)
 	args = append(args, "--", t.configHost())
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -165,6 +178,22 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 		return nil, fmt.Errorf("ssh -G %s: %w: %s", t.configHost(), err, msg)
 	}
 	return out, nil
+}
+
+// viewArgs are the options that give ssh the master's view for t: the
+// view's file, the target's port and user, and the invoking ssh's options.
+func (l ConfigLoader) viewArgs(file string, t Target) []string {
+	var args []string
+	if file != "" {
+		args = append(args, "-F", file)
+	}
+	if t.Port != 0 {
+		args = append(args, "-p", strconv.Itoa(t.Port))
+	}
+	if t.User != "" {
+		args = append(args, "-l", t.User)
+	}
+	return append(args, l.Args...)
 }
 
 // parseSSHG parses the "keyword value" lines `ssh -G` prints.
@@ -261,6 +290,8 @@ func (c *HostConfig) set(key, value string) (err error) {
 		c.PKCS11Provider = value
 	case "gssapiauthentication":
 		c.GSSAPIAuthentication = yes(value)
+	case "forkafterauthentication":
+		c.ForkAfterAuth = yes(value)
 	default:
 		if slices.Contains(networkKeywords, key) {
 			return c.Network.set(key, value)

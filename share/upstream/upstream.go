@@ -27,6 +27,10 @@ type Upstream struct {
 	// Identity is the public key the server accepted, as "ED25519
 	// SHA256:…"; "" when no key was used (password, keyboard-interactive).
 	Identity string
+	// Engine is EngineOpenSSH for a connection through an engine ssh,
+	// whose process id is EnginePID; "" for the Go engine's.
+	Engine    string
+	EnginePID int
 }
 
 // Dialer logs in to the target the way ssh would with the user's config.
@@ -71,6 +75,10 @@ type Dialer struct {
 	// every later login of the master must present it (see HostKeyPin).
 	pin *HostKeyPin
 
+	// OpenSSH, if set, runs the user's ssh for a config whose Engine is
+	// EngineOpenSSH (see openssh.go).
+	OpenSSH *OpenSSH
+
 	// kex watches this connection's key exchange (set by Dial for its
 	// login), for the agent's session-bind.
 	kex *kexSniffer
@@ -102,6 +110,9 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	}
 	if d.pin == nil {
 		d.pin = &HostKeyPin{}
+	}
+	if d.Config.Engine == EngineOpenSSH {
+		return d.dialOpenSSH(ctx)
 	}
 	// A list the upstream cannot honour fails before any connection.
 	if err := d.Config.Algorithms.Check(); err != nil {
