@@ -90,7 +90,8 @@ func (e *env) warmUp() {
 func benchWarm(b *testing.B, rtt time.Duration) {
 	e := newEnv(b, rtt, harness.SSHDOptions{})
 	command := newShareCommand(e, e.route)
-	e.methods = []method{e.mux, e.share, command, e.cm, e.plain}
+	engine := newEngine(e, e.route)
+	e.methods = []method{e.mux, e.share, command, engine, e.cm, e.plain}
 	e.warmUp()
 	served := e.muxServed()
 	s := newConnectSamples()
@@ -154,8 +155,11 @@ func benchCold(b *testing.B, rtt time.Duration) {
 
 // doorName is "mux door" or "ProxyCommand door", for the targets.
 func doorName(m method) string {
-	if _, ok := m.(muxMethod); ok {
+	switch m.(type) {
+	case muxMethod:
 		return "mux door"
+	case engineMethod:
+		return "OpenSSH engine"
 	}
 	return "ProxyCommand door"
 }

@@ -81,6 +81,7 @@ func benchBulk(b *testing.B) {
 	e := newEnv(b, 0, harness.SSHDOptions{})
 	size := int64(*bulkMB) * 1e6
 	file := e.randomFile(size)
+	e.methods = []method{e.mux, e.share, newEngine(e, e.route), e.cm, e.plain}
 	e.warmUp()
 	served := e.muxServed()
 	// From here on, sshshare invocations that ssh leaves behind are
@@ -121,7 +122,13 @@ func (e *env) bulkTable(figures map[string]*bulkFigures) {
 	for _, m := range e.methods {
 		t.head = append(t.head, m.Name()+" MB/s")
 	}
-	doors := []method{e.mux, e.share}
+	var doors []method
+	for _, m := range e.methods {
+		switch m.(type) {
+		case muxMethod, shareMethod, engineMethod:
+			doors = append(doors, m)
+		}
+	}
 	for _, m := range doors {
 		t.head = append(t.head, doorName(m)+"/CM")
 	}
