@@ -16,10 +16,10 @@ STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK ?= $(CURDIR)/bin/tools/$(GOTOOLCHAIN)/staticcheck
 
 .DEFAULT_GOAL := help
-.PHONY: help build install man test lint bench demo cross fuzz clean
+.PHONY: help build install man test test-windows lint bench demo cross fuzz clean
 
 help: ## List the targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # No cgo: ssh starts sshshare for every connection (more than once when
 # it is also the KnownHostsCommand), and a static binary starts about a
@@ -47,6 +47,11 @@ test: ## Run every unit and integration test with the race detector.
 	@.ci/deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -tags sshshare_nextproto ./share/control/... ./share/invoke/...
+
+# Wine 8.0 from Debian, a private prefix, and the workarounds it needs:
+# see the script. Every Wine process is ended when it ends.
+test-windows: ## Run every package's tests built for Windows under Wine, and an end-to-end smoke test (Linux ssh through sshshare.exe); installs Wine when missing.
+	.ci/test-windows
 
 lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
 	$(GO) vet ./...
