@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/integration/harness"
+	"github.com/sshshare/sshshare/share/upstream"
 )
 
 // The Wine smoke test runs under make test-windows (.ci/test-windows),
@@ -30,7 +31,8 @@ const wineTimeout = time.Minute
 // wineHost is the alias of the Host block that goes through sshshare.exe.
 const wineHost = "w"
 
-// TestWineSmoke: Linux ssh with `ProxyCommand wine sshshare.exe %r %h %p`
+// TestWineSmoke: Linux ssh with `ProxyCommand wine sshshare.exe --alias %n
+// %r %h %p`
 // against a loopback sshd. The first ssh starts the Windows master, the
 // second and every later one reuse it: one login for all of them, 20 MB
 // byte-exact each way, $(ssh ...) returns at once, and sshshare.exe
@@ -79,24 +81,26 @@ func newWineEnv(t *testing.T) *wineEnv {
 	sshg := harness.WindowsBinary(t, "./integration/harness/sshg", "ssh")
 	known := filepath.Join(w.Profile, ".ssh", "sshshare", "known_hosts")
 	e.c.AddHost(wineHost,
-		"ProxyCommand "+w.Program+" "+e.exe+" %r %h %p",
+		"ProxyCommand "+w.Program+" "+e.exe+" --alias %n %r %h %p",
 		"GlobalKnownHostsFile "+known)
-	answer := filepath.Join(t.TempDir(), "ssh-G")
-	e.writeSSHG(t, answer)
-	paths := w.WindowsPaths(t, filepath.Dir(sshg), answer)
+	answers := t.TempDir()
+	for _, host := range []string{wineHost, upstream.ProbeHost} {
+		e.writeSSHG(t, host, filepath.Join(answers, host))
+	}
+	paths := w.WindowsPaths(t, filepath.Dir(sshg), answers)
 	e.c.Env = append(w.Env(), "WINEPATH="+paths[0], "SSHSHARE_WINE_SSHG="+paths[1])
 	t.Cleanup(func() { e.cleanup(t) })
 	return e
 }
 
-// writeSSHG writes what the Linux ssh -G says of the Host block, as the
+// writeSSHG writes to path what the Linux ssh -G says of host, as the
 // master's ssh -G would say it in the prefix: without the ProxyCommand
 // (the view leaves out the line that runs sshshare) and with every path
 // in Windows form.
-func (e *wineEnv) writeSSHG(t *testing.T, path string) {
-	res := harness.Run(t, wineTimeout, e.c.SSH("-G", wineHost))
+func (e *wineEnv) writeSSHG(t *testing.T, host, path string) {
+	res := harness.Run(t, wineTimeout, e.c.SSH("-G", host))
 	if res.Code != 0 {
-		t.Fatalf("ssh -G %s: %s", wineHost, res)
+		t.Fatalf("ssh -G %s: %s", host, res)
 	}
 	var lines [][]string
 	var unix []string
