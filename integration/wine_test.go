@@ -138,7 +138,7 @@ func (e *wineEnv) writeSSHG(t *testing.T, host, path string) {
 // echo runs one ssh through sshshare.exe and checks what it printed.
 func (e *wineEnv) echo(t *testing.T, what string) {
 	t.Helper()
-	res := harness.Run(t, wineTimeout, e.c.SSH(wineHost, "echo", "hi"))
+	res := e.run(t, wineTimeout, e.c.SSH(wineHost, "echo", "hi"))
 	if res.Code != 0 || string(res.Stdout) != "hi\n" {
 		t.Fatalf("%s: ssh %s echo hi: %s\nsshd log:\n%s", what, wineHost, res, e.sshd.Log())
 	}
@@ -163,7 +163,7 @@ func (e *wineEnv) transfer(t *testing.T) {
 // copyStep runs one copy and checks the file it made.
 func (e *wineEnv) copyStep(t *testing.T, what string, cmd *exec.Cmd, made, want string) {
 	t.Helper()
-	res := harness.Run(t, wineTimeout, cmd)
+	res := e.run(t, wineTimeout, cmd)
 	if res.Code != 0 {
 		t.Fatalf("%s: %s; want exit 0", what, res)
 	}
@@ -178,7 +178,7 @@ func (e *wineEnv) copyStep(t *testing.T, what string, cmd *exec.Cmd, made, want 
 func (e *wineEnv) captured(t *testing.T) {
 	t.Helper()
 	script := `x=$(ssh -F "$1" ` + wineHost + ` echo captured) && printf '%s\n' "$x"`
-	res := harness.Run(t, 20*time.Second, e.c.Command("sh", "-c", script, "sh", e.c.ConfigPath))
+	res := e.run(t, 20*time.Second, e.c.Command("sh", "-c", script, "sh", e.c.ConfigPath))
 	if res.Code != 0 || string(res.Stdout) != "captured\n" {
 		t.Fatalf("$(ssh %s echo captured): %s", wineHost, res)
 	}
@@ -191,14 +191,52 @@ func (e *wineEnv) concurrent(t *testing.T, n int) {
 	start := time.Now()
 	procs := make([]*harness.Proc, n)
 	for i := range procs {
-		procs[i] = harness.Start(t, e.c.SSH(wineHost, "echo", strconv.Itoa(i)))
+		cmd := e.c.SSH(wineHost, "echo", strconv.Itoa(i))
+		cmd.Stderr = e.stderrFile(t)
+		procs[i] = harness.Start(t, cmd)
 	}
 	for i, p := range procs {
 		if code := p.Wait(t, wineTimeout); code != 0 || p.Stdout() != strconv.Itoa(i)+"\n" {
-			t.Fatalf("concurrent ssh %d: exit %d, stdout %q, stderr:\n%s", i, code, p.Stdout(), p.Stderr())
+			t.Fatalf("concurrent ssh %d: exit %d, stdout %q, stderr:\n%s", i, code, p.Stdout(), readStderr(t, p.Cmd))
 		}
 	}
 	t.Logf("%d concurrent ssh: %v", n, time.Since(start).Round(time.Millisecond))
+}
+
+// run is harness.Run with ssh's stderr in a file rather than a pipe, read
+// back into the result. Under Wine a Windows process always inherits its
+// parent's Unix stderr (Wine's spawn_process sets up stdin and stdout
+// from the handles it is given, never fd 2), so the detached master holds
+// the stderr of the ssh that started it for as long as it runs. Windows
+// has no such inheritance: the master gets only the handles it is handed.
+// Stdout stays a pipe, which the master must not hold.
+func (e *wineEnv) run(t *testing.T, timeout time.Duration, cmd *exec.Cmd) harness.Result {
+	t.Helper()
+	cmd.Stderr = e.stderrFile(t)
+	res := harness.Run(t, timeout, cmd)
+	res.Stderr = []byte(readStderr(t, cmd))
+	return res
+}
+
+// stderrFile is a new file for a command's stderr.
+func (e *wineEnv) stderrFile(t *testing.T) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
+}
+
+// readStderr reads back what cmd wrote to its stderr file.
+func readStderr(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
+	b, err := os.ReadFile(cmd.Stderr.(*os.File).Name())
+	if err != nil {
+		t.Fatalf("read stderr: %v", err)
+	}
+	return string(b)
 }
 
 // exeCmd is sshshare.exe with args, under Wine, in the client's
