@@ -31,12 +31,13 @@ const wineTimeout = time.Minute
 // wineHost is the alias of the Host block that goes through sshshare.exe.
 const wineHost = "w"
 
-// TestWineSmoke: Linux ssh with `ProxyCommand wine sshshare.exe --alias %n
-// %r %h %p`
-// against a loopback sshd. The first ssh starts the Windows master, the
-// second and every later one reuse it: one login for all of them, 20 MB
-// byte-exact each way, $(ssh ...) returns at once, and sshshare.exe
-// status and stop, under Wine, see and stop the master.
+// TestWineSmoke: Linux ssh with `ProxyCommand wine /abs/sshshare.exe
+// --alias %n %r %h %p` against a loopback sshd. The first ssh starts the
+// Windows master, the second and every later one (eight in all, three of
+// them at once) reuse it: one login for all of them, 20 MB byte-exact
+// each way, $(ssh ...) returns at once, and sshshare.exe status and stop,
+// under Wine, see and stop the master. It fails, never skips, when the
+// master cannot be started or reached.
 func TestWineSmoke(t *testing.T) {
 	e := newWineEnv(t)
 
