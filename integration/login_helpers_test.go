@@ -1,5 +1,3 @@
-//go:build unix
-
 package integration
 
 import (
@@ -9,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,15 +23,6 @@ func loginRequireRoot(t *testing.T, why string) {
 	if os.Geteuid() != 0 {
 		t.Skipf("needs root: %s", why)
 	}
-}
-
-// loginNoTTY makes cmd run without a controlling terminal (a new session) and
-// with stdin from /dev/null, as in a script or cron job: ssh cannot open
-// /dev/tty and must use askpass, or fail.
-func loginNoTTY(cmd *exec.Cmd) *exec.Cmd {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Stdin = nil
-	return cmd
 }
 
 // loginRemoveKey deletes the client's key pair, so the client has no key
@@ -191,21 +179,4 @@ func loginEncryptedKeyEnv(t *testing.T, passphrase string) (*harness.SSHD, *harn
 	askpass := harness.NewAskpass(t, harness.AskpassAnswer{Match: "passphrase", Answer: passphrase})
 	c.Env = append(c.Env, askpass.Env()...)
 	return sshd, c, key, askpass
-}
-
-// shortTempDir is a fresh directory under the system's temporary
-// directory, with mode, removed when the test ends: a short path (a
-// socket in it must fit sun_path) that other users may enter where mode
-// lets them, unlike t.TempDir's.
-func shortTempDir(t *testing.T, prefix string, mode os.FileMode) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", prefix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, mode); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

@@ -1,7 +1,10 @@
 package integration
 
 import (
+	"errors"
+	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sshshare/sshshare/integration/harness"
@@ -50,6 +53,11 @@ func TestMuxStale(t *testing.T) {
 	if e.socketGone() {
 		t.Fatalf("mux socket %s gone with its killed master; want it left stale for this test", e.socketPath())
 	}
+	// The thread that /proc shows as the master may be a zombie while the
+	// process's other threads, and its listening socket, are still going.
+	if !shareWaitFor(muxPublishWait, func() bool { return muxRefused(e.socketPath()) }) {
+		t.Fatalf("mux socket %s still accepts %v after its master was killed", e.socketPath(), muxPublishWait)
+	}
 
 	res := e.ssh(t, "echo", "after")
 	if res.Code != 0 || string(res.Stdout) != "after\n" {
@@ -79,4 +87,14 @@ func muxStderrLines(stderr []byte) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// muxRefused reports whether a connection to the socket at path is
+// refused: nothing listens there any more.
+func muxRefused(path string) bool {
+	c, err := net.Dial("unix", path)
+	if err == nil {
+		c.Close()
+	}
+	return errors.Is(err, syscall.ECONNREFUSED)
 }

@@ -2,6 +2,8 @@ package share
 
 import (
 	"go/build"
+	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -11,6 +13,9 @@ import (
 // package of this module, and no production package uses the test
 // helpers.
 func TestImportBoundaries(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil && runtime.GOOS == "windows" {
+		t.Skip("no go command to list imports with (under Wine the Linux one cannot run); the Linux run checks the layout")
+	}
 	const module = "github.com/sshshare/sshshare/"
 	forbidden := []string{module + "share/invoke", module + "cmd/", module + "share/sshtest", module + "share/control/controltest"}
 	seen := map[string]bool{}

@@ -11,11 +11,12 @@ import (
 	"github.com/sshshare/sshshare/tokens"
 )
 
-// publishedListener is a Unix socket listener published atomically at its
+// publishedListener is a Unix socket listener (on Windows, a named pipe's
+// and its marker file, see sysio.Listen) published atomically at its
 // path: it listens on a temporary name and is renamed into place, so a
 // client never sees a socket that does not accept yet.
 type publishedListener struct {
-	*net.UnixListener
+	net.Listener
 	path      string
 	info      os.FileInfo // the socket file as published, to recognise it
 	closeOnce sync.Once
@@ -27,11 +28,10 @@ func publish(path string) (*publishedListener, error) {
 		return nil, err
 	}
 	tmp := tokens.PublishPath(path)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	ln, err := sysio.Listen(tmp)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", tmp, err)
+		return nil, err
 	}
-	ln.SetUnlinkOnClose(false)
 	if err := publishFile(tmp, path); err != nil {
 		ln.Close()
 		os.Remove(tmp)
@@ -42,7 +42,7 @@ func publish(path string) (*publishedListener, error) {
 		ln.Close()
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
-	return &publishedListener{UnixListener: ln, path: path, info: info}, nil
+	return &publishedListener{Listener: ln, path: path, info: info}, nil
 }
 
 // publishFile sets the socket's mode and renames it into place.
@@ -61,7 +61,7 @@ func publishFile(tmp, path string) error {
 func (l *publishedListener) Close() error {
 	var err error
 	l.closeOnce.Do(func() {
-		err = l.UnixListener.Close()
+		err = l.Listener.Close()
 		if info, serr := os.Stat(l.path); serr == nil && os.SameFile(info, l.info) {
 			os.Remove(l.path)
 		}

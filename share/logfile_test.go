@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestLogFileRotates(t *testing.T) {
@@ -28,8 +30,6 @@ func TestLogFileRotates(t *testing.T) {
 		if info.Size() > 100 {
 			t.Errorf("%s is %d bytes; want <= 100", p, info.Size())
 		}
-		if perm := info.Mode().Perm(); perm != 0o600 {
-			t.Errorf("%s mode %#o; want 0600", p, perm)
-		}
+		sshtest.WantMode(t, p, 0o600)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // RotatedLog is where a LogFile moves its log when it rotates (see
@@ -25,7 +27,7 @@ const LogPoll = 200 * time.Millisecond
 // without their newline, as the log holds them: what a master logged may
 // quote a server, so the caller escapes them before printing.
 func TailLog(ctx context.Context, path string, n int, follow bool, emit func(line string)) error {
-	f, err := os.Open(path)
+	f, err := sysio.OpenShared(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("open log: %w", err)
 	}
@@ -108,7 +110,7 @@ func (t *logTail) more() error {
 		}
 		t.close()
 	}
-	f, err := os.Open(t.path)
+	f, err := sysio.OpenShared(t.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // not started afresh yet
 	}

@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/sshtest"
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
@@ -121,13 +123,43 @@ func TestMasterStopDrain(t *testing.T) {
 // and returns the reply to a hello for op.
 func helloOnAccepted(t *testing.T, m *Master, op string) control.Reply {
 	t.Helper()
-	a, b := sshtest.UnixPair(t)
+	a, b := localPair(t)
 	go m.serveConn(b, func() {})
 	reply, err := control.Exchange(a, control.Hello{Version: control.ProtocolVersion, Op: op})
 	if err != nil {
 		t.Fatalf("hello: %v", err)
 	}
 	return reply
+}
+
+// localPair is a connection as an invocation makes it to a master, both
+// ends: over a Unix socket, or on Windows a named pipe.
+func localPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	socket := filepath.Join(t.TempDir(), "p")
+	ln, err := sysio.Listen(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = sysio.DialMaster(socket, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = sshtest.RecvWithin(t, accepted, 5*time.Second, "the accepted end")
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() {
+		client.Close()
+		server.Close()
+	})
+	return client, server
 }
 
 // TestMasterStopNow: Stop(false) ends the master with a client connected;
@@ -264,7 +296,7 @@ func TestMasterTunnel(t *testing.T) {
 // with why, and the master carries on.
 func TestMasterRefusesBadHello(t *testing.T) {
 	f := startMaster(t, newFakeUpstream(t))
-	conn, err := net.Dial("unix", f.socket)
+	conn, err := sysio.DialMaster(f.socket, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,10 +50,11 @@ type muxDoor struct {
 
 // openMuxDoor publishes the mux socket, if the master has one, and starts
 // accepting on it. A failure leaves the master without the door: ssh then
-// finds no socket and uses the ProxyCommand.
+// finds no socket and uses the ProxyCommand. Windows has none: its ssh
+// has no mux client.
 func (m *Master) openMuxDoor() {
 	path := m.cfg.MuxSocket
-	if path == "" {
+	if path == "" || runtime.GOOS == "windows" {
 		return
 	}
 	if sysio.ProbeSocket(path) == sysio.SocketLive {

@@ -172,7 +172,7 @@ func publishedUnix(ln *net.UnixListener, path string) (*publishedListener, error
 		ln.Close()
 		return nil, fmt.Errorf("stat %s: %w", path, err)
 	}
-	return &publishedListener{UnixListener: ln, path: path, info: info}, nil
+	return &publishedListener{Listener: ln, path: path, info: info}, nil
 }
 
 // serveMuxListener carries each connection ln accepts over a channel,

@@ -523,6 +523,7 @@ func TestOpenMuxForwardConcurrent(t *testing.T) {
 // TestCheckMuxForward: forwards that cannot be set up as asked are
 // refused with the reason, before anything is opened.
 func TestCheckMuxForward(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux door's Unix socket paths are Unix paths; Windows has no mux door")
 	tests := []struct {
 		name string
 		fwd  mux.Forward

@@ -148,6 +148,10 @@ func (c *muxConn) session(r *mux.NewSession) {
 		return
 	}
 	defer s.release()
+	if r.WantTTY && ptyOK {
+		c.m.pool.terminalOpened(s.conn)
+		defer c.m.pool.terminalClosed(s.conn)
+	}
 	c.d.sessions.Add(1)
 	ms := &muxSession{c: c, id: c.d.nextID.Add(1), s: s, in: files[0], out: files[1], errOut: files[2],
 		tty: r.WantTTY, running: !r.Subsystem}
@@ -208,8 +212,8 @@ func closeClientFiles(files []*sysio.ClientFile) {
 // gave the terminal r asked for.
 func (c *muxConn) startUpstream(r *mux.NewSession, stdin *sysio.ClientFile, agentOf *muxAgent) (s upSession, ptyOK bool, err error) {
 	reqs := sessionRequests(r, stdin, agentOf != nil)
-	s, watched := c.m.takeSpare()
-	if !watched {
+	s, watched := c.takeSession(r.WantTTY)
+	if s.ch == nil {
 		if s, err = c.m.pool.openSession(c.ctx, nil); err != nil {
 			return s, false, err
 		}
@@ -242,6 +246,18 @@ func (c *muxConn) startUpstream(r *mux.NewSession, stdin *sysio.ClientFile, agen
 		}
 	}
 	return s, ptyOK, nil
+}
+
+// takeSession is a session opened ahead: for a terminal, one on a
+// connection that carries terminals already (see terminal.go), else the
+// spare. watched reports a spare; a nil channel means there is none.
+func (c *muxConn) takeSession(tty bool) (s upSession, watched bool) {
+	if tty {
+		if s, ok := c.m.pool.openTerminal(); ok {
+			return s, false
+		}
+	}
+	return c.m.takeSpare()
 }
 
 // send sends one request on s, watched while s is a spare.

@@ -44,6 +44,9 @@ type upConn struct {
 	limit   int
 	retired bool // closed for idleness, or replaced by a heal; never handed out again
 	idle    *time.Timer
+	// ttys counts the live terminal sessions of the mux door on the
+	// connection (see terminal.go).
+	ttys int
 }
 
 // full reports whether the connection is known to have no session slot.
@@ -78,6 +81,7 @@ type upPool struct {
 	spare      *spare        // that session
 	filling    bool          // a spare is being opened
 	closed     bool
+	quiet      quietLogin // the login for sessions without a terminal (terminal.go)
 }
 
 // newPool makes a pool whose primary connection is primary.
@@ -142,10 +146,7 @@ func (p *upPool) takeWhere(fits func(ssh.Conn) bool) *upConn {
 	defer p.mu.Unlock()
 	for _, uc := range p.conns {
 		if !uc.full() && fits(uc.Conn) {
-			uc.sessions++
-			if uc.idle != nil {
-				uc.idle.Stop()
-			}
+			p.reserveLocked(uc)
 			return uc
 		}
 	}
@@ -255,19 +256,28 @@ func (p *upPool) take() (*upConn, chan struct{}) {
 	return p.takeLocked(), p.changed
 }
 
-// takeLocked reserves a slot on the first connection that may have one, or
+// takeLocked reserves a slot on the first connection that may have one,
+// preferring one that carries no terminal session (see terminal.go), or
 // returns nil. p.mu must be held.
 func (p *upPool) takeLocked() *upConn {
+	var pick *upConn
 	for _, uc := range p.conns {
-		if !uc.full() {
-			uc.sessions++
-			if uc.idle != nil {
-				uc.idle.Stop()
-			}
-			return uc
+		if !uc.full() && (pick == nil || pick.ttys > 0 && uc.ttys == 0) {
+			pick = uc
 		}
 	}
-	return nil
+	if pick != nil {
+		p.reserveLocked(pick)
+	}
+	return pick
+}
+
+// reserveLocked takes a slot on uc. p.mu must be held.
+func (p *upPool) reserveLocked(uc *upConn) {
+	uc.sessions++
+	if uc.idle != nil {
+		uc.idle.Stop()
+	}
 }
 
 // waitChange waits up to slotWait for changed to close and reports

@@ -192,6 +192,9 @@ func (e *expander) home(name string) (string, error) {
 		return e.v.Home, nil
 	}
 	u, err := user.Lookup(name)
+	if noSuchAccount(err) {
+		err = user.UnknownUserError(name)
+	}
 	if err != nil {
 		return "", e.fail("expand ~"+name, err)
 	}

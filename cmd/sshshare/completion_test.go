@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/alecthomas/kong"
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // needTool is the path of a program a test needs. Without it the test is
@@ -213,7 +214,7 @@ func TestManPageRendersWithMan(t *testing.T) {
 
 func TestCompleteHosts(t *testing.T) {
 	home := t.TempDir()
-	t.Setenv("HOME", home)
+	sshtest.SetHome(t, home)
 	files := map[string]string{
 		".ssh/config": "# comment\nHost alpha beta *.wild !gamma\n  HostName 10.0.0.1\nInclude conf.d/* ~/extra\n" +
 			"host=delta\nMatch host epsilon\nHost \"two words\" zeta # trailing\n",
@@ -237,7 +238,7 @@ func TestCompleteHosts(t *testing.T) {
 
 func TestCompleteHostsIncludeLoop(t *testing.T) {
 	home := t.TempDir()
-	t.Setenv("HOME", home)
+	sshtest.SetHome(t, home)
 	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -118,6 +119,7 @@ func (c ConfigCmd) block(home configHomes) (setup.Block, error) {
 		MuxPath:         c.muxPath(),
 		KnownHostsFiles: setup.KnownHostsFiles(systemKnownHostsFiles(), ours),
 		SSHVersion:      sshVersion(),
+		Windows:         runtime.GOOS == "windows",
 	}, nil
 }
 

@@ -3,15 +3,17 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sshshare/sshshare/share/setup"
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestConfigPrints(t *testing.T) {
-	t.Setenv("HOME", t.TempDir())
+	sshtest.SetHome(t, t.TempDir())
 	out, errOut, code := runCLI(t, "config")
 	if code != 0 || !strings.Contains(out, "Host "+setup.Placeholder+"\n") || !strings.Contains(out, "placeholder") {
 		t.Fatalf("config: got %q (stderr %q), exit %d; want the placeholder block", out, errOut, code)
@@ -21,10 +23,18 @@ func TestConfigPrints(t *testing.T) {
 		!strings.Contains(out, " --persist 5m0s --alias %n %r %h %p\n") {
 		t.Errorf("config --no-mux --persist 5m web-*: got %q, exit %d", out, code)
 	}
+	if runtime.GOOS != "windows" {
+		return
+	}
+	exe, _ := os.Executable()
+	out, _, code = runCLI(t, "config", "web-*")
+	if code != 0 || strings.Contains(out, "ControlMaster no") || !strings.Contains(out, "ProxyCommand "+setup.WindowsQuote(exe)+" --alias") {
+		t.Errorf("config web-* on Windows: got %q, exit %d; want sshshare.exe in full and no mux door", out, code)
+	}
 }
 
 func TestConfigRefuses(t *testing.T) {
-	t.Setenv("HOME", t.TempDir())
+	sshtest.SetHome(t, t.TempDir())
 	for _, args := range [][]string{
 		{"config", "--install"},
 		{"config", "--uninstall", "h"},
@@ -60,6 +70,9 @@ func TestConfigHomeRef(t *testing.T) {
 }
 
 func TestConfigMuxPath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no mux door on Windows: Win32-OpenSSH has no ControlMaster, so the block has no ControlPath")
+	}
 	def := ConfigCmd{ControlPath: "~/.ssh/sshshare/%r@%h-%p", Persist: 120 * time.Second}
 	for _, tt := range []struct {
 		cmd  ConfigCmd
@@ -83,7 +96,7 @@ func TestConfigMuxPath(t *testing.T) {
 
 func TestConfigInstallUnderHome(t *testing.T) {
 	home := t.TempDir()
-	t.Setenv("HOME", home)
+	sshtest.SetHome(t, home)
 	out, errOut, code := runCLI(t, "config", "--install", "h*")
 	if code != 0 || !strings.Contains(out, "installed for h*") {
 		t.Fatalf("config --install: got %q (stderr %q), exit %d", out, errOut, code)

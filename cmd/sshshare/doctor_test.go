@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/sshshare/sshshare/share/doctor"
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestReadProxyLine(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux template is a Unix path; Windows has no mux door")
 	t.Setenv("SSHSHARE_MUX_PATH", "")
 	got, err := readProxyLine([]string{"--alias", "web", "--control-path", "/s/%r@%h-%p", "alice", "10.0.0.1", "22"}, "web", "", "/")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -46,13 +47,14 @@ func TestPath(t *testing.T) {
 
 func TestKnownHostsRefusesOpenDirWithHint(t *testing.T) {
 	home := t.TempDir()
-	t.Setenv("HOME", home)
+	sshtest.SetHome(t, home)
 	out, _, code := runCLI(t, "known-hosts", "example.com")
 	lines := strings.Split(out, "\n")
 	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "example.com ecdsa-sha2-nistp256 ") ||
 		!strings.HasPrefix(lines[1], "example.com ssh-ed25519 ") {
 		t.Fatalf("known-hosts: got %q, exit %d; want an ecdsa-sha2-nistp256 and an ssh-ed25519 line", out, code)
 	}
+	sshtest.NeedsModes(t)
 	dir := filepath.Join(home, ".ssh", "sshshare")
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)

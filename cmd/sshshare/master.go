@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -271,21 +270,23 @@ func openMasterLog(socket string) (*slog.Logger, func(), error) {
 // otherwise. The variable is unset: not for ssh -G or anything else the
 // master runs.
 func readyFile() *os.File {
-	if os.Getenv(control.ReadyFDEnv) != "3" {
+	fd, ok := sysio.HandedFD(os.Getenv(control.ReadyFDEnv), 3)
+	if !ok {
 		return nil
 	}
 	os.Unsetenv(control.ReadyFDEnv)
-	return sysio.InheritedFile(3, "ready")
+	return sysio.InheritedFile(fd, "ready")
 }
 
 // lentStderr is the stderr of the ssh that started this master, when its
 // invocation lent it for the login (see control.StderrFDEnv), or nil.
 func lentStderr() *os.File {
-	if os.Getenv(control.StderrFDEnv) != "4" {
+	fd, ok := sysio.HandedFD(os.Getenv(control.StderrFDEnv), 4)
+	if !ok {
 		return nil
 	}
 	os.Unsetenv(control.StderrFDEnv)
-	return sysio.InheritedFile(4, "stderr")
+	return sysio.InheritedFile(fd, "stderr")
 }
 
 // envWait bounds how long a master waits for its invocation's
@@ -303,8 +304,8 @@ func commandEnv() (bool, error) {
 		return false, nil
 	}
 	os.Unsetenv(control.EnvFDEnv)
-	fd, err := strconv.Atoi(v)
-	if err != nil || fd < 3 {
+	fd, ok := sysio.HandedFD(v, 0)
+	if !ok {
 		return false, fmt.Errorf("%s=%q: not a descriptor", control.EnvFDEnv, v)
 	}
 	f := sysio.InheritedPipe(fd, "environ")

@@ -2,12 +2,12 @@ package main
 
 import (
 	"io"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -27,7 +27,7 @@ func viewFlags(t *testing.T, dir string, argv ...string) TargetFlags {
 // upstream-shaping option gets a keyed name of its own.
 func TestViewSocket(t *testing.T) {
 	dir := t.TempDir()
-	plain := filepath.Join(dir, "bob@10.0.0.5-22")
+	plain := dir + "/bob@10.0.0.5-22" // as the template has it
 	seen := map[string]string{}
 	for _, tc := range []struct {
 		argv  []string
@@ -56,6 +56,7 @@ func TestViewSocket(t *testing.T) {
 // TestMasterArgsCarryView: the master started for a view reads back the
 // same alias, config file and options, commas and spaces included.
 func TestMasterArgsCarryView(t *testing.T) {
+	sshtest.SkipOnWindows(t, "a view is read from ssh's command line in /proc or sysctl, which Windows has not")
 	f := viewFlags(t, t.TempDir(), "ssh", "-F", "cfg", "-o", "Ciphers=aes128-ctr,aes256-ctr", "-o", "IdentityFile k", "web")
 	f.ConfigFile = f.view.ConfigFile
 	args := f.masterArgs("/s", "share")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/upstream"
 )
 
@@ -64,6 +65,7 @@ func TestStatusTableEscapesServerText(t *testing.T) {
 // TestAskpassPromptEscapesServerText: a bastion's question reaches
 // SSH_ASKPASS escaped.
 func TestAskpassPromptEscapesServerText(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the askpass here is a /bin/sh script")
 	dir := t.TempDir()
 	got := filepath.Join(dir, "argv")
 	askpass := filepath.Join(dir, "askpass")

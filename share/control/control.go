@@ -135,7 +135,8 @@ func ReadHello(r io.Reader) (Hello, error) {
 }
 
 // ReadyFDEnv names the environment variable that tells a spawned master
-// which file descriptor to report its start-up on: one Reply frame when it
+// which file descriptor (on Windows, which inherited handle: see
+// sysio.HandedFD) to report its start-up on: one Reply frame when it
 // listens (or could not start), one when its login has finished.
 const ReadyFDEnv = "SSHSHARE_READY_FD"
 

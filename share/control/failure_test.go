@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share/hint"
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestRecentFailure(t *testing.T) {
@@ -19,13 +20,7 @@ func TestRecentFailure(t *testing.T) {
 	RecordFailure(sock, hint.With(errors.New("log in to bob@host:22: permission denied"), "load a key into ssh-agent"))
 	after := time.Now().Add(time.Second)
 
-	info, err := os.Stat(failurePath(sock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("record mode: got %#o; want 0600", perm)
-	}
+	sshtest.WantMode(t, failurePath(sock), 0o600)
 
 	tests := []struct {
 		name  string

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sshshare/sshshare/share/control"
 	"github.com/sshshare/sshshare/share/control/controltest"
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestQueryStatusForgetsOthers(t *testing.T) {
@@ -52,6 +53,7 @@ func TestQueryRefused(t *testing.T) {
 // before sending anything, as the invocation does: a master planted in a
 // directory others can write gets no hello, and its socket is left alone.
 func TestQueryRefusesOpenDir(t *testing.T) {
+	sshtest.NeedsModes(t)
 	state := t.TempDir()
 	dir := filepath.Join(state, "open")
 	if err := os.Mkdir(dir, 0o700); err != nil {

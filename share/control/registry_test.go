@@ -2,13 +2,13 @@ package control
 
 import (
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sshshare/sshshare/share/sshtest"
 	"github.com/sshshare/sshshare/share/sysio"
 )
 
@@ -46,20 +46,8 @@ func TestRegistry(t *testing.T) {
 	if want := []string{a, b}; !slices.Equal(got, want) {
 		t.Errorf("RegisteredSockets: got %q; want %q (sorted, one per socket)", got, want)
 	}
-	info, err := os.Stat(registryDir(state))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o700 {
-		t.Errorf("registry dir mode: got %#o; want 0700", perm)
-	}
-	info, err = os.Stat(registryEntry(state, b, os.Getpid()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("entry mode: got %#o; want 0600", perm)
-	}
+	sshtest.WantMode(t, registryDir(state), 0o700)
+	sshtest.WantMode(t, registryEntry(state, b, os.Getpid()), 0o600)
 
 	// unregister removes only this master's entry.
 	Unregister(state, a)
@@ -118,11 +106,10 @@ func TestQueryStale(t *testing.T) {
 	}{
 		{"missing socket", func(*testing.T, string) {}},
 		{"nobody listening", func(t *testing.T, path string) {
-			ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+			ln, err := sysio.Listen(path) // leaves the file when closed
 			if err != nil {
 				t.Fatal(err)
 			}
-			ln.SetUnlinkOnClose(false)
 			ln.Close()
 		}},
 	}

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/sshshare/sshshare/share/sysio"
 	"github.com/sshshare/sshshare/tokens"
 )
 
@@ -57,15 +55,7 @@ func removeStaleRetired(socket string) {
 		if !isRetiredName(socket, p) {
 			continue
 		}
-		if info, err := os.Lstat(p); err != nil || info.Mode().Type() != fs.ModeSocket {
-			continue
-		}
-		conn, err := net.DialTimeout("unix", p, time.Second)
-		if err == nil {
-			conn.Close()
-			continue
-		}
-		if errors.Is(err, syscall.ECONNREFUSED) {
+		if sysio.ProbeSocket(p) == sysio.SocketStale {
 			os.Remove(p)
 		}
 	}

@@ -3,10 +3,11 @@ package control
 import (
 	"bytes"
 	"errors"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 func TestSkewOf(t *testing.T) {
@@ -79,7 +80,7 @@ func TestWriteReplyStampsVersion(t *testing.T) {
 func TestRetire(t *testing.T) {
 	dir := t.TempDir()
 	socket, state := filepath.Join(dir, "m"), filepath.Join(dir, "state")
-	ln, err := net.Listen("unix", socket)
+	ln, err := sysio.Listen(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,11 +98,9 @@ func TestRetire(t *testing.T) {
 	if !isRetiredName(socket, moved) {
 		t.Errorf("retired name %s: want %s.XXXXXXXX.old", moved, socket)
 	}
-	conn, err := net.Dial("unix", moved)
-	if err != nil {
-		t.Fatalf("dial the retired socket: %v", err)
+	if got := sysio.ProbeSocket(moved); got != sysio.SocketLive {
+		t.Fatalf("ProbeSocket of the retired socket: %v; want SocketLive", got)
 	}
-	conn.Close()
 	sockets, _ := RegisteredSockets(state)
 	if len(sockets) != 1 || sockets[0] != moved {
 		t.Errorf("RegisteredSockets: %v; want [%s]", sockets, moved)
@@ -116,7 +115,7 @@ func TestQuerySpeaksProtocol1(t *testing.T) {
 	}
 	dir := t.TempDir()
 	socket := filepath.Join(dir, "m")
-	ln, err := net.Listen("unix", socket)
+	ln, err := sysio.Listen(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,19 +150,18 @@ func TestRegisterRemovesStaleRetired(t *testing.T) {
 	dir := t.TempDir()
 	socket, state := filepath.Join(dir, "m"), filepath.Join(dir, "state")
 	stale := socket + ".0000dead.old"
-	ln, err := net.Listen("unix", stale)
+	ln, err := sysio.Listen(stale) // leaves the file when closed
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
 	live := socket + ".0000beef.old"
-	liveLn, err := net.Listen("unix", live)
+	liveLn, err := sysio.Listen(live)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer liveLn.Close()
-	cur, err := net.Listen("unix", socket)
+	cur, err := sysio.Listen(socket)
 	if err != nil {
 		t.Fatal(err)
 	}

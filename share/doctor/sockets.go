@@ -51,8 +51,8 @@ func CheckSockets(stateDir string, h *Host) []Finding {
 	return out
 }
 
-// candidateSockets are the Unix sockets in dirs and the registered
-// sockets, each once, sorted.
+// candidateSockets are the sockets in dirs (on Windows, every file: a
+// master's marker is one) and the registered sockets, each once, sorted.
 func candidateSockets(dirs, registered []string) []string {
 	all := slices.Clone(registered)
 	for _, dir := range dirs {
@@ -61,7 +61,7 @@ func candidateSockets(dirs, registered []string) []string {
 			continue
 		}
 		for _, e := range entries {
-			if e.Type()&os.ModeSocket != 0 {
+			if info, err := e.Info(); err == nil && sysio.IsSocketFile(info) {
 				all = append(all, filepath.Join(dir, e.Name()))
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/sshshare/sshshare/share/hint"
 	"github.com/sshshare/sshshare/share/sysio"
@@ -53,8 +54,10 @@ func checkDir(id, dir, missing string) Finding {
 	case err != nil:
 		return broken(id, err.Error(), "check the directory's permissions: chmod 700 "+dir)
 	}
+	// On Windows modes mean nothing (Go reports 0777); a DACL that lets
+	// others read is tightened by the next master all the same.
 	info, err := os.Lstat(dir)
-	if err == nil && info.Mode().Perm()&0o077 != 0 && id != "state.socketdir" {
+	if err == nil && runtime.GOOS != "windows" && info.Mode().Perm()&0o077 != 0 && id != "state.socketdir" {
 		return warn(id, fmt.Sprintf("%s is readable by group or others (mode %#o): they can list the hosts you reach; the next master tightens it", dir, info.Mode().Perm()),
 			"chmod 700 "+dir)
 	}

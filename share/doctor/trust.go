@@ -46,9 +46,9 @@ func CheckTrust(c Config, everywhere Config, knownHosts string) []Finding {
 // the master's check takes on trust: its program must exist, and run
 // `sshshare known-hosts`.
 func checkKnownHostsCommand(command string) Finding {
-	words := shellWords(command, func(string) string { return "" })
+	words := commandWords(command)
 	program := words[0]
-	if info, err := os.Stat(program); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
+	if info, err := os.Stat(program); err != nil || info.IsDir() || !runnable(info) {
 		return broken("trust.line", "KnownHostsCommand "+command+": "+program+" is not a program ssh can run",
 			"write the full path of sshshare: `KnownHostsCommand "+selfPath()+" known-hosts %H`")
 	}

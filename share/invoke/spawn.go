@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
@@ -31,7 +30,8 @@ type Starting struct {
 }
 
 // SpawnMaster starts `exe args...` as a detached master, with env and the
-// report pipe's fd in control.ReadyFDEnv, and waits until it
+// report pipe's fd (on Windows, an inherited handle: see hand) in
+// control.ReadyFDEnv, and waits until it
 // listens, or for why it could not start. The master gets no stdio of ours
 // (it must never hold the caller's stdout or stderr, or `$(ssh host cmd)`
 // would wait for it), only a private pipe for its reports: one when it
@@ -41,27 +41,32 @@ type Starting struct {
 // one more pipe (control.EnvFDEnv), for the commands the master runs;
 // env is the master's own (MasterEnv).
 func SpawnMaster(ctx context.Context, exe string, args, env, environ []string, stderr *os.File) (*Starting, error) {
-	r, w, err := os.Pipe()
+	r, w, err := reportPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start master: %w", err)
 	}
-	envR, envW, err := os.Pipe()
+	envR, envW, err := environPipe()
 	if err != nil {
 		r.Close()
 		w.Close()
 		return nil, fmt.Errorf("start master: %w", err)
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(env, control.ReadyFDEnv+"=3")
-	cmd.ExtraFiles = []*os.File{w}
-	if stderr != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, stderr)
-		cmd.Env = append(cmd.Env, control.StderrFDEnv+"=4")
-	}
-	cmd.ExtraFiles = append(cmd.ExtraFiles, envR)
-	cmd.Env = append(cmd.Env, control.EnvFDEnv+"="+strconv.Itoa(2+len(cmd.ExtraFiles)))
 	detach(cmd)
-	err = cmd.Start()
+	handed := []*os.File{w}
+	if stderr = lendable(stderr); stderr != nil {
+		handed = append(handed, stderr)
+	}
+	handed = append(handed, envR)
+	ids, err := hand(cmd, handed)
+	if err == nil {
+		cmd.Env = append(env, control.ReadyFDEnv+"="+ids[0])
+		if stderr != nil {
+			cmd.Env = append(cmd.Env, control.StderrFDEnv+"="+ids[1])
+		}
+		cmd.Env = append(cmd.Env, control.EnvFDEnv+"="+ids[len(ids)-1])
+		err = start(cmd)
+	}
 	w.Close()
 	envR.Close()
 	if err != nil {

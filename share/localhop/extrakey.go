@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/lock"
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -127,7 +128,7 @@ func ensureKnownHostsLine(dir string, pub ssh.PublicKey) error {
 		return nil
 	}
 	return withKnownHostsLock(path, func() error {
-		b, err := os.ReadFile(path)
+		b, err := sysio.ReadFileShared(path)
 		if err != nil && !os.IsNotExist(err) {
 			return err
 		}
@@ -144,7 +145,7 @@ func ensureKnownHostsLine(dir string, pub ssh.PublicKey) error {
 
 // hasLine reports whether the file at path has line.
 func hasLine(path, line string) bool {
-	b, err := os.ReadFile(path)
+	b, err := sysio.ReadFileShared(path)
 	return err == nil && hasLineIn(string(b), line)
 }
 

@@ -124,7 +124,7 @@ func KnownHosts(dir, host string) (string, error) {
 	if err := sysio.EnsureOwnDir(dir); err != nil {
 		return "", err
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, KnownHostsFile)); err == nil {
+	if b, err := sysio.ReadFileShared(filepath.Join(dir, KnownHostsFile)); err == nil {
 		if lines, ok := forHost(string(b), host); ok {
 			return lines, nil
 		}
@@ -171,11 +171,11 @@ func wildcardLine(line string) (string, bool) {
 func writeKnownHosts(dir string, keys Keys) error {
 	path := filepath.Join(dir, KnownHostsFile)
 	want := keys.knownHostsLines("*")
-	if b, err := os.ReadFile(path); err == nil && string(b) == want+extraLines(string(b)) {
+	if b, err := sysio.ReadFileShared(path); err == nil && string(b) == want+extraLines(string(b)) {
 		return nil
 	}
 	return withKnownHostsLock(path, func() error {
-		b, _ := os.ReadFile(path)
+		b, _ := sysio.ReadFileShared(path)
 		text := want + extraLines(string(b))
 		if string(b) == text {
 			return nil
@@ -214,7 +214,7 @@ func hostKey(path string, generate func() (crypto.PrivateKey, error)) (ssh.Signe
 
 // readHostKey parses the OpenSSH private key at path.
 func readHostKey(path string) (ssh.Signer, error) {
-	pemBytes, err := os.ReadFile(path)
+	pemBytes, err := sysio.ReadFileShared(path)
 	if err != nil {
 		return nil, fmt.Errorf("read host key: %w", err)
 	}

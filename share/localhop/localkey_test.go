@@ -30,13 +30,7 @@ func TestHostKeysCreated(t *testing.T) {
 	modes := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, hostKeyFile): 0o600,
 		filepath.Join(dir, hostKeyFileECDSA): 0o600, filepath.Join(dir, KnownHostsFile): 0o600}
 	for path, want := range modes {
-		info, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if perm := info.Mode().Perm(); perm != want {
-			t.Errorf("%s mode: got %#o; want %#o", path, perm, want)
-		}
+		sshtest.WantMode(t, path, want)
 	}
 	again, err := HostKeys(dir)
 	if err != nil {
@@ -243,6 +237,7 @@ func TestEnsurePrivateDir(t *testing.T) {
 		{0o702, true},
 		{0o777, true},
 	}
+	sshtest.NeedsModes(t)
 	for _, tt := range tests {
 		t.Run(tt.mode.String(), func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "state")
@@ -274,13 +269,7 @@ func TestEnsurePrivateDirCreates(t *testing.T) {
 	if err := sysio.EnsurePrivateDir(dir); err != nil {
 		t.Fatalf("EnsurePrivateDir: %v", err)
 	}
-	info, err := os.Stat(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o700 {
-		t.Errorf("mode: got %#o; want 0700", perm)
-	}
+	sshtest.WantMode(t, dir, 0o700)
 }
 
 func TestEnsurePrivateDirNotDir(t *testing.T) {

@@ -28,6 +28,12 @@ type Block struct {
 	KnownHostsFiles []string
 	// SSHVersion is what `ssh -V` printed ("OpenSSH_9.2p1 ..."), or "".
 	SSHVersion string
+	// Windows makes the block for Win32-OpenSSH, which runs a
+	// ProxyCommand with no shell (CreateProcess on the line as it
+	// stands, with ssh.exe's directory put before a relative program)
+	// and has no ControlMaster: the ProxyCommand is a Windows command
+	// line and the mux door's lines are left out.
+	Windows bool
 }
 
 // Render returns the block as ssh_config text: a header, the Host line,
@@ -45,7 +51,7 @@ func (b Block) Render() string {
 	}
 	line("Connect through sshshare: one shared login per host; %n is the name you typed.",
 		"ProxyCommand", b.proxyCommand())
-	if b.MuxPath != "" {
+	if b.MuxPath != "" && !b.Windows {
 		line("The mux door: ssh reaches a running master in-process on this socket.",
 			"ControlPath", configArg(b.MuxPath))
 		line("No master of ssh's own there: sshshare's master answers on that socket.",
@@ -65,6 +71,9 @@ func (b Block) header(w *strings.Builder) {
 	}
 	w.WriteString(".\n")
 	w.WriteString("# ssh takes the first value of each keyword: keep this before other Host blocks.\n")
+	if b.Windows {
+		w.WriteString("# For Win32-OpenSSH: no shell runs the ProxyCommand, so sshshare.exe is named in full; it has no ControlMaster, so there is no mux door.\n")
+	}
 	if len(b.Patterns) == 0 {
 		fmt.Fprintf(w, "# %s is a placeholder: name your hosts (sshshare config 'web-*' '10.5.*').\n", Placeholder)
 	}
@@ -74,9 +83,13 @@ func (b Block) header(w *strings.Builder) {
 // quoted for the shell ssh runs it with, then `%` doubled where ssh must
 // not expand it itself (ssh expands %-tokens in ProxyCommand first).
 func (b Block) proxyCommand() string {
-	words := []string{tokenSafe(ShellQuote(b.Program))}
+	quote := ShellQuote
+	if b.Windows {
+		quote = WindowsQuote
+	}
+	words := []string{tokenSafe(quote(b.Program))}
 	for _, a := range b.ProxyArgs {
-		words = append(words, tokenSafe(ShellQuote(a)))
+		words = append(words, tokenSafe(quote(a)))
 	}
 	words = append(words, "--alias", "%n", "%r", "%h", "%p")
 	return strings.Join(words, " ")
@@ -92,6 +105,35 @@ func ShellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// WindowsQuote quotes s for a Windows command line as the C runtime (and
+// Go's os.Args) reads it back: as is unless it is empty or holds a space,
+// a tab or a double quote; else in double quotes, with a quote and the
+// backslashes before a quote or the closing quote doubled as the rules
+// require (syscall.EscapeArg's rules, here for every GOOS).
+func WindowsQuote(s string) string {
+	if s != "" && !strings.ContainsAny(s, " \t\"") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	slashes := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			slashes++
+		case '"':
+			b.WriteString(strings.Repeat(`\`, slashes+1))
+			slashes = 0
+		default:
+			slashes = 0
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteString(strings.Repeat(`\`, slashes))
+	b.WriteByte('"')
+	return b.String()
 }
 
 // shellSafe are the bytes a shell word may hold unquoted here. `~` is

@@ -47,6 +47,14 @@ func TestBlockRenderVariants(t *testing.T) {
 			ProxyArgs: []string{"--control-path", "/tmp/s/%r@%h-%p", "--persist", "5m0s"}, MuxPath: "/tmp/s d/%r@%n-%p.mux"},
 			[]string{"ProxyCommand /opt/100%%/sshshare --control-path /tmp/s/%%r@%%h-%%p --persist 5m0s --alias %n %r %h %p\n",
 				`ControlPath "/tmp/s d/%r@%n-%p.mux"` + "\n"}, nil},
+		{"windows", Block{Patterns: []string{"h"}, Program: `C:\Users\me\bin\sshshare.exe`, MuxPath: "~/.ssh/sshshare/%r@%n-%p.mux",
+			KnownHostsFiles: []string{`C:\ProgramData\ssh\ssh_known_hosts`, "~/.ssh/sshshare/known_hosts"}, Windows: true},
+			[]string{`ProxyCommand C:\Users\me\bin\sshshare.exe --alias %n %r %h %p` + "\n", "For Win32-OpenSSH",
+				`GlobalKnownHostsFile "C:\\ProgramData\\ssh\\ssh_known_hosts" ~/.ssh/sshshare/known_hosts` + "\n"},
+			[]string{"ControlPath ", "ControlMaster no", "'C:"}},
+		{"windows path with a space and percent", Block{Patterns: []string{"h"}, Program: `C:\Program Files\100%\sshshare.exe`,
+			ProxyArgs: []string{"--persist", "5m0s"}, Windows: true},
+			[]string{`ProxyCommand "C:\Program Files\100%%\sshshare.exe" --persist 5m0s --alias %n %r %h %p` + "\n"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got := tt.block.Render()
@@ -91,6 +99,21 @@ func TestShellQuote(t *testing.T) {
 	} {
 		if got := ShellQuote(in); got != want {
 			t.Errorf("ShellQuote(%q) = %q; want %q", in, got, want)
+		}
+	}
+}
+
+func TestWindowsQuote(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{`C:\bin\sshshare.exe`, `C:\bin\sshshare.exe`},
+		{`C:\Program Files\sshshare.exe`, `"C:\Program Files\sshshare.exe"`},
+		{``, `""`},
+		{`a"b`, `"a\"b"`},
+		{`a\"b`, `"a\\\"b"`},
+		{`C:\my dir\`, `"C:\my dir\\"`},
+	} {
+		if got := WindowsQuote(tt.in); got != tt.want {
+			t.Errorf("WindowsQuote(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
 }

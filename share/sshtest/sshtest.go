@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -194,4 +195,50 @@ func UnixPair(t testing.TB) (net.Conn, net.Conn) {
 	}
 	t.Cleanup(func() { a.Close(); b.Close() })
 	return a, b
+}
+
+// NeedsModes skips t on Windows, where what t asserts, Unix mode bits,
+// does not exist: Go reports every file 0666 and every directory 0777,
+// and os.Chmod only sets the read-only attribute. There a directory's
+// privacy is its owner and DACL, checked by sysio's TestJudgeSDDL on
+// fixed descriptors (Wine synthesises ACLs from mode bits, so a live
+// check under Wine would test Wine).
+func NeedsModes(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows has no mode bits; its owner and DACL checks are sysio's TestJudgeSDDL")
+	}
+}
+
+// WantMode fails t unless path has the permission bits want; on Windows,
+// which has none (see NeedsModes), it checks only that path exists.
+func WantMode(t testing.TB, path string, want os.FileMode) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); runtime.GOOS != "windows" && perm != want {
+		t.Errorf("%s mode: got %#o; want %#o", path, perm, want)
+	}
+}
+
+// SetHome makes dir the home directory os.UserHomeDir reports for the
+// rest of t: $HOME, and on Windows %USERPROFILE%, which is what Go (and
+// Win32-OpenSSH) read there.
+func SetHome(t testing.TB, dir string) {
+	t.Helper()
+	t.Setenv("HOME", dir)
+	if runtime.GOOS == "windows" {
+		t.Setenv("USERPROFILE", dir)
+	}
+}
+
+// SkipOnWindows skips t on Windows, saying why what it tests does not
+// exist there or cannot run there (a /bin/sh script, the mux door).
+func SkipOnWindows(t testing.TB, why string) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("not on Windows: " + why)
+	}
 }

@@ -1,3 +1,5 @@
+//go:build !windows
+
 package sysio
 
 import (
@@ -19,6 +21,18 @@ func CheckPeer(conn net.Conn) error {
 	return nil
 }
 
+// peerPID returns the pid of the process at the other end of a Unix
+// socket, as the kernel recorded it at connect.
+func peerPID(conn net.Conn) (int, error) {
+	pid := -1
+	err := controlFD(conn, func(fd uintptr) error {
+		var err error
+		pid, err = sockoptPeerPID(int(fd))
+		return err
+	})
+	return pid, err
+}
+
 // controlFD runs f on the file descriptor of conn, a Unix socket.
 func controlFD(conn net.Conn, f func(fd uintptr) error) error {
 	uc, ok := conn.(*net.UnixConn)
@@ -34,4 +48,22 @@ func controlFD(conn net.Conn, f func(fd uintptr) error) error {
 		return err
 	}
 	return ferr
+}
+
+// checkMaster requires the process listening at the other end of conn to
+// run as the current user. Unlike CheckPeer (the master's check of its
+// clients) root is not admitted: a master of root's would be handed this
+// user's stdio.
+func checkMaster(path string, conn net.Conn) error {
+	uid, err := peerUID(conn)
+	if err != nil {
+		return &SocketError{Path: path, Problem: "cannot tell who serves it: " + err.Error()}
+	}
+	if uid != selfUID() {
+		return &SocketError{
+			Path:    path,
+			Problem: fmt.Sprintf("is served by a process of uid %d, not by you (uid %d)", uid, selfUID()),
+		}
+	}
+	return nil
 }

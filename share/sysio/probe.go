@@ -2,7 +2,6 @@ package sysio
 
 import (
 	"errors"
-	"net"
 	"os"
 	"syscall"
 	"time"
@@ -21,15 +20,15 @@ const (
 // probeWait bounds ProbeSocket's connect.
 const probeWait = time.Second
 
-// ProbeSocket tells whether a Unix socket at path has a listener. It
-// connects and closes at once; a listener sees a connection that says
-// nothing.
+// ProbeSocket tells whether a master's socket at path (on Windows, its
+// marker and pipe) has a listener. It connects and closes at once; a
+// listener sees a connection that says nothing.
 func ProbeSocket(path string) SocketState {
 	info, err := os.Lstat(path)
-	if err != nil || info.Mode()&os.ModeSocket == 0 {
+	if err != nil || !IsSocketFile(info) {
 		return SocketAbsent
 	}
-	conn, err := net.DialTimeout("unix", path, probeWait)
+	conn, err := dialSocket(path, probeWait)
 	if err == nil {
 		conn.Close()
 		return SocketLive

@@ -15,17 +15,9 @@ func ProcessDir(pid int) (string, error) { return processDir(pid) }
 // the platform lets a process of the same user read it.
 func ProcessEnv(pid int, name string) (string, bool, error) { return processEnv(pid, name) }
 
-// PeerPID returns the pid of the process at the other end of a Unix
-// socket, as the kernel recorded it at connect.
-func PeerPID(conn net.Conn) (int, error) {
-	pid := -1
-	err := controlFD(conn, func(fd uintptr) error {
-		var err error
-		pid, err = sockoptPeerPID(int(fd))
-		return err
-	})
-	return pid, err
-}
+// PeerPID returns the pid of the process at the other end of a master's
+// connection, as the system recorded it at connect.
+func PeerPID(conn net.Conn) (int, error) { return peerPID(conn) }
 
 // ProcessParent returns the pid of process pid's parent, where the
 // platform lets a process of the same user read it.

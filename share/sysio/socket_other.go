@@ -2,9 +2,18 @@
 
 package sysio
 
-import "io/fs"
+import (
+	"fmt"
+	"io/fs"
+)
 
-// checkSocketFile accepts any file: ownership is the profile directory's
-// ACL's business here (see checkOwnerAndMode), and the peer check after
-// connecting is what decides.
-func checkSocketFile(string, fs.FileInfo) error { return nil }
+// checkSocketFile requires info, the Lstat of path, to be what a master
+// publishes (see IsSocketFile): ownership is the profile directory's ACL's
+// business here (see checkOwnerAndMode), and the check of the process
+// serving it after connecting is what decides.
+func checkSocketFile(path string, info fs.FileInfo) error {
+	if !IsSocketFile(info) {
+		return &SocketError{Path: path, Problem: fmt.Sprintf("is not a master's socket (mode %v)", info.Mode())}
+	}
+	return nil
+}

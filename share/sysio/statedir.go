@@ -22,14 +22,16 @@ func (e *DirError) Error() string {
 // Hint returns how to fix the directory.
 func (e *DirError) Hint() string { return e.Fix }
 
-// EnsurePrivateDir creates dir (and missing parents) with mode 0700 and
-// checks that it is private: a real directory (not a symlink), owned by
-// the current user, not writable by group or others. Anyone who can write
+// EnsurePrivateDir creates dir (and missing parents) with mode 0700 (on
+// Windows, a protected DACL that grants the user alone) and checks that
+// it is private: a real directory (not a symlink), owned by the current
+// user, not writable by group or others (on Windows, by anyone but the
+// user, SYSTEM and Administrators). Anyone who can write
 // there could replace a master's socket or the host key, and so read every
 // session of this user. A failed check is a *DirError. This is the one
 // such check: every directory sshshare keeps state in goes through it.
 func EnsurePrivateDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirPrivate(dir); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	return CheckPrivateDir(dir)

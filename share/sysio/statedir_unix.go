@@ -49,3 +49,6 @@ func tighten(dir string) error {
 	}
 	return nil
 }
+
+// mkdirPrivate creates dir and its missing parents with mode 0700.
+func mkdirPrivate(dir string) error { return os.MkdirAll(dir, 0o700) }

@@ -17,9 +17,3 @@ var errNoFdPassing = errors.New("passing fds is not supported on this platform")
 func SendStdio(net.Conn, *os.File, *os.File) error { return errNoFdPassing }
 
 func RecvStdio(net.Conn) (net.Conn, error) { return nil, errNoFdPassing }
-
-// InheritedFile is the descriptor fd this process was started with.
-func InheritedFile(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }
-
-// InheritedPipe is the pipe fd this process was started with.
-func InheritedPipe(fd int, name string) *os.File { return os.NewFile(uintptr(fd), name) }

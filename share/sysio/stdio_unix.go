@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -160,4 +161,15 @@ func InheritedPipe(fd int, name string) *os.File {
 	unix.CloseOnExec(fd)
 	unix.SetNonblock(fd, true)
 	return os.NewFile(uintptr(fd), name)
+}
+
+// HandedFD is the descriptor an environment variable's value v names,
+// which must be fd (see invoke.SpawnMaster); fd 0 takes any descriptor
+// from 3 up.
+func HandedFD(v string, fd int) (int, bool) {
+	if fd != 0 {
+		return fd, v == strconv.Itoa(fd)
+	}
+	n, err := strconv.Atoi(v)
+	return n, err == nil && n >= 3
 }

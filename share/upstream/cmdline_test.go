@@ -4,9 +4,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 func TestParseCommandLine(t *testing.T) {
+	sshtest.SkipOnWindows(t, "a view is read from ssh's command line in /proc or sysctl, which Windows has not; the paths here are Unix paths")
 	tests := []struct {
 		name     string
 		argv     string

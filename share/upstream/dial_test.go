@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // listenLoopback listens on 127.0.0.1 and returns the listener's port;
@@ -53,6 +55,7 @@ func TestDialBindAddress(t *testing.T) {
 // loopback interface's own loopback address); an unknown interface fails
 // the dial as ssh's "no suitable addresses" does.
 func TestDialBindInterface(t *testing.T) {
+	sshtest.SkipOnWindows(t, "BindInterface binds to a device by SO_BINDTODEVICE or IP_BOUND_IF, which Windows has not; sshshare refuses it by name there")
 	lo := loopbackInterface(t)
 	if got := acceptedFrom(t, Network{BindInterface: lo}); got != "127.0.0.1" {
 		t.Errorf("BindInterface %s: connection from %s; want 127.0.0.1", lo, got)

@@ -203,13 +203,7 @@ func TestHostKeyAcceptNew(t *testing.T) {
 			if got := readFileOrEmpty(t, global); got != "" {
 				t.Errorf("global known_hosts written: %q", got)
 			}
-			info, err := os.Stat(user)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if perm := info.Mode().Perm(); perm != 0o600 {
-				t.Errorf("known_hosts mode: got %#o; want 0600", perm)
-			}
+			sshtest.WantMode(t, user, 0o600)
 
 			next := newCheck(t, user, global, "true", "")
 			if err := verify(next, "example.com", tt.port, key); err != nil {

@@ -194,3 +194,13 @@ func splitArgv(s string) ([]string, error) {
 	}
 	return argv, nil
 }
+
+// SplitArgv is splitArgv for the doctor, which reads a KnownHostsCommand
+// as ssh does; a line whose quotes do not close is one word.
+func SplitArgv(s string) []string {
+	argv, err := splitArgv(s)
+	if err != nil || len(argv) == 0 {
+		return []string{s}
+	}
+	return argv
+}

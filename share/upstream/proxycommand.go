@@ -24,15 +24,16 @@ const commandExitWait = 5 * time.Second
 // ProxyCommand's output waits for the command's exit status, to say why.
 const exitStatusWait = time.Second
 
-// startCommand runs a ProxyCommand line as ssh does, `SHELL -c "exec
-// LINE"`, and returns its stdin and stdout as the connection. Its stderr is
+// startCommand runs a ProxyCommand line as ssh does (see commandFor:
+// `SHELL -c "exec LINE"`, on Windows no shell), and returns its stdin and
+// stdout as the connection. Its stderr is
 // logged line by line and copied to stderr, if set, as it comes; the
 // command never holds the master's (or anybody's) stderr itself.
 func startCommand(shell, line string, log *slog.Logger, stderr io.Writer) (net.Conn, error) {
-	if shell == "" {
-		shell = "/bin/sh"
+	cmd, err := commandFor(shell, line)
+	if err != nil {
+		return nil, fmt.Errorf("ProxyCommand %s: %w", line, err)
 	}
-	cmd := exec.Command(shell, "-c", "exec "+line)
 	cmd.Dir = sysio.StartDir() // where ssh would run it
 	inR, inW, err := os.Pipe()
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // lockedWriter collects what several goroutines write.
@@ -34,6 +36,7 @@ func (w *lockedWriter) String() string {
 // TestStartCommand: a ProxyCommand's stdio is the connection, its stderr
 // is copied as it comes, and Close ends and reaps it (SIGHUP, as ssh).
 func TestStartCommand(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the ProxyCommand here is a /bin/sh command line (proxycommand_windows_test.go has the Windows form)")
 	var stderr lockedWriter
 	conn, err := startCommand("/bin/sh", `sh -c 'echo hello from stderr >&2; exec cat'`, slog.New(slog.DiscardHandler), &stderr)
 	if err != nil {
@@ -64,6 +67,7 @@ func TestStartCommand(t *testing.T) {
 
 // TestStartCommandExitStatus: a command that ends says why.
 func TestStartCommandExitStatus(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the ProxyCommand here is a /bin/sh command line (proxycommand_windows_test.go has the Windows form)")
 	conn, err := startCommand("", "sh -c 'exit 3'", slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +115,7 @@ func TestStderrLinesBounded(t *testing.T) {
 // TestEndCommands: a command that ignores SIGHUP and its stdin's end is
 // killed and reaped before EndCommands returns.
 func TestEndCommands(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the ProxyCommand here is a /bin/sh command line (proxycommand_windows_test.go has the Windows form)")
 	conn, err := startCommand("", `sh -c 'trap "" HUP; echo ready; exec sleep 60'`, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -110,6 +110,7 @@ func commandCheck(t *testing.T, strict, line string) *hostKeyCheck {
 }
 
 func TestKnownHostsCommandLines(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the KnownHostsCommand here is a /bin/sh script")
 	key := sshtest.NewKey(t).PublicKey()
 	other := sshtest.NewKey(t).PublicKey()
 

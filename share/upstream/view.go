@@ -23,8 +23,9 @@ import (
 // file holds such a line.
 
 // SystemConfig is the system-wide ssh config that ssh reads after the
-// user's when it is not given -F.
-const SystemConfig = "/etc/ssh/ssh_config"
+// user's when it is not given -F: /etc/ssh/ssh_config, and for
+// Win32-OpenSSH %ProgramData%\ssh\ssh_config.
+var SystemConfig = systemConfig()
 
 // maxIncludeDepth is OpenSSH's READCONF_MAX_DEPTH: deeper Includes are an
 // error ssh reports itself, so the view leaves them as they are.
@@ -351,7 +352,9 @@ func splitConfigLine(line string) (keyword, value string) {
 
 // splitArgs splits a value into arguments as OpenSSH's argv_split does:
 // white space separates them, and double or single quotes and backslash
-// escapes keep it in one.
+// escapes keep it in one. A backslash escapes only a quote, a backslash
+// or, outside quotes, a space; before anything else it stays, as in a
+// Windows path (Include C:\Users\me\.ssh\conf.d\*).
 func splitArgs(s string) []string {
 	var args []string
 	var cur strings.Builder
@@ -360,7 +363,8 @@ func splitArgs(s string) []string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '\\' && i+1 < len(s) && quote != '\'':
+		case c == '\\' && i+1 < len(s) && quote != '\'' && strings.IndexByte(`'"\\`, s[i+1]) >= 0,
+			c == '\\' && i+1 < len(s) && quote == 0 && s[i+1] == ' ':
 			i++
 			cur.WriteByte(s[i])
 			inArg = true

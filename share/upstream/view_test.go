@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // writeConfig writes lines as a config file in dir and returns its path.
@@ -137,13 +140,11 @@ func TestViewDefaultFilesKeepSystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "Host x\n" + viewMark + "  ProxyCommand sshshare %r %h %p\n\nMatch all\nInclude " + SystemConfig + "\n"
+	want := "Host x\n" + viewMark + "  ProxyCommand sshshare %r %h %p\n\nMatch all\nInclude " + quoteArg(SystemConfig) + "\n"
 	if string(b) != want {
 		t.Errorf("view:\n%s\nwant:\n%s", b, want)
 	}
-	if fi, err := os.Stat(v.dir); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Errorf("view dir %s: %v, %v; want mode 0700", v.dir, fi.Mode(), err)
-	}
+	sshtest.WantMode(t, v.dir, 0o700)
 }
 
 func TestRunsSSHShare(t *testing.T) {
@@ -211,7 +212,7 @@ func TestViewRelativeInclude(t *testing.T) {
 	}
 	b, _ := os.ReadFile(file)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	inc := strings.Fields(lines[len(lines)-1])
+	inc := splitArgs(lines[len(lines)-1])
 	if len(inc) != 3 || inc[0] != "Include" || inc[2] != plain || !strings.HasPrefix(inc[1], v.dir) {
 		t.Fatalf("Include line %q; want the copy of a.conf, then %s", lines[len(lines)-1], plain)
 	}
@@ -236,5 +237,15 @@ func TestMayRoute(t *testing.T) {
 		if got := (ConfigLoader{ConfigFile: writeConfig(t, dir, name, lines...)}).MayRoute(); got != want {
 			t.Errorf("%s: MayRoute() = %v; want %v", name, got, want)
 		}
+	}
+}
+
+// TestSplitArgsBackslash: a backslash escapes what argv_split lets it
+// escape and stays before anything else, as in a Windows path.
+func TestSplitArgsBackslash(t *testing.T) {
+	got := splitArgs(`C:\Users\me\x "a b" c\ d \\e \"f 'g\h'`)
+	want := []string{`C:\Users\me\x`, "a b", "c d", `\e`, `"f`, `g\h`}
+	if !slices.Equal(got, want) {
+		t.Errorf("splitArgs = %q; want %q", got, want)
 	}
 }

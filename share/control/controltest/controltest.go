@@ -4,20 +4,18 @@ package controltest
 
 import (
 	"net"
+	"os"
 	"testing"
 
 	"github.com/sshshare/sshshare/share/control"
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // FakeMaster answers one control connection on socket with reply, hands
 // the connection to serve if it is set, and returns the hello it received.
 func FakeMaster(t testing.TB, socket string, reply control.Reply, serve ...func(net.Conn, control.Hello)) <-chan control.Hello {
 	t.Helper()
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listen(t, socket)
 	hellos := make(chan control.Hello, 1)
 	go func() {
 		conn, err := ln.Accept()
@@ -43,11 +41,7 @@ func FakeMaster(t testing.TB, socket string, reply control.Reply, serve ...func(
 // the test ends, and returns the socket's listener.
 func AnswerAll(t testing.TB, socket string, reply control.Reply) net.Listener {
 	t.Helper()
-	ln, err := net.Listen("unix", socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	ln := listen(t, socket)
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -60,5 +54,20 @@ func AnswerAll(t testing.TB, socket string, reply control.Reply) net.Listener {
 			conn.Close()
 		}
 	}()
+	return ln
+}
+
+// listen listens as a master does at socket (on Windows, a named pipe and
+// its marker), until the test ends.
+func listen(t testing.TB, socket string) net.Listener {
+	t.Helper()
+	ln, err := sysio.Listen(socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ln.Close()
+		os.Remove(socket)
+	})
 	return ln
 }
