@@ -16,10 +16,10 @@ STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK ?= $(CURDIR)/bin/tools/$(GOTOOLCHAIN)/staticcheck
 
 .DEFAULT_GOAL := help
-.PHONY: help build install man test lint bench demo cross fuzz clean
+.PHONY: help build install man test test-windows lint bench demo cross fuzz clean
 
 help: ## List the targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z]+:.*## / {printf "  %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # No cgo: ssh starts sshshare for every connection (more than once when
 # it is also the KnownHostsCommand), and a static binary starts about a
@@ -48,6 +48,11 @@ test: ## Run every unit and integration test with the race detector.
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -tags sshshare_nextproto ./share/control/... ./share/invoke/...
 
+# Wine 8.0 from Debian, a private prefix, and the workarounds it needs:
+# see the script. Every Wine process is ended when it ends.
+test-windows: ## Run every package's tests built for Windows under Wine, and an end-to-end smoke test (Linux ssh through sshshare.exe); installs Wine when missing.
+	.ci/test-windows
+
 lint: ## go vet, staticcheck, gofmt and go mod tidy checks.
 	$(GO) vet ./...
 	@test -x "$(STATICCHECK)" || GOBIN="$(dir $(STATICCHECK))" $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -61,10 +66,11 @@ bench: ## sshshare's two doors vs ControlMaster vs plain ssh on a local sshd; pr
 demo: build ## The main job on a throwaway local sshd: cold and warm ssh through both doors, ControlMaster beside them.
 	$(GO) run ./integration/demo -sshshare "$(CURDIR)/bin/sshshare"
 
-cross: ## Build for darwin/amd64, darwin/arm64 and windows/amd64.
+cross: ## Build for darwin/amd64, darwin/arm64, windows/amd64 and windows/arm64.
 	GOOS=darwin  GOARCH=amd64 $(GO) build -o /dev/null ./...
 	GOOS=darwin  GOARCH=arm64 $(GO) build -o /dev/null ./...
 	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./...
+	GOOS=windows GOARCH=arm64 $(GO) build -o /dev/null ./...
 
 FUZZTIME ?= 60s
 
