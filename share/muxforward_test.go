@@ -156,6 +156,7 @@ func TestMuxForwardLocalLoopback(t *testing.T) {
 // TestMuxForwardLocalBindError: a port in use is refused with ssh's kind
 // of line.
 func TestMuxForwardLocalBindError(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux door is off there (Win32-OpenSSH has no ControlMaster)")
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv)
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
@@ -180,6 +181,7 @@ func TestMuxForwardLocalBindError(t *testing.T) {
 // socket path on the server over direct-streamlocal; closing removes the
 // socket; an existing path and a relative one are refused.
 func TestMuxForwardLocalUnix(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux door is off there (Win32-OpenSSH has no ControlMaster)")
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv)
 	dir := shortTempDir(t)
@@ -227,6 +229,7 @@ func TestMuxForwardLocalUnix(t *testing.T) {
 // TestListenUnixForwardLongPath: a path too long for the temporary name
 // beside it is still served, mode 0600.
 func TestListenUnixForwardLongPath(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux door is off there (Win32-OpenSSH has no ControlMaster)")
 	dir := shortTempDir(t)
 	path := filepath.Join(dir, strings.Repeat("s", 100-len(dir)))
 	ln, err := listenUnixForward(path)
@@ -356,6 +359,7 @@ func TestMuxForwardRemote(t *testing.T) {
 // one here: streamlocal-forward upstream, and forwarded-streamlocal
 // channels dialled to the local path.
 func TestMuxForwardRemoteUnix(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the mux door is off there (Win32-OpenSSH has no ControlMaster)")
 	srv := newFakeUpstream(t)
 	f := startMaster(t, srv)
 	path := filepath.Join(shortTempDir(t), "app.sock")

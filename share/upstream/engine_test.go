@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // sshG is an ssh -G output with the lines every host has, plus extra.
@@ -41,11 +44,22 @@ func TestChooseEngine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := cfg.chooseEngine(tc.asked); err != nil {
+			err = cfg.chooseEngine(tc.asked)
+			want := tc.want
+			if runtime.GOOS == "windows" { // Windows keeps the Go engine
+				if tc.asked == EngineOpenSSH {
+					if err == nil {
+						t.Error("openssh on Windows: no error; want the refusal")
+					}
+					return
+				}
+				want = EngineGo
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
-			if cfg.Engine != tc.want {
-				t.Errorf("engine %q (needs %q); want %q", cfg.Engine, cfg.NeedsOpenSSH, tc.want)
+			if cfg.Engine != want {
+				t.Errorf("engine %q (needs %q); want %q", cfg.Engine, cfg.NeedsOpenSSH, want)
 			}
 		})
 	}
@@ -58,6 +72,7 @@ func TestChooseEngine(t *testing.T) {
 // TestKeepGo: a --via master under auto goes back to the Go engine with
 // its refusal; asked for OpenSSH by name it fails naming the route.
 func TestKeepGo(t *testing.T) {
+	sshtest.SkipOnWindows(t, "Windows keeps the Go engine")
 	cfg, _ := parseSSHG(sshG("hostbasedauthentication yes"))
 	cfg.chooseEngine(EngineAuto)
 	if err := cfg.KeepGo("--via"); err == nil || cfg.Engine != EngineGo {
@@ -157,6 +172,7 @@ func (p *fixedPrompter) Ask(q Question) ([]string, error) {
 // and its answer comes back on stdout with a newline; a notice is not
 // asked.
 func TestAskpassRelay(t *testing.T) {
+	sshtest.SkipOnWindows(t, "the askpass relay serves the OpenSSH engine, which Windows does not run")
 	dir := shortDir(t)
 	p := &fixedPrompter{answer: "s3cret"}
 	r, err := startAskpass(dir, "/bin/sshshare", p, slog.New(slog.DiscardHandler))

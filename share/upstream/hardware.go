@@ -157,7 +157,7 @@ func (p *providerList) keys(ctx context.Context, provider string) ([]ssh.PublicK
 
 // keygenList runs `ssh-keygen -D provider`.
 func keygenList(ctx context.Context, provider string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, "ssh-keygen", "-D", provider)
+	cmd := sysio.NoWindow(exec.CommandContext(ctx, "ssh-keygen", "-D", provider))
 	cmd.Dir = sysio.StartDir() // a relative PKCS11Provider path
 	return cmd.Output()
 }

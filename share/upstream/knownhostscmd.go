@@ -95,7 +95,7 @@ func (c *knownHostsCommand) lines(invocation, name string, key ssh.PublicKey) ([
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.wait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd := sysio.NoWindow(exec.CommandContext(ctx, argv[0], argv[1:]...))
 	cmd.Dir = sysio.StartDir() // where ssh would run it
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -33,7 +33,7 @@ func (l ConfigLoader) Everywhere(ctx context.Context) (map[string]string, error)
 	args = append(append(args, l.Args...), "--", ProbeHost)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := sysio.NoWindow(exec.CommandContext(ctx, bin, args...))
 	cmd.Dir = sysio.StartDir() // the directory relative -F and Match exec see, as for Load
 	out, err := cmd.Output()
 	if err != nil {

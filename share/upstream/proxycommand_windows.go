@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"github.com/sshshare/sshshare/share/sysio"
 )
 
 // commandFor is the command Win32-OpenSSH runs for a ProxyCommand line:
@@ -25,7 +27,7 @@ func commandFor(_, line string) (*exec.Cmd, error) {
 	}
 	cmd := exec.Command(path)
 	cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: line}
-	return cmd, nil
+	return sysio.NoWindow(cmd), nil
 }
 
 // firstWord is the program a Windows command line names: up to the

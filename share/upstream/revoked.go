@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sshshare/sshshare/share/sysio"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -125,7 +126,7 @@ func (r revocation) inKRL(ctx context.Context, file string, key ssh.PublicKey) (
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.wait())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "-Q", "-f", file, keyFile)
+	cmd := sysio.NoWindow(exec.CommandContext(ctx, bin, "-Q", "-f", file, keyFile))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

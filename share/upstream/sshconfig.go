@@ -168,7 +168,7 @@ func (l ConfigLoader) run(ctx context.Context, t Target) ([]byte, error) {
 	args = append(args, "--", t.configHost())
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd := sysio.NoWindow(exec.CommandContext(ctx, bin, args...))
 	cmd.Dir = sysio.StartDir() // the directory relative -F and -i are in
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
