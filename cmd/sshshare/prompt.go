@@ -17,7 +17,7 @@ import (
 // promptRoute tells how ssh, run in this process's environment, would
 // ask its user a question (see invoke.PromptEnv).
 func promptRoute() string {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	tty, err := openTerminal()
 	if err == nil {
 		tty.Close()
 	}
@@ -41,7 +41,7 @@ func terminalPrompt(q upstream.Question) ([]string, error) {
 	case invoke.PromptAskpass:
 		return askpassPrompt(q)
 	case invoke.PromptTTY:
-		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		tty, err := openTerminal()
 		if err != nil {
 			return nil, fmt.Errorf("open terminal: %w", err)
 		}
@@ -51,18 +51,32 @@ func terminalPrompt(q upstream.Question) ([]string, error) {
 	return nil, invoke.ErrNoTerminal
 }
 
+// terminal is where ssh itself would ask the user: /dev/tty on Unix, the
+// console (CONIN$ and CONOUT$) on Windows (see openTerminal).
+type terminal struct {
+	in, out *os.File // the same file where the terminal is one
+}
+
+// Close closes the terminal's files.
+func (t terminal) Close() error {
+	if t.out != t.in {
+		t.out.Close()
+	}
+	return t.in.Close()
+}
+
 // ttyPrompt asks q's prompts on tty. A bastion wrote them: they are
 // escaped (see package vis), keeping their tabs and newlines.
-func ttyPrompt(tty *os.File, q upstream.Question) ([]string, error) {
+func ttyPrompt(tty terminal, q upstream.Question) ([]string, error) {
 	for _, text := range []string{q.Name, q.Instruction} {
 		if text != "" {
-			fmt.Fprintln(tty, vis.Text(text))
+			fmt.Fprintln(tty.out, vis.Text(text))
 		}
 	}
 	answers := make([]string, len(q.Prompts))
-	reader := bufio.NewReader(tty)
+	reader := bufio.NewReader(tty.in)
 	for i, prompt := range q.Prompts {
-		fmt.Fprint(tty, vis.Text(prompt))
+		fmt.Fprint(tty.out, vis.Text(prompt))
 		if len(q.Echos) > i && q.Echos[i] {
 			line, err := reader.ReadString('\n')
 			if err != nil {
@@ -71,8 +85,8 @@ func ttyPrompt(tty *os.File, q upstream.Question) ([]string, error) {
 			answers[i] = strings.TrimRight(line, "\r\n")
 			continue
 		}
-		secret, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
+		secret, err := term.ReadPassword(int(tty.in.Fd()))
+		fmt.Fprintln(tty.out)
 		if err != nil {
 			return nil, fmt.Errorf("read password: %w", err)
 		}

@@ -20,7 +20,7 @@ func TestTTYPromptEscapesServerText(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		a, err := ttyPrompt(tty, upstream.Question{Name: "name " + hostile, Instruction: "instruction " + hostile,
+		a, err := ttyPrompt(terminal{in: tty, out: tty}, upstream.Question{Name: "name " + hostile, Instruction: "instruction " + hostile,
 			Prompts: []string{"code " + hostile + ": "}, Echos: []bool{true}})
 		done <- result{a, err}
 	}()
