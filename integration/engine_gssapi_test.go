@@ -4,6 +4,7 @@ package integration
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -99,7 +100,8 @@ func (e *gssapiEnv) checkSSHDLog(t *testing.T, n int) {
 // TestGSSAPIPlain checks the Kerberos fixture with plain ssh: it logs in
 // with its ticket and no key, and GSSAPIDelegateCredentials yes leaves a
 // forwarded ticket on the target. The service ticket ssh asks the KDC for
-// is host/<HostName as written>: no DNS, no canonicalisation.
+// is host/<HostName as written>: no DNS, no canonicalisation. With no
+// ticket, ssh fails with Permission denied.
 func TestGSSAPIPlain(t *testing.T) {
 	for _, tc := range []struct {
 		name, line, service string
@@ -125,24 +127,64 @@ func TestGSSAPIPlain(t *testing.T) {
 			}
 		})
 	}
+	t.Run("no-ticket", func(t *testing.T) {
+		e := newGSSAPIEnv(t)
+		e.c.Env = append(e.c.Env, gssapiNoTicket(t))
+		e.c.AddHost("krb", "GSSAPIAuthentication yes")
+
+		res := harness.Run(t, sshTimeout, loginNoTTY(e.c.SSH("krb", "true")))
+
+		t.Logf("ssh krb: %s", res)
+		e.checkRefused(t, res)
+	})
+}
+
+// gssapiNoTicket is a KRB5CCNAME naming a ticket cache that does not
+// exist; it comes after LoginClient's in the client's Env, and wins.
+func gssapiNoTicket(t *testing.T) string {
+	return "KRB5CCNAME=FILE:" + filepath.Join(t.TempDir(), "none")
+}
+
+// checkRefused fails t unless res is ssh's failure with no ticket (exit
+// 255, Permission denied) and sshd recorded no login.
+func (e *gssapiEnv) checkRefused(t *testing.T, res harness.Result) {
+	t.Helper()
+	if res.Code != 255 || !strings.Contains(string(res.Stderr), "Permission denied (gssapi-with-mic)") {
+		t.Errorf("ssh krb with no ticket: %s; want exit 255 and Permission denied (gssapi-with-mic), as plain ssh", res)
+	}
+	e.checkSSHDLog(t, 0)
 }
 
 // TestGSSAPIEngine: through sshshare with the OpenSSH engine, a Kerberos
-// login works as with plain ssh, ticket delegated, and two ssh share
-// one login. The Go engine refuses it by name (TestLoginGSSAPI).
+// login works as with plain ssh, ticket delegated, and two ssh share one
+// login; with no ticket, it fails as plain ssh does (exit 255, Permission
+// denied), at once. The Go engine refuses it by name (TestLoginGSSAPI).
 func TestGSSAPIEngine(t *testing.T) {
 	bin := harness.Binary(t)
-	e := newGSSAPIEnv(t)
-	e.c.Env = append(e.c.Env, engineOpenSSH)
-	e.c.AddShareHost("krb", bin, "GSSAPIAuthentication yes", "GSSAPIDelegateCredentials yes")
 
-	for i := 1; i <= 2; i++ {
-		res := harness.Run(t, sshTimeout, loginNoTTY(e.c.SSH("krb", gssapiTarget)))
-		if res.Code != 0 {
-			t.Fatalf("ssh krb #%d: %s; want exit 0\nmaster logs:\n%s", i, res, loginMasterLogs(t, e.c, "krb"))
+	t.Run("ticket", func(t *testing.T) {
+		e := newGSSAPIEnv(t)
+		e.c.Env = append(e.c.Env, engineOpenSSH)
+		e.c.AddShareHost("krb", bin, "GSSAPIAuthentication yes", "GSSAPIDelegateCredentials yes")
+
+		for i := 1; i <= 2; i++ {
+			res := harness.Run(t, sshTimeout, loginNoTTY(e.c.SSH("krb", gssapiTarget)))
+			if res.Code != 0 {
+				t.Fatalf("ssh krb #%d: %s; want exit 0\nmaster logs:\n%s", i, res, loginMasterLogs(t, e.c, "krb"))
+			}
+			t.Logf("ssh krb #%d: %s", i, res)
+			e.checkDelegated(t, res.Stdout)
 		}
-		t.Logf("ssh krb #%d: %s", i, res)
-		e.checkDelegated(t, res.Stdout)
-	}
-	e.checkSSHDLog(t, 1)
+		e.checkSSHDLog(t, 1)
+	})
+	t.Run("no-ticket", func(t *testing.T) {
+		e := newGSSAPIEnv(t)
+		e.c.Env = append(e.c.Env, engineOpenSSH, gssapiNoTicket(t))
+		e.c.AddShareHost("krb", bin, "GSSAPIAuthentication yes")
+
+		res := harness.Run(t, sshTimeout, loginNoTTY(e.c.SSH("krb", "true")))
+
+		t.Logf("ssh krb: %s", res)
+		e.checkRefused(t, res)
+	})
 }

@@ -79,6 +79,11 @@ func NewToken(tb TB) *Token {
 	if err := os.Remove(key); err != nil {
 		tb.Fatalf("token: remove the imported key file: %v", err)
 	}
+	// ssh loads an IdentityFile it could not sign with as a private key,
+	// and warns of an unprotected one at 0644.
+	if err := os.Chmod(t.PublicKeyPath, 0o600); err != nil {
+		tb.Fatalf("token: %v", err)
+	}
 	t.PublicKey = publicKeyLine(tb, t.PublicKeyPath)
 	if listed := t.run(tb, "ssh-keygen", "-D", SoftHSMProvider); !strings.Contains(listed, t.PublicKey) {
 		tb.Fatalf("token: ssh-keygen -D %s lists %q; want %q", SoftHSMProvider, listed, t.PublicKey)
