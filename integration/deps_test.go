@@ -13,7 +13,8 @@ var depsPrograms = map[string]string{
 	"sshd": "openssh-server", "ssh": "openssh-client", "git": "git", "rsync": "rsync",
 	"tmux": "tmux", "xauth": "xauth", "xdpyinfo": "x11-utils", "pgrep": "procps",
 	"zsh": "zsh", "fish": "fish", "groff": "groff-base", "man": "man-db",
-	"ansible-playbook": "ansible-core",
+	"ansible-playbook": "ansible-core", "krb5kdc": "krb5-kdc", "kadmin.local": "krb5-admin-server",
+	"kinit": "krb5-user", "softhsm2-util": "softhsm2",
 }
 
 // fakeBin is a directory to be the whole PATH of a .ci/deps run: stand-in

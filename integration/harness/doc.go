@@ -7,7 +7,10 @@
 // (NewAskpass), a private tmux server for a real terminal (StartTmux), a
 // password account for PAM (PasswordUser, root only) and, for what sshd
 // cannot script unprivileged, an in-process keyboard-interactive server
-// (StartKbdServer).
+// (StartKbdServer). For what only OpenSSH's own client can do, it has a
+// Kerberos realm whose KDC runs on loopback (StartKDC, with KDC.ServeSSHD
+// and KDC.LoginClient) and a SoftHSM2 PKCS#11 token (NewToken), both
+// private to the test and unprivileged.
 //
 // Functions take a TB rather than *testing.T so that a plain program can
 // use them through Runner. Every process the harness starts is killed and

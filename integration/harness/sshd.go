@@ -33,6 +33,9 @@ type SSHDOptions struct {
 	// value of a keyword, so a keyword set in Extra before any Match line
 	// replaces the harness's default instead of being ignored.
 	Extra string
+	// Env is added to the environment sshd inherits from the test
+	// (KRB5_KTNAME, say: see KDC.ServeSSHD).
+	Env []string
 }
 
 // SSHD is a running OpenSSH server on 127.0.0.1 that lets the current
@@ -132,6 +135,9 @@ func (s *SSHD) start(tb TB, bin string, hostKeys []string, opts SSHDOptions, att
 	}
 	defer logFile.Close() // sshd has its own copy
 	cmd := exec.Command(bin, "-D", "-e", "-f", s.ConfigPath)
+	if len(opts.Env) > 0 {
+		cmd.Env = append(os.Environ(), opts.Env...)
+	}
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	s.Proc = Start(tb, cmd)
@@ -262,6 +268,7 @@ var loginMarks = []string{
 	"Accepted publickey for ",
 	"Accepted password for ",
 	"Accepted keyboard-interactive",
+	"Accepted gssapi-with-mic for ",
 }
 
 // Logins counts successful logins so far.
