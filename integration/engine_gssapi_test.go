@@ -13,7 +13,7 @@ import (
 
 // engineOpenSSH is the environment that has sshshare run the user's own
 // ssh as the master's upstream (issue 21's --engine openssh).
-const engineOpenSSH = "SSHSHARE_ENGINE=openssh"
+const engineOpenSSH = harness.EngineEnv + "=openssh"
 
 // fixtureRequire skips t when missing (a harness ...Missing error) is not
 // nil, outside CI; in CI a missing tool fails the test.
