@@ -102,23 +102,16 @@ func (c *hostKeyCheck) withCommand(invocation, name string, key ssh.PublicKey) (
 	if err != nil || len(out) == 0 {
 		return c.db, "", err
 	}
-	f, err := os.CreateTemp("", "sshshare-knownhostscommand-")
+	path, err := linesFile(out)
 	if err != nil {
-		return nil, "", fmt.Errorf("KnownHostsCommand: %w", err)
+		return nil, "", err
 	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(out)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, "", fmt.Errorf("KnownHostsCommand: %w", err)
-	}
-	db, err := knownhosts.NewDB(append(slices.Clone(c.existing), f.Name())...)
+	defer os.Remove(path)
+	db, err := knownhosts.NewDB(append(slices.Clone(c.existing), path)...)
 	if err != nil {
 		return nil, "", fmt.Errorf("read KnownHostsCommand output: %w", err)
 	}
-	return db, f.Name(), nil
+	return db, path, nil
 }
 
 // lookupName is the known_hosts name for host:port in the host:port form
@@ -133,13 +126,62 @@ func (c *hostKeyCheck) lookupName(host string, port int) string {
 
 // algorithms returns the host key algorithms to offer: those of the known
 // entries for the host (golang/go#29286), KnownHostsCommand's included as
-// ssh's ORDER run finds them, or nil for x/crypto's defaults.
+// ssh's ORDER run finds them, or nil for x/crypto's defaults. ssh
+// (order_hostkeyalgs) looks the files up by [host]:port, but gives the
+// ORDER run the host name as it stands, for %H and for matching the lines
+// it prints: so does this.
 func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
-	db, _, err := c.withCommand(invocationOrder, c.hostfileName(host, port), nil)
+	algos := c.db.HostKeyAlgorithms(c.lookupName(host, port))
+	out, err := c.Command.lines(invocationOrder, host, nil)
 	if err != nil {
 		return nil, &HostKeyError{Host: c.lookupName(host, port), err: err}
 	}
-	return db.HostKeyAlgorithms(c.lookupName(host, port)), nil
+	if len(out) == 0 {
+		return algos, nil
+	}
+	db, err := linesDB(out)
+	if err != nil {
+		return nil, &HostKeyError{Host: c.lookupName(host, port), err: err}
+	}
+	for _, a := range db.HostKeyAlgorithms(net.JoinHostPort(host, "22")) {
+		if !slices.Contains(algos, a) {
+			algos = append(algos, a)
+		}
+	}
+	return algos, nil
+}
+
+// linesDB reads known_hosts lines (a KnownHostsCommand's) into a database
+// of their own.
+func linesDB(lines []byte) (*knownhosts.HostKeyDB, error) {
+	path, err := linesFile(lines)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	db, err := knownhosts.NewDB(path)
+	if err != nil {
+		return nil, fmt.Errorf("read KnownHostsCommand output: %w", err)
+	}
+	return db, nil
+}
+
+// linesFile writes a KnownHostsCommand's lines to a temporary file, for
+// the known hosts library, which reads files; the caller removes it.
+func linesFile(lines []byte) (string, error) {
+	f, err := os.CreateTemp("", "sshshare-knownhostscommand-")
+	if err != nil {
+		return "", fmt.Errorf("KnownHostsCommand: %w", err)
+	}
+	_, err = f.Write(lines)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("KnownHostsCommand: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // callback returns the ssh.HostKeyCallback for a connection to host:port.
