@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"net"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -381,3 +382,8 @@ func TestEngineBlackHole(t *testing.T) {
 		t.Errorf("masters after: %+v; want the same master healed with a new engine ssh (before: %+v)", after, before)
 	}
 }
+
+// openSSHEngine reports whether the suite runs with the masters' engine
+// forced to OpenSSH (SSHSHARE_ENGINE=openssh): a refusal then comes in
+// ssh's own words, as plain ssh prints it.
+func openSSHEngine() bool { return os.Getenv(harness.EngineEnv) == "openssh" }

@@ -82,6 +82,8 @@ func TestLoginSecurityKeyFile(t *testing.T) {
 		sk := filepath.Join(c.Home, ".ssh", "id_ed25519_sk")
 		loginWriteFile(t, sshd.AuthorizedKeysPath, loginNewSKKey(t, sk)+"\n")
 		c.AddShareHost("sk", bin, "IdentityFile "+sk)
+		// The Go engine's refusal: the OpenSSH engine asks the device itself.
+		c.Env = append(c.Env, harness.EngineEnv+"=go")
 
 		res := harness.Run(t, sshTimeout, loginNoTTY(c.SSH("sk", "true")))
 
@@ -230,6 +232,9 @@ func TestLoginGSSAPI(t *testing.T) {
 		sshd := harness.StartSSHD(t, harness.SSHDOptions{Extra: "GSSAPIAuthentication yes\nAuthenticationMethods gssapi-with-mic"})
 		c := harness.NewClient(t, sshd)
 		c.AddShareHost("gss", bin, "GSSAPIAuthentication yes")
+		// The Go engine's refusal: the OpenSSH engine tries Kerberos itself
+		// (TestGSSAPIEngine).
+		c.Env = append(c.Env, harness.EngineEnv+"=go")
 
 		res := harness.Run(t, sshTimeout, loginNoTTY(c.SSH("gss", "true")))
 
