@@ -16,7 +16,7 @@ STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK ?= $(CURDIR)/bin/tools/$(GOTOOLCHAIN)/staticcheck
 
 .DEFAULT_GOAL := help
-.PHONY: help build install man test test-windows lint bench demo cross fuzz clean
+.PHONY: help build install man test test-engine test-windows lint bench demo cross fuzz clean
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -47,6 +47,13 @@ test: ## Run every unit and integration test with the race detector.
 	@.ci/deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 	$(GO) test -race -count=1 -tags sshshare_nextproto ./share/control/... ./share/invoke/...
+
+# The share-mode behaviour suite again, every master on the OpenSSH
+# engine (issue 21): what works through the Go engine works through the
+# user's own ssh, refusals in ssh's own words.
+test-engine: ## Run the share-mode integration tests with every master's upstream forced to the OpenSSH engine.
+	@.ci/deps
+	SSHSHARE_ENGINE=openssh $(GO) test -race -count=1 -timeout 20m -run '^Test(Share|Login|Lifecycle|Route)' ./integration
 
 # Wine 8.0 from Debian, a private prefix, and the workarounds it needs:
 # see the script. Every Wine process is ended when it ends.
