@@ -20,6 +20,11 @@ const protocol1Release = "f974d44b14fef0a785ecd4c5609957fc06156a03"
 // when they install this one, same protocol.
 const previousRelease = "2ec0fb0120a0ec2a982f0f037b308579aca9c95f"
 
+// lastRelease is main as it landed with issues 18 and 19, before the
+// Windows transport and the OpenSSH engine (its status fields, the
+// --engine flag): it has the mux door, and the same protocol.
+const lastRelease = "43d209547afba89c24a372a1eb0f4e6f9a239889"
+
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
 const nextProtoTags = "sshshare_nextproto"
@@ -34,22 +39,22 @@ type build struct {
 
 var (
 	thisBuild = build{"this build", 1, func(t *testing.T) string { return harness.Binary(t) }}
-	prevBuild = build{"the previous release", 1, func(t *testing.T) string {
-		bin, why, ok := harness.ReleaseBinary(t, previousRelease)
-		if !ok {
-			t.Skipf("needs the previous release built from git history: %s", why)
-		}
-		return bin
-	}}
+	prevBuild = releaseBuild("the previous release", previousRelease)
+	lastBuild = releaseBuild("the last release", lastRelease)
 	nextBuild = build{"a next-protocol build", 2, func(t *testing.T) string { return harness.TaggedBinary(t, nextProtoTags) }}
-	release1  = build{"the protocol-1 release", 1, func(t *testing.T) string {
-		bin, why, ok := harness.ReleaseBinary(t, protocol1Release)
+	release1  = releaseBuild("the protocol-1 release", protocol1Release)
+)
+
+// releaseBuild is the protocol-1 build of commit, built from git history.
+func releaseBuild(name, commit string) build {
+	return build{name, 1, func(t *testing.T) string {
+		bin, why, ok := harness.ReleaseBinary(t, commit)
 		if !ok {
-			t.Skipf("needs the protocol-1 release built from git history: %s", why)
+			t.Skipf("needs %s built from git history: %s", name, why)
 		}
 		return bin
 	}}
-)
+}
 
 // TestUpgradeKeepsSSHWorking: a master of one build is running with a
 // session open when another build is installed over it, as a package
@@ -108,6 +113,8 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 		for _, tc := range []struct{ master, invocation build }{
 			{prevBuild, thisBuild},
 			{thisBuild, prevBuild},
+			{lastBuild, thisBuild},
+			{thisBuild, lastBuild},
 		} {
 			t.Run(host+": "+tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
 				checkUpgrade(t, host, tc.master, tc.invocation, 1, []int{1})
@@ -117,16 +124,17 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 }
 
 // TestUpgradeMux is TestUpgradeFromPreviousRelease for a Host block with
-// the mux door's lines. Upgrading, the old master has no mux socket, so
-// ssh runs the new ProxyCommand, which rides it; downgrading, the new
-// master's mux door serves ssh, whatever build is installed. (Short
-// names: the test's directory is in the ControlPath, which ssh refuses
-// over 107 bytes.)
+// the mux door's lines. Upgrading from the previous release, the old
+// master has no mux socket, so ssh runs the new ProxyCommand, which rides
+// it; from the last release, the old master's mux door serves ssh;
+// downgrading, the new master's mux door serves ssh, whatever build is
+// installed. (Short names: the test's directory is in the ControlPath,
+// which ssh refuses over 107 bytes.)
 func TestUpgradeMux(t *testing.T) {
 	for _, tc := range []struct {
 		name               string
 		master, invocation build
-	}{{"up", prevBuild, thisBuild}, {"down", thisBuild, prevBuild}} {
+	}{{"up", prevBuild, thisBuild}, {"down", thisBuild, prevBuild}, {"up1", lastBuild, thisBuild}, {"down1", thisBuild, lastBuild}} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkUpgradeDoor(t, "m", true, tc.master, tc.invocation, 1, []int{1})
 		})
