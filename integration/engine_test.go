@@ -207,17 +207,8 @@ func TestEnginePassword(t *testing.T) {
 // bastion login and one target login for many ssh, and a second target
 // behind the bastion shares the bastion's login.
 func TestEngineProxyJump(t *testing.T) {
-	target := harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
-	bastion := harness.StartSSHD(t, harness.SSHDOptions{})
-	ns, err := harness.NewNetNS(t, bastion.Port)
-	if err != nil {
-		t.Skipf("needs root and a network namespace to make a target only the bastion reaches: %v", err)
-	}
-	bin := harness.Binary(t)
-	c := harness.NewClient(t, target)
+	target, bastion, ns, c, bin := newRouteLab(t)
 	c.Env = append(c.Env, harness.EngineEnv+"=openssh")
-	c.AddSSHD(bastion)
-	c.AddHost(routeBastion, "Port "+strconv.Itoa(bastion.Port))
 	c.AddShareRoute(routeTarget, bin, "ProxyJump "+routeBastion)
 	for i := range 5 {
 		if res := harness.Run(t, 60*time.Second, ns.Command(c.SSH(routeTarget, "echo", "ok"))); res.Code != 0 || string(res.Stdout) != "ok\n" {
@@ -297,16 +288,7 @@ func TestEngineRemoteForward(t *testing.T) {
 	echo := harness.EchoServer(t)
 	e.mustSSH(t, "true")
 	engineMaster(t, e)
-	t.Run("-R", func(t *testing.T) {
-		port := shareFreePort(t)
-		ssh, stdin := e.startRemoteForward(t, strconv.Itoa(port)+":"+echo)
-		e.checkRemoteForward(t, ssh, stdin, port)
-	})
-	t.Run("-R 0", func(t *testing.T) {
-		ssh, stdin := e.startRemoteForward(t, "0:"+echo)
-		port := shareAllocatedPort(t, ssh)
-		e.checkRemoteForward(t, ssh, stdin, port)
-	})
+	e.remoteForwards(t, echo)
 	t.Run("-R socket", func(t *testing.T) {
 		sock := filepath.Join(shortTempDir(t, "sshshare-rsock-", 0o700), "s")
 		_, stdin := e.startRemoteForward(t, sock+":"+echo)

@@ -38,18 +38,7 @@ func TestRouteProxyJump(t *testing.T) {
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			// MaxSessions above the 10 at once: this test counts the logins
-			// a route makes, not the pool's (share_concurrency_test.go).
-			target := harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
-			bastion := harness.StartSSHD(t, harness.SSHDOptions{})
-			ns, err := harness.NewNetNS(t, bastion.Port)
-			if err != nil {
-				t.Skipf("needs root and a network namespace to make a target only the bastion reaches: %v", err)
-			}
-			bin := harness.Binary(t)
-			c := harness.NewClient(t, target)
-			c.AddSSHD(bastion)
-			c.AddHost(routeBastion, "Port "+strconv.Itoa(bastion.Port))
+			target, bastion, ns, c, bin := newRouteLab(t)
 			tt.route(c, bin)
 			t.Cleanup(func() {
 				if t.Failed() {
@@ -278,4 +267,27 @@ func TestRouteProxyCommandLoop(t *testing.T) {
 	if res.Elapsed > 15*time.Second {
 		t.Errorf("took %v; want it refused at once", res.Elapsed)
 	}
+}
+
+// newRouteLab starts a target sshd and a bastion sshd, and a client that
+// knows both, with routeBastion as a Host of its own; the client's ssh is
+// to run in ns, a network namespace from which only the bastion's port is
+// reached, so only a route through the bastion reaches the target. The
+// target takes 30 sessions, above the 10 ssh these tests start at once:
+// they count the logins a route makes, not the pool's
+// (share_concurrency_test.go). Without root for the namespace the test is
+// skipped.
+func newRouteLab(t *testing.T) (target, bastion *harness.SSHD, ns *harness.NetNS, c *harness.Client, bin string) {
+	t.Helper()
+	target = harness.StartSSHD(t, harness.SSHDOptions{MaxSessions: 30})
+	bastion = harness.StartSSHD(t, harness.SSHDOptions{})
+	ns, err := harness.NewNetNS(t, bastion.Port)
+	if err != nil {
+		t.Skipf("needs root and a network namespace to make a target only the bastion reaches: %v", err)
+	}
+	bin = harness.Binary(t)
+	c = harness.NewClient(t, target)
+	c.AddSSHD(bastion)
+	c.AddHost(routeBastion, "Port "+strconv.Itoa(bastion.Port))
+	return target, bastion, ns, c, bin
 }

@@ -31,16 +31,7 @@ func TestShareForwards(t *testing.T) {
 		e.startForward(t, "-N", "-L", strconv.Itoa(port)+":"+echo)
 		shareEchoThrough(t, shareDialWhenUp(t, port))
 	})
-	t.Run("-R", func(t *testing.T) {
-		port := shareFreePort(t)
-		ssh, stdin := e.startRemoteForward(t, strconv.Itoa(port)+":"+echo)
-		e.checkRemoteForward(t, ssh, stdin, port)
-	})
-	t.Run("-R 0", func(t *testing.T) {
-		ssh, stdin := e.startRemoteForward(t, "0:"+echo)
-		port := shareAllocatedPort(t, ssh)
-		e.checkRemoteForward(t, ssh, stdin, port)
-	})
+	e.remoteForwards(t, echo)
 	t.Run("-D", func(t *testing.T) {
 		port := shareFreePort(t)
 		e.startForward(t, "-N", "-D", strconv.Itoa(port))
@@ -74,6 +65,21 @@ func (e *shareEnv) startRemoteForward(t *testing.T, spec string) (*harness.Proc,
 		t.Fatal(err)
 	}
 	return harness.Start(t, cmd), stdin
+}
+
+// remoteForwards runs the -R subtests, a fixed port and port 0, each to
+// the echo server at echo.
+func (e *shareEnv) remoteForwards(t *testing.T, echo string) {
+	t.Run("-R", func(t *testing.T) {
+		port := shareFreePort(t)
+		ssh, stdin := e.startRemoteForward(t, strconv.Itoa(port)+":"+echo)
+		e.checkRemoteForward(t, ssh, stdin, port)
+	})
+	t.Run("-R 0", func(t *testing.T) {
+		ssh, stdin := e.startRemoteForward(t, "0:"+echo)
+		port := shareAllocatedPort(t, ssh)
+		e.checkRemoteForward(t, ssh, stdin, port)
+	})
 }
 
 // checkRemoteForward checks that the remote port reaches the echo server
