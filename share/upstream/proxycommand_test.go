@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -65,10 +66,14 @@ func TestStartCommand(t *testing.T) {
 	}
 }
 
-// TestStartCommandExitStatus: a command that ends says why.
+// TestStartCommandExitStatus: a command that ends says why. On Windows
+// the line goes to the program with no shell, as Win32-OpenSSH runs it.
 func TestStartCommandExitStatus(t *testing.T) {
-	sshtest.SkipOnWindows(t, "the ProxyCommand here is a /bin/sh command line (proxycommand_windows_test.go has the Windows form)")
-	conn, err := startCommand("", "sh -c 'exit 3'", slog.New(slog.DiscardHandler), nil)
+	shell, line := "", "sh -c 'exit 3'"
+	if runtime.GOOS == "windows" {
+		shell, line = `C:\no\shell`, "exec cmd /c exit 3"
+	}
+	conn, err := startCommand(shell, line, slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
