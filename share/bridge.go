@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sshshare/sshshare/share/upstream"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -42,6 +43,11 @@ type bridge struct {
 	// when the upstream side has closed. See hangup.go.
 	Hangup  func(up ssh.Channel, ended <-chan struct{})
 	Running bool
+	// Prio, if set, is the upstream connection's: a Terminal session
+	// types there, and any other session's output yields to the typing
+	// (see upstream.Priority).
+	Prio     *upstream.Priority
+	Terminal bool
 
 	running atomic.Bool   // a shell or exec was relayed upstream
 	exited  atomic.Bool   // the upstream sent exit-status or exit-signal
@@ -58,17 +64,39 @@ type bridge struct {
 func (b *bridge) Run() {
 	b.running.Store(b.Running)
 	b.upEnded = make(chan struct{})
+	upData, downData := io.Reader(b.Up.ch), io.Reader(b.Down.ch)
+	if b.Terminal {
+		defer b.Prio.Terminal()()
+		downData = typing{downData, b.Prio}
+	} else {
+		upData = b.Prio.Bulk(upData)
+	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		b.half(b.Up, b.Down, &b.upRelay, &b.downRelay, b.In, b.observeUp, func() { close(b.upEnded) }, b.Lost)
+		b.half(b.Up, upData, b.Down, &b.upRelay, &b.downRelay, b.In, b.observeUp, func() { close(b.upEnded) }, b.Lost)
 	}()
 	go func() {
 		defer wg.Done()
-		b.half(b.Down, b.Up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
+		b.half(b.Down, downData, b.Up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
 	}()
 	wg.Wait()
+}
+
+// typing is a terminal session's input, each read of which is a key
+// typed on its connection.
+type typing struct {
+	r    io.Reader
+	prio *upstream.Priority
+}
+
+func (t typing) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.prio.Typed()
+	}
+	return n, err
 }
 
 // observeUp notes that the upstream's command has exited.
@@ -113,14 +141,15 @@ func (b *bridge) hangupIfOrphaned() {
 	}
 }
 
-// half moves everything from src to dst, then closes dst once src has
-// finished both its data and its requests, srcDone has run, and dst's own
-// request being relayed, if any, has been answered. last, if set, gives a
-// line written on dst's stderr before its EOF (see bridge.Lost).
-func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, observe func(*ssh.Request), srcDone func(), last func() string) {
+// half moves everything from src to dst, its data read through data,
+// then closes dst once src has finished both its data and its requests,
+// srcDone has run, and dst's own request being relayed, if any, has been
+// answered. last, if set, gives a line written on dst's stderr before its
+// EOF (see bridge.Lost).
+func (b *bridge) half(src end, data io.Reader, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, observe func(*ssh.Request), srcDone func(), last func() string) {
 	done := make(chan struct{})
 	go func() {
-		copyData(dst.ch, src.ch, count, last)
+		copyData(dst.ch, src.ch, data, count, last)
 		close(done)
 	}()
 	forwardRequests(dst.ch, src.reqs, srcRelay, observe)
@@ -159,19 +188,19 @@ func startsSession(reqType string) bool {
 	return false
 }
 
-// copyData copies data and extended data from src to dst until src's EOF,
-// then writes last's line, if any, on dst's stderr and sends EOF on dst
-// (ssh drops a connection that sends extended data after EOF). Stderr is
-// always drained, or a full window would stall the channel
-// (golang/go#80333).
-func copyData(dst, src ssh.Channel, count *atomic.Int64, last func() string) {
+// copyData copies data (src's, read through data) and extended data from
+// src to dst until src's EOF, then writes last's line, if any, on dst's
+// stderr and sends EOF on dst (ssh drops a connection that sends extended
+// data after EOF). Stderr is always drained, or a full window would stall
+// the channel (golang/go#80333).
+func copyData(dst, src ssh.Channel, data io.Reader, count *atomic.Int64, last func() string) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		copyCounted(dst.Stderr(), src.Stderr(), count)
 	}()
-	copyCounted(dst, src, count)
+	copyCounted(dst, data, count)
 	wg.Wait()
 	if last != nil {
 		if line := last(); line != "" {

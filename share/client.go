@@ -242,7 +242,7 @@ func (c *client) openSession(nch ssh.NewChannel) {
 // not signal subsystems. If the master gives up s's upstream connection,
 // the client's stderr says so (see lostLine).
 func (c *client) bridgeSession(down ssh.Channel, downReqs <-chan *ssh.Request, s upSession, start string) {
-	b := &bridge{Down: end{down, downReqs}, Up: end{s.ch, s.reqs}, Running: start == "shell" || start == "exec"}
+	b := &bridge{Down: end{down, downReqs}, Up: end{s.ch, s.reqs}, Running: start == "shell" || start == "exec", Prio: s.prio, Terminal: s.pty}
 	if !c.m.cfg.KeepOrphans {
 		b.Hangup = hangup
 	}

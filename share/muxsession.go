@@ -381,6 +381,7 @@ func (ms *muxSession) run() {
 	if ms.tty && ms.in.Terminal {
 		ms.c.d.winch.add(ms)
 		defer ms.c.d.winch.remove(ms)
+		defer ms.s.prio.Terminal()()
 	}
 	clientGone := make(chan struct{})
 	go func() {
@@ -437,7 +438,11 @@ func (ms *muxSession) copyOut() {
 			ms.s.ch.Close()
 		}
 	}()
-	if copyToClient(ms.out.Raw(), ms.s.ch, &m.stats.bytesIn) != nil {
+	out := io.Reader(ms.s.ch)
+	if !ms.tty {
+		out = ms.s.prio.Bulk(out) // a terminal's typing on the same connection goes first
+	}
+	if copyToClient(ms.out.Raw(), out, &m.stats.bytesIn) != nil {
 		ms.s.ch.Close()
 	}
 	<-errDone
@@ -481,6 +486,9 @@ func (ms *muxSession) copyIn() {
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
+			if ms.tty {
+				ms.s.prio.Typed()
+			}
 			if !ms.send(buf[:n]) {
 				return
 			}

@@ -140,7 +140,7 @@ func (p *upPool) openSessionWhere(ctx context.Context, fits func(ssh.Conn) bool)
 		ch, reqs, err := p.open(uc.Upstream, "session", nil)
 		if err == nil {
 			p.opened(uc)
-			return upSession{conn: uc.Conn, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
+			return upSession{conn: uc.Conn, prio: uc.Priority, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
 			return upSession{}, fmt.Errorf("open session: %w", err)
@@ -233,7 +233,7 @@ func (p *upPool) openSession(ctx context.Context, extra []byte) (upSession, erro
 		ch, reqs, err := p.open(uc.Upstream, "session", extra)
 		if err == nil {
 			p.opened(uc)
-			return upSession{conn: uc.Conn, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
+			return upSession{conn: uc.Conn, prio: uc.Priority, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
 			return upSession{}, err

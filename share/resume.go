@@ -21,6 +21,7 @@ import (
 // upSession is an upstream session channel and the pool slot it holds.
 type upSession struct {
 	conn    ssh.Conn
+	prio    *upstream.Priority // conn's, which puts terminal sessions before bulk ones
 	ch      ssh.Channel
 	reqs    <-chan *ssh.Request
 	release func()

@@ -49,3 +49,13 @@ func (c *bufferedConn) Read(p []byte) (int, error) {
 	c.r += n
 	return n, nil
 }
+
+// Buffered reports how many bytes conn, from ReadBuffered, holds read
+// from below and not yet returned; 0 for any other connection. Only the
+// goroutine that reads conn may ask.
+func Buffered(conn net.Conn) int {
+	if c, ok := conn.(*bufferedConn); ok {
+		return c.w - c.r
+	}
+	return 0
+}

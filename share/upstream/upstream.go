@@ -31,6 +31,10 @@ type Upstream struct {
 	// whose process id is EnginePID; "" for the Go engine's.
 	Engine    string
 	EnginePID int
+	// Priority lets the connection's terminal sessions go before its
+	// bulk ones; nil (no priority) for the OpenSSH engine's connections
+	// and for routes whose unread bytes cannot be counted.
+	Priority *Priority
 }
 
 // Dialer logs in to the target the way ssh would with the user's config.
@@ -123,13 +127,16 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	if err != nil {
 		return nil, err
 	}
+	raw := conn
 	conn = sysio.RawIO(conn)
 	kex := &kexSniffer{Conn: conn}
 	conn = kex
 	if d.Heard != nil {
 		conn = heardConn{Conn: conn, heard: d.Heard}
 	}
-	conn = sysio.BatchWrites(sysio.ReadBuffered(conn, sysio.UpstreamReadBuffer))
+	conn = sysio.ReadBuffered(conn, sysio.UpstreamReadBuffer)
+	prio := newPriority(backlogOf(raw, conn))
+	conn = sysio.BatchWrites(prio.watchReads(conn))
 	login := *d
 	if d.Prompter != nil {
 		login.Prompter = &unhurried{Prompter: d.Prompter, conn: conn, wait: d.handshakeWait()}
@@ -138,8 +145,10 @@ func (d *Dialer) Dial(ctx context.Context) (*Upstream, error) {
 	up, err := login.logIn(ctx, conn, addr)
 	if err != nil {
 		conn.Close()
+		return nil, err
 	}
-	return up, err
+	up.Priority = prio
+	return up, nil
 }
 
 // logIn runs the SSH handshake and authentication over conn.

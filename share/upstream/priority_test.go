@@ -1,0 +1,176 @@
+package upstream
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// countingReader hands out size bytes per read, forever, and counts reads.
+type countingReader struct{ reads atomic.Int32 }
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	r.reads.Add(1)
+	return len(p), nil
+}
+
+// fakeConn is the connection's reader side: each Read returns one byte.
+type fakeConn struct{ net.Conn }
+
+func (fakeConn) Read(p []byte) (int, error) { return copy(p, "x"), nil }
+
+// priorityLab is a Priority whose backlog the test sets, with waits that
+// only a catch-up ends, and its connection as x/crypto would read it.
+type priorityLab struct {
+	p       *Priority
+	backlog atomic.Int64
+	conn    net.Conn
+}
+
+func newPriorityLab(t *testing.T) *priorityLab {
+	t.Helper()
+	l := &priorityLab{}
+	l.p = newPriority(func() int { return int(l.backlog.Load()) })
+	l.p.wait = time.Hour
+	l.conn = l.p.watchReads(fakeConn{})
+	return l
+}
+
+// readInBackground makes n reads of 64 KiB through r and reports the
+// end on the channel it returns.
+func readInBackground(r io.Reader, n int) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64<<10)
+		for range n {
+			r.Read(buf)
+		}
+	}()
+	return done
+}
+
+// waitFor polls cond for up to five seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5s: %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// While a key is being typed in a terminal session, a bulk reader takes
+// one chunk and then waits for the connection's reader to find nothing
+// left to read; a read that leaves a backlog does not release it.
+func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
+	l := newPriorityLab(t)
+	end := l.p.Terminal()
+	defer end()
+	l.p.Typed()
+	src := &countingReader{}
+	done := readInBackground(l.p.Bulk(src), 2)
+
+	waitFor(t, "the bulk reader waits after its first chunk", func() bool { return l.p.waiting.Load() == 1 })
+	if got := src.reads.Load(); got != 1 {
+		t.Fatalf("reads before the catch-up = %d, want 1", got)
+	}
+	l.backlog.Store(4096)
+	l.conn.Read(make([]byte, 1))
+	if got := src.reads.Load(); got != 1 || l.p.waiting.Load() != 1 {
+		t.Fatalf("a read that left 4096 bytes unread released the bulk reader (reads %d)", got)
+	}
+	l.backlog.Store(0)
+	l.conn.Read(make([]byte, 1))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the bulk reader still waits after the connection's reader caught up")
+	}
+	if got := src.reads.Load(); got != 2 {
+		t.Fatalf("reads = %d, want 2", got)
+	}
+}
+
+// While typing, a bulk reader's reads are cut to one chunk, so that one
+// read never takes a whole window.
+func TestPriorityBulkReadsAChunk(t *testing.T) {
+	l := newPriorityLab(t)
+	defer l.p.Terminal()()
+	l.p.Typed()
+	src := bytes.NewReader(make([]byte, 1<<20))
+	n, err := l.p.Bulk(src).Read(make([]byte, 1<<20))
+	if err != nil || n != bulkChunk {
+		t.Fatalf("read %d bytes, %v; want %d", n, err, bulkChunk)
+	}
+}
+
+// Nothing waits without a terminal session, without a key typed lately,
+// or without a Priority at all (a connection whose backlog is unknown).
+func TestPriorityBulkRunsFree(t *testing.T) {
+	cases := map[string]func(l *priorityLab){
+		"no terminal session": func(l *priorityLab) { l.p.Typed() },
+		"terminal, no key":    func(l *priorityLab) { l.p.Terminal() },
+		"terminal ended": func(l *priorityLab) {
+			end := l.p.Terminal()
+			l.p.Typed()
+			end()
+			end() // a second call changes nothing
+		},
+		"key typed long ago": func(l *priorityLab) {
+			l.p.Terminal()
+			l.p.typedAt.Store(int64(time.Since(l.p.start) - typingSpell - time.Second))
+		},
+	}
+	for name, set := range cases {
+		t.Run(name, func(t *testing.T) {
+			l := newPriorityLab(t)
+			set(l)
+			l.backlog.Store(1 << 20)
+			src := &countingReader{}
+			select {
+			case <-readInBackground(l.p.Bulk(src), 100):
+			case <-time.After(5 * time.Second):
+				t.Fatalf("bulk reads wait (%d of 100 done)", src.reads.Load())
+			}
+		})
+	}
+	t.Run("no priority", func(t *testing.T) {
+		var p *Priority
+		defer p.Terminal()()
+		p.Typed()
+		src := &countingReader{}
+		if r := p.Bulk(src); r != io.Reader(src) {
+			t.Fatalf("nil Priority wrapped the reader: %T", r)
+		}
+		if c := p.watchReads(fakeConn{}); c != (fakeConn{}) {
+			t.Fatalf("nil Priority wrapped the connection: %T", c)
+		}
+	})
+	t.Run("unknown backlog", func(t *testing.T) {
+		if p := newPriority(nil); p != nil {
+			t.Fatal("a Priority without a way to know the backlog")
+		}
+	})
+}
+
+// A bulk reader waiting for a catch-up that does not come goes on after
+// the wait's bound: the connection's reader may be held up elsewhere, or
+// the server have nothing to send until the window moves.
+func TestPriorityWaitIsBounded(t *testing.T) {
+	l := newPriorityLab(t)
+	l.p.wait = 10 * time.Millisecond
+	defer l.p.Terminal()()
+	l.p.Typed()
+	src := &countingReader{}
+	select {
+	case <-readInBackground(l.p.Bulk(src), 3):
+	case <-time.After(5 * time.Second):
+		t.Fatalf("bulk reads stuck with no catch-up (%d of 3 done)", src.reads.Load())
+	}
+}
