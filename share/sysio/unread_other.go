@@ -4,6 +4,5 @@ package sysio
 
 import "net"
 
-// Unread returns nil here: Windows masters have no mux door, and their
-// named pipes are not asked.
+// Unread returns nil: FIONREAD is asked on Linux and Darwin only.
 func Unread(net.Conn) func() int { return nil }
