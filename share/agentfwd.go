@@ -446,6 +446,6 @@ func (m *Master) routeX11(nch ssh.NewChannel) {
 	}
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &m.stats.bytesIn, Out: &m.stats.bytesOut}
+	b := &bridge{Down: end{ch: down, reqs: downReqs}, Up: end{ch: up, reqs: upReqs}, In: &m.stats.bytesIn, Out: &m.stats.bytesOut}
 	b.Run()
 }

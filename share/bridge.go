@@ -10,10 +10,20 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// end is one side of a bridged channel: the channel and its requests.
+// end is one side of a bridged channel: the channel and its requests,
+// and, if set, the reader its data is read through (see bridge.Prio).
 type end struct {
 	ch   ssh.Channel
 	reqs <-chan *ssh.Request
+	data io.Reader
+}
+
+// reader is what e's data is read through.
+func (e end) reader() io.Reader {
+	if e.data != nil {
+		return e.data
+	}
+	return e.ch
 }
 
 // bridge joins a downstream channel (from a local ssh) to an upstream one
@@ -64,22 +74,22 @@ type bridge struct {
 func (b *bridge) Run() {
 	b.running.Store(b.Running)
 	b.upEnded = make(chan struct{})
-	upData, downData := io.Reader(b.Up.ch), io.Reader(b.Down.ch)
+	up, down := b.Up, b.Down
 	if b.Terminal {
 		defer b.Prio.Terminal()()
-		downData = typing{downData, b.Prio}
+		down.data = typing{down.ch, b.Prio}
 	} else {
-		upData = b.Prio.Bulk(upData)
+		up.data = b.Prio.Bulk(up.ch)
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		b.half(b.Up, upData, b.Down, &b.upRelay, &b.downRelay, b.In, b.observeUp, func() { close(b.upEnded) }, b.Lost)
+		b.half(up, down, &b.upRelay, &b.downRelay, b.In, b.observeUp, func() { close(b.upEnded) }, b.Lost)
 	}()
 	go func() {
 		defer wg.Done()
-		b.half(b.Down, downData, b.Up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
+		b.half(down, up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
 	}()
 	wg.Wait()
 }
@@ -93,9 +103,7 @@ type typing struct {
 
 func (t typing) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
-	if n > 0 {
-		t.prio.Typed()
-	}
+	t.prio.Typed(n)
 	return n, err
 }
 
@@ -141,15 +149,14 @@ func (b *bridge) hangupIfOrphaned() {
 	}
 }
 
-// half moves everything from src to dst, its data read through data,
-// then closes dst once src has finished both its data and its requests,
-// srcDone has run, and dst's own request being relayed, if any, has been
-// answered. last, if set, gives a line written on dst's stderr before its
-// EOF (see bridge.Lost).
-func (b *bridge) half(src end, data io.Reader, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, observe func(*ssh.Request), srcDone func(), last func() string) {
+// half moves everything from src to dst, then closes dst once src has
+// finished both its data and its requests, srcDone has run, and dst's own
+// request being relayed, if any, has been answered. last, if set, gives a
+// line written on dst's stderr before its EOF (see bridge.Lost).
+func (b *bridge) half(src, dst end, srcRelay, dstRelay *sync.Mutex, count *atomic.Int64, observe func(*ssh.Request), srcDone func(), last func() string) {
 	done := make(chan struct{})
 	go func() {
-		copyData(dst.ch, src.ch, data, count, last)
+		copyData(dst.ch, src, count, last)
 		close(done)
 	}()
 	forwardRequests(dst.ch, src.reqs, srcRelay, observe)
@@ -188,19 +195,19 @@ func startsSession(reqType string) bool {
 	return false
 }
 
-// copyData copies data (src's, read through data) and extended data from
-// src to dst until src's EOF, then writes last's line, if any, on dst's
-// stderr and sends EOF on dst (ssh drops a connection that sends extended
-// data after EOF). Stderr is always drained, or a full window would stall
-// the channel (golang/go#80333).
-func copyData(dst, src ssh.Channel, data io.Reader, count *atomic.Int64, last func() string) {
+// copyData copies data and extended data from src to dst until src's
+// EOF, then writes last's line, if any, on dst's stderr and sends EOF on
+// dst (ssh drops a connection that sends extended data after EOF). Stderr
+// is always drained, or a full window would stall the channel
+// (golang/go#80333).
+func copyData(dst ssh.Channel, src end, count *atomic.Int64, last func() string) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		copyCounted(dst.Stderr(), src.Stderr(), count)
+		copyCounted(dst.Stderr(), src.ch.Stderr(), count)
 	}()
-	copyCounted(dst, data, count)
+	copyCounted(dst, src.reader(), count)
 	wg.Wait()
 	if last != nil {
 		if line := last(); line != "" {

@@ -66,8 +66,8 @@ func startBridge(t *testing.T, b *bridge, upstream func(ssh.Channel, <-chan *ssh
 			upCh.Close()
 			return
 		}
-		b.Down = end{downCh, downReqs}
-		b.Up = end{upCh, upReqs}
+		b.Down = end{ch: downCh, reqs: downReqs}
+		b.Up = end{ch: upCh, reqs: upReqs}
 		b.Run()
 		close(done)
 	}()

@@ -199,7 +199,7 @@ func (c *client) openChannel(nch ssh.NewChannel) {
 		up.Close()
 		return
 	}
-	c.bridge(&bridge{Down: end{down, downReqs}, Up: end{up, upReqs}})
+	c.bridge(&bridge{Down: end{ch: down, reqs: downReqs}, Up: end{ch: up, reqs: upReqs}})
 }
 
 // openSession opens a session upstream (the spare, or one through the
@@ -242,7 +242,7 @@ func (c *client) openSession(nch ssh.NewChannel) {
 // not signal subsystems. If the master gives up s's upstream connection,
 // the client's stderr says so (see lostLine).
 func (c *client) bridgeSession(down ssh.Channel, downReqs <-chan *ssh.Request, s upSession, start string) {
-	b := &bridge{Down: end{down, downReqs}, Up: end{s.ch, s.reqs}, Running: start == "shell" || start == "exec", Prio: s.prio, Terminal: s.pty}
+	b := &bridge{Down: end{ch: down, reqs: downReqs}, Up: end{ch: s.ch, reqs: s.reqs}, Running: start == "shell" || start == "exec", Prio: s.prio, Terminal: s.pty}
 	if !c.m.cfg.KeepOrphans {
 		b.Hangup = hangup
 	}
@@ -296,6 +296,6 @@ func (c *client) deliver(nch ssh.NewChannel) {
 	}
 	c.m.stats.channels.Add(1)
 	defer c.m.stats.channels.Add(-1)
-	b := &bridge{Down: end{down, downReqs}, Up: end{up, upReqs}, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut}
+	b := &bridge{Down: end{ch: down, reqs: downReqs}, Up: end{ch: up, reqs: upReqs}, In: &c.m.stats.bytesIn, Out: &c.m.stats.bytesOut}
 	b.Run()
 }

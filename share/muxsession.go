@@ -486,8 +486,8 @@ func (ms *muxSession) copyIn() {
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
-			if ms.tty {
-				ms.s.prio.Typed()
+			if ms.tty && ms.in.Terminal {
+				ms.s.prio.Typed(n)
 			}
 			if !ms.send(buf[:n]) {
 				return

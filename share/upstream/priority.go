@@ -21,29 +21,41 @@ import (
 // reads the socket a little at a time.
 //
 // The window cannot be made smaller through x/crypto, but it refills only
-// as a bulk reader takes data (x/crypto adjusts the window on each read).
-// So while someone types in a terminal session on the connection, a bulk
-// session's reader takes at most bulkChunk before waiting for the
-// connection's reader to catch up, that is, to find nothing more in the
-// socket or in the read buffer. What the server may then have in flight
-// ahead of an echo is about a chunk and an adjustment, not a window.
+// as a bulk reader takes data: x/crypto sends an adjustment on a read once
+// 96 KiB or half the window is owed, which under a download is every few
+// reads. So while someone types in a terminal session on the connection,
+// each bulk session's reader takes at most bulkChunk before waiting for
+// the connection's reader to catch up, that is, to finish a read that
+// leaves nothing in its read buffer or in the socket. What the server may
+// then have in flight ahead of an echo is about a chunk and an
+// adjustment per bulk session, not a window.
 //
-// A link slower than the master never leaves data queued, so there the
-// reader is always caught up and nothing waits; the pacing engages only
-// where the master itself is the bottleneck, and only while keys are
-// being typed.
+// A catch-up is a read that ends, so a bulk reader waits for the next
+// data to arrive even where the master keeps up: on a link slower than
+// the master that is the next packet, which the reader takes at once. If
+// nothing arrives within catchUpWait, the server has sent all it had, or
+// waits for the window to move: the bulk reader then takes up to
+// idleBurst (enough for x/crypto to adjust the window) before it waits
+// again, sooner if the connection's reader reads meanwhile. Stderr's
+// data, forwarded ports and terminal sessions' own output are never
+// paced. The pacing engages only while keys are being typed.
 
 const (
 	// bulkChunk is what a bulk reader takes between two catch-ups of the
 	// connection's reader: one data packet.
 	bulkChunk = 32 << 10
-	// catchUpWait bounds one wait for a catch-up, for a reader blocked on
-	// something other than its socket, or a server that has nothing more
-	// to send until the window moves.
+	// catchUpWait bounds one wait for a catch-up.
 	catchUpWait = time.Millisecond
+	// idleBurst is what a bulk reader takes unpaced after a wait found the
+	// connection idle: more than the 96 KiB after which x/crypto adjusts
+	// the window, so that the server may send again.
+	idleBurst = 4 * bulkChunk
 	// typingSpell is how long after a keystroke the bulk readers keep
 	// yielding.
 	typingSpell = 2 * time.Second
+	// keysRead is the most a terminal's read may bring and count as keys
+	// typed: more is a paste or a pipe (ssh -tt host cmd < file).
+	keysRead = 256
 )
 
 // Priority gives a connection's terminal sessions precedence over its
@@ -55,11 +67,12 @@ type Priority struct {
 	terminals atomic.Int32  // terminal sessions open on the connection
 	typedAt   atomic.Int64  // when a key was last typed in one, in ns since start
 	start     time.Time
-	waiting   atomic.Int32 // bulk readers waiting for a catch-up
+	waiting   atomic.Int32  // bulk readers waiting for a catch-up
+	reads     atomic.Uint64 // the connection's reads that brought data
+	round     atomic.Uint64 // the catch-ups, counted under mu and read without it
 
 	mu       sync.Mutex
 	caughtUp chan struct{} // closed, and replaced, at each catch-up
-	round    atomic.Uint64 // counts the catch-ups
 }
 
 // newPriority returns a Priority for a connection whose unread bytes
@@ -88,6 +101,9 @@ type watchedConn struct {
 
 func (c *watchedConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.p.reads.Add(1)
+	}
 	if c.p.waiting.Load() > 0 && c.p.backlog() == 0 {
 		c.p.caughtUpNow()
 	}
@@ -114,9 +130,10 @@ func (p *Priority) Terminal() (end func()) {
 	return func() { once.Do(func() { p.terminals.Add(-1) }) }
 }
 
-// Typed records a key typed in a terminal session.
-func (p *Priority) Typed() {
-	if p != nil {
+// Typed records n bytes read from a terminal session's keyboard: keys
+// typed, unless n is more than a few hundred.
+func (p *Priority) Typed(n int) {
+	if p != nil && n > 0 && n <= keysRead {
 		p.typedAt.Store(int64(time.Since(p.start)))
 	}
 }
@@ -146,12 +163,20 @@ type bulkReader struct {
 	p     *Priority
 	round uint64 // the catch-up count when taken was last reset
 	taken int    // bytes read since
+	// idleLeft, set when a wait found no catch-up, is what may still be
+	// read unpaced while the connection has read nothing since idleAt
+	// reads.
+	idleLeft int
+	idleAt   uint64
 }
 
 func (b *bulkReader) Read(buf []byte) (int, error) {
 	if b.p.typing() {
-		if b.taken >= bulkChunk {
-			b.p.awaitCatchUp(b.round)
+		if b.taken >= bulkChunk && !b.stillIdle() {
+			b.idleLeft = 0
+			if !b.p.awaitCatchUp(b.round) {
+				b.idleLeft, b.idleAt = idleBurst, b.p.reads.Load()
+			}
 			b.taken = 0
 		}
 		buf = buf[:min(len(buf), bulkChunk)]
@@ -161,34 +186,50 @@ func (b *bulkReader) Read(buf []byte) (int, error) {
 	}
 	n, err := b.r.Read(buf)
 	b.taken += n
+	b.idleLeft -= n
 	return n, err
 }
 
-// awaitCatchUp waits, at most p.wait, for a catch-up after the round-th.
-func (p *Priority) awaitCatchUp(round uint64) {
+// stillIdle reports whether the reader may go on unpaced: a wait found
+// the connection idle, the connection has read nothing since, and less
+// than idleBurst has been read.
+func (b *bulkReader) stillIdle() bool {
+	return b.idleLeft > 0 && b.p.reads.Load() == b.idleAt
+}
+
+// awaitCatchUp waits, at most p.wait, for a catch-up after the round-th,
+// and reports whether there was one.
+func (p *Priority) awaitCatchUp(round uint64) bool {
 	p.waiting.Add(1)
 	defer p.waiting.Add(-1)
 	p.mu.Lock()
 	caughtUp := p.caughtUp
 	p.mu.Unlock()
 	if p.round.Load() != round {
-		return
+		return true
 	}
 	t := time.NewTimer(p.wait)
 	defer t.Stop()
 	select {
 	case <-caughtUp:
+		return true
 	case <-t.C:
+		return false
 	}
 }
 
 // backlogOf returns what conn, from sysio.ReadBuffered over raw, holds
-// unread: in raw's socket or pipe and in conn's buffer. It is nil when
+// unread: in its buffer, or else in raw's socket or pipe. It is nil when
 // raw's descriptor cannot be asked.
 func backlogOf(raw, conn net.Conn) func() int {
 	unread := sysio.Unread(raw)
 	if unread == nil {
 		return nil
 	}
-	return func() int { return unread() + sysio.Buffered(conn) }
+	return func() int {
+		if n := sysio.Buffered(conn); n > 0 {
+			return n
+		}
+		return unread()
+	}
 }

@@ -2,14 +2,19 @@ package upstream
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
+	"golang.org/x/crypto/ssh"
 )
 
-// countingReader hands out size bytes per read, forever, and counts reads.
+// countingReader fills each read, forever, and counts the reads.
 type countingReader struct{ reads atomic.Int32 }
 
 func (r *countingReader) Read(p []byte) (int, error) {
@@ -72,7 +77,7 @@ func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
 	l := newPriorityLab(t)
 	end := l.p.Terminal()
 	defer end()
-	l.p.Typed()
+	l.p.Typed(1)
 	src := &countingReader{}
 	done := readInBackground(l.p.Bulk(src), 2)
 
@@ -102,7 +107,7 @@ func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
 func TestPriorityBulkReadsAChunk(t *testing.T) {
 	l := newPriorityLab(t)
 	defer l.p.Terminal()()
-	l.p.Typed()
+	l.p.Typed(1)
 	src := bytes.NewReader(make([]byte, 1<<20))
 	n, err := l.p.Bulk(src).Read(make([]byte, 1<<20))
 	if err != nil || n != bulkChunk {
@@ -114,13 +119,17 @@ func TestPriorityBulkReadsAChunk(t *testing.T) {
 // or without a Priority at all (a connection whose backlog is unknown).
 func TestPriorityBulkRunsFree(t *testing.T) {
 	cases := map[string]func(l *priorityLab){
-		"no terminal session": func(l *priorityLab) { l.p.Typed() },
+		"no terminal session": func(l *priorityLab) { l.p.Typed(1) },
 		"terminal, no key":    func(l *priorityLab) { l.p.Terminal() },
 		"terminal ended": func(l *priorityLab) {
 			end := l.p.Terminal()
-			l.p.Typed()
+			l.p.Typed(1)
 			end()
 			end() // a second call changes nothing
+		},
+		"a paste, not keys": func(l *priorityLab) {
+			l.p.Terminal()
+			l.p.Typed(keysRead + 1)
 		},
 		"key typed long ago": func(l *priorityLab) {
 			l.p.Terminal()
@@ -143,7 +152,7 @@ func TestPriorityBulkRunsFree(t *testing.T) {
 	t.Run("no priority", func(t *testing.T) {
 		var p *Priority
 		defer p.Terminal()()
-		p.Typed()
+		p.Typed(1)
 		src := &countingReader{}
 		if r := p.Bulk(src); r != io.Reader(src) {
 			t.Fatalf("nil Priority wrapped the reader: %T", r)
@@ -160,17 +169,92 @@ func TestPriorityBulkRunsFree(t *testing.T) {
 }
 
 // A bulk reader waiting for a catch-up that does not come goes on after
-// the wait's bound: the connection's reader may be held up elsewhere, or
-// the server have nothing to send until the window moves.
-func TestPriorityWaitIsBounded(t *testing.T) {
+// the wait's bound (the server has sent all it had, or waits for the
+// window), and then reads idleBurst unpaced, or until the connection
+// reads again.
+func TestPriorityIdleConnection(t *testing.T) {
 	l := newPriorityLab(t)
-	l.p.wait = 10 * time.Millisecond
+	l.p.wait = 50 * time.Millisecond
 	defer l.p.Terminal()()
-	l.p.Typed()
+	l.p.Typed(1)
 	src := &countingReader{}
+	start := time.Now()
 	select {
-	case <-readInBackground(l.p.Bulk(src), 3):
+	case <-readInBackground(l.p.Bulk(src), 100):
 	case <-time.After(5 * time.Second):
-		t.Fatalf("bulk reads stuck with no catch-up (%d of 3 done)", src.reads.Load())
+		t.Fatalf("bulk reads stuck with no catch-up (%d of 100 done)", src.reads.Load())
+	}
+	if waited := time.Since(start); waited >= 99*l.p.wait {
+		t.Fatalf("100 reads on an idle connection took %v: a wait per chunk, not one per %d KiB", waited, idleBurst>>10)
+	}
+
+	// Once the connection reads again, the reader is paced again.
+	l.p.wait = time.Hour
+	b := l.p.Bulk(src).(*bulkReader)
+	b.Read(make([]byte, bulkChunk))
+	b.idleLeft, b.idleAt = idleBurst, l.p.reads.Load()
+	l.backlog.Store(1)
+	l.conn.Read(make([]byte, 1))
+	before := src.reads.Load()
+	done := readInBackground(b, 1)
+	waitFor(t, "the bulk reader waits once the connection has read", func() bool { return l.p.waiting.Load() == 1 })
+	if got := src.reads.Load() - before; got != 0 {
+		t.Fatalf("%d reads after the connection read; want none until it catches up", got)
+	}
+	l.backlog.Store(0)
+	l.conn.Read(make([]byte, 1))
+	<-done
+}
+
+// dialOver logs in to an in-process server over the connection pipe
+// makes, and returns the upstream.
+func dialOver(t *testing.T, pipe func() (client, server net.Conn)) *Upstream {
+	t.Helper()
+	host := sshtest.NewKey(t)
+	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
+	writeLines(t, knownHosts, knownHostsEntry("example.com", host.PublicKey()))
+	d := &Dialer{
+		Log: sshtest.DiscardLogger(),
+		Config: HostConfig{
+			HostName: "example.com", Port: 22, User: "u",
+			UserKnownHostsFiles:   []string{knownHosts},
+			GlobalKnownHostsFiles: []string{filepath.Join(t.TempDir(), "none")},
+			StrictHostKeyChecking: "yes",
+		},
+		Transport: func(context.Context, string, int) (net.Conn, error) {
+			client, srv := pipe()
+			server := &ssh.ServerConfig{NoClientAuth: true}
+			server.AddHostKey(host)
+			go func() {
+				conn, chans, reqs, err := ssh.NewServerConn(srv, server)
+				if err != nil {
+					return
+				}
+				go ssh.DiscardRequests(reqs)
+				for ch := range chans {
+					ch.Reject(ssh.Prohibited, "no")
+				}
+				conn.Close()
+			}()
+			return client, nil
+		},
+	}
+	up, err := d.Dial(context.Background())
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	t.Cleanup(func() { up.Conn.Close() })
+	return up
+}
+
+// A connection over a socket gets a Priority; one whose unread bytes
+// cannot be counted (an in-memory pipe, as a channel through another
+// master) gets none.
+func TestDialPriority(t *testing.T) {
+	if up := dialOver(t, func() (net.Conn, net.Conn) { return sshtest.TCPPair(t) }); up.Priority == nil {
+		t.Error("an upstream over TCP has no Priority")
+	}
+	if up := dialOver(t, net.Pipe); up.Priority != nil {
+		t.Error("an upstream over an in-memory pipe has a Priority")
 	}
 }
