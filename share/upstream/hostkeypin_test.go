@@ -93,21 +93,7 @@ func TestHostKeyPinHealAfterKnownHostsGrew(t *testing.T) {
 		},
 		Transport: func(context.Context, string, int) (net.Conn, error) {
 			client, srv := sshtest.TCPPair(t)
-			server := &ssh.ServerConfig{NoClientAuth: true}
-			for _, k := range hostKeys {
-				server.AddHostKey(k)
-			}
-			go func() {
-				conn, chans, reqs, err := ssh.NewServerConn(srv, server)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "no")
-				}
-				conn.Close()
-			}()
+			go serveLoginOnly(srv, hostKeys...)
 			return client, nil
 		},
 	}
@@ -135,4 +121,23 @@ func TestHostKeyPinHealAfterKnownHostsGrew(t *testing.T) {
 	if want := "changed since this master logged in (now ssh-ed25519"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("login to a server without the pinned key: got %v; want an error with %q", err, want)
 	}
+}
+
+// serveLoginOnly is a server on srv that shows hostKeys, lets any client
+// in without authentication, refuses every channel, and ends when the
+// client has gone.
+func serveLoginOnly(srv net.Conn, hostKeys ...ssh.Signer) {
+	server := &ssh.ServerConfig{NoClientAuth: true}
+	for _, k := range hostKeys {
+		server.AddHostKey(k)
+	}
+	conn, chans, reqs, err := ssh.NewServerConn(srv, server)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for ch := range chans {
+		ch.Reject(ssh.Prohibited, "no")
+	}
+	conn.Close()
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share/sshtest"
-	"golang.org/x/crypto/ssh"
 )
 
 // countingReader fills each read, forever, and counts the reads.
@@ -223,19 +222,7 @@ func dialOver(t *testing.T, pipe func() (client, server net.Conn)) *Upstream {
 		},
 		Transport: func(context.Context, string, int) (net.Conn, error) {
 			client, srv := pipe()
-			server := &ssh.ServerConfig{NoClientAuth: true}
-			server.AddHostKey(host)
-			go func() {
-				conn, chans, reqs, err := ssh.NewServerConn(srv, server)
-				if err != nil {
-					return
-				}
-				go ssh.DiscardRequests(reqs)
-				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "no")
-				}
-				conn.Close()
-			}()
+			go serveLoginOnly(srv, host)
 			return client, nil
 		},
 	}
