@@ -65,7 +65,7 @@ type Priority struct {
 	backlog   func() int    // bytes received and not yet taken by x/crypto; asked by the reader only
 	wait      time.Duration // bounds a wait for a catch-up: catchUpWait
 	terminals atomic.Int32  // terminal sessions open on the connection
-	typedAt   atomic.Int64  // when a key was last typed in one, in ns since start
+	typedAt   atomic.Int64  // when a key was last typed in one, in ns since start, plus 1; 0 for never
 	start     time.Time
 	waiting   atomic.Int32  // bulk readers waiting for a catch-up
 	reads     atomic.Uint64 // the connection's reads that brought data
@@ -134,7 +134,7 @@ func (p *Priority) Terminal() (end func()) {
 // typed, unless n is more than a few hundred.
 func (p *Priority) Typed(n int) {
 	if p != nil && n > 0 && n <= keysRead {
-		p.typedAt.Store(int64(time.Since(p.start)))
+		p.typedAt.Store(int64(time.Since(p.start)) + 1) // the clock may not have moved since start (Windows)
 	}
 }
 
@@ -145,7 +145,7 @@ func (p *Priority) typing() bool {
 		return false
 	}
 	typed := p.typedAt.Load()
-	return typed != 0 && time.Since(p.start)-time.Duration(typed) < typingSpell
+	return typed != 0 && time.Since(p.start)-time.Duration(typed-1) < typingSpell
 }
 
 // Bulk returns r, a bulk session's channel, reading so that it yields to
