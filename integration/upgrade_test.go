@@ -25,6 +25,11 @@ const previousRelease = "2ec0fb0120a0ec2a982f0f037b308579aca9c95f"
 // --engine flag): it has the mux door, and the same protocol.
 const lastRelease = "43d209547afba89c24a372a1eb0f4e6f9a239889"
 
+// landedRelease is main as it landed with issues 20 and 21 (the Windows
+// transport, the OpenSSH engine and its status fields), the build users
+// run when they install this one: same protocol, mux door.
+const landedRelease = "9246b694b7d7c0980b235e8a401d7fcfe4756802"
+
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
 const nextProtoTags = "sshshare_nextproto"
@@ -41,6 +46,7 @@ var (
 	thisBuild = build{"this build", 1, func(t *testing.T) string { return harness.Binary(t) }}
 	prevBuild = releaseBuild("the previous release", previousRelease)
 	lastBuild = releaseBuild("the last release", lastRelease)
+	landBuild = releaseBuild("the landed release", landedRelease)
 	nextBuild = build{"a next-protocol build", 2, func(t *testing.T) string { return harness.TaggedBinary(t, nextProtoTags) }}
 	release1  = releaseBuild("the protocol-1 release", protocol1Release)
 )
@@ -115,6 +121,8 @@ func TestUpgradeFromPreviousRelease(t *testing.T) {
 			{thisBuild, prevBuild},
 			{lastBuild, thisBuild},
 			{thisBuild, lastBuild},
+			{landBuild, thisBuild},
+			{thisBuild, landBuild},
 		} {
 			t.Run(host+": "+tc.master.name+" master, "+tc.invocation.name+" installed", func(t *testing.T) {
 				checkUpgrade(t, host, tc.master, tc.invocation, 1, []int{1})
@@ -134,7 +142,8 @@ func TestUpgradeMux(t *testing.T) {
 	for _, tc := range []struct {
 		name               string
 		master, invocation build
-	}{{"up", prevBuild, thisBuild}, {"down", thisBuild, prevBuild}, {"up1", lastBuild, thisBuild}, {"down1", thisBuild, lastBuild}} {
+	}{{"up", prevBuild, thisBuild}, {"down", thisBuild, prevBuild}, {"up1", lastBuild, thisBuild}, {"down1", thisBuild, lastBuild},
+		{"up2", landBuild, thisBuild}, {"down2", thisBuild, landBuild}} {
 		t.Run(tc.name, func(t *testing.T) {
 			checkUpgradeDoor(t, "m", true, tc.master, tc.invocation, 1, []int{1})
 		})
