@@ -16,20 +16,8 @@ import (
 // or the descriptor does not answer. For a ProxyCommand's pipes it asks
 // the read end. The call is raw (see RawIO): FIONREAD never blocks.
 func Unread(conn net.Conn) func() int {
-	var rc syscall.RawConn
-	var err error
-	switch c := conn.(type) {
-	case *stdioConn:
-		if c.shared {
-			return nil
-		}
-		rc, err = c.r.SyscallConn()
-	case syscall.Conn:
-		rc, err = c.SyscallConn()
-	default:
-		return nil
-	}
-	if err != nil {
+	rc, _, ok := rawConns(conn)
+	if !ok {
 		return nil
 	}
 	unread := func() (int, error) {
