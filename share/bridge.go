@@ -77,7 +77,7 @@ func (b *bridge) Run() {
 	up, down := b.Up, b.Down
 	if b.Terminal {
 		defer b.Prio.Terminal()()
-		down.data = typing{down.ch, b.Prio}
+		down.data = b.Prio.Keys(down.ch)
 	} else {
 		up.data = b.Prio.Bulk(up.ch)
 	}
@@ -92,19 +92,6 @@ func (b *bridge) Run() {
 		b.half(down, up, &b.downRelay, &b.upRelay, b.Out, b.observeDown, b.hangupIfOrphaned, nil)
 	}()
 	wg.Wait()
-}
-
-// typing is a terminal session's input, each read of which is a key
-// typed on its connection.
-type typing struct {
-	r    io.Reader
-	prio *upstream.Priority
-}
-
-func (t typing) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.prio.Typed(n)
-	return n, err
 }
 
 // observeUp notes that the upstream's command has exited.

@@ -481,14 +481,14 @@ func copyToClient(dst io.Writer, src io.Reader, count *atomic.Int64) error {
 // left pending on the user's terminal.
 func (ms *muxSession) copyIn() {
 	m := ms.c.m
-	in := ms.in.Raw()
+	var in io.Reader = ms.in.Raw()
+	if ms.tty && ms.in.Terminal {
+		in = ms.s.prio.Keys(in)
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := in.Read(buf)
 		if n > 0 {
-			if ms.tty && ms.in.Terminal {
-				ms.s.prio.Typed(n)
-			}
 			if !ms.send(buf[:n]) {
 				return
 			}

@@ -130,10 +130,31 @@ func (p *Priority) Terminal() (end func()) {
 	return func() { once.Do(func() { p.terminals.Add(-1) }) }
 }
 
-// Typed records n bytes read from a terminal session's keyboard: keys
+// Keys returns r, a terminal session's input, reading so that what it
+// brings counts as keys typed on the connection.
+func (p *Priority) Keys(r io.Reader) io.Reader {
+	if p == nil {
+		return r
+	}
+	return keysReader{r: r, p: p}
+}
+
+// keysReader is a terminal session's input.
+type keysReader struct {
+	r io.Reader
+	p *Priority
+}
+
+func (k keysReader) Read(b []byte) (int, error) {
+	n, err := k.r.Read(b)
+	k.p.typed(n)
+	return n, err
+}
+
+// typed records n bytes read from a terminal session's keyboard: keys
 // typed, unless n is more than a few hundred.
-func (p *Priority) Typed(n int) {
-	if p != nil && n > 0 && n <= keysRead {
+func (p *Priority) typed(n int) {
+	if n > 0 && n <= keysRead {
 		p.typedAt.Store(int64(time.Since(p.start)) + 1) // the clock may not have moved since start (Windows)
 	}
 }

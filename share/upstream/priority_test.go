@@ -77,7 +77,7 @@ func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
 	l := newPriorityLab(t)
 	end := l.p.Terminal()
 	defer end()
-	l.p.Typed(1)
+	l.p.typed(1)
 	src := &countingReader{}
 	done := readInBackground(l.p.Bulk(src), 2)
 
@@ -107,7 +107,7 @@ func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
 func TestPriorityBulkReadsAChunk(t *testing.T) {
 	l := newPriorityLab(t)
 	defer l.p.Terminal()()
-	l.p.Typed(1)
+	l.p.typed(1)
 	src := bytes.NewReader(make([]byte, 1<<20))
 	n, err := l.p.Bulk(src).Read(make([]byte, 1<<20))
 	if err != nil || n != bulkChunk {
@@ -119,17 +119,17 @@ func TestPriorityBulkReadsAChunk(t *testing.T) {
 // or without a Priority at all (a connection whose backlog is unknown).
 func TestPriorityBulkRunsFree(t *testing.T) {
 	cases := map[string]func(l *priorityLab){
-		"no terminal session": func(l *priorityLab) { l.p.Typed(1) },
+		"no terminal session": func(l *priorityLab) { l.p.typed(1) },
 		"terminal, no key":    func(l *priorityLab) { l.p.Terminal() },
 		"terminal ended": func(l *priorityLab) {
 			end := l.p.Terminal()
-			l.p.Typed(1)
+			l.p.typed(1)
 			end()
 			end() // a second call changes nothing
 		},
 		"a paste, not keys": func(l *priorityLab) {
 			l.p.Terminal()
-			l.p.Typed(keysRead + 1)
+			l.p.typed(keysRead + 1)
 		},
 		"key typed long ago": func(l *priorityLab) {
 			l.p.Terminal()
@@ -152,10 +152,12 @@ func TestPriorityBulkRunsFree(t *testing.T) {
 	t.Run("no priority", func(t *testing.T) {
 		var p *Priority
 		defer p.Terminal()()
-		p.Typed(1)
 		src := &countingReader{}
 		if r := p.Bulk(src); r != io.Reader(src) {
 			t.Fatalf("nil Priority wrapped the reader: %T", r)
+		}
+		if r := p.Keys(src); r != io.Reader(src) {
+			t.Fatalf("nil Priority wrapped the keys: %T", r)
 		}
 		if c := p.watchReads(fakeConn{}); c != (fakeConn{}) {
 			t.Fatalf("nil Priority wrapped the connection: %T", c)
@@ -176,7 +178,7 @@ func TestPriorityIdleConnection(t *testing.T) {
 	l := newPriorityLab(t)
 	l.p.wait = 50 * time.Millisecond
 	defer l.p.Terminal()()
-	l.p.Typed(1)
+	l.p.typed(1)
 	src := &countingReader{}
 	start := time.Now()
 	select {
