@@ -335,7 +335,7 @@ func (e *agentRefusedError) Error() string {
 		why = "the connections for this one were taken by others"
 	case errors.Is(e.cause, upstream.ErrNoPrompter), errors.Is(e.cause, upstream.ErrPrompterGone):
 		why = "a new login needs a prompt"
-	case strings.Contains(e.cause.Error(), "ssh: unable to authenticate"), strings.Contains(e.cause.Error(), "with ssh: ") && strings.Contains(e.cause.Error(), "Permission denied ("):
+	case strings.Contains(e.cause.Error(), "ssh: unable to authenticate"), errors.Is(e.cause, upstream.ErrLoginRefused):
 		// x/crypto's text, or ssh's through the openssh engine: the
 		// methods a pooled login may use (no password, no questions)
 		// were not enough.

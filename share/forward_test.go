@@ -312,6 +312,8 @@ func TestAgentRefusedError(t *testing.T) {
 		{"no prompter", &growError{err: fmt.Errorf("log in to u@h:22: %w", upstream.ErrNoPrompter)}, lead + "a new login needs a prompt"},
 		{"password only", &growError{err: authFailed}, lead + "the server refused a new login without a prompt"},
 		{"password only, earlier", &growError{err: authFailed, earlier: true}, lead + "the server refused a new login without a prompt"},
+		{"engine through a ProxyCommand", &growError{err: fmt.Errorf("log in to u@h:22 with ssh through ProxyCommand nc %%h %%p: u@h: Permission denied (publickey).: %w", upstream.ErrLoginRefused)},
+			lead + "the server refused a new login without a prompt"},
 		{"network", &growError{err: errors.New("connect to h:22: network is unreachable")}, lead + "a new login failed: connect to h:22: network is unreachable"},
 		{"network, earlier", &growError{err: errors.New("connect to h:22: refused"), earlier: true}, lead + "a new login failed moments ago: connect to h:22: refused"},
 		{"server text", &growError{err: errors.New("banner\nsshshare: fake\x1b[2J")}, lead + "a new login failed: banner"},

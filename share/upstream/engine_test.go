@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"os"
 	"runtime"
@@ -202,4 +203,29 @@ func shortDir(t *testing.T) string {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir
+}
+
+// TestEngineFailureRefused: ssh's "Permission denied" as the engine's last
+// line is a refused login however the error reads, with a ProxyCommand
+// named in it too; another last line is not.
+func TestEngineFailureRefused(t *testing.T) {
+	for _, tc := range []struct {
+		proxy, last string
+		refused     bool
+	}{
+		{"", "u@h: Permission denied (publickey).", true},
+		{"nc %h %p", "u@h: Permission denied (publickey,password).", true},
+		{"nc %h %p", "ssh: connect to host h port 22: Connection refused", false},
+	} {
+		e := &engine{stderr: newEngineStderr(slog.New(slog.DiscardHandler), nil, nil, false), exitErr: errors.New("exit status 255")}
+		e.stderr.Write([]byte(tc.last + "\n"))
+		d := &Dialer{Config: HostConfig{User: "u", HostName: "h", Port: 22, ProxyCommand: tc.proxy}}
+		err := e.failure(d)
+		if got := errors.Is(err, ErrLoginRefused); got != tc.refused {
+			t.Errorf("ProxyCommand %q, last line %q: %v; refused = %v, want %v", tc.proxy, tc.last, err, got, tc.refused)
+		}
+		if !strings.Contains(err.Error(), strings.TrimPrefix(tc.last, "ssh: ")) {
+			t.Errorf("%v: want ssh's line in it", err)
+		}
+	}
 }

@@ -317,6 +317,16 @@ func (e *engine) stop() {
 // pid is the engine ssh's process id.
 func (e *engine) pid() int { return e.cmd.Process.Pid }
 
+// ErrLoginRefused is in the chain of an OpenSSH engine's failed login
+// that the server refused (ssh's "Permission denied (...)"): the methods
+// ssh could use were not enough.
+var ErrLoginRefused = errors.New("the server refused the login")
+
+// loginRefused is ssh's refusal, reported by errors.Is as ErrLoginRefused.
+type loginRefused struct{ error }
+
+func (loginRefused) Is(target error) bool { return target == ErrLoginRefused }
+
 // failure says why the engine ssh exited before it was logged in: a
 // question nobody answered, else its last line on stderr (ssh's own
 // reason), or its exit status.
@@ -337,7 +347,11 @@ func (e *engine) failure(d *Dialer) error {
 		with += " through ProxyCommand " + d.Config.ProxyCommand // what it printed came before
 	}
 	if last := e.stderr.reason(); last != "" {
-		return hint.With(fmt.Errorf("log in to %s@%s with %s: %s", d.Config.User, addr, with, strings.TrimPrefix(last, "ssh: ")), e.stderr.hint())
+		var why error = errors.New(strings.TrimPrefix(last, "ssh: "))
+		if strings.Contains(last, "Permission denied (") {
+			why = loginRefused{why}
+		}
+		return hint.With(fmt.Errorf("log in to %s@%s with %s: %w", d.Config.User, addr, with, why), e.stderr.hint())
 	}
 	return fmt.Errorf("log in to %s@%s with %s: %v", d.Config.User, addr, with, e.exitErr)
 }
