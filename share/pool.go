@@ -46,6 +46,12 @@ type upConn struct {
 	idle    *time.Timer
 }
 
+// session is an upstream session on u's connection, holding a slot that
+// release frees.
+func (u *upConn) session(ch ssh.Channel, reqs <-chan *ssh.Request, release func()) upSession {
+	return upSession{conn: u.Conn, prio: u.Priority, ch: ch, reqs: reqs, release: release}
+}
+
 // full reports whether the connection is known to have no session slot.
 func (u *upConn) full() bool { return u.retired || (u.limit > 0 && u.sessions >= u.limit) }
 
@@ -140,7 +146,7 @@ func (p *upPool) openSessionWhere(ctx context.Context, fits func(ssh.Conn) bool)
 		ch, reqs, err := p.open(uc.Upstream, "session", nil)
 		if err == nil {
 			p.opened(uc)
-			return upSession{conn: uc.Conn, prio: uc.Priority, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
+			return uc.session(ch, reqs, func() { p.release(uc) }), nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
 			return upSession{}, fmt.Errorf("open session: %w", err)
@@ -233,7 +239,7 @@ func (p *upPool) openSession(ctx context.Context, extra []byte) (upSession, erro
 		ch, reqs, err := p.open(uc.Upstream, "session", extra)
 		if err == nil {
 			p.opened(uc)
-			return upSession{conn: uc.Conn, prio: uc.Priority, ch: ch, reqs: reqs, release: func() { p.release(uc) }}, nil
+			return uc.session(ch, reqs, func() { p.release(uc) }), nil
 		}
 		if !p.refused(uc, err) && !errors.Is(err, errUpstreamDead) {
 			return upSession{}, err

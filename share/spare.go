@@ -46,7 +46,7 @@ func (m *Master) takeSpare() (upSession, bool) {
 	if !ok {
 		return upSession{}, false
 	}
-	return upSession{conn: uc.Conn, prio: uc.Priority, ch: ch, reqs: reqs, release: release}, true
+	return uc.session(ch, reqs, release), true
 }
 
 // takeSpare hands out the spare, if there is a usable one, and starts a
