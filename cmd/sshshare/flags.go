@@ -173,7 +173,7 @@ func (f TargetFlags) invocation(log *slog.Logger, mode string) (*invoke.Invocati
 	if err := notOwnUpstream(socket); err != nil {
 		return nil, err
 	}
-	if err := notOwnEngine(mode, f.User+"@"+f.Host+":"+f.Port, socket); err != nil {
+	if err := notOwnEngine(mode, f.targetKey(), socket); err != nil {
 		return nil, err
 	}
 	exe, err := os.Executable()

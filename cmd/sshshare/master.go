@@ -61,7 +61,7 @@ func (c MasterCmd) Run() error {
 	os.Setenv(masterSocketEnv, c.Socket) // see notOwnUpstream
 	// The target too, for an sshshare the OpenSSH engine's ssh runs (see
 	// notOwnEngine).
-	os.Setenv(masterTargetEnv, c.User+"@"+c.Host+":"+c.Port)
+	os.Setenv(masterTargetEnv, c.targetKey())
 	log, closeLog, err := openMasterLog(c.Socket)
 	if err != nil {
 		report.Report(err)

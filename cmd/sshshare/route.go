@@ -113,6 +113,10 @@ func notOwnUpstream(socket string) error {
 // gave them) of the master whose process this process runs under.
 const masterTargetEnv = "SSHSHARE_MASTER_TARGET"
 
+// targetKey is the target as masterTargetEnv gives it: user@host:port,
+// as the command line names them.
+func (f TargetFlags) targetKey() string { return f.User + "@" + f.Host + ":" + f.Port }
+
 // notOwnEngine refuses a share invocation for the target of the master
 // whose OpenSSH engine ssh runs it: that ssh's route runs sshshare for the
 // same host (a line the view did not recognise as sshshare's), and its
