@@ -102,16 +102,7 @@ func (c *hostKeyCheck) withCommand(invocation, name string, key ssh.PublicKey) (
 	if err != nil || len(out) == 0 {
 		return c.db, "", err
 	}
-	path, err := linesFile(out)
-	if err != nil {
-		return nil, "", err
-	}
-	defer os.Remove(path)
-	db, err := knownhosts.NewDB(append(slices.Clone(c.existing), path)...)
-	if err != nil {
-		return nil, "", fmt.Errorf("read KnownHostsCommand output: %w", err)
-	}
-	return db, path, nil
+	return linesDB(out, c.existing...)
 }
 
 // lookupName is the known_hosts name for host:port in the host:port form
@@ -131,17 +122,18 @@ func (c *hostKeyCheck) lookupName(host string, port int) string {
 // ORDER run the host name as it stands, for %H and for matching the lines
 // it prints: so does this.
 func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
-	algos := c.db.HostKeyAlgorithms(c.lookupName(host, port))
+	name := c.lookupName(host, port)
+	algos := c.db.HostKeyAlgorithms(name)
 	out, err := c.Command.lines(invocationOrder, host, nil)
 	if err != nil {
-		return nil, &HostKeyError{Host: c.lookupName(host, port), err: err}
+		return nil, &HostKeyError{Host: name, err: err}
 	}
 	if len(out) == 0 {
 		return algos, nil
 	}
-	db, err := linesDB(out)
+	db, _, err := linesDB(out)
 	if err != nil {
-		return nil, &HostKeyError{Host: c.lookupName(host, port), err: err}
+		return nil, &HostKeyError{Host: name, err: err}
 	}
 	for _, a := range db.HostKeyAlgorithms(net.JoinHostPort(host, "22")) {
 		if !slices.Contains(algos, a) {
@@ -152,18 +144,19 @@ func (c *hostKeyCheck) algorithms(host string, port int) ([]string, error) {
 }
 
 // linesDB reads known_hosts lines (a KnownHostsCommand's) into a database
-// of their own.
-func linesDB(lines []byte) (*knownhosts.HostKeyDB, error) {
+// with the known_hosts files, if any, and returns it and the temporary
+// file, already removed, that held the lines.
+func linesDB(lines []byte, files ...string) (*knownhosts.HostKeyDB, string, error) {
 	path, err := linesFile(lines)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer os.Remove(path)
-	db, err := knownhosts.NewDB(path)
+	db, err := knownhosts.NewDB(append(slices.Clone(files), path)...)
 	if err != nil {
-		return nil, fmt.Errorf("read KnownHostsCommand output: %w", err)
+		return nil, "", fmt.Errorf("read KnownHostsCommand output: %w", err)
 	}
-	return db, nil
+	return db, path, nil
 }
 
 // linesFile writes a KnownHostsCommand's lines to a temporary file, for
