@@ -96,7 +96,7 @@ func benchWarm(b *testing.B, rtt time.Duration) {
 	served := e.muxServed()
 	s := newConnectSamples()
 	for round := range *warmSamples {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			e.sample(s, m)
 		}
 	}
@@ -135,7 +135,7 @@ func benchCold(b *testing.B, rtt time.Duration) {
 	e.warmUp()
 	s := newConnectSamples()
 	for round := range *coldSamples {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			m.Stop()
 			e.sample(s, m)
 		}

@@ -93,7 +93,7 @@ func benchBulk(b *testing.B) {
 	figures := make(map[string]*bulkFigures)
 	for round := range *bulkSamples {
 		for _, tr := range transfers {
-			for _, m := range e.rotated(round) {
+			for _, m := range e.ordered(round) {
 				elapsed, cpu := e.measureTransfer(m, tr.cmd(e, m.Host(), file))
 				k := tr.key + "/" + m.Key()
 				if figures[k] == nil {

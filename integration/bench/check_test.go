@@ -22,7 +22,7 @@ func benchMuxCheck(b *testing.B) {
 	e.warmUp()
 	times := make(map[string][]time.Duration)
 	for round := range *warmSamples {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			r := e.time(e.client.SSH("-O", "check", m.Host()))
 			e.requireCheckAnswer(m, r)
 			times[m.Key()] = append(times[m.Key()], r.elapsed)

@@ -348,14 +348,3 @@ func (e *env) ssh(m method, args ...string) run {
 	}
 	return r
 }
-
-// rotated returns the methods starting at round%len, so that no method is
-// always the one following another.
-func (e *env) rotated(round int) []method {
-	n := len(e.methods)
-	out := make([]method, 0, n)
-	for i := range n {
-		out = append(out, e.methods[(round+i)%n])
-	}
-	return out
-}

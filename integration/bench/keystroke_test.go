@@ -67,12 +67,12 @@ func benchKeystroke(b *testing.B) {
 	}
 	perRound := max(1, *keystrokes / *keyRounds)
 	for round := range *keyRounds {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			figures[m].idle = append(figures[m].idle, sessions[m].typeKeys(perRound)...)
 		}
 	}
 	for round := range *keyRounds {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			d := e.startDownload(m)
 			figures[m].loaded = append(figures[m].loaded, sessions[m].typeKeys(perRound)...)
 			n, took := d.stop()

@@ -171,7 +171,7 @@ func benchTunnelWarm(b *testing.B, rtt time.Duration) {
 	e.warmUp()
 	s := newTunnelSamples()
 	for round := range *warmSamples {
-		for _, m := range e.rotated(round) {
+		for _, m := range e.ordered(round) {
 			e.sample(s, m)
 		}
 	}
