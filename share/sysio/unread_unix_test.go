@@ -3,25 +3,19 @@
 package sysio
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/sshshare/sshshare/share/sshtest"
 )
 
-// waitUnread polls unread until it reports want, for up to five seconds
-// (loopback delivery is not instant).
+// waitUnread waits until unread reports want (loopback delivery is not
+// instant).
 func waitUnread(t *testing.T, unread func() int, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for unread() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("unread = %d after 5s; want %d", unread(), want)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	sshtest.WaitFor(t, fmt.Sprintf("%d bytes unread", want), func() bool { return unread() == want })
 }
 
 // Unread counts what waits in a socket, and Buffered what ReadBuffered

@@ -58,18 +58,6 @@ func readInBackground(r io.Reader, n int) <-chan struct{} {
 	return done
 }
 
-// waitFor polls cond for up to five seconds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5s: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // While a key is being typed in a terminal session, a bulk reader takes
 // one chunk and then waits for the connection's reader to find nothing
 // left to read; a read that leaves a backlog does not release it.
@@ -81,7 +69,7 @@ func TestPriorityBulkWaitsForCatchUp(t *testing.T) {
 	src := &countingReader{}
 	done := readInBackground(l.p.Bulk(src), 2)
 
-	waitFor(t, "the bulk reader waits after its first chunk", func() bool { return l.p.waiting.Load() == 1 })
+	sshtest.WaitFor(t, "the bulk reader waits after its first chunk", func() bool { return l.p.waiting.Load() == 1 })
 	if got := src.reads.Load(); got != 1 {
 		t.Fatalf("reads before the catch-up = %d, want 1", got)
 	}
@@ -199,7 +187,7 @@ func TestPriorityIdleConnection(t *testing.T) {
 	l.conn.Read(make([]byte, 1))
 	before := src.reads.Load()
 	done := readInBackground(b, 1)
-	waitFor(t, "the bulk reader waits once the connection has read", func() bool { return l.p.waiting.Load() == 1 })
+	sshtest.WaitFor(t, "the bulk reader waits once the connection has read", func() bool { return l.p.waiting.Load() == 1 })
 	if got := src.reads.Load() - before; got != 0 {
 		t.Fatalf("%d reads after the connection read; want none until it catches up", got)
 	}
