@@ -78,25 +78,11 @@ func TestHostKeyPinHealAfterKnownHostsGrew(t *testing.T) {
 	edHost := sshtest.NewKey(t)
 	hostKeys := []ssh.Signer{edHost, rsaHost} // the server's, read at each Dial
 
-	dir := t.TempDir()
-	knownHosts := filepath.Join(dir, "known_hosts")
+	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
 	writeLines(t, knownHosts, knownHostsEntry("example.com", rsaHost.PublicKey()))
-	d := &Dialer{
-		Log: sshtest.DiscardLogger(),
-		Config: HostConfig{
-			HostName: "example.com", Port: 22, User: "u",
-			UserKnownHostsFiles:   []string{knownHosts},
-			GlobalKnownHostsFiles: []string{filepath.Join(dir, "none")},
-			StrictHostKeyChecking: "yes",
-			Algorithms: Algorithms{HostKeyAlgorithms: []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256},
-				CASignatureAlgorithms: []string{ssh.KeyAlgoED25519}},
-		},
-		Transport: func(context.Context, string, int) (net.Conn, error) {
-			client, srv := sshtest.TCPPair(t)
-			go serveLoginOnly(srv, hostKeys...)
-			return client, nil
-		},
-	}
+	d := loginOnlyDialer(knownHosts, func() (net.Conn, net.Conn) { return sshtest.TCPPair(t) }, func() []ssh.Signer { return hostKeys })
+	d.Config.Algorithms = Algorithms{HostKeyAlgorithms: []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256},
+		CASignatureAlgorithms: []string{ssh.KeyAlgoED25519}}
 	login := func() error {
 		up, err := d.Dial(context.Background())
 		if err != nil {
@@ -120,6 +106,27 @@ func TestHostKeyPinHealAfterKnownHostsGrew(t *testing.T) {
 	err = login()
 	if want := "changed since this master logged in (now ssh-ed25519"; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("login to a server without the pinned key: got %v; want an error with %q", err, want)
+	}
+}
+
+// loginOnlyDialer is a Dialer for u@example.com:22 that trusts only the
+// keys in knownHosts (StrictHostKeyChecking yes) and reaches, over the
+// connections pipe makes, a serveLoginOnly server showing the keys
+// hostKeys gives at each dial.
+func loginOnlyDialer(knownHosts string, pipe func() (client, server net.Conn), hostKeys func() []ssh.Signer) *Dialer {
+	return &Dialer{
+		Log: sshtest.DiscardLogger(),
+		Config: HostConfig{
+			HostName: "example.com", Port: 22, User: "u",
+			UserKnownHostsFiles:   []string{knownHosts},
+			GlobalKnownHostsFiles: []string{filepath.Join(filepath.Dir(knownHosts), "none")},
+			StrictHostKeyChecking: "yes",
+		},
+		Transport: func(context.Context, string, int) (net.Conn, error) {
+			client, srv := pipe()
+			go serveLoginOnly(srv, hostKeys()...)
+			return client, nil
+		},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sshshare/sshshare/share/sshtest"
+	"golang.org/x/crypto/ssh"
 )
 
 // countingReader fills each read, forever, and counts the reads.
@@ -203,20 +204,7 @@ func dialOver(t *testing.T, pipe func() (client, server net.Conn)) *Upstream {
 	host := sshtest.NewKey(t)
 	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
 	writeLines(t, knownHosts, knownHostsEntry("example.com", host.PublicKey()))
-	d := &Dialer{
-		Log: sshtest.DiscardLogger(),
-		Config: HostConfig{
-			HostName: "example.com", Port: 22, User: "u",
-			UserKnownHostsFiles:   []string{knownHosts},
-			GlobalKnownHostsFiles: []string{filepath.Join(t.TempDir(), "none")},
-			StrictHostKeyChecking: "yes",
-		},
-		Transport: func(context.Context, string, int) (net.Conn, error) {
-			client, srv := pipe()
-			go serveLoginOnly(srv, host)
-			return client, nil
-		},
-	}
+	d := loginOnlyDialer(knownHosts, pipe, func() []ssh.Signer { return []ssh.Signer{host} })
 	up, err := d.Dial(context.Background())
 	if err != nil {
 		t.Fatalf("login: %v", err)
