@@ -122,7 +122,7 @@ func (m *Master) checkControlMaster(cfg upstream.HostConfig) error {
 type muxConn struct {
 	m    *Master
 	d    *muxDoor
-	conn *net.UnixConn
+	conn sysio.FdConn
 	ctx  context.Context
 	// wmu serialises the master's packets: a session's exit message
 	// may be written while a request is answered.

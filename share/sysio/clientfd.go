@@ -1,8 +1,10 @@
 package sysio
 
 import (
+	"net"
 	"os"
 	"sync"
+	"syscall"
 )
 
 // A mux client (stock ssh with a ControlPath, see share/muxdoor.go) hands
@@ -11,6 +13,13 @@ import (
 // sftp talk over. The master reads and writes them directly, as OpenSSH's
 // ControlMaster does, and must leave them as it found them: another
 // process (the user's shell, the rest of a pipeline) shares each one.
+
+// FdConn is a Unix socket connection that descriptors can be passed
+// over: a *net.UnixConn, or on Linux a *SockConn from ListenRaw.
+type FdConn interface {
+	net.Conn
+	syscall.Conn
+}
 
 // ClientFile is a descriptor a mux client handed over, as the master
 // uses it. Close puts back the file status flags the master changed on a
@@ -23,9 +32,10 @@ type ClientFile struct {
 	restore  func()
 	once     sync.Once
 	// own is set when the descriptor is non-blocking on an open file
-	// description nobody else holds, and socket for a socket (shared,
-	// set non-blocking): raw system calls are then safe (see Raw).
-	own, socket bool
+	// description nobody else holds, socket for a socket (shared, set
+	// non-blocking), and instant for a device whose reads and writes
+	// never wait (/dev/null): raw system calls are then safe (see Raw).
+	own, socket, instant bool
 }
 
 // Close restores what the master changed and closes the file.

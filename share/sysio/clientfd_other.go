@@ -10,7 +10,7 @@ import (
 var errNoClientFds = errors.New("receiving descriptors is not supported on this platform")
 
 // RecvFds is not supported here: OpenSSH for Windows has no mux client.
-func RecvFds(*net.UnixConn, int) ([]int, error) { return nil, errNoClientFds }
+func RecvFds(FdConn, int) ([]int, error) { return nil, errNoClientFds }
 
 // AdoptClientFd is not supported here.
 func AdoptClientFd(int, string, bool) (*ClientFile, error) { return nil, errNoClientFds }
@@ -18,8 +18,8 @@ func AdoptClientFd(int, string, bool) (*ClientFile, error) { return nil, errNoCl
 // CloseFds does nothing here.
 func CloseFds([]int) {}
 
-// UnixConn returns conn as a *net.UnixConn.
-func UnixConn(conn net.Conn) (*net.UnixConn, error) {
+// UnixConn returns conn as an FdConn, if it is a Unix socket.
+func UnixConn(conn net.Conn) (FdConn, error) {
 	uc, ok := conn.(*net.UnixConn)
 	if !ok {
 		return nil, errors.New("not a Unix socket")

@@ -5,8 +5,10 @@ package sysio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,12 +23,16 @@ const fdByteWait = 5 * time.Second
 // those n bytes: a plain read past them would drop a descriptor. A
 // message carrying no descriptor, or more than one, fails the whole
 // receipt, and every descriptor received is closed.
-func RecvFds(conn *net.UnixConn, n int) ([]int, error) {
+func RecvFds(conn FdConn, n int) ([]int, error) {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("receive descriptors: %w", err)
+	}
 	conn.SetReadDeadline(time.Now().Add(fdByteWait))
 	defer conn.SetReadDeadline(time.Time{})
 	var fds []int
 	for i := range n {
-		got, err := recvOneFd(conn)
+		got, err := recvOneFd(rc)
 		if err != nil {
 			closeFds(fds)
 			return nil, fmt.Errorf("receive descriptor %d of %d: %w", i+1, n, err)
@@ -37,13 +43,29 @@ func RecvFds(conn *net.UnixConn, n int) ([]int, error) {
 }
 
 // recvOneFd receives one one-byte message and the single descriptor it
-// carries.
-func recvOneFd(conn *net.UnixConn) (int, error) {
+// carries, waiting on Go's poller (and within the read deadline) until it
+// has come.
+func recvOneFd(rc syscall.RawConn) (int, error) {
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4*4)) // room for extras, which are closed
-	n, oobn, flags, _, err := conn.ReadMsgUnix(buf, oob)
+	var n, oobn, flags int
+	var errno syscall.Errno
+	err := rc.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, flags, errno = recvmsgFd(fd, buf, oob)
+			if errno != unix.EINTR {
+				return errno != unix.EAGAIN
+			}
+		}
+	})
+	if err == nil && errno != 0 {
+		err = os.NewSyscallError("recvmsg", errno)
+	}
 	if err != nil {
 		return -1, err
+	}
+	if n == 0 && oobn == 0 {
+		return -1, io.EOF
 	}
 	fds, err := parseRights(oob[:oobn])
 	if err != nil {
@@ -91,7 +113,7 @@ func aboveStdio(fd int) (int, error) {
 // returned file in every case.
 func AdoptClientFd(fd int, name string, write bool) (*ClientFile, error) {
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+	if err := fstatFd(fd, &st); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -103,10 +125,10 @@ func AdoptClientFd(fd int, name string, write bool) (*ClientFile, error) {
 	case unix.S_IFIFO:
 		return ownOrShared(fd, name, mode, false)
 	case unix.S_IFCHR:
-		if isTerminal(fd) {
+		if terminalFd(fd) {
 			return ownOrShared(fd, name, mode|unix.O_NOCTTY, true)
 		}
-		return &ClientFile{File: os.NewFile(uintptr(fd), name)}, nil
+		return &ClientFile{File: os.NewFile(uintptr(fd), name), instant: instantDevice(&st)}, nil
 	case unix.S_IFSOCK:
 		f := shared(fd, name, false)
 		f.socket = true
@@ -131,20 +153,14 @@ func ownOrShared(fd int, name string, mode int, terminal bool) (*ClientFile, err
 
 // shared sets fd non-blocking and makes its Close put the flags back.
 func shared(fd int, name string, terminal bool) *ClientFile {
-	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	flags, err := fcntlFd(fd, unix.F_GETFL, 0)
 	f := &ClientFile{Terminal: terminal}
 	if err == nil && flags&unix.O_NONBLOCK == 0 {
-		unix.SetNonblock(fd, true)
+		fcntlFd(fd, unix.F_SETFL, flags|unix.O_NONBLOCK)
 		f.restore = func() { unix.SetNonblock(fd, false) }
 	}
 	f.File = os.NewFile(uintptr(fd), name)
 	return f
-}
-
-// isTerminal reports whether fd is a terminal.
-func isTerminal(fd int) bool {
-	_, err := unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
-	return err == nil
 }
 
 // CloseFds closes raw descriptors that were received and not adopted.
@@ -153,12 +169,8 @@ func CloseFds(fds []int) { closeFds(fds) }
 // errNotUnix is returned for a connection that cannot carry descriptors.
 var errNotUnix = errors.New("not a Unix socket")
 
-// UnixConn returns conn as a *net.UnixConn, the only kind that carries
-// descriptors.
-func UnixConn(conn net.Conn) (*net.UnixConn, error) {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return nil, errNotUnix
-	}
-	return uc, nil
+// UnixConn returns conn as an FdConn, if it is a Unix socket: the only
+// kind that carries descriptors.
+func UnixConn(conn net.Conn) (FdConn, error) {
+	return unixConn(conn)
 }

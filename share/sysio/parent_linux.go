@@ -5,14 +5,16 @@ package sysio
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 )
 
+// The reads of /proc here are raw system calls (rawsys_linux.go): the mux
+// door reads its client's command line on every connect.
+
 // processArgs reads /proc/PID/cmdline: the arguments, each ended by NUL.
 func processArgs(pid int) ([]string, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	b, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil {
 		return nil, fmt.Errorf("read command line of process %d: %w", pid, err)
 	}
@@ -35,7 +37,7 @@ func splitNUL(b []byte) []string {
 
 // processDir reads the /proc/PID/cwd link.
 func processDir(pid int) (string, error) {
-	dir, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/cwd")
+	dir, err := readProcLink("/proc/" + strconv.Itoa(pid) + "/cwd")
 	if err != nil {
 		return "", fmt.Errorf("read working directory of process %d: %w", pid, err)
 	}
@@ -44,7 +46,7 @@ func processDir(pid int) (string, error) {
 
 // processEnv reads /proc/PID/environ: NUL-ended NAME=VALUE strings.
 func processEnv(pid int, name string) (string, bool, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	b, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/environ")
 	if err != nil {
 		return "", false, fmt.Errorf("read environment of process %d: %w", pid, err)
 	}
@@ -60,7 +62,7 @@ func processEnv(pid int, name string) (string, bool, error) {
 // command's name in parentheses, may hold spaces and parentheses itself:
 // the fields after it start after its last ')'.
 func processParent(pid int) (int, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := readProcFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return -1, fmt.Errorf("read parent of process %d: %w", pid, err)
 	}

@@ -35,9 +35,9 @@ func peerPID(conn net.Conn) (int, error) {
 
 // controlFD runs f on the file descriptor of conn, a Unix socket.
 func controlFD(conn net.Conn, f func(fd uintptr) error) error {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return fmt.Errorf("not a unix socket")
+	uc, err := unixConn(conn)
+	if err != nil {
+		return err
 	}
 	raw, err := uc.SyscallConn()
 	if err != nil {

@@ -2,14 +2,13 @@
 
 package sysio
 
-import "golang.org/x/sys/unix"
-
 // peerCredOption names the socket option sockoptPeerUID reads, for errors.
 const peerCredOption = "SO_PEERCRED"
 
-// sockoptPeerUID reads the peer's uid from SO_PEERCRED.
+// sockoptPeerUID reads the peer's uid from SO_PEERCRED, with a raw
+// getsockopt (rawsys_linux.go).
 func sockoptPeerUID(fd int) (int, error) {
-	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	cred, err := rawPeerCred(fd)
 	if err != nil {
 		return -1, err
 	}
@@ -18,7 +17,7 @@ func sockoptPeerUID(fd int) (int, error) {
 
 // sockoptPeerPID reads the peer's pid from SO_PEERCRED.
 func sockoptPeerPID(fd int) (int, error) {
-	cred, err := unix.GetsockoptUcred(fd, unix.SOL_SOCKET, unix.SO_PEERCRED)
+	cred, err := rawPeerCred(fd)
 	if err != nil {
 		return -1, err
 	}

@@ -54,7 +54,7 @@ func RawIO(conn net.Conn) net.Conn {
 func nonBlocking(rc syscall.RawConn) bool {
 	flags := 0
 	err := rc.Control(func(fd uintptr) {
-		flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0)
+		flags, _ = fcntlFd(int(fd), unix.F_GETFL, 0)
 	})
 	return err == nil && flags&unix.O_NONBLOCK != 0
 }
@@ -143,15 +143,22 @@ func rawTransfer(wait func(func(fd uintptr) bool) error, call rawCall, p []byte,
 
 // Raw returns f reading and writing with raw system calls, as RawIO does
 // for connections, when that is safe: its descriptor is non-blocking and
-// the master's own (a reopened pipe or terminal), or a socket (then with
-// MSG_DONTWAIT); otherwise f itself. Close still ends a read or write
+// the master's own (a reopened pipe or terminal), a socket (then with
+// MSG_DONTWAIT), or a device that never waits (/dev/null); otherwise f
+// itself. Close still ends a read or write
 // waiting on it.
 func (f *ClientFile) Raw() io.ReadWriter {
-	if !f.own && !f.socket {
+	if !f.own && !f.socket && !f.instant {
 		return f
 	}
 	rc, err := f.File.SyscallConn()
-	if err != nil || !nonBlocking(rc) {
+	if err != nil {
+		return f
+	}
+	if f.instant {
+		return &rawFile{rc: rc, read: sysRead, write: sysWrite}
+	}
+	if !nonBlocking(rc) {
 		return f
 	}
 	r := &rawFile{rc: rc, read: sysRead, write: sysWrite}

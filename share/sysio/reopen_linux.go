@@ -10,5 +10,5 @@ import (
 // close-on-exec, in mode (O_RDONLY or O_WRONLY): the same pipe under an
 // open file description of this process's own (see adopt).
 func reopen(fd, mode int) (int, error) {
-	return unix.Open("/proc/self/fd/"+strconv.Itoa(fd), mode|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	return rawOpen("/proc/self/fd/"+strconv.Itoa(fd), mode|unix.O_NONBLOCK)
 }
