@@ -22,13 +22,14 @@ type publishedListener struct {
 	closeOnce sync.Once
 }
 
-// publish listens on path in its private directory, mode 0600.
-func publish(path string) (*publishedListener, error) {
+// publish listens on path in its private directory, mode 0600, with
+// listen (sysio.Listen, or sysio.ListenRaw for the mux door).
+func publish(path string, listen func(string) (net.Listener, error)) (*publishedListener, error) {
 	if err := sysio.EnsurePrivateDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
 	tmp := tokens.PublishPath(path)
-	ln, err := sysio.Listen(tmp)
+	ln, err := listen(tmp)
 	if err != nil {
 		return nil, err
 	}

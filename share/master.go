@@ -236,7 +236,7 @@ func StartMaster(ctx context.Context, cfg MasterConfig) (_ *Master, err error) {
 	// The master keeps the first ssh's agent for every login it makes,
 	// pooled ones and heals included.
 	m.log.Info("agent for logins", "socket", cmp.Or(hostCfg.AgentSocket(cfg.AuthSock), "none"))
-	if m.ln, err = publish(cfg.Socket); err != nil {
+	if m.ln, err = publish(cfg.Socket, sysio.Listen); err != nil {
 		return nil, err
 	}
 	if err := control.Register(cfg.StateDir, cfg.Socket); err != nil {

@@ -63,7 +63,7 @@ func (m *Master) openMuxDoor() {
 		m.log.Info("mux door not opened: another master serves its socket", "socket", path)
 		return
 	}
-	ln, err := publish(path)
+	ln, err := publish(path, sysio.ListenRaw)
 	if err != nil {
 		m.log.Warn("mux door not opened", "err", err)
 		m.noteError("mux door: " + err.Error())
@@ -120,10 +120,11 @@ func (m *Master) checkControlMaster(cfg upstream.HostConfig) error {
 
 // muxConn is one connection to the mux door.
 type muxConn struct {
-	m    *Master
-	d    *muxDoor
-	conn sysio.FdConn
-	ctx  context.Context
+	m     *Master
+	d     *muxDoor
+	conn  sysio.FdConn
+	rider *rider // the ride of a session or stdio forward (see ride)
+	ctx   context.Context
 	// wmu serialises the master's packets: a session's exit message
 	// may be written while a request is answered.
 	wmu sync.Mutex
@@ -194,6 +195,29 @@ func (c *muxConn) hello() error {
 	return nil
 }
 
+// ride runs a session or a stdio forward as one of the master's riders,
+// then closes the connection and logs the leave, in that order: ssh exits
+// as soon as the connection closes. The ride's first line is written once
+// ssh has SESSION_OPENED (see opened). A write to the log is a system call
+// that may block, unlike those of the connect path, and the first one in a
+// burst of work wakes Go's scheduler monitor (see sysio/rawsys_linux.go):
+// before the answer, it would cost every warm connect that wake-up.
+func (c *muxConn) ride(run func()) {
+	c.rider = c.m.riders.join(c.conn, control.DoorMux)
+	run()
+	c.conn.Close()
+	c.m.clientLeft(c.rider)
+}
+
+// opened answers SESSION_OPENED, then logs the client as joined.
+func (c *muxConn) opened(requestID, sessionID uint32) error {
+	if err := c.reply(&mux.SessionOpened{RequestID: requestID, SessionID: sessionID}); err != nil {
+		return err
+	}
+	c.m.logJoined(c.rider)
+	return nil
+}
+
 // serve answers requests until the client leaves, breaks the protocol, or
 // its session or stdio forward has ended (the connection then closes, as
 // with OpenSSH's master).
@@ -249,13 +273,11 @@ func (c *muxConn) dispatch(msg mux.Message) (done bool) {
 		}
 	case *mux.NewSession:
 		c.fwdsEnd = true
-		defer c.m.clientLeft(c.m.clientJoined(c.conn, control.DoorMux))
-		c.session(r)
+		c.ride(func() { c.session(r) })
 		return true
 	case *mux.NewStdioForward:
 		c.fwdsEnd = true
-		defer c.m.clientLeft(c.m.clientJoined(c.conn, control.DoorMux))
-		c.stdioForward(r)
+		c.ride(func() { c.stdioForward(r) })
 		return true
 	case *mux.Hello:
 		c.m.log.Info("mux client sent a second hello")

@@ -151,7 +151,7 @@ func (c *muxConn) session(r *mux.NewSession) {
 	c.d.sessions.Add(1)
 	ms := &muxSession{c: c, id: c.d.nextID.Add(1), s: s, in: files[0], out: files[1], errOut: files[2],
 		tty: r.WantTTY, running: !r.Subsystem}
-	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: ms.id}); err != nil {
+	if err := c.opened(r.RequestID, ms.id); err != nil {
 		s.ch.Close()
 		return
 	}
@@ -171,7 +171,7 @@ func (c *muxConn) session(r *mux.NewSession) {
 // would have, killed or interrupted.
 func (c *muxConn) forwardsOnly(r *mux.NewSession) {
 	c.d.sessions.Add(1)
-	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
+	if err := c.opened(r.RequestID, c.d.nextID.Add(1)); err != nil {
 		return
 	}
 	io.Copy(io.Discard, c.conn)

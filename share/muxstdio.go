@@ -51,7 +51,7 @@ func (c *muxConn) stdioForward(r *mux.NewStdioForward) {
 	defer ch.Close()
 	go ssh.DiscardRequests(reqs)
 	c.d.sessions.Add(1)
-	if err := c.reply(&mux.SessionOpened{RequestID: r.RequestID, SessionID: c.d.nextID.Add(1)}); err != nil {
+	if err := c.opened(r.RequestID, c.d.nextID.Add(1)); err != nil {
 		return
 	}
 	c.splice(ch, files[0].Raw(), files[1].Raw())

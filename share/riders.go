@@ -20,9 +20,10 @@ import (
 
 // rider is one live client connection: the ssh at its other end.
 type rider struct {
-	pid   int // the ssh's pid, 0 if unknown
-	door  string
-	since time.Time
+	pid    int // the ssh's pid, 0 if unknown
+	door   string
+	since  time.Time
+	logged bool // its connect line is in the log
 }
 
 // riders are a master's live client connections.
@@ -114,18 +115,27 @@ func shellQuote(a string) string {
 	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
-// clientJoined records a client connection on door and logs it with its
-// ssh's pid.
+// clientJoined records a client connection on door and logs it (the mux
+// door logs its riders once they have their session: see muxConn.ride).
 func (m *Master) clientJoined(conn net.Conn, door string) *rider {
 	r := m.riders.join(conn, door)
-	m.log.Info("client connect", "door", door, "client_pid", r.pid)
+	m.logJoined(r)
 	return r
 }
 
-// clientLeft forgets the client connection r and logs how long it rode.
+// logJoined logs r's connection with its ssh's pid.
+func (m *Master) logJoined(r *rider) {
+	r.logged = true
+	m.log.Info("client connect", "door", r.door, "client_pid", r.pid)
+}
+
+// clientLeft forgets the client connection r and, if its connection was
+// logged, logs how long it rode.
 func (m *Master) clientLeft(r *rider) {
 	m.riders.leave(r)
-	m.log.Info("client leave", "door", r.door, "client_pid", r.pid, "rode", time.Since(r.since).Round(time.Millisecond))
+	if r.logged {
+		m.log.Info("client leave", "door", r.door, "client_pid", r.pid, "rode", time.Since(r.since).Round(time.Millisecond))
+	}
 }
 
 // logTarget names the target in the master's log: user@host:port, or as
