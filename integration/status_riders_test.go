@@ -47,8 +47,14 @@ func TestStatusRiders(t *testing.T) {
 		t.Errorf("status table:\n%s\nwant a rider line for pid %d", table.Stdout, warm.Pid())
 	}
 
-	logs := harness.Run(t, sshTimeout, e.c.Command(e.bin, "logs", shareHost))
-	for _, want := range []string{"target=" + st.Target, "client_pid=" + strconv.Itoa(cold.Pid()), "client_pid=" + strconv.Itoa(warm.Pid())} {
+	// The mux door writes its rider's connect line a second into the ride.
+	wants := []string{"target=" + st.Target, "client_pid=" + strconv.Itoa(cold.Pid()), "client_pid=" + strconv.Itoa(warm.Pid())}
+	var logs harness.Result
+	shareWaitFor(riderWait, func() bool {
+		logs = harness.Run(t, sshTimeout, e.c.Command(e.bin, "logs", shareHost))
+		return logs.Code == 0 && strings.Contains(string(logs.Stdout), wants[2])
+	})
+	for _, want := range wants {
 		if logs.Code != 0 || !strings.Contains(string(logs.Stdout), want) {
 			t.Errorf("sshshare logs %s: %s; want exit 0 and a line with %q", shareHost, logs, want)
 		}

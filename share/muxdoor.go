@@ -197,11 +197,10 @@ func (c *muxConn) hello() error {
 
 // ride runs a session or a stdio forward as one of the master's riders,
 // then closes the connection and logs the leave, in that order: ssh exits
-// as soon as the connection closes. The ride's first line is written once
-// ssh has SESSION_OPENED (see opened). A write to the log is a system call
-// that may block, unlike those of the connect path, and the first one in a
-// burst of work wakes Go's scheduler monitor (see sysio/rawsys_linux.go):
-// before the answer, it would cost every warm connect that wake-up.
+// as soon as the connection closes. The ride's connect line is written a
+// second after ssh has SESSION_OPENED, or with the leave line if the ride
+// is shorter (see Master.logJoinedSoon); a client sent back to its
+// ProxyCommand before SESSION_OPENED has no lines of its own.
 func (c *muxConn) ride(run func()) {
 	c.rider = c.m.riders.join(c.conn, control.DoorMux)
 	run()
@@ -209,12 +208,12 @@ func (c *muxConn) ride(run func()) {
 	c.m.clientLeft(c.rider)
 }
 
-// opened answers SESSION_OPENED, then logs the client as joined.
+// opened answers SESSION_OPENED, then has the client logged as joined.
 func (c *muxConn) opened(requestID, sessionID uint32) error {
 	if err := c.reply(&mux.SessionOpened{RequestID: requestID, SessionID: sessionID}); err != nil {
 		return err
 	}
-	c.m.logJoined(c.rider)
+	c.m.logJoinedSoon(c.rider)
 	return nil
 }
 

@@ -1,11 +1,14 @@
 package share
 
 import (
+	"context"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
@@ -20,10 +23,14 @@ import (
 
 // rider is one live client connection: the ssh at its other end.
 type rider struct {
-	pid    int // the ssh's pid, 0 if unknown
-	door   string
-	since  time.Time
-	logged bool // its connect line is in the log
+	pid   int // the ssh's pid, 0 if unknown
+	door  string
+	since time.Time
+	// joined writes the connect line, once; logged says it has been
+	// asked to, and later holds it back (see Master.logJoinedSoon).
+	joined sync.Once
+	logged atomic.Bool
+	later  *time.Timer
 }
 
 // riders are a master's live client connections.
@@ -64,12 +71,12 @@ func (rs *riders) leave(r *rider) {
 // command line read now.
 func (rs *riders) list() []control.Rider {
 	rs.mu.Lock()
-	live := make([]rider, 0, len(rs.live))
+	live := make([]*rider, 0, len(rs.live))
 	for r := range rs.live {
-		live = append(live, *r)
+		live = append(live, r) // pid, door and since do not change
 	}
 	rs.mu.Unlock()
-	slices.SortFunc(live, func(a, b rider) int { return a.since.Compare(b.since) })
+	slices.SortFunc(live, func(a, b *rider) int { return a.since.Compare(b.since) })
 	out := make([]control.Rider, len(live))
 	for i, r := range live {
 		out[i] = control.Rider{Pid: r.pid, Door: r.door, Since: r.since}
@@ -123,19 +130,47 @@ func (m *Master) clientJoined(conn net.Conn, door string) *rider {
 	return r
 }
 
-// logJoined logs r's connection with its ssh's pid.
+// joinLogDelay is how long a ride of the mux door lasts before its
+// connect line is written; a shorter one has it written as it leaves.
+const joinLogDelay = time.Second
+
+// logJoinedSoon has r's connect line written once r has ridden for
+// joinLogDelay, or as it leaves if that is sooner. A write to the log is a
+// system call that may block, so Go makes it with the scheduler told, and
+// the first such call after an idle spell wakes the scheduler's monitor
+// thread, which then ticks beside sshd and ssh until the master is idle
+// again (see sysio/rawsys_linux.go): a warm `ssh host true` is over in a
+// few milliseconds, and its two lines are written together after ssh has
+// been let go.
+func (m *Master) logJoinedSoon(r *rider) {
+	r.logged.Store(true)
+	r.later = time.AfterFunc(joinLogDelay, func() { m.logJoined(r) })
+}
+
+// logJoined logs r's connection with its ssh's pid, stamped with the time
+// it joined.
 func (m *Master) logJoined(r *rider) {
-	r.logged = true
-	m.log.Info("client connect", "door", r.door, "client_pid", r.pid)
+	r.logged.Store(true)
+	r.joined.Do(func() {
+		rec := slog.NewRecord(r.since, slog.LevelInfo, "client connect", 0)
+		rec.AddAttrs(slog.String("door", r.door), slog.Int("client_pid", r.pid))
+		m.log.Handler().Handle(context.Background(), rec)
+	})
 }
 
 // clientLeft forgets the client connection r and, if its connection was
-// logged, logs how long it rode.
+// logged, logs how long it rode (after its connect line, if that was
+// still to come).
 func (m *Master) clientLeft(r *rider) {
 	m.riders.leave(r)
-	if r.logged {
-		m.log.Info("client leave", "door", r.door, "client_pid", r.pid, "rode", time.Since(r.since).Round(time.Millisecond))
+	if !r.logged.Load() {
+		return
 	}
+	if r.later != nil {
+		r.later.Stop()
+		m.logJoined(r)
+	}
+	m.log.Info("client leave", "door", r.door, "client_pid", r.pid, "rode", time.Since(r.since).Round(time.Millisecond))
 }
 
 // logTarget names the target in the master's log: user@host:port, or as
