@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -63,6 +64,7 @@ func acceptLoop(ctx context.Context, ln accepter, slots chan struct{}, log *slog
 		}
 		delay = 0
 		serve(conn, sync.OnceFunc(func() { <-slots }))
+		runtime.Gosched() // the connection's goroutine first: its client waits
 	}
 }
 

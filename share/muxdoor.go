@@ -144,12 +144,11 @@ type muxConn struct {
 
 // serveMux serves one mux client: the hello exchange, then its requests
 // one at a time, until it closes the connection or has run its session.
+// The master's hello goes out first, once the peer has been checked: a
+// warm connect waits for it, and what else a connection needs is set up
+// while the client answers.
 func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 	defer conn.Close()
-	ctx, cancel := context.WithCancelCause(m.ctx)
-	defer cancel(errClientLeft)
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
 	if err := sysio.CheckPeer(conn); err != nil {
 		m.log.Warn("refused mux connection", "err", err)
 		return
@@ -158,9 +157,18 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 	if err != nil {
 		return
 	}
-	c := &muxConn{m: m, d: d, conn: uc, ctx: ctx}
+	c := &muxConn{m: m, d: d, conn: uc}
+	if err := c.sendHello(); err != nil {
+		m.log.Info("mux hello", "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancelCause(m.ctx)
+	defer cancel(errClientLeft)
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	c.ctx = ctx
 	c.readClient()
-	if err := c.hello(); err != nil {
+	if err := c.readHello(); err != nil {
 		m.log.Info("mux hello", "err", err)
 		return
 	}
@@ -173,14 +181,16 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 	}
 }
 
-// hello sends the master's HELLO at once, then reads the client's, both
-// within control.HelloTimeout.
-func (c *muxConn) hello() error {
-	c.conn.SetDeadline(time.Now().Add(control.HelloTimeout))
-	defer c.conn.SetDeadline(time.Time{})
-	if err := mux.Write(c.conn, &mux.Hello{Version: mux.ProtocolVersion}); err != nil {
-		return err
-	}
+// sendHello sends the master's HELLO. It needs no deadline: the first
+// bytes on a new connection fit in its empty socket buffer.
+func (c *muxConn) sendHello() error {
+	return mux.Write(c.conn, &mux.Hello{Version: mux.ProtocolVersion})
+}
+
+// readHello reads the client's HELLO within control.HelloTimeout.
+func (c *muxConn) readHello() error {
+	c.conn.SetReadDeadline(time.Now().Add(control.HelloTimeout))
+	defer c.conn.SetReadDeadline(time.Time{})
 	msg, err := mux.Read(c.conn)
 	if err != nil {
 		return fmt.Errorf("read the client's hello: %w", err)
