@@ -162,6 +162,12 @@ func (m *Master) serveMux(d *muxDoor, conn net.Conn, release func()) {
 		m.log.Info("mux hello", "err", err)
 		return
 	}
+	// ssh's connect woke the master on the processor ssh runs on, and
+	// the master preempted it there: the hello would reach ssh only once
+	// the master had also set the connection up and read ssh's command
+	// line. Handed the processor, ssh reads the hello and sends its own
+	// meanwhile. (With nobody waiting, Yield returns at once.)
+	sysio.Yield()
 	ctx, cancel := context.WithCancelCause(m.ctx)
 	defer cancel(errClientLeft)
 	stop := context.AfterFunc(ctx, func() { conn.Close() })

@@ -169,3 +169,7 @@ func errnoErr(e syscall.Errno) error {
 	}
 	return e
 }
+
+// Yield gives this thread's processor to another thread waiting for it,
+// if there is one (a raw sched_yield).
+func Yield() { unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
