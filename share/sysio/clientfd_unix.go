@@ -49,18 +49,10 @@ func recvOneFd(rc syscall.RawConn) (int, error) {
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4*4)) // room for extras, which are closed
 	var n, oobn, flags int
-	var errno syscall.Errno
-	err := rc.Read(func(fd uintptr) bool {
-		for {
-			n, oobn, flags, errno = recvmsgFd(fd, buf, oob)
-			if errno != unix.EINTR {
-				return errno != unix.EAGAIN
-			}
-		}
+	err := rawOnce(rc.Read, "recvmsg", func(fd uintptr) (errno syscall.Errno) {
+		n, oobn, flags, errno = recvmsgFd(fd, buf, oob)
+		return errno
 	})
-	if err == nil && errno != 0 {
-		err = os.NewSyscallError("recvmsg", errno)
-	}
 	if err != nil {
 		return -1, err
 	}

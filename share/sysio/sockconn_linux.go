@@ -52,30 +52,16 @@ type rawListener struct {
 // that is net.ErrClosed.
 func (l *rawListener) Accept() (net.Conn, error) {
 	nfd := -1
-	var errno syscall.Errno
-	err := l.rc.Read(func(fd uintptr) bool {
-		for {
-			r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
-			switch e {
-			case 0:
-				nfd = int(r)
-				return true
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-		}
+	err := rawOnce(l.rc.Read, "accept4", func(fd uintptr) syscall.Errno {
+		r, _, e := unix.RawSyscall6(unix.SYS_ACCEPT4, fd, 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		nfd = int(r)
+		return e
 	})
 	switch {
 	case err != nil && l.closed.Load():
 		return nil, net.ErrClosed
 	case err != nil:
 		return nil, &net.OpError{Op: "accept", Net: "unix", Addr: l.addr, Err: err}
-	case errno != 0:
-		return nil, &net.OpError{Op: "accept", Net: "unix", Addr: l.addr, Err: os.NewSyscallError("accept4", errno)}
 	}
 	return newSockConn(nfd, l.addr), nil
 }
