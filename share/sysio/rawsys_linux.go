@@ -82,24 +82,23 @@ func readProcFile(path string) ([]byte, error) {
 	return nil, fmt.Errorf("read %s: longer than %d bytes", path, procFileMax)
 }
 
-// readProcLink reads a symbolic link of /proc with a raw readlinkat.
+// readProcLink reads a symbolic link of /proc with a raw readlinkat. Such
+// a link (a process's cwd) is at most PATH_MAX long.
 func readProcLink(path string) (string, error) {
 	p, err := unix.BytePtrFromString(path)
 	if err != nil {
 		return "", err
 	}
-	for size := 256; size <= unix.PathMax*4; size *= 2 {
-		buf := make([]byte, size)
-		n, _, e := unix.RawSyscall6(unix.SYS_READLINKAT, atFDCWD, uintptr(unsafe.Pointer(p)),
-			uintptr(unsafe.Pointer(&buf[0])), uintptr(size), 0, 0)
-		if e != 0 {
-			return "", &os.PathError{Op: "readlink", Path: path, Err: e}
-		}
-		if int(n) < size {
-			return string(buf[:n]), nil
-		}
+	buf := make([]byte, unix.PathMax+1)
+	n, _, e := unix.RawSyscall6(unix.SYS_READLINKAT, atFDCWD, uintptr(unsafe.Pointer(p)),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+	switch {
+	case e != 0:
+		return "", &os.PathError{Op: "readlink", Path: path, Err: e}
+	case int(n) == len(buf):
+		return "", &os.PathError{Op: "readlink", Path: path, Err: unix.ENAMETOOLONG}
 	}
-	return "", &os.PathError{Op: "readlink", Path: path, Err: unix.ENAMETOOLONG}
+	return string(buf[:n]), nil
 }
 
 // fstatFd is fstat(2) made raw.
