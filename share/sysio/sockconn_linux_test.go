@@ -12,27 +12,35 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TestListenRawServesAMuxClient: a connection accepted by a ListenRaw
-// listener tells its peer's credentials, carries bytes both ways and
-// descriptors one per byte, honours a read deadline, and a Close of the
-// listener ends a pending Accept with net.ErrClosed.
-func TestListenRawServesAMuxClient(t *testing.T) {
+// rawPair is a ListenRaw listener, a client connected to it, and the
+// connection it accepted; cleanups close all three.
+func rawPair(t *testing.T) (net.Listener, net.Conn, net.Conn) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "s")
 	ln, err := ListenRaw(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	client, err := net.Dial("unix", path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
+	t.Cleanup(func() { client.Close() })
 	conn, err := ln.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
+	return ln, client, conn
+}
+
+// TestListenRawServesAMuxClient: a connection accepted by a ListenRaw
+// listener tells its peer's credentials, carries bytes both ways and
+// descriptors one per byte, honours a read deadline, and a Close of the
+// listener ends a pending Accept with net.ErrClosed.
+func TestListenRawServesAMuxClient(t *testing.T) {
+	ln, client, conn := rawPair(t)
 	if err := CheckPeer(conn); err != nil {
 		t.Errorf("CheckPeer of our own client: %v", err)
 	}
@@ -104,21 +112,7 @@ func TestListenRawServesAMuxClient(t *testing.T) {
 // TestSockConnClosedReadsAsNetClosed: a read on a closed SockConn fails
 // as one on a closed net.Conn does.
 func TestSockConnClosedReadsAsNetClosed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s")
-	ln, err := ListenRaw(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, _, conn := rawPair(t)
 	conn.Close()
 	if _, err := conn.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("read after Close: %v; want net.ErrClosed", err)
