@@ -1,39 +1,20 @@
 package share
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
-
-// lockedBuffer is a log destination the timer's goroutine and the test
-// share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestRideLogLines: a ride shorter than joinLogDelay has its connect line
 // (stamped with the time it joined) written just before its leave line; a
 // longer one has it written while it rides; and a rider never logged as
 // joined leaves no line.
 func TestRideLogLines(t *testing.T) {
-	var buf lockedBuffer
+	var buf sshtest.Buffer
 	m := &Master{log: slog.New(slog.NewTextHandler(&buf, nil))}
 
 	joined := time.Date(2026, 12, 8, 1, 2, 3, 0, time.UTC)
@@ -49,9 +30,7 @@ func TestRideLogLines(t *testing.T) {
 		t.Errorf("short ride's lines:\n%s\nwant its connect line, with the time it joined, then its leave line", buf.String())
 	}
 
-	buf.mu.Lock()
-	buf.b.Reset()
-	buf.mu.Unlock()
+	buf.Reset()
 	long := &rider{pid: 42, door: "mux", since: time.Now()}
 	m.logJoinedSoon(long)
 	deadline := time.Now().Add(joinLogDelay + 5*time.Second)
@@ -66,9 +45,7 @@ func TestRideLogLines(t *testing.T) {
 		t.Errorf("long ride's lines:\n%s\nwant one connect line and a leave line", buf.String())
 	}
 
-	buf.mu.Lock()
-	buf.b.Reset()
-	buf.mu.Unlock()
+	buf.Reset()
 	m.clientLeft(&rider{pid: 43, door: "mux", since: time.Now()})
 	if s := buf.String(); s != "" {
 		t.Errorf("log of a rider sent back before its session: %q; want nothing", s)

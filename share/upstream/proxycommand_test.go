@@ -9,36 +9,17 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sshshare/sshshare/share/sshtest"
 )
 
-// lockedWriter collects what several goroutines write.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
-
 // TestStartCommand: a ProxyCommand's stdio is the connection, its stderr
 // is copied as it comes, and Close ends and reaps it (SIGHUP, as ssh).
 func TestStartCommand(t *testing.T) {
 	sshtest.SkipOnWindows(t, "the ProxyCommand here is a /bin/sh command line (proxycommand_windows_test.go has the Windows form)")
-	var stderr lockedWriter
+	var stderr sshtest.Buffer
 	conn, err := startCommand("/bin/sh", `sh -c 'echo hello from stderr >&2; exec cat'`, slog.New(slog.DiscardHandler), &stderr)
 	if err != nil {
 		t.Fatal(err)
