@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sshshare/sshshare/share/control"
@@ -26,10 +25,11 @@ type rider struct {
 	pid   int // the ssh's pid, 0 if unknown
 	door  string
 	since time.Time
-	// joined writes the connect line, once; logged says it has been
-	// asked to, and later holds it back (see Master.logJoinedSoon).
+	// logged is set when the connect line is written or due, by the
+	// goroutine that will log the leave; joined writes the line once, and
+	// later holds it back (see Master.logJoinedSoon).
+	logged bool
 	joined sync.Once
-	logged atomic.Bool
 	later  *time.Timer
 }
 
@@ -126,6 +126,7 @@ func shellQuote(a string) string {
 // door logs its riders once they have their session: see muxConn.ride).
 func (m *Master) clientJoined(conn net.Conn, door string) *rider {
 	r := m.riders.join(conn, door)
+	r.logged = true
 	m.logJoined(r)
 	return r
 }
@@ -143,14 +144,13 @@ const joinLogDelay = time.Second
 // few milliseconds, and its two lines are written together after ssh has
 // been let go.
 func (m *Master) logJoinedSoon(r *rider) {
-	r.logged.Store(true)
+	r.logged = true
 	r.later = time.AfterFunc(joinLogDelay, func() { m.logJoined(r) })
 }
 
 // logJoined logs r's connection with its ssh's pid, stamped with the time
 // it joined.
 func (m *Master) logJoined(r *rider) {
-	r.logged.Store(true)
 	r.joined.Do(func() {
 		rec := slog.NewRecord(r.since, slog.LevelInfo, "client connect", 0)
 		rec.AddAttrs(slog.String("door", r.door), slog.Int("client_pid", r.pid))
@@ -163,7 +163,7 @@ func (m *Master) logJoined(r *rider) {
 // still to come).
 func (m *Master) clientLeft(r *rider) {
 	m.riders.leave(r)
-	if !r.logged.Load() {
+	if !r.logged {
 		return
 	}
 	if r.later != nil {
