@@ -25,10 +25,11 @@ const previousRelease = "2ec0fb0120a0ec2a982f0f037b308579aca9c95f"
 // --engine flag): it has the mux door, and the same protocol.
 const lastRelease = "43d209547afba89c24a372a1eb0f4e6f9a239889"
 
-// landedRelease is main as it landed with issues 20 and 21 (the Windows
-// transport, the OpenSSH engine and its status fields), the build users
-// run when they install this one: same protocol, mux door.
-const landedRelease = "9246b694b7d7c0980b235e8a401d7fcfe4756802"
+// landedRelease is main as it landed last (after issues 20 and 21: the
+// Windows transport, the OpenSSH engine and its status fields), the build
+// users run when they install this one: same protocol, its mux door with
+// Go's system calls and its log lines as the client connects.
+const landedRelease = "f5bd127dd550d08d2e1d9f470517e5a232973982"
 
 // nextProtoTags builds an sshshare that speaks the next control protocol
 // version, as a future release would.
