@@ -152,13 +152,7 @@ func (f *ClientFile) Raw() io.ReadWriter {
 		return f
 	}
 	rc, err := f.File.SyscallConn()
-	if err != nil {
-		return f
-	}
-	if f.instant {
-		return &rawFile{rc: rc, read: sysRead, write: sysWrite}
-	}
-	if !nonBlocking(rc) {
+	if err != nil || !f.instant && !nonBlocking(rc) { // an instant device may be in blocking mode: its calls never wait
 		return f
 	}
 	r := &rawFile{rc: rc, read: sysRead, write: sysWrite}
