@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"sync"
 	"time"
+
+	"github.com/sshshare/sshshare/share/sshtest"
 )
 
 // reapTimeout bounds the wait for a killed process to be reaped.
@@ -25,7 +27,7 @@ type Proc struct {
 	Cmd *exec.Cmd
 
 	tb             TB
-	stdout, stderr *lockedBuffer // nil when the caller set Cmd.Stdout/Stderr
+	stdout, stderr *sshtest.Buffer // nil when the caller set Cmd.Stdout/Stderr
 	done           chan struct{}
 	err            error // valid once done is closed
 	killOnce       sync.Once
@@ -41,11 +43,11 @@ func Start(tb TB, cmd *exec.Cmd) *Proc {
 	tb.Helper()
 	p := &Proc{Cmd: cmd, tb: tb, done: make(chan struct{})}
 	if cmd.Stdout == nil {
-		p.stdout = &lockedBuffer{}
+		p.stdout = &sshtest.Buffer{}
 		cmd.Stdout = p.stdout
 	}
 	if cmd.Stderr == nil {
-		p.stderr = &lockedBuffer{}
+		p.stderr = &sshtest.Buffer{}
 		cmd.Stderr = p.stderr
 	}
 	if cmd.WaitDelay == 0 {
@@ -227,29 +229,6 @@ func waitReaped(done <-chan struct{}, pids []int, timeout time.Duration) error {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a process's output goroutine
-// and a reading test at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns the contents; a nil buffer is empty.
-func (b *lockedBuffer) String() string {
-	if b == nil {
-		return ""
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // StartPiped is Start with pipes to the process's stdin and from its

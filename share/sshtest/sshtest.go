@@ -258,8 +258,11 @@ func (b *Buffer) Write(p []byte) (int, error) {
 	return b.b.Write(p)
 }
 
-// String returns what has been written.
+// String returns what has been written; a nil buffer is empty.
 func (b *Buffer) String() string {
+	if b == nil {
+		return ""
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
